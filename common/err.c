@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* common/err.c -- error code text. */
+#include "common/err.h"
+
+#include <string.h>
+
+const char *zx_strerror(int rc)
+{
+	switch (rc) {
+	case ZX_OK: return "ok";
+	case ZX_EFORMAT: return "malformed input";
+	case ZX_ETRUNC: return "truncated input";
+	case ZX_ELIMIT: return "limit reached";
+	case ZX_ENOTSIG: return "no TSIG record";
+	case ZX_ETSIG_BADKEY: return "TSIG BADKEY";
+	case ZX_ETSIG_BADSIG: return "TSIG BADSIG";
+	case ZX_ETSIG_BADTIME: return "TSIG BADTIME";
+	case ZX_ETSIG_BADTRUNC: return "TSIG BADTRUNC";
+	case ZX_ECONFIG: return "configuration error";
+	case ZX_EPROXY: return "PROXY protocol error";
+	case ZX_ERCODE: return "error rcode from peer";
+	case ZX_EXFR: return "zone transfer protocol error";
+	case ZX_EDIFF: return "IXFR diff does not apply";
+	case ZX_EUPTODATE: return "already up to date";
+	case ZX_EKAFKA: return "Kafka error";
+	case ZX_ESTORE: return "store error";
+	case ZX_ENOTFOUND: return "not found";
+	case ZX_ESHUTDOWN: return "shutting down";
+	default: break;
+	}
+	if (rc < 0 && rc > -1000) {
+		return strerror(-rc); /* glibc: static for known values */
+	}
+	return "unknown error";
+}

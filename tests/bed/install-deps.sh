@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install everything the build and the test bed need, from Debian's packages.
+# Idempotent: a warm machine skips apt entirely. Daemons installed here must not
+# start as services (they would grab port 53), so a policy-rc.d denies that for
+# the duration of the install.
+set -euo pipefail
+
+BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent-dev
+	libssl-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler
+	libyaml-dev libcmocka-dev)
+PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
+	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}"; do
+	# openjdk/maven may come from elsewhere (e.g. a Temurin JDK): accept a working binary.
+	case "$p" in
+	openjdk-17-jre-headless) command -v java >/dev/null 2>&1 && continue ;;
+	maven) command -v mvn >/dev/null 2>&1 && continue ;;
+	esac
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+	$SUDO chmod 755 "$policy"
+	made_policy=1
+fi
+cleanup() { [ "$made_policy" -eq 1 ] && $SUDO rm -f "$policy"; return 0; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Packages may have started daemons anyway (no init system honours policy-rc.d
+# everywhere); the test bed starts its own on high ports, so stop stray ones.
+for d in knot named nsd dnsdist haproxy; do
+	$SUDO systemctl disable --now "$d" >/dev/null 2>&1 || true
+done
