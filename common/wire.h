@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* proto/wire.h -- bounds-checked cursors over network bytes, with a sticky error.
+/* common/wire.h -- bounds-checked cursors over network bytes, with a sticky error.
  *
  * The first error sticks in ->err; every later read returns 0 (or does nothing)
  * and writes nothing, so a parser reads all its fields and checks once at the
@@ -8,8 +8,8 @@
  *
  * Threading: a cursor belongs to one thread.
  */
-#ifndef ZX_PROTO_WIRE_H
-#define ZX_PROTO_WIRE_H
+#ifndef ZX_COMMON_WIRE_H
+#define ZX_COMMON_WIRE_H
 
 #include "common/err.h"
 
