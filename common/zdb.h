@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/* common/zdb.h -- the zone store: zones, their metadata and a journal of diffs in LMDB.
+ *
+ * What it is: one LMDB environment (a directory) holding every zone xfrd has
+ * transferred. xfrd is the one writing process; readers (xfrctl, zone builders,
+ * xfrd's own DNS endpoint) are any number of threads and processes, and never
+ * block the writer nor see half a transfer: a zone's records, its metadata and
+ * the "active version" pointer are always read from one LMDB snapshot
+ * (struct zdb_snap), and switching versions is one small commit.
+ * What it is not: a DNS server, a zone-file parser, or a transfer engine. It
+ * checks the shape of what it is given (names inside the zone, one class, the
+ * diff applies), not DNS semantics (CNAME and other data, glue, DNSSEC).
+ *
+ * Layout (five named databases; byte by byte in zdb_internal.h):
+ *   meta      "format" -> store format version, "next_vid", "next_zid" counters
+ *   zones     canonical zone key -> metadata (serial, SOA, state, times, error,
+ *             primary, record count, active version, journal range)
+ *   versions  vid -> zone and state (WRITING, ACTIVE, DEAD); DEAD and crash-left
+ *             WRITING versions are deleted in chunks (zdb_gc(), zdb_open())
+ *   rr        vid | owner (labels right to left, lowercased, relative to the zone)
+ *             | type  ->  the RRset: [TTL][RDLENGTH][RDATA] per RR, RDATA in
+ *             canonical order. memcmp order of keys = DNSSEC canonical order of
+ *             owners (RFC 4034 6.1); within an owner the SOA comes first, then
+ *             the other types by number.
+ *   journal   zid | sequence -> one IXFR changeset (from/to serial, deleted and
+ *             added RRs in IXFR order), bounded per zone by count and bytes.
+ *
+ * RRs across the API (struct zdb_rr): the owner is an uncompressed wire name
+ * (any case; the store keeps owners lowercase), the RDATA uncompressed (names
+ * decompressed, as dnsmsg_rdata_unpack() writes it; RDATA is kept and compared
+ * octet for octet). The SOA is given and returned as an ordinary RR.
+ *
+ * Errors: MDB_* codes are mapped to ZX_* here and nowhere else. Besides the
+ * documented codes, any LMDB call may fail with ZX_ESTORE (corrupt store,
+ * LMDB panic), ZX_EIO (disk) or ZX_ELIMIT (map full: the configured
+ * store-size is reached; too many readers). zdb_last_error() then says what
+ * exactly failed, for the log line of the caller that decides.
+ *
+ * Threading:
+ * - struct zdb is shared by every thread of a process; all functions on it are
+ *   thread-safe, except zdb_open()/zdb_close(). The environment uses MDB_NOTLS,
+ *   so one thread may hold several snapshots.
+ * - A struct zdb_snap (one read transaction) is used by one thread at a time;
+ *   it may move between threads if the caller synchronises. Snapshots never
+ *   block writers; a long-lived snapshot only keeps old pages from reuse.
+ * - A struct zdb_axfr or zdb_ixfr is driven by ONE thread from begin to
+ *   commit/abort. Several may run at once for different zones; their write
+ *   transactions take LMDB's write lock in turn, each for a short time (an AXFR
+ *   chunk, an IXFR commit). The caller runs at most one transfer per zone.
+ * - One writing process per store: a second writable zdb_open() of the same
+ *   directory (in any process) fails with ZX_EAGAIN. Never open the same store
+ *   twice in one process (LMDB's rule); open it again after fork() instead.
+ */
+#ifndef ZX_COMMON_ZDB_H
+#define ZX_COMMON_ZDB_H
+
+#include "common/dname.h"
+#include "common/err.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct zdb;
+struct zdb_snap;
+struct zdb_iter;
+struct zdb_axfr;
+struct zdb_ixfr;
+
+/** Longest last-error text kept per zone (longer text is cut), NUL included. */
+#define ZDB_ERRTEXT_MAX 256
+/** Longest primary text ("192.0.2.1@53", "[2001:db8::1]@53"), NUL included. */
+#define ZDB_PRIMARY_MAX 64
+/** Longest SOA RDATA: two names and five 32-bit fields. */
+#define ZDB_SOA_MAX (2 * DNAME_MAXLEN + 20)
+
+#define ZDB_DEFAULT_MAP_SIZE ((size_t)1 << 30)  /**< 1 GiB */
+#define ZDB_DEFAULT_JOURNAL_COUNT 100           /**< changesets kept per zone */
+#define ZDB_DEFAULT_JOURNAL_BYTES (1u << 20)    /**< journal bytes kept per zone */
+#define ZDB_DEFAULT_CHUNK_RECORDS 50000         /**< AXFR records per chunk commit */
+#define ZDB_DEFAULT_CHUNK_BYTES (4u << 20)      /**< AXFR buffered bytes per chunk */
+
+/** When a commit reaches the disk. */
+enum zdb_sync {
+	ZDB_SYNC_FULL = 0, /**< every commit that publishes data is durable when it returns */
+	ZDB_SYNC_NOMETA,   /**< MDB_NOMETASYNC: a system crash may lose the last commit */
+	ZDB_SYNC_NONE,     /**< MDB_NOSYNC: for tests and benchmarks only */
+};
+
+/** A zone's state, as the engine last recorded it. */
+enum zdb_state {
+	ZDB_STATE_FRESH = 0,  /**< the last transfer or SOA check succeeded */
+	ZDB_STATE_REFRESHING, /**< a refresh is running */
+	ZDB_STATE_FAILED,     /**< the last attempt failed (last_error says why); data kept */
+	ZDB_STATE_EXPIRED,    /**< past SOA expire without a successful refresh */
+};
+
+/** Options for zdb_open(); start from zdb_opts_init(). */
+struct zdb_opts {
+	const char *path;           /**< the store's directory; borrowed for the call */
+	size_t map_size;            /**< config store-size, bytes; 0 = the file's own (readers) */
+	bool readonly;              /**< a reader (xfrctl, zone builders) */
+	enum zdb_sync sync;
+	uint32_t journal_count;     /**< config journal: changesets per zone; 0 = no journal */
+	uint64_t journal_bytes;     /**< config journal: bytes per zone; 0 = no journal */
+	uint32_t chunk_records;     /**< AXFR: commit every this many records (>= 1) */
+	size_t chunk_bytes;         /**< AXFR: or when this many bytes are buffered (>= 4096) */
+	unsigned max_readers;       /**< LMDB reader slots (snapshots at once, all processes) */
+};
+
+/**
+ * One resource record. As input every pointer is borrowed for the call; as
+ * output (iterators) @c owner points into the iterator and @c rdata into the
+ * snapshot, valid until the next zdb_iter_next() / zdb_iter_free() and the end
+ * of the snapshot respectively.
+ */
+struct zdb_rr {
+	const uint8_t *owner;  /**< uncompressed wire name */
+	size_t owner_len;      /**< its length; must match the name's on input */
+	uint16_t type, rclass;
+	uint32_t ttl;
+	uint16_t rdlen;
+	const uint8_t *rdata;  /**< uncompressed RDATA */
+};
+
+/** A zone's metadata (zdb_zone_get(), zdb_zone_list()). Plain copy; owns nothing. */
+struct zdb_zone_info {
+	uint8_t name[DNAME_MAXLEN]; /**< lowercase wire form */
+	size_t name_len;
+	bool loaded;             /**< a version is active: the fields down to records are valid */
+	uint16_t rclass;
+	uint32_t serial;
+	uint32_t soa_ttl;
+	uint16_t soa_rdlen;
+	uint8_t soa_rdata[ZDB_SOA_MAX];
+	uint64_t records;        /**< RRs in the active version, the SOA included */
+	uint32_t version;        /**< active version id (0 when not loaded) */
+	enum zdb_state state;
+	int64_t last_success;    /**< seconds since the epoch of the last commit; 0 never */
+	int64_t last_attempt;    /**< of the last attempt, successful or not; 0 never */
+	int last_error;          /**< ZX_E* code of the last failure; 0 after a success */
+	char last_error_text[ZDB_ERRTEXT_MAX]; /**< "" when none */
+	char primary[ZDB_PRIMARY_MAX];         /**< last primary used or tried; "" none */
+	uint32_t journal_count;  /**< changesets in the journal */
+	uint64_t journal_bytes;
+	uint32_t journal_first;  /**< serial the oldest changeset starts from (count > 0) */
+	uint32_t journal_last;   /**< serial the newest ends at (= serial; count > 0) */
+};
+
+/** What a commit changed, for the "zone updated" event. */
+struct zdb_commit {
+	bool had_serial;     /**< the zone was loaded before */
+	uint32_t old_serial; /**< valid when had_serial */
+	uint32_t serial;     /**< the serial now active */
+	uint64_t records;    /**< RRs now in the zone */
+	uint32_t changesets; /**< IXFR: changesets applied; AXFR: 0 */
+};
+
+/** Fill @p o with defaults (sync FULL, 1 GiB, journal and chunk defaults above). */
+void zdb_opts_init(struct zdb_opts *o);
+
+/**
+ * Open (writable: create when missing) the store at @p o->path. A writable
+ * open takes the writer lock (DIR/writer.lock, flock), checks for stale readers,
+ * and deletes every version a crashed writer left behind, in chunks, before it
+ * returns.
+ * @param[in]  o    options; borrowed for the call
+ * @param[out] out  the store, owned by the caller (zdb_close()); untouched on error
+ * @return 0; ZX_EINVAL bad options (NULL path, chunk_records 0, chunk_bytes < 4096);
+ *         ZX_ENOENT readonly and no store at the path; ZX_EAGAIN writable and another
+ *         zdb holds the writer lock; ZX_ESTORE not a store of this format (not LMDB,
+ *         corrupt, other format version); ZX_EIO filesystem error (permissions,
+ *         mkdir); ZX_ENOMEM; ZX_ELIMIT map full while cleaning up
+ */
+ZX_MUSTCHECK int zdb_open(const struct zdb_opts *o, struct zdb **out);
+
+/** Close the store. Every snapshot, iterator and transfer must be finished. NULL ok. */
+void zdb_close(struct zdb *db);
+
+/**
+ * What the last failed call in this thread ran into, for a log line: e.g.
+ * "mdb_put: MDB_MAP_FULL: Environment mapsize limit reached (store-size 1048576)".
+ * @return a thread-local string valid until the next zdb call in this thread; "" if none
+ */
+const char *zdb_last_error(void);
+
+/* ---------------------------------------------------------------- reading */
+
+/**
+ * Begin a snapshot: everything read through it is from one commit.
+ * @param[out] out owned by the caller until zdb_snap_end(); untouched on error
+ * @return 0; ZX_ENOMEM; ZX_ELIMIT no free reader slot (max_readers); ZX_ESTORE
+ */
+ZX_MUSTCHECK int zdb_snap_begin(struct zdb *db, struct zdb_snap **out);
+
+/** End a snapshot (after freeing its iterators). NULL ok. */
+void zdb_snap_end(struct zdb_snap *s);
+
+/**
+ * Metadata of one zone.
+ * @param zone  wire name, any case; borrowed
+ * @param[out] out untouched on error
+ * @return 0; ZX_ENOTFOUND the store has no such zone; ZX_EINVAL @p zone not a valid name
+ */
+ZX_MUSTCHECK int zdb_zone_get(struct zdb_snap *s, const uint8_t *zone,
+                              struct zdb_zone_info *out);
+
+/** Called once per zone by zdb_zone_list(); non-zero stops the walk. */
+typedef int (*zdb_zone_cb)(const struct zdb_zone_info *zone, void *arg);
+
+/**
+ * Call @p cb for every zone, in canonical order of zone names (loaded or not:
+ * a zone whose first transfer failed is listed with its error).
+ * @return 0; the callback's non-zero value when it stopped the walk; ZX_ESTORE
+ *         an unreadable record
+ */
+ZX_MUSTCHECK int zdb_zone_list(struct zdb_snap *s, zdb_zone_cb cb, void *arg);
+
+/**
+ * Iterate over a zone's RRs in canonical order: owners by RFC 4034 6.1, at
+ * each owner the SOA first and then the types by number, RDATA in canonical
+ * order. The first RR is therefore the SOA (AXFR serving appends it again).
+ * @param[out] out owned by the caller (zdb_iter_free() before zdb_snap_end())
+ * @return 0; ZX_ENOTFOUND the zone is unknown or not loaded; ZX_EINVAL bad name;
+ *         ZX_ENOMEM
+ */
+ZX_MUSTCHECK int zdb_iter_zone(struct zdb_snap *s, const uint8_t *zone, struct zdb_iter **out);
+
+/** Which half of a changeset a journal RR belongs to. */
+enum zdb_op { ZDB_OP_DEL = 0, ZDB_OP_ADD = 1 };
+
+/**
+ * Iterate over the changes from serial @p since to the current serial, in IXFR
+ * order: for each changeset, the old SOA, the deleted RRs, the new SOA, the
+ * added RRs (zdb_iter_op() tells the half). This is an IXFR answer without its
+ * leading and trailing SOA.
+ * @param[out] out owned by the caller (zdb_iter_free() before zdb_snap_end())
+ * @return 0; ZX_EUPTODATE @p since is the current serial; ZX_ENOTFOUND the zone is
+ *         unknown or not loaded, or the journal does not reach back to @p since
+ *         (serve AXFR instead); ZX_EINVAL bad name; ZX_ENOMEM; ZX_ESTORE a bad entry
+ */
+ZX_MUSTCHECK int zdb_iter_journal(struct zdb_snap *s, const uint8_t *zone, uint32_t since,
+                                  struct zdb_iter **out);
+
+/**
+ * The next RR.
+ * @param[out] rr filled with borrowed pointers (see struct zdb_rr); untouched unless 1
+ * @return 1 an RR; 0 the end; ZX_ESTORE a record that does not decode
+ */
+ZX_MUSTCHECK int zdb_iter_next(struct zdb_iter *it, struct zdb_rr *rr);
+
+/**
+ * For a journal iterator, the half of the last RR returned, and the serials of
+ * its changeset (@p from, @p to may be NULL). For a zone iterator: ZDB_OP_ADD.
+ */
+enum zdb_op zdb_iter_op(const struct zdb_iter *it, uint32_t *from, uint32_t *to);
+
+/** Free an iterator. NULL ok. */
+void zdb_iter_free(struct zdb_iter *it);
+
+/* ---------------------------------------------------------------- AXFR */
+
+/**
+ * Start writing a new version of @p zone (loaded or not). Records go into the
+ * new version in chunks, each its own short write transaction; readers keep
+ * seeing the old version until zdb_axfr_commit(). Memory is bounded by the
+ * chunk size whatever the zone size.
+ * @param zone wire name, any case; borrowed
+ * @param[out] out owned by the caller until zdb_axfr_commit() or zdb_axfr_abort()
+ * @return 0; ZX_EINVAL bad name or readonly store; ZX_ENOMEM; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_axfr **out);
+
+/**
+ * Add one RR, in any order; an RRset may come in pieces (merged), an RR given
+ * twice is kept once. The RR is copied; the call may write a chunk (a few ms
+ * under the write lock, after waiting for it). An error from writing a chunk
+ * leaves @p a usable only for zdb_axfr_abort().
+ * @param rr borrowed for the call
+ * @return 0; ZX_EFORMAT owner outside the zone or not a valid name, owner_len
+ *         wrong, class differing from the first RR's, a second SOA at the apex
+ *         with other RDATA, an owner too long for a key (only names of mostly
+ *         \000 and \001 bytes); ZX_ENOMEM; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr);
+
+/**
+ * Write the last chunk, then switch the zone to the new version in one small
+ * commit: metadata (serial and SOA from the apex SOA, record count, state
+ * fresh, last success and attempt = @p now, @p primary, error cleared), the
+ * old version marked for deletion (zdb_gc()), the zone's journal emptied.
+ * @p a is freed whatever the result; on error the zone is as it was before.
+ * @param primary text such as "192.0.2.1@53"; borrowed; NULL keeps the old one
+ * @param[out] res may be NULL; filled on 0
+ * @return 0; ZX_EFORMAT no SOA at the apex; ZX_ENOMEM; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary,
+                                 struct zdb_commit *res);
+
+/** Drop the new version (deleted later by zdb_gc()) and free @p a. NULL ok. */
+void zdb_axfr_abort(struct zdb_axfr *a);
+
+/* ---------------------------------------------------------------- IXFR */
+
+/**
+ * Start applying an IXFR to the loaded @p zone. The diff is applied in ONE
+ * write transaction at zdb_ixfr_commit(), so its cost follows the diff, not
+ * the zone; until then it is buffered (a diff larger than the journal bound
+ * and 1 MiB starts the transaction early and is applied as it comes).
+ * Give the RRs exactly in IXFR order, without the leading and trailing SOA of
+ * the answer: per changeset zdb_ixfr_del(old SOA), zdb_ixfr_del() of each
+ * deleted RR, zdb_ixfr_add(new SOA), zdb_ixfr_add() of each added RR; several
+ * changesets follow one another.
+ * @param[out] out owned by the caller until zdb_ixfr_commit() or zdb_ixfr_abort()
+ * @return 0; ZX_ENOTFOUND zone unknown or not loaded (do an AXFR); ZX_EINVAL bad
+ *         name or readonly store; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int zdb_ixfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_ixfr **out);
+
+/**
+ * Delete one RR (TTL ignored), or with an SOA start a changeset.
+ * @return 0; ZX_EDIFF an SOA whose serial is not the zone's serial at that point,
+ *         or (when applied as it comes) an RR the zone does not hold; ZX_EXFR not
+ *         in IXFR order (a non-SOA delete after the adds began); ZX_EFORMAT as
+ *         zdb_axfr_add(); ZX_ENOMEM; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_ixfr_del(struct zdb_ixfr *x, const struct zdb_rr *rr);
+
+/**
+ * Add one RR, or with an SOA end the deletions of the changeset and name its
+ * new serial.
+ * @return 0; ZX_EDIFF (when applied as it comes) an RR the zone already holds
+ *         (same owner, type and RDATA); ZX_EXFR not in IXFR order (no changeset
+ *         started, or the new SOA missing); ZX_EFORMAT as zdb_axfr_add();
+ *         ZX_ENOMEM; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_ixfr_add(struct zdb_ixfr *x, const struct zdb_rr *rr);
+
+/**
+ * Apply the diff, append its changesets to the journal (oldest dropped past the
+ * bounds), update the metadata (serial, SOA, records, state fresh, last success
+ * and attempt = @p now, @p primary, error cleared) and commit: one transaction.
+ * @p x is freed whatever the result; on error the zone is exactly as before.
+ * @param primary borrowed; NULL keeps the old one
+ * @param[out] res may be NULL; filled on 0
+ * @return 0; ZX_EDIFF the diff does not apply: an RR to delete is absent, an RR to
+ *         add is present, or the zone changed since zdb_ixfr_begin(); ZX_EXFR no
+ *         complete changeset (no changeset, or the new SOA missing); ZX_ENOMEM;
+ *         ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_ixfr_commit(struct zdb_ixfr *x, int64_t now, const char *primary,
+                                 struct zdb_commit *res);
+
+/** Forget the diff and free @p x; the zone is unchanged. NULL ok. */
+void zdb_ixfr_abort(struct zdb_ixfr *x);
+
+/* ---------------------------------------------------------------- state */
+
+/**
+ * Record a zone's state without touching its data (the zone record is created
+ * when the zone is unknown, so a zone that never loaded is listed).
+ * REFRESHING sets last_attempt = @p now; FRESH (an SOA check found nothing newer)
+ * sets last_attempt and last_success = @p now and clears the error; FAILED and
+ * EXPIRED change only the state (zdb_zone_fail() records a failure in full).
+ * @param now   seconds since the epoch
+ * @return 0; ZX_EINVAL bad name, bad state or readonly store; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_zone_set_state(struct zdb *db, const uint8_t *zone, enum zdb_state state,
+                                    int64_t now);
+
+/**
+ * Record a failed attempt: state FAILED, last_attempt = @p now, the error, and
+ * the primary tried. The zone's data (if any) stays as it was.
+ * @param err   the ZX_E* code of the failure
+ * @param text  borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes; NULL = zx_strerror(err)
+ * @param primary borrowed; NULL keeps the old one
+ * @return 0; ZX_EINVAL bad name or readonly store; ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now, int err,
+                               const char *text, const char *primary);
+
+/**
+ * Remove a zone: metadata and journal at once (one commit), its records later
+ * by zdb_gc().
+ * @return 0; ZX_ENOTFOUND no such zone; ZX_EINVAL bad name or readonly store;
+ *         ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_zone_delete(struct zdb *db, const uint8_t *zone);
+
+/**
+ * Delete records of dropped versions (replaced by an AXFR, aborted, or left by a
+ * crash), at most @p budget records in one short write transaction. Call it
+ * after zdb_axfr_commit() and from a timer until it returns 0.
+ * @param budget records to delete in this call (>= 1)
+ * @return 1 more to delete; 0 nothing left; ZX_EINVAL budget 0 or readonly store;
+ *         ZX_ELIMIT map full
+ */
+ZX_MUSTCHECK int zdb_gc(struct zdb *db, size_t budget);
+
+#endif
