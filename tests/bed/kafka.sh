@@ -11,7 +11,7 @@
 #   kafka.sh clean    stop, then wipe the data dir (the next start formats anew)
 #
 # Environment (all optional):
-#   ZX_BED_DIR        state dir (default <repo>/build/bed); Kafka lives in $ZX_BED_DIR/kafka
+#   ZX_BED_DIR        state dir (default $ZX_BUILD/bed); Kafka lives in $ZX_BED_DIR/kafka
 #   ZX_CACHE          jar cache root (default ~/.cache/zx); jars in kafka-<version>/
 #   ZX_BUILD          build dir holding tests/bed/kafka_mock (default <repo>/build)
 #   ZX_KAFKA_PORT     broker port (default 19092); the controller uses port+1
@@ -25,7 +25,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/../.." && pwd)
-state=${ZX_BED_DIR:-$src/build/bed}
+state=${ZX_BED_DIR:-${ZX_BUILD:-$src/build}/bed}
 kdir=$state/kafka
 envfile=$state/kafka.env
 pidfile=$kdir/kafka.pid
@@ -142,6 +142,9 @@ wait_ready()
 start_apache()
 {
 	local jars=$cache
+	if ss -Htln "sport = :$port or sport = :$cport" 2>/dev/null | grep -q .; then
+		die "port $port or $cport is taken by another process (another bed's broker? ZX_KAFKA_PORT moves it)"
+	fi
 	mkdir -p "$kdir"
 	write_props
 	if [ ! -f "$kdir/data/meta.properties" ]; then

@@ -5,6 +5,8 @@
  *   zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS
  *       Admin CreateTopics (replication 1); an existing topic is fine. Returns
  *       once the metadata shows every partition with a leader.
+ *   zxkafka delete-topic BOOTSTRAP TOPIC
+ *       Admin DeleteTopics; a missing topic is fine.
  *   zxkafka produce-request BOOTSTRAP TOPIC ZONE [SERIAL]
  *   zxkafka produce-update BOOTSTRAP TOPIC ZONE SERIAL
  *       Produce one TransferRequest (origin operator) / ZoneUpdated (committed,
@@ -40,6 +42,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 	        "usage: zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS\n"
+	        "       zxkafka delete-topic BOOTSTRAP TOPIC\n"
 	        "       zxkafka produce-request BOOTSTRAP TOPIC ZONE [SERIAL]\n"
 	        "       zxkafka produce-update BOOTSTRAP TOPIC ZONE SERIAL\n"
 	        "       zxkafka consume BOOTSTRAP TOPIC --count N --timeout S [--from-beginning]\n"
@@ -182,6 +185,39 @@ static int cmd_create_topic(const char *bootstrap, const char *topic, const char
 	}
 	rd_kafka_destroy(rk);
 	return rc;
+}
+
+static int cmd_delete_topic(const char *bootstrap, const char *topic)
+{
+	rd_kafka_t *rk = handle_new(RD_KAFKA_PRODUCER, bootstrap, NULL);
+	if (rk == NULL) {
+		return 1;
+	}
+	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
+	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+	rd_kafka_DeleteTopics(rk, &dt, 1, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, ZXK_TIMEOUT_MS);
+	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	const rd_kafka_DeleteTopics_result_t *res = ev ? rd_kafka_event_DeleteTopics_result(ev) : NULL;
+	if (ev != NULL && rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		e = rd_kafka_event_error(ev);
+	} else if (res != NULL) {
+		size_t cnt = 0;
+		const rd_kafka_topic_result_t **tr = rd_kafka_DeleteTopics_result_topics(res, &cnt);
+		e = cnt == 1 ? rd_kafka_topic_result_error(tr[0]) : RD_KAFKA_RESP_ERR__FAIL;
+	}
+	if (ev != NULL) {
+		rd_kafka_event_destroy(ev);
+	}
+	rd_kafka_queue_destroy(q);
+	rd_kafka_DeleteTopic_destroy(dt);
+	rd_kafka_destroy(rk);
+	if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+		fprintf(stderr, "zxkafka: DeleteTopics %s: %s\n", topic, rd_kafka_err2str(e));
+		return 1;
+	}
+	printf("topic %s deleted\n", topic);
+	return 0;
 }
 
 /* Canonical zone name: lowercase with the trailing dot. Returned malloc'd. */
@@ -508,6 +544,9 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "create-topic") == 0 && argc == 5) {
 		return cmd_create_topic(argv[2], argv[3], argv[4]);
+	}
+	if (strcmp(cmd, "delete-topic") == 0 && argc == 4) {
+		return cmd_delete_topic(argv[2], argv[3]);
 	}
 	if (strcmp(cmd, "produce-request") == 0 && (argc == 5 || argc == 6)) {
 		return cmd_produce(false, argv[2], argv[3], argv[4], argc == 6 ? argv[5] : NULL);

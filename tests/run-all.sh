@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/run-all.sh -- THE test command: from nothing on Debian 12 (as root, or
+# with sudo), install the packages, build with the sanitizers, start the test
+# bed's Kafka, run every test, stop everything, exit non-zero on any failure.
+#
+#   tests/run-all.sh                 unit + integration
+#   tests/run-all.sh -L unit         arguments go to ctest (-L, -R, -E, ...)
+#
+# Environment: ZX_BUILD (default <repo>/build), ZX_BED_DIR (default
+# $ZX_BUILD/bed), ZX_CACHE (jar cache, default ~/.cache/zx), ZX_KAFKA_FORCE=mock
+# (run the mock cluster instead of Apache Kafka), ZX_JOBS (default 2).
+set -euo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export ZX_SRC=$src
+export ZX_BUILD=${ZX_BUILD:-$src/build}
+export ZX_BED_DIR=${ZX_BED_DIR:-$ZX_BUILD/bed}
+jobs=${ZX_JOBS:-2}
+
+t_start=$SECONDS
+t_mark=$SECONDS
+timings=()
+phase()
+{
+	timings+=("$(printf '%-10s %4ds' "$1" $((SECONDS - t_mark)))")
+	t_mark=$SECONDS
+}
+say() { echo "=== run-all: $*"; }
+
+kafka_started=0
+cleanup()
+{
+	local rc=$? f pid name
+	trap - EXIT INT TERM
+	# Daemons of a test that was itself killed (a ctest timeout) are still listed.
+	for f in "$ZX_BED_DIR"/t/*/pids; do
+		[ -f "$f" ] || continue
+		while read -r pid name; do
+			if kill -0 "$pid" 2>/dev/null; then
+				say "stopping leftover $name (pid $pid)"
+				kill -TERM "$pid" 2>/dev/null || true
+			fi
+		done <"$f"
+	done
+	if [ "$kafka_started" = 1 ]; then
+		"$src/tests/bed/kafka.sh" stop || true
+	fi
+	phase stop
+	say "timings:"
+	printf '    %s\n' "${timings[@]}"
+	say "total $((SECONDS - t_start))s; kafka: ${ZX_KAFKA_KIND:-none} ${ZX_KAFKA_VERSION:-}; exit $rc"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+say "dependencies"
+bash "$src/tests/bed/install-deps.sh"
+phase deps
+
+say "configure + build ($ZX_BUILD, ZX_SANITIZE=ON)"
+cmake -S "$src" -B "$ZX_BUILD" -DZX_SANITIZE=ON
+phase configure
+cmake --build "$ZX_BUILD" -j"$jobs"
+phase build
+
+say "test bed: Kafka"
+kafka_started=1
+"$src/tests/bed/kafka.sh" start
+set -a
+# shellcheck disable=SC1091
+. "$ZX_BED_DIR/kafka.env"
+set +a
+phase kafka
+
+# Sanitizers: stop at the first error with a stack; leaks are errors. The
+# suppressions cover library globals we do not own (see tests/bed/lsan.supp).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=0:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/tests/bed/lsan.supp:print_suppressions=0}
+
+say "ctest ($ZX_KAFKA_KIND Kafka at $ZX_KAFKA_BOOTSTRAP)"
+rc=0
+ctest --test-dir "$ZX_BUILD" --output-on-failure -j"$jobs" "$@" || rc=$?
+phase ctest
+exit "$rc"
