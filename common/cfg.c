@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* common/cfg.c -- config loading: YAML document, error collection, value
- * parsers, the table walker and the zone index. The tables themselves, and
- * what each section means, are in cfg_schema.c. */
+/* common/cfg.c -- config loading: reading the file, collecting and sorting
+ * errors, node helpers, the zone index and the public API. The YAML tree is
+ * built in cfg_yaml.c, values are parsed in cfg_walk.c, and what each section
+ * means is in cfg_schema.c. */
 #include "common/cfg.h"
 
 #include "common/arena.h"
@@ -48,7 +49,7 @@ static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text
 	p->nmsg++;
 }
 
-void cfg_error(struct cfg_parse *p, const yaml_node_t *node, const char *fmt, ...)
+void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
@@ -60,8 +61,8 @@ void cfg_error(struct cfg_parse *p, const yaml_node_t *node, const char *fmt, ..
 		cfg_nomem(p);
 		return;
 	}
-	unsigned line = node ? (unsigned)node->start_mark.line + 1 : 1;
-	unsigned col = node ? (unsigned)node->start_mark.column + 1 : 1;
+	unsigned line = node ? node->line : 1;
+	unsigned col = node ? node->col : 1;
 	add_msg(p, line, col, text);
 }
 
@@ -110,48 +111,38 @@ static void free_msgs(struct cfg_parse *p)
 
 /* ---- nodes ----------------------------------------------------------------------------- */
 
-yaml_node_t *cfg_node(struct cfg_parse *p, int index)
+bool cfg_is_null(const struct cfg_node *n)
 {
-	return yaml_document_get_node(p->doc, index);
-}
-
-bool cfg_is_null(const yaml_node_t *n)
-{
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+	if (n->type != CFG_N_SCALAR || !n->plain) {
 		return false;
 	}
-	const char *s = (const char *)n->data.scalar.value;
+	const char *s = n->str;
 	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
 	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
 }
 
-const char *cfg_kind(const yaml_node_t *n)
+const char *cfg_kind(const struct cfg_node *n)
 {
 	switch (n->type) {
-	case YAML_MAPPING_NODE:
+	case CFG_N_MAP:
 		return "a mapping";
-	case YAML_SEQUENCE_NODE:
+	case CFG_N_SEQ:
 		return "a list";
-	case YAML_SCALAR_NODE:
+	case CFG_N_SCALAR:
 		return cfg_is_null(n) ? "null" : "a string";
 	default:
 		return "nothing";
 	}
 }
 
-yaml_node_t *cfg_item(struct cfg_parse *p, const yaml_node_t *list, size_t i)
+const char *cfg_scalar(struct cfg_parse *p, const struct cfg_node *n, const char *what)
 {
-	return cfg_node(p, list->data.sequence.items.start[i]);
-}
-
-const char *cfg_scalar(struct cfg_parse *p, const yaml_node_t *n, const char *what)
-{
-	if (n->type != YAML_SCALAR_NODE || cfg_is_null(n)) {
+	if (n->type != CFG_N_SCALAR || cfg_is_null(n)) {
 		cfg_error(p, n, "wrong type for %s: expected a string, got %s", what, cfg_kind(n));
 		return NULL;
 	}
-	const char *s = (const char *)n->data.scalar.value;
-	if (strlen(s) != n->data.scalar.length) {
+	const char *s = n->str;
+	if (strlen(s) != n->n) {
 		cfg_error(p, n, "bad value for %s: contains a NUL byte", what);
 		return NULL;
 	}
@@ -234,52 +225,6 @@ void cfg_free(struct cfg *cfg)
 	free(cfg);
 }
 
-static void yaml_syntax_error(struct cfg_parse *p, const yaml_parser_t *parser)
-{
-	yaml_node_t at = {0};
-	at.start_mark = parser->problem_mark;
-	if (parser->context != NULL) {
-		cfg_error(p, &at, "YAML syntax error: %s %s (line %zu); expected valid YAML",
-		          parser->problem ? parser->problem : "error", parser->context,
-		          parser->context_mark.line + 1);
-	} else {
-		cfg_error(p, &at, "YAML syntax error: %s; expected valid YAML",
-		          parser->problem ? parser->problem : "error");
-	}
-}
-
-/* Parse the YAML of @p text into @p doc and check there is just one document. */
-static bool load_doc(struct cfg_parse *p, const char *text, yaml_document_t *doc)
-{
-	yaml_parser_t parser;
-	if (!yaml_parser_initialize(&parser)) {
-		cfg_nomem(p);
-		return false;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, strlen(text));
-	bool ok = yaml_parser_load(&parser, doc) != 0;
-	if (!ok) {
-		if (parser.error == YAML_MEMORY_ERROR) {
-			cfg_nomem(p);
-		} else {
-			yaml_syntax_error(p, &parser);
-		}
-	} else if (yaml_document_get_root_node(doc) != NULL) {
-		yaml_document_t next;
-		if (!yaml_parser_load(&parser, &next)) {
-			yaml_syntax_error(p, &parser);
-		} else {
-			yaml_node_t *root = yaml_document_get_root_node(&next);
-			if (root != NULL) {
-				cfg_error(p, root, "a second YAML document; expected one document");
-			}
-			yaml_document_delete(&next);
-		}
-	}
-	yaml_parser_delete(&parser);
-	return ok;
-}
-
 static struct cfg *cfg_new(const char *name)
 {
 	struct cfg *cfg = calloc(1, sizeof(*cfg));
@@ -324,14 +269,14 @@ int cfg_load_string(const char *name, const char *text, struct cfg **out, char *
 	}
 	struct cfg_parse p = {.file = name, .cfg = cfg, .mem = cfg->mem};
 	p.dir = dir_of(cfg->mem, name);
-	yaml_document_t doc;
-	p.doc = &doc;
-	if (p.dir != NULL && load_doc(&p, text, &doc)) {
-		cfg_schema_apply(&p, yaml_document_get_root_node(&doc));
-		yaml_document_delete(&doc);
+	struct arena *tree_mem = arena_new(0); /* the YAML tree, gone after the load */
+	struct cfg_node *root = NULL;
+	if (p.dir != NULL && tree_mem != NULL && cfg_yaml_parse(&p, text, tree_mem, &root)) {
+		cfg_schema_apply(&p, root);
 	}
+	arena_destroy(tree_mem);
 	int rc = 0;
-	if (p.nomem || p.dir == NULL) {
+	if (p.nomem || p.dir == NULL || tree_mem == NULL) {
 		rc = ZX_ENOMEM;
 	} else if (p.nmsg > 0) {
 		write_msgs(&p, err, errlen);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* common/cfg_internal.h -- what cfg.c (YAML, errors, value parsers, the table
- * walker, the zone index) and cfg_schema.c (the tables, keys, zones) share.
- * Not an API: nothing outside those two files includes it.
+/* common/cfg_internal.h -- what the parts of the config loader share: cfg.c
+ * (loading, errors, the zone index), cfg_yaml.c (YAML to a node tree),
+ * cfg_walk.c (value parsers, the table walker) and cfg_schema.c (the tables,
+ * keys, zones). Not an API: nothing else includes it.
  *
  * Threading: one struct cfg_parse per cfg_load() call.
  */
@@ -12,10 +13,21 @@
 #include "common/dname.h"
 
 #include <stdbool.h>
-#include <yaml.h>
 
 /** Most fields one table (one mapping) may have. */
 #define CFG_FIELDS_MAX 32
+
+enum cfg_ntype { CFG_N_SCALAR, CFG_N_SEQ, CFG_N_MAP };
+
+/** A YAML node; the tree lives in the load's scratch arena. */
+struct cfg_node {
+	enum cfg_ntype type;
+	bool plain;             /**< scalar without quotes (only those can be null) */
+	unsigned line, col;     /**< 1-based start */
+	size_t n;               /**< scalar: length; sequence: items; mapping: pairs */
+	const char *str;        /**< scalar: NUL-terminated text */
+	struct cfg_node **kids; /**< sequence: n items; mapping: key, value, key, value ... */
+};
 
 struct cfg_msg {
 	unsigned line, col; /* 1-based */
@@ -27,7 +39,6 @@ struct cfg_msg {
 struct cfg_parse {
 	const char *file;   /**< name in messages */
 	const char *dir;    /**< directory for relative key files; "" for the cwd */
-	yaml_document_t *doc;
 	struct cfg *cfg;
 	struct arena *mem;  /**< == cfg->mem */
 	struct cfg_msg *msgs;
@@ -70,32 +81,35 @@ struct cfg_field {
 	size_t off;
 	uint64_t min, max;
 	const struct cfg_field *sub; /**< CFG_FT_MAP, terminated by a NULL key */
-	void (*fn)(struct cfg_parse *p, yaml_node_t *value, void *dst, const char *what);
+	void (*fn)(struct cfg_parse *p, struct cfg_node *value, void *dst, const char *what);
 };
 
 /** Record an error at @p node (which may be NULL: line 1, column 1). */
-void cfg_error(struct cfg_parse *p, const yaml_node_t *node, const char *fmt, ...)
+void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /** Mark the load as out of memory. */
 void cfg_nomem(struct cfg_parse *p);
 
-/** Node by index, "a mapping", "a list", "null", "a string" ... for messages. */
-yaml_node_t *cfg_node(struct cfg_parse *p, int index);
-const char *cfg_kind(const yaml_node_t *n);
-bool cfg_is_null(const yaml_node_t *n);
+/**
+ * Parse @p text into a tree in @p mem; *root is NULL for an empty stream.
+ * @return false after reporting a syntax error or marking out-of-memory
+ */
+bool cfg_yaml_parse(struct cfg_parse *p, const char *text, struct arena *mem,
+                    struct cfg_node **root);
 
-/** Item @p i of sequence @p list. */
-yaml_node_t *cfg_item(struct cfg_parse *p, const yaml_node_t *list, size_t i);
+/** "a mapping", "a list", "null", "a string", for messages. */
+const char *cfg_kind(const struct cfg_node *n);
+bool cfg_is_null(const struct cfg_node *n);
 
 /** True and *n = its length when @p v is a list; false (reported) otherwise. */
-bool cfg_list(struct cfg_parse *p, yaml_node_t *v, const char *what, size_t *n);
+bool cfg_list(struct cfg_parse *p, struct cfg_node *v, const char *what, size_t *n);
 
 /**
  * The text of a scalar for @p what, or NULL after reporting "expected a string"
  * (nodes of another kind and null).
  */
-const char *cfg_scalar(struct cfg_parse *p, const yaml_node_t *n, const char *what);
+const char *cfg_scalar(struct cfg_parse *p, const struct cfg_node *n, const char *what);
 
 /**
  * Walk mapping @p map against @p fields (NULL-key terminated): unknown and
@@ -104,8 +118,8 @@ const char *cfg_scalar(struct cfg_parse *p, const yaml_node_t *n, const char *wh
  * not NULL, receives the value node of each field (NULL when absent).
  * @return false when @p map is not a mapping (reported)
  */
-bool cfg_walk(struct cfg_parse *p, yaml_node_t *map, const char *path,
-              const struct cfg_field *fields, void *base, yaml_node_t **found);
+bool cfg_walk(struct cfg_parse *p, struct cfg_node *map, const char *path,
+              const struct cfg_field *fields, void *base, struct cfg_node **found);
 
 /** Value parsers: 0 or ZX_EFORMAT / ZX_ERANGE. */
 ZX_MUSTCHECK int cfg_parse_u64(const char *s, uint64_t *out);
@@ -126,6 +140,6 @@ ZX_MUSTCHECK int cfg_index_init(struct cfg *cfg, size_t n);
 const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zones, size_t i);
 
 /** Defaults, then every section of @p root (NULL for an empty file). */
-void cfg_schema_apply(struct cfg_parse *p, yaml_node_t *root);
+void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root);
 
 #endif

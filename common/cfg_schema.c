@@ -14,6 +14,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,10 +35,10 @@
 #define MAP(k, o, sub) {k, CFG_FT_MAP, o, 0, 0, sub, NULL}
 #define FN(k, o, fn) {k, CFG_FT_FUNC, o, 0, 0, NULL, fn}
 
-static void clamp_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what);
-static void settings_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what);
-static void keys_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what);
-static void zone_name_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what);
+static void clamp_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+static void settings_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+static void keys_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+static void zone_name_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
 
 /* ---- tables ---------------------------------------------------------------------------- */
 
@@ -224,7 +225,7 @@ static const struct cfg_field key_fields[] = {
 
 /* ---- sections that are more than a table ----------------------------------------------- */
 
-static void clamp_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what)
+static void clamp_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
 {
 	struct cfg_clamp *c = dst;
 	struct cfg_clamp tmp = *c;
@@ -242,15 +243,15 @@ static void clamp_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char 
 	*c = tmp;
 }
 
-static void settings_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what)
+static void settings_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
 {
 	struct cfg_kafka *k = dst;
-	if (v->type != YAML_MAPPING_NODE) {
+	if (v->type != CFG_N_MAP) {
 		cfg_error(p, v, "wrong type for %s: expected a mapping of librdkafka properties, "
 		          "got %s", what, cfg_kind(v));
 		return;
 	}
-	size_t n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	size_t n = v->n;
 	struct cfg_kv *kv = arena_alloc_array(p->mem, n ? n : 1, sizeof(*kv));
 	if (kv == NULL) {
 		cfg_nomem(p);
@@ -258,8 +259,8 @@ static void settings_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const ch
 	}
 	size_t count = 0;
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *kn = cfg_node(p, v->data.mapping.pairs.start[i].key);
-		yaml_node_t *vn = cfg_node(p, v->data.mapping.pairs.start[i].value);
+		struct cfg_node *kn = v->kids[2 * i];
+		struct cfg_node *vn = v->kids[2 * i + 1];
 		const char *name = cfg_scalar(p, kn, what);
 		const char *val = cfg_scalar(p, vn, what);
 		if (name == NULL || val == NULL) {
@@ -297,7 +298,7 @@ static void key_remember(struct cfg_parse *p, const uint8_t *wire, unsigned line
 	kl[p->nkeylines++].line = line;
 }
 
-static void key_duplicate(struct cfg_parse *p, yaml_node_t *at, const char *name,
+static void key_duplicate(struct cfg_parse *p, struct cfg_node *at, const char *name,
                           const uint8_t *wire)
 {
 	for (size_t i = 0; i < p->nkeylines; i++) {
@@ -310,7 +311,7 @@ static void key_duplicate(struct cfg_parse *p, yaml_node_t *at, const char *name
 	cfg_error(p, at, "duplicate key \"%s\" (already defined in a key file)", name);
 }
 
-static void key_inline(struct cfg_parse *p, yaml_node_t *item, yaml_node_t **found,
+static void key_inline(struct cfg_parse *p, struct cfg_node *item, struct cfg_node **found,
                        const struct keyent *ke)
 {
 	uint8_t wire[DNAME_MAXLEN] = {0};
@@ -332,11 +333,11 @@ static void key_inline(struct cfg_parse *p, yaml_node_t *item, yaml_node_t **fou
 		cfg_error(p, found[KF_SECRET], "secret of key \"%s\" is not valid base64; expected "
 		          "the base64 text of the key (as tsig-keygen prints it)", ke->name);
 	} else {
-		key_remember(p, wire, (unsigned)item->start_mark.line + 1);
+		key_remember(p, wire, item->line);
 	}
 }
 
-static void key_file(struct cfg_parse *p, yaml_node_t *at, const char *file)
+static void key_file(struct cfg_parse *p, struct cfg_node *at, const char *file)
 {
 	char path[4096];
 	if (file[0] == '/' || p->dir[0] == '\0') {
@@ -356,10 +357,10 @@ static void key_file(struct cfg_parse *p, yaml_node_t *at, const char *file)
 	}
 }
 
-static void key_entry(struct cfg_parse *p, yaml_node_t *item)
+static void key_entry(struct cfg_parse *p, struct cfg_node *item)
 {
 	struct keyent ke = {0};
-	yaml_node_t *found[CFG_FIELDS_MAX];
+	struct cfg_node *found[CFG_FIELDS_MAX];
 	size_t before = p->nmsg;
 	if (!cfg_walk(p, item, "keys entry", key_fields, &ke, found) || p->nmsg != before) {
 		return;
@@ -379,7 +380,7 @@ static void key_entry(struct cfg_parse *p, yaml_node_t *item)
 	}
 }
 
-static void keys_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what)
+static void keys_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
 {
 	(void)dst;
 	size_t n = 0;
@@ -387,11 +388,11 @@ static void keys_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		key_entry(p, cfg_item(p, v, i));
+		key_entry(p, v->kids[i]);
 	}
 }
 
-static void zone_name_fn(struct cfg_parse *p, yaml_node_t *v, void *dst, const char *what)
+static void zone_name_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
 {
 	struct cfg_zone *z = dst;
 	const char *s = cfg_scalar(p, v, what);
@@ -438,8 +439,8 @@ static void notify_from_primaries(struct cfg_parse *p, struct cfg_zone *z)
 }
 
 /* What a zone gets when the file leaves it open: notify-keys, notify-from. */
-static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, yaml_node_t *item,
-                        yaml_node_t **found)
+static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, struct cfg_node *item,
+                        struct cfg_node **found)
 {
 	if (z->primaries.count == 0) {
 		cfg_error(p, item, "zone \"%s\" has no primaries; expected primaries: "
@@ -462,12 +463,12 @@ static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, yaml_node_t *it
 	}
 }
 
-static void zone_entry(struct cfg_parse *p, yaml_node_t *item, struct cfg_zone *zones)
+static void zone_entry(struct cfg_parse *p, struct cfg_node *item, struct cfg_zone *zones)
 {
 	struct cfg *cfg = p->cfg;
 	struct cfg_zone z = p->tmpl;
-	yaml_node_t *found[CFG_FIELDS_MAX];
-	z.line = (unsigned)item->start_mark.line + 1;
+	struct cfg_node *found[CFG_FIELDS_MAX];
+	z.line = item->line;
 	if (!cfg_walk(p, item, "zone", zone_fields, &z, found)) {
 		return;
 	}
@@ -489,7 +490,7 @@ static void zone_entry(struct cfg_parse *p, yaml_node_t *item, struct cfg_zone *
 	cfg->zone_count++;
 }
 
-static void zones_apply(struct cfg_parse *p, yaml_node_t *v)
+static void zones_apply(struct cfg_parse *p, struct cfg_node *v)
 {
 	size_t n = 0;
 	if (!cfg_list(p, v, "zones", &n)) {
@@ -506,13 +507,13 @@ static void zones_apply(struct cfg_parse *p, yaml_node_t *v)
 	}
 	p->cfg->zones = zones;
 	for (size_t i = 0; i < n && !p->nomem; i++) {
-		zone_entry(p, cfg_item(p, v, i), zones);
+		zone_entry(p, v->kids[i], zones);
 	}
 }
 
-static void zone_defaults_apply(struct cfg_parse *p, yaml_node_t *v)
+static void zone_defaults_apply(struct cfg_parse *p, struct cfg_node *v)
 {
-	yaml_node_t *found[CFG_FIELDS_MAX];
+	struct cfg_node *found[CFG_FIELDS_MAX];
 	if (cfg_walk(p, v, "zone-defaults", zone_fields + 1, &p->tmpl, found)) {
 		p->tmpl_notify_keys_set = found[ZF_NOTIFY_KEYS - 1] != NULL;
 	}
@@ -642,13 +643,13 @@ static void template_init(struct cfg_parse *p)
 	p->tmpl.limits = x->limits;
 }
 
-void cfg_schema_apply(struct cfg_parse *p, yaml_node_t *root)
+void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)
 {
 	defaults(p);
 	if (root == NULL || cfg_is_null(root)) {
 		return; /* an empty file: every default, no zones */
 	}
-	yaml_node_t *found[CFG_FIELDS_MAX];
+	struct cfg_node *found[CFG_FIELDS_MAX];
 	if (!cfg_walk(p, root, "", top_fields, p->cfg, found)) {
 		return;
 	}

@@ -168,7 +168,7 @@ static void expected_keys(const struct cfg_field *fields, char *buf, size_t size
 	}
 }
 
-static void range_error(struct cfg_parse *p, const yaml_node_t *v, const char *what,
+static void range_error(struct cfg_parse *p, const struct cfg_node *v, const char *what,
                         const struct cfg_field *f, const char *text)
 {
 	char lo[32], hi[32];
@@ -186,7 +186,7 @@ static void range_error(struct cfg_parse *p, const yaml_node_t *v, const char *w
 }
 
 /* Numbers of every kind: parse, range-check, store. */
-static void set_number(struct cfg_parse *p, const struct cfg_field *f, yaml_node_t *v,
+static void set_number(struct cfg_parse *p, const struct cfg_field *f, struct cfg_node *v,
                        void *dst, const char *what)
 {
 	static const char *const expect[] = {
@@ -228,7 +228,7 @@ static void set_number(struct cfg_parse *p, const struct cfg_field *f, yaml_node
 	}
 }
 
-static bool parse_endpoint(struct cfg_parse *p, yaml_node_t *v, const char *what,
+static bool parse_endpoint(struct cfg_parse *p, struct cfg_node *v, const char *what,
                            uint16_t def_port, struct cfg_endpoint *out)
 {
 	const char *s = cfg_scalar(p, v, what);
@@ -254,17 +254,17 @@ static bool parse_endpoint(struct cfg_parse *p, yaml_node_t *v, const char *what
 	return true;
 }
 
-bool cfg_list(struct cfg_parse *p, yaml_node_t *v, const char *what, size_t *n)
+bool cfg_list(struct cfg_parse *p, struct cfg_node *v, const char *what, size_t *n)
 {
-	if (v->type != YAML_SEQUENCE_NODE) {
+	if (v->type != CFG_N_SEQ) {
 		cfg_error(p, v, "wrong type for %s: expected a list, got %s", what, cfg_kind(v));
 		return false;
 	}
-	*n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	*n = v->n;
 	return true;
 }
 
-static void set_endpoints(struct cfg_parse *p, const struct cfg_field *f, yaml_node_t *v,
+static void set_endpoints(struct cfg_parse *p, const struct cfg_field *f, struct cfg_node *v,
                           struct cfg_endpoints *dst, const char *what)
 {
 	size_t n = 0;
@@ -278,7 +278,7 @@ static void set_endpoints(struct cfg_parse *p, const struct cfg_field *f, yaml_n
 	}
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = cfg_item(p, v, i);
+		struct cfg_node *item = v->kids[i];
 		ok &= parse_endpoint(p, item, what, (uint16_t)f->min, &eps[i]);
 	}
 	if (ok) {
@@ -286,7 +286,7 @@ static void set_endpoints(struct cfg_parse *p, const struct cfg_field *f, yaml_n
 	}
 }
 
-static void set_acl(struct cfg_parse *p, yaml_node_t *v, struct acl *dst, const char *what)
+static void set_acl(struct cfg_parse *p, struct cfg_node *v, struct acl *dst, const char *what)
 {
 	size_t n = 0;
 	if (!cfg_list(p, v, what, &n)) {
@@ -299,7 +299,7 @@ static void set_acl(struct cfg_parse *p, yaml_node_t *v, struct acl *dst, const 
 	}
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
-		yaml_node_t *item = cfg_item(p, v, i);
+		struct cfg_node *item = v->kids[i];
 		const char *s = cfg_scalar(p, item, what);
 		if (s == NULL) {
 			ok = false;
@@ -314,7 +314,7 @@ static void set_acl(struct cfg_parse *p, yaml_node_t *v, struct acl *dst, const 
 	}
 }
 
-static const struct tsig_key *keyref(struct cfg_parse *p, yaml_node_t *v, const char *what)
+static const struct tsig_key *keyref(struct cfg_parse *p, struct cfg_node *v, const char *what)
 {
 	const char *s = cfg_scalar(p, v, what);
 	if (s == NULL) {
@@ -335,7 +335,7 @@ static const struct tsig_key *keyref(struct cfg_parse *p, yaml_node_t *v, const 
 	return k;
 }
 
-static void set_keyrefs(struct cfg_parse *p, yaml_node_t *v, struct cfg_keys *dst,
+static void set_keyrefs(struct cfg_parse *p, struct cfg_node *v, struct cfg_keys *dst,
                         const char *what)
 {
 	size_t n = 0;
@@ -349,7 +349,7 @@ static void set_keyrefs(struct cfg_parse *p, yaml_node_t *v, struct cfg_keys *ds
 	}
 	bool ok = true;
 	for (size_t i = 0; i < n; i++) {
-		keys[i] = keyref(p, cfg_item(p, v, i), what);
+		keys[i] = keyref(p, v->kids[i], what);
 		ok &= keys[i] != NULL;
 	}
 	if (ok) {
@@ -357,7 +357,7 @@ static void set_keyrefs(struct cfg_parse *p, yaml_node_t *v, struct cfg_keys *ds
 	}
 }
 
-static void set_str(struct cfg_parse *p, yaml_node_t *v, const char **dst, const char *what)
+static void set_str(struct cfg_parse *p, struct cfg_node *v, const char **dst, const char *what)
 {
 	const char *s = cfg_scalar(p, v, what);
 	if (s == NULL) {
@@ -375,7 +375,7 @@ static void set_str(struct cfg_parse *p, yaml_node_t *v, const char **dst, const
 	*dst = copy;
 }
 
-static void set_level(struct cfg_parse *p, yaml_node_t *v, enum log_level *dst,
+static void set_level(struct cfg_parse *p, struct cfg_node *v, enum log_level *dst,
                       const char *what)
 {
 	const char *s = cfg_scalar(p, v, what);
@@ -385,7 +385,7 @@ static void set_level(struct cfg_parse *p, yaml_node_t *v, enum log_level *dst,
 	}
 }
 
-static void set_field(struct cfg_parse *p, const struct cfg_field *f, yaml_node_t *v,
+static void set_field(struct cfg_parse *p, const struct cfg_field *f, struct cfg_node *v,
                       void *base, const char *what)
 {
 	void *dst = (char *)base + f->off;
@@ -430,12 +430,11 @@ static void set_field(struct cfg_parse *p, const struct cfg_field *f, yaml_node_
 }
 
 /* Match each key of @p map to a field; report unknown and duplicate keys. */
-static void match_keys(struct cfg_parse *p, yaml_node_t *map, const char *path,
-                       const struct cfg_field *fields, yaml_node_t **keys, yaml_node_t **vals)
+static void match_keys(struct cfg_parse *p, struct cfg_node *map, const char *path,
+                       const struct cfg_field *fields, struct cfg_node **keys, struct cfg_node **vals)
 {
-	for (yaml_node_pair_t *pair = map->data.mapping.pairs.start;
-	     pair < map->data.mapping.pairs.top; pair++) {
-		yaml_node_t *k = cfg_node(p, pair->key);
+	for (size_t pair = 0; pair < map->n; pair++) {
+		struct cfg_node *k = map->kids[2 * pair];
 		const char *name = cfg_scalar(p, k, "a key");
 		if (name == NULL) {
 			continue;
@@ -452,23 +451,23 @@ static void match_keys(struct cfg_parse *p, yaml_node_t *map, const char *path,
 			          exp);
 		} else if (keys[i] != NULL) {
 			cfg_error(p, k, "duplicate key \"%s\" in %s (first at line %u)", name, where,
-			          (unsigned)keys[i]->start_mark.line + 1);
+			          keys[i]->line);
 		} else {
 			keys[i] = k;
-			vals[i] = cfg_node(p, pair->value);
+			vals[i] = map->kids[2 * pair + 1];
 		}
 	}
 }
 
-bool cfg_walk(struct cfg_parse *p, yaml_node_t *map, const char *path,
-              const struct cfg_field *fields, void *base, yaml_node_t **found)
+bool cfg_walk(struct cfg_parse *p, struct cfg_node *map, const char *path,
+              const struct cfg_field *fields, void *base, struct cfg_node **found)
 {
-	if (map->type != YAML_MAPPING_NODE) {
+	if (map->type != CFG_N_MAP) {
 		cfg_error(p, map, "wrong type for %s: expected a mapping, got %s",
 		          *path ? path : "the top level", cfg_kind(map));
 		return false;
 	}
-	yaml_node_t *keys[CFG_FIELDS_MAX] = {0}, *vals[CFG_FIELDS_MAX] = {0};
+	struct cfg_node *keys[CFG_FIELDS_MAX] = {0}, *vals[CFG_FIELDS_MAX] = {0};
 	match_keys(p, map, path, fields, keys, vals);
 	for (size_t i = 0; fields[i].key != NULL; i++) {
 		if (vals[i] != NULL) {

@@ -259,6 +259,27 @@ static void test_cfg_key_files(void **state)
 	cfg_free(cfg);
 }
 
+/* YAML anchors and aliases work as YAML says; an undefined alias is an error. */
+static void test_cfg_aliases(void **state)
+{
+	(void)state;
+	struct cfg *cfg = load_text("zone-defaults: { notify-from: &nets [ \"192.0.2.0/24\" ] }\n"
+	                            "proxy: { trusted: *nets }\n"
+	                            "zones:\n"
+	                            "  - { name: a.example, primaries: &p [ \"192.0.2.1\" ] }\n"
+	                            "  - { name: b.example, primaries: *p }\n");
+	assert_int_equal(cfg->proxy_trusted.count, 1);
+	assert_int_equal(find(cfg, "b.example")->primaries.count, 1);
+	assert_int_equal(find(cfg, "b.example")->notify_from.nets[0].prefix, 24);
+	cfg_free(cfg);
+	cfg = NULL;
+	assert_int_equal(cfg_load_string("alias.yaml", "proxy: { trusted: *nope }\n", &cfg, err,
+	                                 sizeof(err)), ZX_ECONFIG);
+	assert_null(cfg);
+	assert_string_equal(err, "alias.yaml:1:19: undefined alias *nope; expected an anchor &nope "
+	                         "before it");
+}
+
 /* ---- bad files: one per error class, exact position ------------------------------------ */
 
 struct bad {
@@ -315,7 +336,7 @@ static const struct bad bads[] = {
 	 "expected one of debug, info, warn, error"},
 	{"cfg/top_not_mapping.yaml", "cfg/top_not_mapping.yaml:1:1: wrong type for the top level: "
 	 "expected a mapping, got a list"},
-	{"cfg/two_documents.yaml", "cfg/two_documents.yaml:3:1: a second YAML document; expected "
+	{"cfg/two_documents.yaml", "cfg/two_documents.yaml:2:1: a second YAML document; expected "
 	 "one document"},
 	{"cfg/settings_type.yaml", "cfg/settings_type.yaml:2:13: wrong type for kafka.settings: "
 	 "expected a mapping of librdkafka properties, got a list"},
@@ -411,6 +432,76 @@ static void test_cfg_nul_byte(void **state)
 	remove(path);
 }
 
+/* ---- out of memory --------------------------------------------------------------------- *
+ * The test binary is linked with --wrap for malloc, calloc, realloc and strdup, so
+ * every allocation made by libcommon (cfg, arena, keyring) can be made to fail. */
+
+void *__real_malloc(size_t size);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t size);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t size);
+char *__wrap_strdup(const char *s);
+
+static long alloc_countdown = -1; /* the allocation that fails; -1: none */
+
+static int alloc_fails(void)
+{
+	return alloc_countdown >= 0 && alloc_countdown-- == 0;
+}
+
+void *__wrap_malloc(size_t size)
+{
+	return alloc_fails() ? NULL : __real_malloc(size);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return alloc_fails() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t size)
+{
+	return alloc_fails() ? NULL : __real_realloc(p, size);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return alloc_fails() ? NULL : __real_strdup(s);
+}
+
+/* Fail each allocation of a load in turn: ZX_ENOMEM (or, where a message was being
+ * built, ZX_ECONFIG with it), never a crash or a leak (ASan checks), until it succeeds. */
+static void test_cfg_out_of_memory(void **state)
+{
+	(void)state;
+	int rc = ZX_ENOMEM;
+	long n = 0;
+	for (; rc != 0 && n < 100000; n++) {
+		struct cfg *cfg = NULL;
+		alloc_countdown = n;
+		rc = cfg_load_string("nomem.yaml", merge_text, &cfg, err, sizeof(err));
+		alloc_countdown = -1;
+		assert_true(rc == 0 || rc == ZX_ENOMEM);
+		assert_true(rc == 0 || cfg == NULL);
+		cfg_free(cfg);
+	}
+	print_message("%ld allocations failed in turn\n", n - 1);
+	assert_int_equal(rc, 0);
+	assert_true(n > 10);
+	/* and when building an error message */
+	for (rc = ZX_ENOMEM, n = 0; rc == ZX_ENOMEM && n < 100000; n++) {
+		struct cfg *cfg = NULL;
+		alloc_countdown = n;
+		rc = cfg_load("cfg/many_errors.yaml", &cfg, err, sizeof(err));
+		alloc_countdown = -1;
+		assert_null(cfg);
+	}
+	assert_int_equal(rc, ZX_ECONFIG);
+}
+
 /* ---- scale ----------------------------------------------------------------------------- */
 
 #define MANY_ZONES 100000
@@ -479,11 +570,13 @@ int main(void)
 		cmocka_unit_test(test_cfg_kafka_settings_and_lists),
 		cmocka_unit_test(test_cfg_zone_defaults_merge),
 		cmocka_unit_test(test_cfg_key_files),
+		cmocka_unit_test(test_cfg_aliases),
 		cmocka_unit_test(test_cfg_each_error_class),
 		cmocka_unit_test(test_cfg_reports_every_error),
 		cmocka_unit_test(test_cfg_error_cap),
 		cmocka_unit_test(test_cfg_missing_file),
 		cmocka_unit_test(test_cfg_nul_byte),
+		cmocka_unit_test(test_cfg_out_of_memory),
 		cmocka_unit_test(test_cfg_100k_zones),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
