@@ -262,7 +262,9 @@ static void settings_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, cons
 		struct cfg_node *kn = v->kids[2 * i];
 		struct cfg_node *vn = v->kids[2 * i + 1];
 		const char *name = cfg_scalar(p, kn, what);
-		const char *val = cfg_scalar(p, vn, what);
+		char vwhat[256];
+		snprintf(vwhat, sizeof(vwhat), "%s.%s", what, name ? name : "?");
+		const char *val = name ? cfg_scalar(p, vn, vwhat) : NULL;
 		if (name == NULL || val == NULL) {
 			continue;
 		}

@@ -93,6 +93,9 @@ int cfg_parse_duration(const char *s, uint64_t *ms)
 		s += strlen(dur_units[u].name);
 		if (rc == 0 && *s != '\0') {
 			rc = take_number(&s, &v);
+			if (rc == 0 && *s == '\0') {
+				rc = ZX_EFORMAT; /* "1m5": a number without its unit */
+			}
 		}
 	}
 	if (rc == 0) {

@@ -174,6 +174,36 @@ static void test_cfg_units(void **state)
 	cfg_free(cfg);
 }
 
+static void test_cfg_bad_values(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"kafka: { delivery-timeout: 1m5 }",  "kafka: { delivery-timeout: 10 s }",
+		"kafka: { delivery-timeout: s }",    "kafka: { delivery-timeout: -1 }",
+		"kafka: { delivery-timeout: 1.5s }", "kafka: { delivery-timeout: 1min }",
+		"kafka: { delivery-timeout: 99999999999999999999 }",
+		"kafka: { delivery-timeout: 0 }",    "kafka: { delivery-timeout: 2h }",
+		"kafka: { delivery-timeout: \"\" }",
+		"xfrd: { store-size: 1P }",          "xfrd: { store-size: 17179869184T }",
+		"xfrd: { jitter: 10%% }",            "xfrd: { jitter: \"%\" }",
+		"xfrd: { transfers: { max: 4294967296 } }",
+		"xfrd: { http: \"127.0.0.1\" }",     "xfrd: { store: \"\" }",
+		"xfrd: { store: null }",             "xfrd: { store: [ a ] }",
+		"notifyd: { listen: \"0.0.0.0@53\" }", "kafka: { settings: { a: [ b ] } }",
+		"kafka: { settings: { a: 1, a: 2 } }", "zones: { name: a.example }",
+		"zones: [ a.example ]",              "keys: [ { file: k, name: k } ]",
+		"{ 1: 2 }",                           "zone-defaults: { name: a.example }",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct cfg *cfg = NULL;
+		int rc = cfg_load_string("bad.yaml", bad[i], &cfg, err, sizeof(err));
+		print_message("%-45s -> %s\n", bad[i], err);
+		assert_int_equal(rc, ZX_ECONFIG);
+		assert_null(cfg);
+		assert_memory_equal(err, "bad.yaml:1:", strlen("bad.yaml:1:"));
+	}
+}
+
 static void test_cfg_kafka_settings_and_lists(void **state)
 {
 	(void)state;
@@ -567,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_defaults_of_empty_file),
 		cmocka_unit_test(test_cfg_example_loads),
 		cmocka_unit_test(test_cfg_units),
+		cmocka_unit_test(test_cfg_bad_values),
 		cmocka_unit_test(test_cfg_kafka_settings_and_lists),
 		cmocka_unit_test(test_cfg_zone_defaults_merge),
 		cmocka_unit_test(test_cfg_key_files),
