@@ -215,6 +215,8 @@ struct tsig_request {
  *         ZX_ETSIG_BADSIG the MAC does not verify; ZX_ETSIG_BADTIME MAC good but
  *         the time is off by more than the fudge; ZX_ETSIG_BADTRUNC MAC good but
  *         truncated (our policy wants the full MAC); ZX_ENOMEM (OpenSSL failed)
+ * @note The header RCODE of the answer is the caller's: NOTAUTH with every
+ *       ZX_ETSIG_* (RFC 8945 5.2), FORMERR for ZX_EFORMAT; then tsig_sign_reply().
  */
 ZX_MUSTCHECK int tsig_verify(const struct tsig_keyring *ring, const uint8_t *msg, size_t len,
                              uint64_t now, struct tsig_request *out);

@@ -398,8 +398,9 @@ static int skip_space(struct lexer *lx)
 	}
 }
 
-/* The next token. Tokens are cut in place, so a token's text is valid once the
- * following one has been read only for words and strings already returned. */
+/* The next token. A string is NUL-terminated in place; a word is not (its
+ * delimiter may be the next token), so read it with word_copy() before the
+ * next call. */
 static enum tok lex_next(struct lexer *lx)
 {
 	if (skip_space(lx) != 0) {
@@ -428,7 +429,6 @@ static enum tok lex_next(struct lexer *lx)
 	while (*lx->p != '\0' && !isspace((unsigned char)*lx->p) && strchr("{};\"", *lx->p) == NULL) {
 		lx->p++;
 	}
-	/* the delimiter is kept for the next call: cut with a copy of the word end */
 	return TOK_WORD;
 }
 
