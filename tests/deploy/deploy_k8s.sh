@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# deploy_k8s: docker/k8s/ validates against the Kubernetes API schemas, offline.
+# Validator: kubernetes-validate (PyPI), which ships the JSON schemas of each Kubernetes
+# release in the package, so nothing is fetched at run time. --strict rejects unknown
+# fields. Checked against every release it ships from 1.27 on (1.26 made LoadBalancers
+# with UDP and TCP on one Service GA). Then check_k8s.py (cross-file consistency) and
+# named-checkconf on the Secret's key file.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/deploy/lib.sh
+. "$here/lib.sh"
+
+kv=$(need kubernetes-validate "schemas of the Kubernetes API") || exit $?
+py=$(zx_python) || exit $?
+k8s=$ZX_SRC/docker/k8s
+mapfile -t files < <(find "$k8s" -maxdepth 1 -name '*.yaml' ! -name kustomization.yaml | sort)
+
+# The releases whose schemas the installed package carries.
+mapfile -t versions < <("$py" - <<'PY'
+import os, re, kubernetes_validate
+d = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+vs = sorted({tuple(map(int, m.groups())) for n in os.listdir(d)
+             for m in [re.match(r"v(\d+)\.(\d+)\.(\d+)-local-strict$", n)] if m})
+print("\n".join("%d.%d.%d" % v for v in vs if v >= (1, 27, 0)))
+PY
+)
+if [ ${#versions[@]} -eq 0 ]; then
+	bad "kubernetes-validate ships no schemas for Kubernetes >= 1.27"
+fi
+for v in "${versions[@]}"; do
+	run "k8s schemas $v --strict: ${files[*]##*/}" "$kv" --strict --quiet -k "$v" "${files[@]}"
+done
+
+run "k8s manifests agree with each other, the config and the image" \
+	"$py" "$here/check_k8s.py" "$ZX_SRC"
+
+if nc=$(command -v named-checkconf); then
+	tmp=$(mktemp -d)
+	trap 'rm -rf "$tmp"' EXIT
+	"$py" -c 'import sys, yaml
+print(yaml.safe_load(open(sys.argv[1]))["stringData"]["tsig.conf"], end="")' \
+		"$k8s/secret.yaml" >"$tmp/tsig.conf"
+	run "Secret zx-tsig holds a BIND key file (named-checkconf)" "$nc" "$tmp/tsig.conf"
+else
+	need named-checkconf "bind9-utils" >/dev/null || exit $?
+fi
+finish
