@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/* notifyd/publish.c -- rdkafka producer driven by the libevent loop. */
+#include "notifyd/publish.h"
+
+#include "common/cfg.h"
+#include "common/kafka.h"
+#include "common/log.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct publish {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *rkt;
+	rd_kafka_queue_t *mainq;
+	int pipe[2];
+	struct event *pipe_ev;
+	struct event *tick;
+	publish_done_cb done;
+	publish_error_cb on_error;
+	void *arg;
+};
+
+/* Producer defaults; the config's kafka.settings override any of them. linger.ms
+ * 2 batches a burst of NOTIFYs into few requests while keeping the answer
+ * latency in single milliseconds. */
+static const char *const defaults[] = {
+	"enable.idempotence", "true",
+	"acks", "all",
+	"linger.ms", "2",
+	"socket.nagle.disable", "true",
+	"queue.buffering.max.messages", "200000",
+	NULL,
+};
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	struct publish *p = opaque;
+	p->done(m->_private, kafka_err(m->err), p->arg);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	struct publish *p = opaque;
+	if (p->on_error != NULL) {
+		p->on_error(kafka_err((rd_kafka_resp_err_t)err), reason, p->arg);
+	}
+}
+
+/* librdkafka's own log lines (from its threads) as our key=value lines. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	char q[1024];
+	enum log_level lvl = level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN
+	                     : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	log_write(lvl, "rdkafka", "facility=%s msg=%s", fac, log_quote(buf, q, sizeof(q)));
+}
+
+static void on_pipe(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct publish *p = arg;
+	char buf[256];
+	while (read(fd, buf, sizeof(buf)) > 0) {
+	}
+	rd_kafka_poll(p->rk, 0);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct publish *p = arg;
+	rd_kafka_poll(p->rk, 0);
+}
+
+static int build_conf(const struct cfg_kafka *kc, const char *client_id, struct publish *p,
+                      rd_kafka_conf_t **out, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = NULL;
+	int rc = kafka_conf_new(kc, client_id, defaults, &conf, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	char tmo[32];
+	snprintf(tmo, sizeof(tmo), "%llu", (unsigned long long)kc->delivery_timeout_ms);
+	rc = kafka_conf_set(conf, "message.timeout.ms", tmo, err, errlen);
+	if (rc != 0) {
+		rd_kafka_conf_destroy(conf);
+		return rc;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_opaque(conf, p);
+	*out = conf;
+	return 0;
+}
+
+static int setup_loop(struct publish *p, struct event_base *base)
+{
+	if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		p->pipe[0] = p->pipe[1] = -1;
+		return ZX_EIO;
+	}
+	p->mainq = rd_kafka_queue_get_main(p->rk);
+	rd_kafka_queue_io_event_enable(p->mainq, p->pipe[1], "1", 1);
+	p->pipe_ev = event_new(base, p->pipe[0], EV_READ | EV_PERSIST, on_pipe, p);
+	p->tick = event_new(base, -1, EV_PERSIST, on_tick, p);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	if (p->pipe_ev == NULL || p->tick == NULL || event_add(p->pipe_ev, NULL) != 0 ||
+	    event_add(p->tick, &tv) != 0) {
+		return ZX_ENOMEM;
+	}
+	return 0;
+}
+
+int publish_new(const struct cfg_kafka *kc, const char *client_id, struct event_base *base,
+                publish_done_cb done, publish_error_cb on_error, void *arg, struct publish **out,
+                char *err, size_t errlen)
+{
+	struct publish *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return ZX_ENOMEM;
+	}
+	p->pipe[0] = p->pipe[1] = -1;
+	p->done = done;
+	p->on_error = on_error;
+	p->arg = arg;
+	rd_kafka_conf_t *conf = NULL;
+	int rc = build_conf(kc, client_id, p, &conf, err, errlen);
+	if (rc != 0) {
+		free(p);
+		return rc;
+	}
+	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+	if (p->rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		free(p);
+		return ZX_EKAFKA;
+	}
+	p->rkt = rd_kafka_topic_new(p->rk, kc->requests_topic, NULL);
+	if (p->rkt == NULL) {
+		snprintf(err, errlen, "topic %s: %s", kc->requests_topic,
+		         rd_kafka_err2str(rd_kafka_last_error()));
+		publish_free(p);
+		return ZX_EKAFKA;
+	}
+	rc = setup_loop(p, base);
+	if (rc != 0) {
+		snprintf(err, errlen, "event loop hookup failed");
+		publish_free(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+int publish_send(struct publish *p, const char *key, uint8_t *payload, size_t len, void *opaque)
+{
+	if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_FREE, payload, len, key,
+	                     strlen(key), opaque) != 0) {
+		int rc = kafka_err(rd_kafka_last_error());
+		return rc == ZX_EAGAIN ? rc : ZX_EKAFKA;
+	}
+	return 0;
+}
+
+size_t publish_queued(const struct publish *p)
+{
+	return (size_t)rd_kafka_outq_len(p->rk);
+}
+
+int publish_flush(struct publish *p, int timeout_ms)
+{
+	rd_kafka_resp_err_t e = rd_kafka_flush(p->rk, timeout_ms);
+	return e == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : ZX_ETIMEDOUT;
+}
+
+void publish_free(struct publish *p)
+{
+	if (p == NULL) {
+		return;
+	}
+	if (p->rk != NULL) {
+		/* Hand every remaining opaque back (as ZX_ESHUTDOWN) before destroying. */
+		rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(p->rk, 0);
+		rd_kafka_flush(p->rk, 100);
+		rd_kafka_poll(p->rk, 0);
+	}
+	if (p->pipe_ev != NULL) {
+		event_free(p->pipe_ev);
+	}
+	if (p->tick != NULL) {
+		event_free(p->tick);
+	}
+	if (p->mainq != NULL) {
+		rd_kafka_queue_destroy(p->mainq);
+	}
+	if (p->rkt != NULL) {
+		rd_kafka_topic_destroy(p->rkt);
+	}
+	if (p->rk != NULL) {
+		rd_kafka_destroy(p->rk);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (p->pipe[i] >= 0) {
+			close(p->pipe[i]);
+		}
+	}
+	free(p);
+}

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: MIT */
+/* notifyd/server.c -- the per-message pipeline, answers after delivery, metrics, signals. */
+#include "notifyd/server.h"
+
+#include "common/acl.h"
+#include "common/cfg.h"
+#include "common/dname.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/tsig.h"
+#include "notifyd/listener.h"
+#include "notifyd/notify.h"
+#include "notifyd/publish.h"
+#include "notifyd/ratelimit.h"
+#include "proto/events.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#define RL_SLOTS 65536
+
+enum unanswered {
+	UNANS_KAFKA_TIMEOUT,
+	UNANS_KAFKA_ERROR,
+	UNANS_QUEUE_FULL,
+	UNANS_SHUTDOWN,
+	UNANS_CONN_GONE,
+	UNANS_OVERSIZE,
+	UNANS_COUNT
+};
+static const char *const unans_names[UNANS_COUNT] = {
+	"kafka_timeout", "kafka_error", "queue_full", "shutdown", "conn_gone", "oversize",
+};
+
+struct server {
+	struct event_base *base;
+	struct cfg *cfg;
+	const char *path;
+	struct listener *lis;
+	struct publish *pub;
+	struct notify_env env;
+	uint64_t seed;
+	struct evhttp *http;
+	struct event *sig[3];
+	struct event *summary;
+	struct event *drain;
+	uint64_t drain_deadline_ms;
+	size_t pending;
+	/* metrics */
+	struct metrics *m;
+	struct metrics_val *req[2][NOTIFY_OUTCOME_COUNT];
+	struct metrics_val *drops[LISTENER_DROP_COUNT];
+	struct metrics_val *unans[UNANS_COUNT];
+	struct metrics_val *answered;
+	struct metrics_val *reloads;
+	struct metrics_val *send_errors;
+	struct metrics_val *kafka_errors;
+	struct metrics_hist *latency;
+	/* logging budget */
+	uint64_t log_sec;
+	unsigned log_lines;
+	uint64_t log_suppressed;
+	uint64_t last_kafka_error_ms;
+	uint64_t last_delivery_ms;
+};
+
+/* An accepted NOTIFY waiting for its delivery report. */
+struct pending {
+	struct server *s;
+	struct listener_dest dest;
+	uint64_t t0_ms_x1000; /**< monotonic µs when received */
+	enum listener_transport tp;
+	bool has_serial;
+	uint32_t serial;
+	char src[ACL_ADDRSTRLEN];
+	size_t reply_len; /**< 0: no answer fits (oversize) */
+	char *zone;       /**< into data, after the reply */
+	uint8_t data[];
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static uint64_t wall_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static const char *tp_name(enum listener_transport tp)
+{
+	return tp == LISTENER_TCP ? "tcp" : "udp";
+}
+
+/* True when one more line fits in this second's budget. */
+static bool log_budget(struct server *s)
+{
+	uint64_t sec = mono_us() / 1000000u;
+	if (sec != s->log_sec) {
+		s->log_sec = sec;
+		s->log_lines = 0;
+	}
+	if (s->log_lines >= SERVER_LOG_PER_SEC) {
+		s->log_suppressed++;
+		return false;
+	}
+	s->log_lines++;
+	return true;
+}
+
+/* ---- metrics ----------------------------------------------------------- */
+
+static double gauge_pending(void *arg)
+{
+	return (double)((struct server *)arg)->pending;
+}
+
+static double gauge_queue(void *arg)
+{
+	struct server *s = arg;
+	return s->pub != NULL ? (double)publish_queued(s->pub) : 0;
+}
+
+static double gauge_tcp(void *arg)
+{
+	struct server *s = arg;
+	return s->lis != NULL ? (double)listener_tcp_count(s->lis) : 0;
+}
+
+static int metrics_setup(struct server *s)
+{
+	char lb[128];
+	struct metrics *m = s->m = metrics_new();
+	if (m == NULL) {
+		return ZX_ENOMEM;
+	}
+	for (int t = 0; t < 2; t++) {
+		for (int o = 0; o < NOTIFY_OUTCOME_COUNT; o++) {
+			snprintf(lb, sizeof(lb), "transport=\"%s\",outcome=\"%s\"",
+			         tp_name((enum listener_transport)t),
+			         notify_outcome_name((enum notify_outcome)o));
+			s->req[t][o] = metrics_counter(m, "notifyd_requests_total", lb,
+			                               "DNS messages by transport and outcome.");
+		}
+	}
+	for (int d = 0; d < LISTENER_DROP_COUNT; d++) {
+		snprintf(lb, sizeof(lb), "reason=\"%s\"", listener_drop_name((enum listener_drop)d));
+		s->drops[d] = metrics_counter(m, "notifyd_drops_total", lb,
+		                              "Messages or connections dropped before DNS processing.");
+	}
+	for (int u = 0; u < UNANS_COUNT; u++) {
+		snprintf(lb, sizeof(lb), "reason=\"%s\"", unans_names[u]);
+		s->unans[u] = metrics_counter(m, "notifyd_unanswered_total", lb,
+		                              "Accepted NOTIFYs left unanswered (the primary retries).");
+	}
+	s->answered = metrics_counter(m, "notifyd_answered_total", NULL,
+	                              "Accepted NOTIFYs answered after Kafka stored their event.");
+	s->reloads = metrics_counter(m, "notifyd_config_reloads_total", NULL, "Config reloads.");
+	s->send_errors = metrics_counter(m, "notifyd_send_errors_total", NULL,
+	                                 "Immediate answers that could not be sent.");
+	s->kafka_errors = metrics_counter(m, "notifyd_kafka_errors_total", NULL,
+	                                  "Kafka client errors (brokers down, ...).");
+	static const double b[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
+	                           0.1,    0.25,  0.5,   1,     2.5,  5,    10};
+	s->latency = metrics_histogram(m, "notifyd_kafka_delivery_seconds", NULL,
+	                               "NOTIFY received to Kafka delivery report.", b,
+	                               sizeof(b) / sizeof(b[0]));
+	if (s->latency == NULL || s->answered == NULL || s->kafka_errors == NULL ||
+	    s->send_errors == NULL || s->reloads == NULL ||
+	    metrics_gauge_cb(m, "notifyd_pending_answers", NULL,
+	                     "Accepted NOTIFYs waiting for Kafka.", gauge_pending, s) != 0 ||
+	    metrics_gauge_cb(m, "notifyd_kafka_queue_depth", NULL,
+	                     "Messages queued or in flight in librdkafka.", gauge_queue, s) != 0 ||
+	    metrics_gauge_cb(m, "notifyd_tcp_connections", NULL, "Open TCP connections.",
+	                     gauge_tcp, s) != 0) {
+		return ZX_ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- the pipeline ------------------------------------------------------ */
+
+static void log_outcome(struct server *s, const struct listener_msg *m,
+                        const struct notify_out *o, const char *extra)
+{
+	if (!log_budget(s)) {
+		return;
+	}
+	char src[ACL_ADDRSTRLEN], zone[DNAME_TEXTLEN], peer[ACL_ADDRSTRLEN];
+	if (o->qname_len == 0 || dname_to_text(o->qname, zone, sizeof(zone)) != 0) {
+		snprintf(zone, sizeof(zone), "-");
+	}
+	char zq[64];
+	log_write(o->outcome == NOTIFY_ACCEPTED ? LOG_LVL_INFO : LOG_LVL_WARN, "notify",
+	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s proxy=%s outcome=%s "
+	          "rcode=%u key=%s id=%u%s",
+	          log_quote(zone, zq, sizeof(zq)), o->has_serial ? "" : "-",
+	          o->has_serial ? o->serial : 0, acl_addr_str(m->src, true, src, sizeof(src)),
+	          tp_name(m->transport),
+	          m->via_proxy ? acl_addr_str(m->peer, false, peer, sizeof(peer)) : "-",
+	          notify_outcome_name(o->outcome), o->reply ? o->rcode : 0,
+	          o->key != NULL ? o->key->name_text : "-", o->orig_id, extra);
+}
+
+static int make_event(struct server *s, const struct listener_msg *m, const struct notify_out *o,
+                      uint8_t **buf, size_t *len)
+{
+	char src[ACL_ADDRSTRLEN], peer[ACL_ADDRSTRLEN];
+	Zx__Events__TransferRequest ev = ZX__EVENTS__TRANSFER_REQUEST__INIT;
+	ev.zone = (char *)o->zone->name_text;
+	ev.origin = ZX__EVENTS__ORIGIN__ORIGIN_NOTIFY;
+	ev.has_serial = o->has_serial;
+	ev.serial = o->serial;
+	ev.received_us = wall_us();
+	ev.source_addr = (char *)acl_addr_str(m->src, false, src, sizeof(src));
+	ev.source_port = ntohs(m->src->sa_family == AF_INET
+	                               ? ((const struct sockaddr_in *)m->src)->sin_port
+	                               : ((const struct sockaddr_in6 *)m->src)->sin6_port);
+	ev.transport = m->transport == LISTENER_TCP ? ZX__EVENTS__TRANSPORT__TRANSPORT_TCP
+	                                            : ZX__EVENTS__TRANSPORT__TRANSPORT_UDP;
+	ev.via_proxy = m->via_proxy;
+	ev.proxy_addr = m->via_proxy ? (char *)acl_addr_str(m->peer, false, peer, sizeof(peer))
+	                             : (char *)"";
+	ev.tsig_key = o->key != NULL ? o->key->name_text : (char *)"";
+	ev.producer = (char *)(s->cfg->notifyd.instance != NULL ? s->cfg->notifyd.instance : "");
+	ev.dns_id = o->orig_id;
+	return events_request_pack(&ev, buf, len);
+}
+
+static struct pending *pending_new(struct server *s, const struct listener_msg *m,
+                                   const struct notify_out *o, const uint8_t *reply)
+{
+	size_t zl = strlen(o->zone->name_text) + 1;
+	size_t rl = o->reply ? o->reply_len : 0;
+	struct pending *p = malloc(sizeof(*p) + rl + zl);
+	if (p == NULL) {
+		return NULL;
+	}
+	p->s = s;
+	p->dest = m->dest;
+	p->t0_ms_x1000 = mono_us();
+	p->tp = m->transport;
+	p->has_serial = o->has_serial;
+	p->serial = o->serial;
+	acl_addr_str(m->src, true, p->src, sizeof(p->src));
+	p->reply_len = rl;
+	memcpy(p->data, reply, rl);
+	p->zone = (char *)p->data + rl;
+	memcpy(p->zone, o->zone->name_text, zl);
+	return p;
+}
+
+static void accept_notify(struct server *s, const struct listener_msg *m,
+                          const struct notify_out *o, const uint8_t *reply)
+{
+	uint8_t *ev = NULL;
+	size_t evlen = 0;
+	struct pending *p = NULL;
+	enum unanswered why = UNANS_KAFKA_ERROR;
+	if (make_event(s, m, o, &ev, &evlen) != 0 || (p = pending_new(s, m, o, reply)) == NULL) {
+		goto fail;
+	}
+	listener_dest_hold(&p->dest);
+	int rc = publish_send(s->pub, o->zone->name_text, ev, evlen, p);
+	if (rc != 0) {
+		why = rc == ZX_EAGAIN ? UNANS_QUEUE_FULL : UNANS_KAFKA_ERROR;
+		listener_dest_release(&p->dest);
+		goto fail;
+	}
+	s->pending++;
+	return;
+fail:
+	free(ev);
+	free(p);
+	metrics_add(s->unans[why], 1);
+	log_outcome(s, m, o, why == UNANS_QUEUE_FULL ? " answer=none why=queue_full"
+	                                             : " answer=none why=kafka_error");
+}
+
+static void on_msg(const struct listener_msg *m, void *arg)
+{
+	struct server *s = arg;
+	uint8_t reply[NOTIFY_REPLY_MAX];
+	struct notify_out o;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	struct notify_in in = {.msg = m->msg, .len = m->len, .src = m->src,
+	                       .now_s = (uint64_t)ts.tv_sec, .now_ms = mono_us() / 1000u};
+	if (notify_decide(&s->env, &in, reply, sizeof(reply), &o) != 0) {
+		return; /* OpenSSL out of memory: nothing sensible to answer */
+	}
+	metrics_add(s->req[m->transport][o.outcome], 1);
+	if (o.outcome == NOTIFY_ACCEPTED) {
+		accept_notify(s, m, &o, reply);
+		return;
+	}
+	if (o.reply && listener_send(s->lis, &m->dest, reply, o.reply_len) != 0) {
+		metrics_add(s->send_errors, 1);
+	}
+	if (o.outcome != NOTIFY_RATE_SOURCE && o.outcome != NOTIFY_RATE_ZONE) {
+		log_outcome(s, m, &o, "");
+	}
+}
+
+static void on_done(void *opaque, int rc, void *arg)
+{
+	struct server *s = arg;
+	struct pending *p = opaque;
+	s->pending--;
+	enum unanswered why = UNANS_COUNT;
+	uint64_t us = mono_us() - p->t0_ms_x1000;
+	if (rc == 0) {
+		s->last_delivery_ms = mono_us() / 1000u;
+		metrics_observe(s->latency, (double)us / 1e6);
+		if (p->reply_len == 0) {
+			why = UNANS_OVERSIZE;
+		} else if (listener_send(s->lis, &p->dest, p->data, p->reply_len) != 0) {
+			why = UNANS_CONN_GONE;
+		} else {
+			metrics_add(s->answered, 1);
+		}
+	} else {
+		why = rc == ZX_ETIMEDOUT ? UNANS_KAFKA_TIMEOUT
+		      : rc == ZX_ESHUTDOWN ? UNANS_SHUTDOWN
+		                           : UNANS_KAFKA_ERROR;
+	}
+	if (why != UNANS_COUNT) {
+		metrics_add(s->unans[why], 1);
+	}
+	if (log_budget(s)) {
+		log_write(why == UNANS_COUNT ? LOG_LVL_INFO : LOG_LVL_WARN, "notify_answer",
+		          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s answer=%s "
+		          "kafka_ms=%.3f%s%s",
+		          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0, p->src,
+		          tp_name(p->tp), why == UNANS_COUNT ? "noerror" : "none", (double)us / 1000,
+		          why == UNANS_COUNT ? "" : " why=", why == UNANS_COUNT ? "" : unans_names[why]);
+	}
+	listener_dest_release(&p->dest);
+	free(p);
+}
+
+static void on_drop(enum listener_drop d, const struct sockaddr *peer, void *arg)
+{
+	struct server *s = arg;
+	metrics_add(s->drops[d], 1);
+	if (log_budget(s)) {
+		char a[ACL_ADDRSTRLEN];
+		log_warn("drop", "reason=%s peer=%s", listener_drop_name(d),
+		         acl_addr_str(peer, true, a, sizeof(a)));
+	}
+}
+
+static void on_kafka_error(int rc, const char *reason, void *arg)
+{
+	struct server *s = arg;
+	(void)rc;
+	metrics_add(s->kafka_errors, 1);
+	s->last_kafka_error_ms = mono_us() / 1000u;
+	if (log_budget(s)) {
+		char q[512];
+		log_warn("kafka_error", "reason=%s", log_quote(reason, q, sizeof(q)));
+	}
+}
+
+/* ---- rate limits, reload ----------------------------------------------- */
+
+static int limits_setup(struct server *s, const struct cfg *cfg, struct notify_env *env)
+{
+	const struct cfg_rate_limit *r = &cfg->notifyd.rate_limit;
+	uint32_t burst = r->burst > 0 ? r->burst : 1;
+	env->cfg = cfg;
+	env->per_source = env->per_zone = NULL;
+	int rc = ratelimit_new(r->per_source, burst, RL_SLOTS, s->seed, &env->per_source);
+	if (rc == 0) {
+		rc = ratelimit_new(r->per_zone, burst, RL_SLOTS, s->seed ^ 0x5a5a5a5a5a5a5a5aull,
+		                   &env->per_zone);
+	}
+	if (rc != 0) {
+		ratelimit_free(env->per_source);
+		env->per_source = NULL;
+	}
+	return rc;
+}
+
+static void reload(struct server *s)
+{
+	struct cfg *ncfg = NULL;
+	char err[4096];
+	int rc = cfg_load(s->path, &ncfg, err, sizeof(err));
+	if (rc != 0) {
+		char q[1024];
+		log_error("reload_failed", "path=%s error=%s", s->path, log_quote(err, q, sizeof(q)));
+		return;
+	}
+	struct notify_env env;
+	if (limits_setup(s, ncfg, &env) != 0) {
+		log_error("reload_failed", "path=%s error=out_of_memory", s->path);
+		cfg_free(ncfg);
+		return;
+	}
+	/* Nothing outlives a callback holding cfg pointers, so the old one can go now. */
+	ratelimit_free(s->env.per_source);
+	ratelimit_free(s->env.per_zone);
+	s->env = env;
+	listener_set_cfg(s->lis, ncfg);
+	cfg_free(s->cfg);
+	s->cfg = ncfg;
+	log_set_level(ncfg->log_level);
+	metrics_add(s->reloads, 1);
+	log_info("reloaded", "path=%s zones=%zu keys=%zu", s->path, ncfg->zone_count,
+	         tsig_keyring_count(ncfg->keys));
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+static void http_metrics(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	char *text = NULL;
+	size_t len = 0;
+	if (metrics_render(s->m, &text, &len) != 0) {
+		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		return;
+	}
+	struct evbuffer *b = evbuffer_new();
+	if (b == NULL) {
+		free(text);
+		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		return;
+	}
+	evbuffer_add(b, text, len);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	                  "text/plain; version=0.0.4");
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+/* Alive while the loop runs. Kafka is "down" when it reported an error within
+ * the last delivery timeout and nothing was delivered since. */
+static void http_health(struct evhttp_request *req, void *arg)
+{
+	struct server *s = arg;
+	uint64_t now = mono_us() / 1000u;
+	bool down = s->last_kafka_error_ms != 0 && s->last_kafka_error_ms >= s->last_delivery_ms &&
+	            now - s->last_kafka_error_ms < s->cfg->kafka.delivery_timeout_ms;
+	struct evbuffer *b = evbuffer_new();
+	if (b == NULL) {
+		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+		return;
+	}
+	evbuffer_add_printf(b, "ok kafka=%s pending=%zu tcp=%zu\n", down ? "down" : "up",
+	                    s->pending, listener_tcp_count(s->lis));
+	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_free(b);
+}
+
+static int http_setup(struct server *s)
+{
+	const struct cfg_endpoint *ep = &s->cfg->notifyd.http;
+	if (ep->len == 0) {
+		return 0;
+	}
+	char a[ACL_ADDRSTRLEN];
+	acl_addr_str((const struct sockaddr *)&ep->addr, false, a, sizeof(a));
+	uint16_t port = ntohs(ep->addr.ss_family == AF_INET
+	                              ? ((const struct sockaddr_in *)&ep->addr)->sin_port
+	                              : ((const struct sockaddr_in6 *)&ep->addr)->sin6_port);
+	s->http = evhttp_new(s->base);
+	if (s->http == NULL) {
+		return ZX_ENOMEM;
+	}
+	if (evhttp_bind_socket(s->http, a, port) != 0) {
+		log_error("http_failed", "addr=%s port=%u", a, port);
+		return ZX_EIO;
+	}
+	if (evhttp_set_cb(s->http, "/metrics", http_metrics, s) != 0 ||
+	    evhttp_set_cb(s->http, "/health", http_health, s) != 0) {
+		return ZX_ENOMEM;
+	}
+	return 0;
+}
+
+/* ---- signals, summary, shutdown ---------------------------------------- */
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *s = arg;
+	if (s->pending == 0 || mono_us() / 1000u >= s->drain_deadline_ms) {
+		event_base_loopexit(s->base, NULL);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct server *s = arg;
+	if (sig == SIGHUP) {
+		reload(s);
+		return;
+	}
+	if (s->drain != NULL) {
+		event_base_loopexit(s->base, NULL); /* a second signal: go now */
+		return;
+	}
+	log_info("stopping", "signal=%d pending=%zu", (int)sig, s->pending);
+	listener_pause(s->lis);
+	s->drain_deadline_ms = mono_us() / 1000u + s->cfg->kafka.delivery_timeout_ms + 1000u;
+	s->drain = event_new(s->base, -1, EV_PERSIST, on_drain, s);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 20000};
+	if (s->drain == NULL || event_add(s->drain, &tv) != 0) {
+		event_base_loopexit(s->base, NULL);
+	}
+}
+
+static uint64_t sum_outcome(const struct server *s, enum notify_outcome o)
+{
+	return metrics_get(s->req[0][o]) + metrics_get(s->req[1][o]);
+}
+
+static void on_summary(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *s = arg;
+	uint64_t total = 0, unans = 0, drops = 0;
+	for (int o = 0; o < NOTIFY_OUTCOME_COUNT; o++) {
+		total += sum_outcome(s, (enum notify_outcome)o);
+	}
+	for (int u = 0; u < UNANS_COUNT; u++) {
+		unans += metrics_get(s->unans[u]);
+	}
+	for (int d = 0; d < LISTENER_DROP_COUNT; d++) {
+		drops += metrics_get(s->drops[d]);
+	}
+	if (s->log_suppressed == 0 && total == 0 && drops == 0) {
+		return;
+	}
+	log_info("notify_summary",
+	         "messages=%" PRIu64 " accepted=%" PRIu64 " answered=%" PRIu64
+	         " unanswered=%" PRIu64 " drops=%" PRIu64 " pending=%zu log_suppressed=%" PRIu64,
+	         total, sum_outcome(s, NOTIFY_ACCEPTED), metrics_get(s->answered), unans, drops,
+	         s->pending, s->log_suppressed);
+}
+
+static int events_setup(struct server *s)
+{
+	static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
+	for (int i = 0; i < 3; i++) {
+		s->sig[i] = evsignal_new(s->base, sigs[i], on_signal, s);
+		if (s->sig[i] == NULL || event_add(s->sig[i], NULL) != 0) {
+			return ZX_ENOMEM;
+		}
+	}
+	s->summary = event_new(s->base, -1, EV_PERSIST, on_summary, s);
+	struct timeval tv = {.tv_sec = 10, .tv_usec = 0};
+	if (s->summary == NULL || event_add(s->summary, &tv) != 0) {
+		return ZX_ENOMEM;
+	}
+	return 0;
+}
+
+int server_new(struct event_base *base, struct cfg *cfg, const char *path, struct server **out)
+{
+	char err[512] = "";
+	struct server *s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		cfg_free(cfg);
+		return ZX_ENOMEM;
+	}
+	s->base = base;
+	s->cfg = cfg;
+	s->path = path;
+	if (getrandom(&s->seed, sizeof(s->seed), 0) != sizeof(s->seed)) {
+		s->seed = wall_us() ^ (uint64_t)(uintptr_t)s;
+	}
+	int rc = metrics_setup(s);
+	if (rc == 0) {
+		rc = limits_setup(s, cfg, &s->env);
+	}
+	if (rc == 0) {
+		rc = publish_new(&cfg->kafka, cfg->notifyd.instance, base, on_done, on_kafka_error, s,
+		                 &s->pub, err, sizeof(err));
+		if (rc != 0) {
+			char q[600];
+			log_error("kafka_failed", "error=%s", log_quote(err, q, sizeof(q)));
+		}
+	}
+	if (rc == 0) {
+		rc = listener_new(base, cfg, on_msg, on_drop, s, &s->lis, err, sizeof(err));
+		if (rc != 0) {
+			char q[600];
+			log_error("listen_failed", "error=%s", log_quote(err, q, sizeof(q)));
+		}
+	}
+	if (rc == 0) {
+		rc = http_setup(s);
+	}
+	if (rc == 0) {
+		rc = events_setup(s);
+	}
+	if (rc != 0) {
+		server_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void server_free(struct server *s)
+{
+	if (s == NULL) {
+		return;
+	}
+	/* The producer first: purged messages hand their pending answers back. */
+	publish_free(s->pub);
+	listener_free(s->lis);
+	if (s->http != NULL) {
+		evhttp_free(s->http);
+	}
+	for (int i = 0; i < 3; i++) {
+		if (s->sig[i] != NULL) {
+			event_free(s->sig[i]);
+		}
+	}
+	if (s->summary != NULL) {
+		event_free(s->summary);
+	}
+	if (s->drain != NULL) {
+		event_free(s->drain);
+	}
+	ratelimit_free(s->env.per_source);
+	ratelimit_free(s->env.per_zone);
+	metrics_free(s->m);
+	cfg_free(s->cfg);
+	free(s);
+}
