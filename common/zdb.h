@@ -15,8 +15,9 @@
  *   meta      "format" -> store format version, "next_vid", "next_zid" counters
  *   zones     canonical zone key -> metadata (serial, SOA, state, times, error,
  *             primary, record count, active version, journal range)
- *   versions  vid -> zone and state (WRITING, ACTIVE, DEAD); DEAD and crash-left
- *             WRITING versions are deleted in chunks (zdb_gc(), zdb_open())
+ *   versions  vid -> zone and state of versions not active: WRITING (an AXFR in
+ *             progress) or DEAD; DEAD and crash-left WRITING versions are deleted
+ *             in chunks (zdb_gc(), zdb_open())
  *   rr        vid | owner (labels right to left, lowercased, relative to the zone)
  *             | type  ->  the RRset: [TTL][RDLENGTH][RDATA] per RR, RDATA in
  *             canonical order. memcmp order of keys = DNSSEC canonical order of
@@ -278,9 +279,9 @@ ZX_MUSTCHECK int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_
  * leaves @p a usable only for zdb_axfr_abort().
  * @param rr borrowed for the call
  * @return 0; ZX_EFORMAT owner outside the zone or not a valid name, owner_len
- *         wrong, class differing from the first RR's, a second SOA at the apex
- *         with other RDATA, an owner too long for a key (only names of mostly
- *         \000 and \001 bytes); ZX_ENOMEM; ZX_ELIMIT map full
+ *         wrong, class differing from the first RR's, an apex SOA whose RDATA is
+ *         malformed or differs from the first apex SOA's; ZX_ENOMEM; ZX_ELIMIT
+ *         map full
  */
 ZX_MUSTCHECK int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr);
 

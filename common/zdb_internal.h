@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* common/zdb_internal.h -- what the zdb*.c files share: the on-disk layout and helpers.
+ *
+ * Not an API: only common/zdb*.c include this.
+ *
+ * On-disk layout (LMDB 0.9, 4 KiB pages, five named databases). Integers in
+ * keys are big-endian so that memcmp order is numeric order; integers in
+ * values are big-endian where the bytes are DNS wire fields, native elsewhere
+ * (an LMDB file is not portable between byte orders anyway).
+ *
+ *   meta      "format"   -> u32 ZDB_FORMAT (a mismatch refuses to open)
+ *             "next_vid" -> u32 next version id (starts at 1; 0 = none)
+ *             "next_zid" -> u32 next zone id (starts at 1)
+ *   zones     zone key -> struct zdb_zrec, then name, primary, error text, SOA RDATA
+ *             zone key  = the zone's labels right to left, each lowercased,
+ *                         escaped (0x00 -> 01 01, 0x01 -> 01 02) and ended by 0x00,
+ *                         then one more 0x00 (root zone: a single 0x00)
+ *   versions  u32 vid -> u8 state (WRITING or DEAD), then the zone's wire name. An
+ *             active version is named only by its zone record (so this table
+ *             stays small however many zones there are); a version being
+ *             written is WRITING, one replaced, aborted or left by a crash DEAD
+ *   rr        u32 vid | owner key | u16 type -> RRset
+ *             owner key = the owner's labels below the zone apex, encoded as
+ *                         for zone keys (the apex: a single 0x00). The escape keeps
+ *                         memcmp order equal to RFC 4034 canonical order (a label
+ *                         that is a prefix of another sorts first; a parent before
+ *                         its children) and the worst name fits LMDB's 511 bytes.
+ *             type      = the RR type, except SOA stored as 0 so that it comes
+ *                         first at the apex
+ *             RRset     = per RR: u32 TTL, u16 RDLENGTH (both big-endian, as on
+ *                         the wire), RDATA; sorted by RDATA as unsigned octet
+ *                         strings (canonical RR order, RFC 4034 6.3), no duplicates
+ *             Per-RRset values rather than one key per RR: RDATA can be 64 KiB,
+ *             past LMDB's key and DUPSORT value limit (511 bytes); the value
+ *             carries TTL and RDLENGTH in wire order so serving copies them.
+ *   journal   u32 zid | u64 sequence -> one changeset: struct zdb_jhdr, then
+ *             per RR: u8 op (0 del, 1 add), u8 owner length, owner (wire,
+ *             lowercase, full), u16 type, u16 class, u32 TTL, u16 RDLENGTH,
+ *             RDATA (integers big-endian). The first RR is the old SOA (del), the
+ *             first add is the new SOA: IXFR order.
+ */
+#ifndef ZX_COMMON_ZDB_INTERNAL_H
+#define ZX_COMMON_ZDB_INTERNAL_H
+
+#include "common/zdb.h"
+
+#include <lmdb.h>
+#include <stdarg.h>
+
+#define ZDB_FORMAT 1u
+#define ZDB_KEY_MAX 511
+#define ZDB_OWNERKEY_MAX (ZDB_KEY_MAX - 6)
+
+enum zdb_vstate { ZDB_V_WRITING = 1, ZDB_V_DEAD = 3 };
+
+struct zdb {
+	MDB_env *env;
+	MDB_dbi meta, zones, versions, rr, journal;
+	bool readonly;
+	int lock_fd;
+	size_t map_size;
+	uint32_t journal_count;
+	uint64_t journal_bytes;
+	uint32_t chunk_records;
+	size_t chunk_bytes;
+};
+
+/** The fixed head of a zone record (native order, memcpy'd: values are 2-aligned). */
+struct zdb_zrec {
+	uint8_t fmt; /**< ZDB_FORMAT */
+	uint8_t state;
+	uint8_t loaded;
+	uint8_t name_len;
+	uint16_t rclass;
+	uint16_t soa_rdlen;
+	uint16_t primary_len;
+	uint16_t errtext_len;
+	int32_t last_error;
+	uint32_t zid;
+	uint32_t vid;
+	uint32_t serial;
+	uint32_t soa_ttl;
+	uint32_t journal_count;
+	uint32_t journal_first;
+	uint32_t journal_last;
+	uint64_t records;
+	uint64_t journal_bytes;
+	uint64_t journal_head; /**< sequence of the oldest changeset */
+	uint64_t journal_next; /**< sequence the next changeset gets */
+	int64_t last_success;
+	int64_t last_attempt;
+};
+
+/** A zone record in memory. */
+struct zdb_zmeta {
+	struct zdb_zrec r;
+	uint8_t name[DNAME_MAXLEN];
+	char primary[ZDB_PRIMARY_MAX];
+	char errtext[ZDB_ERRTEXT_MAX];
+	uint8_t soa[ZDB_SOA_MAX];
+	uint8_t key[ZDB_KEY_MAX]; /**< zone key (not stored in the value) */
+	size_t key_len;
+};
+
+/** The head of a journal changeset (native order). */
+struct zdb_jhdr {
+	uint32_t from, to;
+	uint32_t count; /**< RRs that follow, both SOAs included */
+	uint32_t ndel;  /**< of which deletions, the old SOA included */
+};
+
+/** A zone name checked and prepared for key building. */
+struct zdb_zname {
+	uint8_t wire[DNAME_MAXLEN]; /**< lowercase */
+	size_t len;
+	int labels;
+};
+
+/* zdb.c */
+int zdb_mdb_err(int rc, const char *what);
+void zdb_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int zdb_zname_init(struct zdb_zname *z, const uint8_t *zone);
+int zdb_zone_key(const uint8_t *name, size_t len, uint8_t *key);
+int zdb_owner_key(const struct zdb_zname *z, const uint8_t *owner, size_t owner_len,
+                  uint8_t *key);
+int zdb_owner_decode(const struct zdb_zname *z, const uint8_t *key, size_t len,
+                     uint8_t *owner);
+void zdb_be32(uint8_t *p, uint32_t v);
+uint32_t zdb_rd32(const uint8_t *p);
+void zdb_be16(uint8_t *p, uint16_t v);
+uint16_t zdb_rd16(const uint8_t *p);
+void zdb_be64(uint8_t *p, uint64_t v);
+int zdb_rdata_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+int zdb_wtxn_begin(struct zdb *db, MDB_txn **txn);
+int zdb_wtxn_commit(MDB_txn *txn);
+int zdb_meta_get(struct zdb *db, MDB_txn *txn, const struct zdb_zname *z, struct zdb_zmeta *m);
+int zdb_meta_decode(const MDB_val *v, struct zdb_zmeta *m);
+int zdb_meta_put(struct zdb *db, MDB_txn *txn, const struct zdb_zmeta *m);
+void zdb_meta_new(struct zdb_zmeta *m, const struct zdb_zname *z);
+int zdb_meta_alloc_zid(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);
+void zdb_meta_info(const struct zdb_zmeta *m, struct zdb_zone_info *out);
+void zdb_meta_set_text(char *dst, size_t size, const char *src);
+int zdb_counter_next(struct zdb *db, MDB_txn *txn, const char *name, uint32_t *out);
+int zdb_version_put(struct zdb *db, MDB_txn *txn, uint32_t vid, enum zdb_vstate st,
+                    const struct zdb_zname *z);
+int zdb_version_del(struct zdb *db, MDB_txn *txn, uint32_t vid);
+
+/* zdb_read.c */
+MDB_txn *zdb_snap_txn(struct zdb_snap *s);
+
+/* zdb_state.c */
+int zdb_recover(struct zdb *db);
+
+/* zdb_ixfr.c */
+int zdb_journal_clear(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);
+
+#endif

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: MIT */
+/* common/zdb_state.c -- zone state without data (refreshing, failed, ...), zone removal,
+ * and the deletion of dropped versions (garbage collection, crash recovery).
+ */
+#include "common/zdb.h"
+#include "common/zdb_internal.h"
+
+#include <assert.h>
+#include <string.h>
+
+/* Read the zone record for update, creating it (with a new zone id) when missing. */
+static int meta_load_or_new(struct zdb *db, MDB_txn *txn, const struct zdb_zname *z,
+                            struct zdb_zmeta *m)
+{
+	int rc = zdb_meta_get(db, txn, z, m);
+	if (rc == ZX_ENOTFOUND) {
+		zdb_meta_new(m, z);
+		rc = zdb_meta_alloc_zid(db, txn, m);
+	}
+	return rc;
+}
+
+/* Run @p fn on the zone record of @p zone in one write transaction, then store it. */
+static int meta_update(struct zdb *db, const uint8_t *zone, bool create,
+                       void (*fn)(struct zdb_zmeta *m, const void *arg), const void *arg)
+{
+	struct zdb_zname z;
+	struct zdb_zmeta m;
+	MDB_txn *txn;
+	int rc = zdb_zname_init(&z, zone);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_wtxn_begin(db, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = create ? meta_load_or_new(db, txn, &z, &m) : zdb_meta_get(db, txn, &z, &m);
+	if (rc == 0) {
+		fn(&m, arg);
+		rc = zdb_meta_put(db, txn, &m);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return zdb_wtxn_commit(txn);
+}
+
+struct state_arg {
+	enum zdb_state state;
+	int64_t now;
+	int err;
+	const char *text;
+	const char *primary;
+};
+
+static void apply_state(struct zdb_zmeta *m, const void *varg)
+{
+	const struct state_arg *a = varg;
+	m->r.state = (uint8_t)a->state;
+	if (a->state == ZDB_STATE_REFRESHING) {
+		m->r.last_attempt = a->now;
+	} else if (a->state == ZDB_STATE_FRESH) {
+		m->r.last_attempt = a->now;
+		m->r.last_success = a->now;
+		m->r.last_error = 0;
+		m->errtext[0] = '\0';
+	}
+}
+
+int zdb_zone_set_state(struct zdb *db, const uint8_t *zone, enum zdb_state state, int64_t now)
+{
+	assert(db != NULL);
+	if ((unsigned)state > ZDB_STATE_EXPIRED) {
+		zdb_set_error("zdb_zone_set_state: bad state %d", (int)state);
+		return ZX_EINVAL;
+	}
+	struct state_arg a = {.state = state, .now = now};
+	return meta_update(db, zone, true, apply_state, &a);
+}
+
+static void apply_fail(struct zdb_zmeta *m, const void *varg)
+{
+	const struct state_arg *a = varg;
+	m->r.state = ZDB_STATE_FAILED;
+	m->r.last_attempt = a->now;
+	m->r.last_error = a->err;
+	zdb_meta_set_text(m->errtext, sizeof(m->errtext),
+	                  a->text != NULL ? a->text : zx_strerror(a->err));
+	if (a->primary != NULL) {
+		zdb_meta_set_text(m->primary, sizeof(m->primary), a->primary);
+	}
+}
+
+int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now, int err, const char *text,
+                  const char *primary)
+{
+	assert(db != NULL);
+	struct state_arg a = {.now = now, .err = err, .text = text, .primary = primary};
+	return meta_update(db, zone, true, apply_fail, &a);
+}
+
+int zdb_zone_delete(struct zdb *db, const uint8_t *zone)
+{
+	assert(db != NULL);
+	struct zdb_zname z;
+	struct zdb_zmeta m;
+	MDB_txn *txn;
+	int rc = zdb_zname_init(&z, zone);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_wtxn_begin(db, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_meta_get(db, txn, &z, &m);
+	if (rc == 0) {
+		rc = zdb_journal_clear(db, txn, &m);
+	}
+	if (rc == 0 && m.r.vid != 0) {
+		rc = zdb_version_put(db, txn, m.r.vid, ZDB_V_DEAD, &z);
+	}
+	if (rc == 0) {
+		MDB_val k = {m.key_len, m.key};
+		rc = zdb_mdb_err(mdb_del(txn, db->zones, &k, NULL), "mdb_del zone");
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return zdb_wtxn_commit(txn);
+}
+
+/*
+ * Delete up to *budget records of version @p vid; *budget is decreased.
+ * Returns 1 when the version has no records left, 0 when the budget ran out.
+ */
+static int drop_records(struct zdb *db, MDB_txn *txn, uint32_t vid, size_t *budget)
+{
+	MDB_cursor *c;
+	uint8_t prefix[4];
+	zdb_be32(prefix, vid);
+	int rc = zdb_mdb_err(mdb_cursor_open(txn, db->rr, &c), "mdb_cursor_open");
+	if (rc != 0) {
+		return rc;
+	}
+	MDB_val k = {sizeof(prefix), prefix}, v;
+	int mrc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+	while (mrc == 0 && k.mv_size >= 4 && memcmp(k.mv_data, prefix, 4) == 0) {
+		if (*budget == 0) {
+			break;
+		}
+		mrc = mdb_cursor_del(c, 0);
+		if (mrc != 0) {
+			break;
+		}
+		(*budget)--;
+		mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+	}
+	if (mrc == 0 && *budget == 0 && k.mv_size >= 4 && memcmp(k.mv_data, prefix, 4) == 0) {
+		rc = 0; /* more left */
+	} else if (mrc == 0 || mrc == MDB_NOTFOUND) {
+		rc = 1;
+	} else {
+		rc = zdb_mdb_err(mrc, "mdb_cursor_del");
+	}
+	mdb_cursor_close(c);
+	return rc;
+}
+
+/* One pass over the DEAD versions within @p budget; returns 1 when work is left. */
+static int gc_txn(struct zdb *db, MDB_txn *txn, size_t budget)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	int more = 0;
+	int rc = zdb_mdb_err(mdb_cursor_open(txn, db->versions, &c), "mdb_cursor_open");
+	if (rc != 0) {
+		return rc;
+	}
+	int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *val = v.mv_data;
+		if (k.mv_size != 4 || v.mv_size < 1 || val[0] != ZDB_V_DEAD) {
+			continue;
+		}
+		if (budget == 0) {
+			more = 1;
+			break;
+		}
+		rc = drop_records(db, txn, zdb_rd32(k.mv_data), &budget);
+		if (rc < 0) {
+			break;
+		}
+		if (rc == 0) {
+			more = 1;
+			break;
+		}
+		rc = zdb_mdb_err(mdb_cursor_del(c, 0), "mdb_cursor_del version");
+		if (rc != 0) {
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	if (rc < 0) {
+		return rc;
+	}
+	if (mrc != 0 && mrc != MDB_NOTFOUND) {
+		return zdb_mdb_err(mrc, "mdb_cursor_get version");
+	}
+	return more;
+}
+
+int zdb_gc(struct zdb *db, size_t budget)
+{
+	assert(db != NULL);
+	MDB_txn *txn;
+	if (budget == 0) {
+		zdb_set_error("zdb_gc: budget 0");
+		return ZX_EINVAL;
+	}
+	int rc = zdb_wtxn_begin(db, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	int more = gc_txn(db, txn, budget);
+	if (more < 0) {
+		mdb_txn_abort(txn);
+		return more;
+	}
+	rc = zdb_wtxn_commit(txn);
+	return rc != 0 ? rc : more;
+}
+
+/* Mark every WRITING version DEAD: we hold the writer lock, so their writer is gone. */
+static int mark_leftovers(struct zdb *db)
+{
+	MDB_txn *txn;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc = zdb_wtxn_begin(db, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_mdb_err(mdb_cursor_open(txn, db->versions, &c), "mdb_cursor_open");
+	int mrc = rc == 0 ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : MDB_NOTFOUND;
+	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		const uint8_t *val = v.mv_data;
+		if (v.mv_size >= 1 && val[0] == ZDB_V_WRITING) {
+			uint8_t nv[1 + DNAME_MAXLEN];
+			size_t n = v.mv_size > sizeof(nv) ? sizeof(nv) : v.mv_size;
+			memcpy(nv, val, n);
+			nv[0] = ZDB_V_DEAD;
+			MDB_val dv = {n, nv};
+			mrc = mdb_cursor_put(c, &k, &dv, MDB_CURRENT);
+			if (mrc != 0) {
+				break;
+			}
+		}
+	}
+	if (rc == 0) {
+		mdb_cursor_close(c);
+		rc = mrc == MDB_NOTFOUND ? 0 : zdb_mdb_err(mrc, "mdb_cursor_put version");
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return zdb_wtxn_commit(txn);
+}
+
+int zdb_recover(struct zdb *db)
+{
+	int dead = 0;
+	int rc = zdb_mdb_err(mdb_reader_check(db->env, &dead), "mdb_reader_check");
+	if (rc == 0) {
+		rc = mark_leftovers(db);
+	}
+	while (rc == 0) {
+		rc = zdb_gc(db, db->chunk_records);
+		if (rc == 1) {
+			rc = 0;
+		} else {
+			break;
+		}
+	}
+	return rc;
+}
