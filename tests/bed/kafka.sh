@@ -21,6 +21,8 @@
 #
 # The env file ($ZX_BED_DIR/kafka.env) is what tests source. With the mock the
 # port is random and nothing survives a stop: re-read the env file after a start.
+# The mock answers no Admin API: `zxkafka create-topic` goes through its control
+# FIFO (ZX_KAFKA_MOCK_CTL in the env file); topics cannot be deleted there.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -113,11 +115,13 @@ EOF
 
 write_env()
 {
-	local kind=$1 boot=$2 ver=$3
+	local kind=$1 boot=$2 ver=$3 ctl=""
+	[ "$kind" = mock ] && ctl=$kdir/mock.ctl
 	cat >"$envfile.tmp" <<EOF
 ZX_KAFKA_BOOTSTRAP=$boot
 ZX_KAFKA_KIND=$kind
 ZX_KAFKA_VERSION=$ver
+ZX_KAFKA_MOCK_CTL=$ctl
 EOF
 	mv "$envfile.tmp" "$envfile"
 }
@@ -181,7 +185,7 @@ start_mock()
 	[ -x "$bin" ] || die "no Java/Maven/jars and no mock either: build the target kafka_mock ($bin)"
 	mkdir -p "$kdir"
 	rm -f "$kdir/mock.addr"
-	setsid "$bin" --addr-file "$kdir/mock.addr" >"$kdir/mock.log" 2>&1 </dev/null &
+	setsid "$bin" --addr-file "$kdir/mock.addr" --ctl "$kdir/mock.ctl" >"$kdir/mock.log" 2>&1 </dev/null &
 	echo $! >"$pidfile"
 	echo mock >"$kdir/kind"
 	local i

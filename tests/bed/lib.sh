@@ -73,10 +73,10 @@ bed_cleanup()
 		rm -rf "$entry"
 	done
 	if [ -n "$BED_T" ] && [ -d "$BED_T" ]; then
-		if [ "$rc" -eq 0 ] && [ "${ZX_KEEP:-0}" != 1 ]; then
-			rm -rf "$BED_T"
-		elif [ "$rc" -ne 77 ]; then
+		if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
 			bed_log "exit $rc: scratch dir kept: $BED_T"
+		elif [ "${ZX_KEEP:-0}" != 1 ]; then
+			rm -rf "$BED_T"
 		fi
 	fi
 	exit "$rc"

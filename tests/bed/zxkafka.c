@@ -4,9 +4,10 @@
  *
  *   zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS
  *       Admin CreateTopics (replication 1); an existing topic is fine. Returns
- *       once the metadata shows every partition with a leader.
+ *       once the metadata shows every partition with a leader. Under the mock
+ *       cluster (ZX_KAFKA_MOCK_CTL set) through its control FIFO instead.
  *   zxkafka delete-topic BOOTSTRAP TOPIC
- *       Admin DeleteTopics; a missing topic is fine.
+ *       Admin DeleteTopics; a missing topic is fine (the mock keeps it).
  *   zxkafka produce-request BOOTSTRAP TOPIC ZONE [SERIAL]
  *   zxkafka produce-update BOOTSTRAP TOPIC ZONE SERIAL
  *       Produce one TransferRequest (origin operator) / ZoneUpdated (committed,
@@ -35,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define ZXK_TIMEOUT_MS 30000
 
@@ -159,6 +161,47 @@ static rd_kafka_resp_err_t create_topic_request(rd_kafka_t *rk, const char *topi
 	return rc;
 }
 
+/* The mock cluster's control FIFO (tests/bed/kafka_mock.c), when the bed runs the mock. */
+static const char *mock_ctl(void)
+{
+	const char *p = getenv("ZX_KAFKA_MOCK_CTL");
+	return p != NULL && p[0] != '\0' ? p : NULL;
+}
+
+/* Ask the mock to create the topic and wait (5 s) for its answer. */
+static rd_kafka_resp_err_t mock_create(const char *topic, int parts)
+{
+	char reply[] = "/tmp/zxkafka-mock.XXXXXX";
+	int fd = mkstemp(reply);
+	if (fd < 0) {
+		return RD_KAFKA_RESP_ERR__FAIL;
+	}
+	close(fd);
+	unlink(reply);
+	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	FILE *f = fopen(mock_ctl(), "w");
+	if (f == NULL || fprintf(f, "create %s %d %s\n", topic, parts, reply) < 0) {
+		perror(mock_ctl());
+		e = RD_KAFKA_RESP_ERR__FAIL;
+	}
+	if (f != NULL && fclose(f) != 0) {
+		e = RD_KAFKA_RESP_ERR__FAIL;
+	}
+	for (int i = 0; i < 50 && e == RD_KAFKA_RESP_ERR__TIMED_OUT; i++) {
+		FILE *r = fopen(reply, "r");
+		int v = 0;
+		if (r != NULL) {
+			e = fscanf(r, "%d", &v) == 1 ? (rd_kafka_resp_err_t)v : RD_KAFKA_RESP_ERR__FAIL;
+			fclose(r);
+			unlink(reply);
+		} else {
+			struct timespec ts = {0, 100 * 1000000L};
+			nanosleep(&ts, NULL);
+		}
+	}
+	return e;
+}
+
 static int cmd_create_topic(const char *bootstrap, const char *topic, const char *parts_s)
 {
 	int parts = atoi(parts_s);
@@ -166,12 +209,15 @@ static int cmd_create_topic(const char *bootstrap, const char *topic, const char
 		usage();
 		return 2;
 	}
-	rd_kafka_t *rk = handle_new(RD_KAFKA_PRODUCER, bootstrap, NULL);
+	/* A consumer handle: its metadata requests never auto-create the topic. */
+	static const char *kv[] = {"allow.auto.create.topics", "false", NULL};
+	rd_kafka_t *rk = handle_new(RD_KAFKA_CONSUMER, bootstrap, kv);
 	if (rk == NULL) {
 		return 1;
 	}
 	int rc = 1;
-	rd_kafka_resp_err_t err = create_topic_request(rk, topic, parts);
+	rd_kafka_resp_err_t err = mock_ctl() != NULL ? mock_create(topic, parts)
+	                                             : create_topic_request(rk, topic, parts);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
 		int have = wait_topic(rk, topic, ZXK_TIMEOUT_MS);
 		if (have > 0) {
@@ -189,6 +235,10 @@ static int cmd_create_topic(const char *bootstrap, const char *topic, const char
 
 static int cmd_delete_topic(const char *bootstrap, const char *topic)
 {
+	if (mock_ctl() != NULL) {
+		printf("topic %s kept (the mock cluster cannot delete topics)\n", topic);
+		return 0;
+	}
 	rd_kafka_t *rk = handle_new(RD_KAFKA_PRODUCER, bootstrap, NULL);
 	if (rk == NULL) {
 		return 1;
