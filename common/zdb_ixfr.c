@@ -238,6 +238,7 @@ static int apply_rec(struct zdb_ixfr *x, const uint8_t *rec)
 	}
 	size_t rl = 6 + (size_t)rdlen;
 	size_t nlen = del ? v.mv_size - rl : v.mv_size + rl;
+	x->drecords += del ? -1 : 1;
 	if (nlen == 0) {
 		return zdb_mdb_err(mdb_del(x->txn, x->db->rr, &k, NULL), "mdb_del rr");
 	}
@@ -245,7 +246,9 @@ static int apply_rec(struct zdb_ixfr *x, const uint8_t *rec)
 	if (rc != 0) {
 		return rc;
 	}
-	const uint8_t *old = v.mv_data;
+	/* the RRset without the RR (del), or with it inserted at its place (add) */
+	static const uint8_t none[1];
+	const uint8_t *old = v.mv_data != NULL ? v.mv_data : none;
 	memcpy(x->val, old, at);
 	if (del) {
 		memcpy(x->val + at, old + at + rl, v.mv_size - at - rl);
@@ -255,7 +258,6 @@ static int apply_rec(struct zdb_ixfr *x, const uint8_t *rec)
 		memcpy(x->val + at + rl, old + at, v.mv_size - at);
 	}
 	MDB_val nv = {nlen, x->val};
-	x->drecords += del ? -1 : 1;
 	return zdb_mdb_err(mdb_put(x->txn, x->db->rr, &k, &nv, 0), "mdb_put rr");
 }
 
