@@ -160,7 +160,8 @@ start_apache()
 			-c "$kdir/server.properties" --standalone >"$kdir/format.log" 2>&1 ||
 			{ cat "$kdir/format.log" >&2; return 1; }
 	fi
-	: >"$kdir/server.log"
+	# One log per run; the previous run's (a broker restarted mid-test) is kept as server.log.1.
+	[ -f "$kdir/server.log" ] && mv -f "$kdir/server.log" "$kdir/server.log.1"
 	setsid java -Xmx512m -Xms256m -XX:+UseG1GC -XX:TieredStopAtLevel=1 \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" \
 		-Dkafka.logs.dir="$kdir" -cp "$jars/*" kafka.Kafka "$kdir/server.properties" \
