@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 
-SRC = sys.argv[1]
+SRC = sys.argv[1] if len(sys.argv) > 1 else "."
 BINS = sys.argv[2:]
 # In debian:bookworm-slim already (priority required): need no apt-get install.
 BASE = {"libc6", "libgcc-s1", "zlib1g", "libzstd1", "liblzma5", "libbz2-1.0", "libcrypt1",
@@ -103,16 +103,27 @@ def needed_packages(binary):
 
 
 def ignored(rel, patterns):
+    """True when .dockerignore patterns exclude the context path rel (Docker's rules:
+    patterns are relative to the context root, a match on a directory excludes what is
+    below it, "**/" matches any number of directories, the last matching line wins and
+    "!" re-includes)."""
     hit = False
+    parts = rel.strip("/").split("/")
+    prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
     for p in patterns:
         neg = p.startswith("!")
         p = p.lstrip("!").strip("/")
-        parts = rel.split("/")
-        prefixes = ["/".join(parts[:k]) for k in range(1, len(parts) + 1)]
-        if any(fnmatch.fnmatch(x, p) or fnmatch.fnmatch(x, "**/" + p) for x in prefixes) \
-                or (p.startswith("**/") and fnmatch.fnmatch(parts[-1], p[3:])):
+        m = any(fnmatch.fnmatchcase(x, p) for x in prefixes)
+        if not m and p.startswith("**/"):
+            m = any(fnmatch.fnmatchcase(x, p[3:]) for x in prefixes)
+        if m:
             hit = not neg
     return hit
+
+
+def ignore_patterns(src):
+    with open(os.path.join(src, "docker", "Dockerfile.dockerignore")) as f:
+        return [l.strip() for l in f if l.strip() and not l.startswith("#")]
 
 
 def main():
@@ -142,8 +153,7 @@ def main():
     for prog in ("notifyd/notifyd", "xfrd/xfrd", "xfrd/xfrctl"):
         check(prog in runs, "build stage does not install %s" % prog)
 
-    with open(os.path.join(SRC, "docker", "Dockerfile.dockerignore")) as f:
-        pats = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+    pats = ignore_patterns(SRC)
     for must in (".git", "build", "build-x"):
         check(ignored(must, pats), "Dockerfile.dockerignore must exclude %s" % must)
     dests = {}
@@ -167,7 +177,8 @@ def main():
           "run stage needs one numeric non-root USER, has %s" % users)
 
 
-main()
-for e in errors:
-    print("check_dockerfile: " + e)
-sys.exit(1 if errors else 0)
+if __name__ == "__main__":
+    main()
+    for e in errors:
+        print("check_dockerfile: " + e)
+    sys.exit(1 if errors else 0)
