@@ -6,6 +6,7 @@
 # them as the container would, with ZX_BINDIR pointing at the programs built in this tree:
 #   - `notifyd|xfrd|xfrctl --version` run the real binaries;
 #   - the default CMD and `xfrctl zones` run PROG -c $ZX_CONFIG ... (seen through stubs);
+#   - the program replaces the script (exec: same PID, so it gets SIGTERM/SIGHUP);
 #   - a missing config stops with exit 78 and a key=value line;
 #   - the health check passes on 200 from GET /health and fails on 503 or no listener.
 # Usage: deploy_image_start.sh NOTIFYD XFRD XFRCTL (the built binaries)
@@ -78,6 +79,16 @@ run "xfrctl zones -> xfrctl -c \$ZX_CONFIG zones" \
 	test "$(stub xfrctl zones)" = "xfrctl -c $tmp/zx.yaml zones"
 run "an explicit -c is kept" test "$(stub xfrd -c /x.yaml)" = "xfrd -c /x.yaml"
 run "other commands run as given" test "$(stub echo hello)" = "hello"
+# exec, not a child: the program keeps the entrypoint's PID, so the SIGTERM and SIGHUP that
+# Docker and the kubelet send to the container's main process reach the daemon itself.
+mkdir -p "$tmp/pid"
+printf '#!/bin/sh\necho "$$" >"%s"\n' "$tmp/pid/seen" >"$tmp/pid/xfrd"
+chmod +x "$tmp/pid/xfrd"
+ZX_BINDIR=$tmp/pid ZX_CONFIG=$tmp/zx.yaml "$entry" xfrd &
+pid=$!
+wait "$pid"
+run "the program replaces the entrypoint (same PID $pid, gets the signals)" \
+	test "$(cat "$tmp/pid/seen" 2>/dev/null)" = "$pid"
 out=$(ZX_BINDIR=$tmp/stub ZX_CONFIG=$tmp/missing.yaml "$entry" xfrd 2>&1)
 rc=$?
 run "missing config: exit 78 with event=no_config (got $rc)" \
