@@ -108,7 +108,9 @@ def main():
         check(any(ipaddress.ip_address(ipv4(pri)) in n for n in nets),
               "zone %s: notify-from must cover the primary" % name)
         check(name in kzones, "zone %s: not served by knot.conf" % name)
-        check("/zones/%s.zone" % name in pm, "zone %s: zone file not mounted" % name)
+        check(pm.get("/zones") == "./compose/zones"
+              and os.path.isfile(os.path.join(D, "compose", "zones", name + ".zone")),
+              "zone %s: compose/zones/%s.zone not mounted at /zones" % (name, name))
 
     kkey = {k["id"]: k for k in knot.get("key", [])}
     m = re.search(r'key\s+"([^"]+)"\s*\{\s*algorithm\s+([\w-]+);\s*secret\s+"([^"]+)";', tsig)

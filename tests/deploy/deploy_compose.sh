@@ -26,6 +26,6 @@ knotc=$(need knotc "the example primary's config check") || exit $?
 checkzone=$(need named-checkzone) || exit $?
 checkconf=$(need named-checkconf) || exit $?
 run "knotc conf-check compose/knot.conf" "$knotc" -c "$d/compose/knot.conf" conf-check
-run "named-checkzone example.test" "$checkzone" -q example.test "$d/compose/example.test.zone"
+run "named-checkzone example.test" "$checkzone" -q example.test "$d/compose/zones/example.test.zone"
 run "named-checkconf compose/tsig.conf" "$checkconf" "$d/compose/tsig.conf"
 finish
