@@ -426,7 +426,7 @@ void zdb_opts_init(struct zdb_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->map_size = ZDB_DEFAULT_MAP_SIZE;
-	o->sync = ZDB_SYNC_FULL;
+	o->sync = ZDB_SYNC_NOMETA;
 	o->journal_count = ZDB_DEFAULT_JOURNAL_COUNT;
 	o->journal_bytes = ZDB_DEFAULT_JOURNAL_BYTES;
 	o->chunk_records = ZDB_DEFAULT_CHUNK_RECORDS;

@@ -81,11 +81,17 @@ struct zdb_ixfr;
 #define ZDB_DEFAULT_CHUNK_RECORDS 50000         /**< AXFR records per chunk commit */
 #define ZDB_DEFAULT_CHUNK_BYTES (4u << 20)      /**< AXFR buffered bytes per chunk */
 
-/** When a commit reaches the disk. */
+/**
+ * When a commit reaches the disk. A process crash never loses a commit (the data
+ * is in the page cache); these differ on a crash of the whole system.
+ */
 enum zdb_sync {
-	ZDB_SYNC_FULL = 0, /**< every commit that publishes data is durable when it returns */
-	ZDB_SYNC_NOMETA,   /**< MDB_NOMETASYNC: a system crash may lose the last commit */
-	ZDB_SYNC_NONE,     /**< MDB_NOSYNC: for tests and benchmarks only */
+	ZDB_SYNC_FULL = 0, /**< every commit is durable when it returns (data and meta page
+	                        synced: ~4 ms per commit on the bench machine) */
+	ZDB_SYNC_NOMETA,   /**< the default (MDB_NOMETASYNC): data synced, the meta page with
+	                        the next commit; a system crash may lose the last commit, never
+	                        corrupts (the zone is then transferred again) */
+	ZDB_SYNC_NONE,     /**< MDB_NOSYNC: a system crash may corrupt the store; tests only */
 };
 
 /** A zone's state, as the engine last recorded it. */
@@ -157,7 +163,7 @@ struct zdb_commit {
 	uint32_t changesets; /**< IXFR: changesets applied; AXFR: 0 */
 };
 
-/** Fill @p o with defaults (sync FULL, 1 GiB, journal and chunk defaults above). */
+/** Fill @p o with defaults (sync NOMETA, 1 GiB, journal and chunk defaults above). */
 void zdb_opts_init(struct zdb_opts *o);
 
 /**

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# tests/bench/store/run.sh -- the zone store's benchmark (not a timed test).
+#
+#   cmake --build build --target bench_zdb && tests/bench/store/run.sh [BUILD_DIR] [WORK_DIR]
+#
+# Measures, with the store's default settings (sync NOMETA, chunks of 50,000 RRs / 4 MiB):
+#  - AXFR write of 100k and 1M records (zonegen's big.test mix), in canonical order (as
+#    Knot, BIND and NSD send it) and, for 1M, in generation order; time, VmHWM, RssAnon
+#    (the input is mmap'd: RssAnon is the store's own memory) and how long a concurrent
+#    commit of another zone waited for the write lock;
+#  - IXFR of 1 and 1,000 changed A records into the 1M zone, and of 1 into a 1k zone:
+#    zdb_ixfr_begin() to the return of zdb_ixfr_commit() (median of 21).
+set -euo pipefail
+build=${1:-$(cd "$(dirname "$0")/../../.." && pwd)/build}
+work=${2:-$(mktemp -d /tmp/bench_zdb.XXXXXX)}
+bin=$build/tests/bench/store/bench_zdb
+[ -x "$bin" ] || { echo "build bench_zdb first: cmake --build $build --target bench_zdb" >&2; exit 2; }
+cd "$work"
+[ -f z1k.bin ] || "$bin" prep -n 1000 -o z1k.bin --sorted >/dev/null
+[ -f z100k.bin ] || "$bin" prep -n 100000 -o z100k.bin --sorted >/dev/null
+[ -f z1m.bin ] || "$bin" prep -n 1000000 -o z1m.bin --sorted >/dev/null
+[ -f z1m-gen.bin ] || "$bin" prep -n 1000000 -o z1m-gen.bin >/dev/null
+run() { rm -rf "$1"; "$bin" axfr -s "$1" -i "$2" "${@:3}"; }
+run s1k z1k.bin
+run s100k z100k.bin
+run s1m-gen z1m-gen.bin
+run s1m-full z1m.bin --sync full
+run s1m z1m.bin
+"$bin" ixfr -s s1m -n 1
+"$bin" ixfr -s s1m -n 1000
+"$bin" ixfr -s s1m -n 1 --sync full
+"$bin" ixfr -s s1k -n 1
+rm -rf s1k s100k s1m s1m-gen s1m-full
+echo "inputs kept in $work"
