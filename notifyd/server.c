@@ -53,8 +53,10 @@ struct server {
 	struct event *sig[3];
 	struct event *summary;
 	struct event *drain;
+	struct event *expire;
 	uint64_t drain_deadline_ms;
-	size_t pending;
+	size_t pending; /**< in the list: waiting and not expired */
+	struct pending *head, *tail;
 	/* metrics */
 	struct metrics *m;
 	struct metrics_val *req[2][NOTIFY_OUTCOME_COUNT];
@@ -73,9 +75,15 @@ struct server {
 	uint64_t last_delivery_ms;
 };
 
-/* An accepted NOTIFY waiting for its delivery report. */
+/* An accepted NOTIFY waiting for its delivery report. It sits in the server's
+ * list (oldest first, as every one gets the same timeout) until the report comes
+ * or its deadline passes, whichever is first; past the deadline it is "expired":
+ * out of the list, never answered, freed when librdkafka hands it back. */
 struct pending {
 	struct server *s;
+	struct pending *prev, *next;
+	uint64_t deadline_us;
+	bool expired;
 	struct listener_dest dest;
 	uint64_t t0_ms_x1000; /**< monotonic µs when received */
 	enum listener_transport tp;
@@ -251,6 +259,7 @@ static struct pending *pending_new(struct server *s, const struct listener_msg *
 		return NULL;
 	}
 	p->s = s;
+	p->expired = false;
 	p->dest = m->dest;
 	p->t0_ms_x1000 = mono_us();
 	p->tp = m->transport;
@@ -262,6 +271,55 @@ static struct pending *pending_new(struct server *s, const struct listener_msg *
 	p->zone = (char *)p->data + rl;
 	memcpy(p->zone, o->zone->name_text, zl);
 	return p;
+}
+
+static void list_add(struct server *s, struct pending *p)
+{
+	p->next = NULL;
+	p->prev = s->tail;
+	if (s->tail != NULL) {
+		s->tail->next = p;
+	} else {
+		s->head = p;
+	}
+	s->tail = p;
+	s->pending++;
+}
+
+static void list_del(struct server *s, struct pending *p)
+{
+	if (p->prev != NULL) {
+		p->prev->next = p->next;
+	} else {
+		s->head = p->next;
+	}
+	if (p->next != NULL) {
+		p->next->prev = p->prev;
+	} else {
+		s->tail = p->prev;
+	}
+	s->pending--;
+}
+
+static void log_answer(struct server *s, const struct pending *p, enum unanswered why,
+                       uint64_t us);
+
+/* Our own bound on the wait, exact to the timer's 20 ms: librdkafka's
+ * message.timeout.ms is checked only now and then (seconds late with the broker down). */
+static void on_expire(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct server *s = arg;
+	uint64_t now = mono_us();
+	while (s->head != NULL && s->head->deadline_us <= now) {
+		struct pending *p = s->head;
+		list_del(s, p);
+		p->expired = true;
+		metrics_add(s->unans[UNANS_KAFKA_TIMEOUT], 1);
+		log_answer(s, p, UNANS_KAFKA_TIMEOUT, now - p->t0_ms_x1000);
+		listener_dest_release(&p->dest);
+	}
 }
 
 static void accept_notify(struct server *s, const struct listener_msg *m,
@@ -281,7 +339,8 @@ static void accept_notify(struct server *s, const struct listener_msg *m,
 		listener_dest_release(&p->dest);
 		goto fail;
 	}
-	s->pending++;
+	p->deadline_us = p->t0_ms_x1000 + s->cfg->kafka.delivery_timeout_ms * 1000u;
+	list_add(s, p);
 	return;
 fail:
 	free(ev);
@@ -316,11 +375,29 @@ static void on_msg(const struct listener_msg *m, void *arg)
 	}
 }
 
+static void log_answer(struct server *s, const struct pending *p, enum unanswered why,
+                       uint64_t us)
+{
+	if (!log_budget(s)) {
+		return;
+	}
+	bool ok = why == UNANS_COUNT;
+	log_write(ok ? LOG_LVL_INFO : LOG_LVL_WARN, "notify_answer",
+	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s answer=%s kafka_ms=%.3f%s%s",
+	          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0, p->src,
+	          tp_name(p->tp), ok ? "noerror" : "none", (double)us / 1000, ok ? "" : " why=",
+	          ok ? "" : unans_names[why]);
+}
+
 static void on_done(void *opaque, int rc, void *arg)
 {
 	struct server *s = arg;
 	struct pending *p = opaque;
-	s->pending--;
+	if (p->expired) {
+		free(p); /* already counted and given up on */
+		return;
+	}
+	list_del(s, p);
 	enum unanswered why = UNANS_COUNT;
 	uint64_t us = mono_us() - p->t0_ms_x1000;
 	if (rc == 0) {
@@ -341,14 +418,7 @@ static void on_done(void *opaque, int rc, void *arg)
 	if (why != UNANS_COUNT) {
 		metrics_add(s->unans[why], 1);
 	}
-	if (log_budget(s)) {
-		log_write(why == UNANS_COUNT ? LOG_LVL_INFO : LOG_LVL_WARN, "notify_answer",
-		          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s answer=%s "
-		          "kafka_ms=%.3f%s%s",
-		          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0, p->src,
-		          tp_name(p->tp), why == UNANS_COUNT ? "noerror" : "none", (double)us / 1000,
-		          why == UNANS_COUNT ? "" : " why=", why == UNANS_COUNT ? "" : unans_names[why]);
-	}
+	log_answer(s, p, why, us);
 	listener_dest_release(&p->dest);
 	free(p);
 }
@@ -573,6 +643,11 @@ static int events_setup(struct server *s)
 	if (s->summary == NULL || event_add(s->summary, &tv) != 0) {
 		return ZX_ENOMEM;
 	}
+	s->expire = event_new(s->base, -1, EV_PERSIST, on_expire, s);
+	struct timeval etv = {.tv_sec = 0, .tv_usec = 20000};
+	if (s->expire == NULL || event_add(s->expire, &etv) != 0) {
+		return ZX_ENOMEM;
+	}
 	return 0;
 }
 
@@ -644,6 +719,9 @@ void server_free(struct server *s)
 	}
 	if (s->drain != NULL) {
 		event_free(s->drain);
+	}
+	if (s->expire != NULL) {
+		event_free(s->expire);
 	}
 	ratelimit_free(s->env.per_source);
 	ratelimit_free(s->env.per_zone);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tests/integration/notifyd/lib.sh -- notifyd test helpers on top of tests/bed/lib.sh.
 #
-#   nd_setup NAME            bed_init, ports from 20000-20999, Kafka, a fresh topic
+#   nd_setup NAME [own-kafka] bed_init, ports from 20000-20999, the bed's Kafka and a
+#                            fresh topic (own-kafka: neither; the test brings its broker)
 #   nd_config FILE <<EOF     write a config; @KAFKA@ @TOPIC@ @PORT@ @HTTP@ are filled in
 #   nd_start FILE            spawn notifyd, wait for /health
 #   nd_metric NAME[{LABELS}] print the value of one series (0 when absent)
@@ -18,11 +19,17 @@ nd_setup()
 	bed_init "$1"
 	[ -x "$ND_BIN" ] || bed_die "$ND_BIN not built"
 	command -v python3 >/dev/null || bed_skip "python3 missing"
-	bed_need_kafka
+	[ "${2:-}" = own-kafka ] || bed_need_kafka
+	bed_ports 2 ND_PORT ND_HTTP
 	ND_TOPIC="nd.$1.$$.$RANDOM"
+	[ "${2:-}" = own-kafka ] || nd_topic
+}
+
+# nd_topic: create $ND_TOPIC (2 partitions) on $ZX_KAFKA_BOOTSTRAP.
+nd_topic()
+{
 	"$(bed_tool zxkafka)" create-topic "$ZX_KAFKA_BOOTSTRAP" "$ND_TOPIC" 2 >/dev/null ||
 		bed_die "cannot create topic $ND_TOPIC"
-	bed_ports 2 ND_PORT ND_HTTP
 }
 
 nd_config()
