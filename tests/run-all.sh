@@ -29,10 +29,21 @@ phase()
 say() { echo "=== run-all: $*"; }
 
 kafka_started=0
+ctest_pid=""
 cleanup()
 {
-	local rc=$? f pid name
+	local rc=$? f pid name i
 	trap - EXIT INT TERM
+	# Interrupted during ctest: stop it and its tests (their own traps clean up).
+	if [ -n "$ctest_pid" ] && kill -0 "$ctest_pid" 2>/dev/null; then
+		say "stopping ctest (pid $ctest_pid) and its tests"
+		kill -TERM -- "-$ctest_pid" 2>/dev/null || true
+		for ((i = 0; i < 100; i++)); do
+			kill -0 "$ctest_pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL -- "-$ctest_pid" 2>/dev/null || true
+	fi
 	# Daemons of a test that was itself killed (a ctest timeout) are still listed.
 	for f in "$ZX_BED_DIR"/t/*/pids; do
 		[ -f "$f" ] || continue
@@ -82,7 +93,12 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$src/tests/bed/lsan.supp:print_suppressions=0}
 
 say "ctest ($ZX_KAFKA_KIND Kafka at $ZX_KAFKA_BOOTSTRAP)"
+# In its own process group, waited for in the background: an INT or TERM to this
+# script then runs the cleanup at once, which stops ctest and its tests.
 rc=0
-ctest --test-dir "$ZX_BUILD" --output-on-failure -j"$jobs" "$@" || rc=$?
+setsid ctest --test-dir "$ZX_BUILD" --output-on-failure -j"$jobs" "$@" &
+ctest_pid=$!
+wait "$ctest_pid" || rc=$?
+ctest_pid=""
 phase ctest
 exit "$rc"
