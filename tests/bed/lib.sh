@@ -238,3 +238,14 @@ bed_zone_compare()
 		return 1
 	fi
 }
+
+# bed_notify_sink PORT: a NOTIFY receiver on 127.0.0.1:PORT (UDP and TCP,
+# tests/bed/notify_sink.py); each message it gets is a line in $BED_SINK_LOG:
+# "udp|tcp opcode=4 qname=example.test. id=N tsig=yes|no". Stopped at exit.
+bed_notify_sink()
+{
+	BED_SINK_LOG=$BED_T/notify-$1.log
+	bed_spawn "notify-sink-$1" python3 "$ZX_SRC/tests/bed/notify_sink.py" "$1" "$BED_SINK_LOG"
+	bed_wait_for 10 bash -c "ss -Htln 'sport = :$1' | grep -q ." ||
+		bed_die "notify sink did not listen on $1"
+}

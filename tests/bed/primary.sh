@@ -158,6 +158,7 @@ _primary_bind_conf()
 			local sk=""
 			[ "${PRIMARY_NOTIFY_KEY:-}" = none ] || sk=" key \"${names[0]}\""
 			echo "    notify explicit;"
+			echo "    notify-delay 0;"
 			echo "    also-notify { ${PRIMARY_NOTIFY%@*} port ${PRIMARY_NOTIFY#*@}$sk; };"
 		else
 			echo "    notify no;"

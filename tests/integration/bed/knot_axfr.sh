@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The bed's primaries (knotd, named, nsd) serve a generated zone by AXFR under
-# TSIG, equal to the zone file, refuse an unsigned transfer, and after a change
-# and reload answer IXFR=old with the difference only.
+# TSIG, equal to the zone file, refuse an unsigned transfer, after a change
+# and reload answer IXFR=old with the difference only, and send signed NOTIFYs
+# to the configured target.
 set -euo pipefail
 . "$ZX_SRC/tests/bed/primary.sh"
 bed_init knot_axfr
@@ -16,9 +17,11 @@ bed_zone_canon "$BED_T/zone.db" >"$BED_T/zone.canon"
 # check KIND ALG: one primary through its paces.
 check()
 {
-	local kind=$1 alg=$2 port d
-	bed_ports 1 port
-	PRIMARY_TSIG_ALG=$alg primary_start "$kind" "$kind" "$port" "$zone" "$BED_T/zone.db"
+	local kind=$1 alg=$2 port sink d
+	bed_ports 2 port sink
+	bed_notify_sink "$sink"
+	PRIMARY_NOTIFY=127.0.0.1@$sink PRIMARY_TSIG_ALG=$alg \
+		primary_start "$kind" "$kind" "$port" "$zone" "$BED_T/zone.db"
 	d=$BED_T/$kind
 	mkdir -p "$d"
 
@@ -50,7 +53,11 @@ check()
 
 	# Up to date: IXFR=current is the single SOA.
 	[ "$(primary_ixfr "$kind" 2024010101 | grep -c .)" = 1 ] || bed_die "$kind: up-to-date IXFR not one SOA"
+	: >"$BED_SINK_LOG"
 	primary_notify "$kind" || bed_die "$kind: notify command failed"
+	bed_wait_for 15 grep -q "opcode=4 qname=$zone\. .* tsig=yes" "$BED_SINK_LOG" ||
+		bed_die "$kind: no signed NOTIFY reached the target"
+	bed_log "$kind NOTIFY: $(head -1 "$BED_SINK_LOG")"
 	primary_stop "$kind"
 	bed_log "$kind with $alg: AXFR equal, IXFR $rrs RRs"
 }
