@@ -30,6 +30,8 @@ say() { echo "=== run-all: $*"; }
 
 kafka_started=0
 ctest_pid=""
+mkdir -p "$ZX_BED_DIR"
+run_mark=$(mktemp "$ZX_BED_DIR/.run-all.XXXXXX") # pid lists newer than this are ours
 cleanup()
 {
 	local rc=$? f pid name i
@@ -44,9 +46,10 @@ cleanup()
 		done
 		kill -KILL -- "-$ctest_pid" 2>/dev/null || true
 	fi
-	# Daemons of a test that was itself killed (a ctest timeout) are still listed.
+	# Daemons of a test that was itself killed (a ctest timeout) are still listed
+	# (a test that exits removes its list); only lists of this run count.
 	for f in "$ZX_BED_DIR"/t/*/pids; do
-		[ -f "$f" ] || continue
+		[ -f "$f" ] && [ "$f" -nt "$run_mark" ] || continue
 		while read -r pid name; do
 			if kill -0 "$pid" 2>/dev/null; then
 				say "stopping leftover $name (pid $pid)"
@@ -54,6 +57,7 @@ cleanup()
 			fi
 		done <"$f"
 	done
+	rm -f "$run_mark"
 	if [ "$kafka_started" = 1 ]; then
 		"$src/tests/bed/kafka.sh" stop || true
 	fi

@@ -40,12 +40,14 @@ build=${ZX_BUILD:-$src/build}
 say() { echo "kafka.sh: $*"; }
 die() { echo "kafka.sh: error: $*" >&2; exit 1; }
 
+# alive: the PID in the pid file runs, and is our broker or mock (not a reused PID).
 alive()
 {
 	local pid
 	[ -s "$pidfile" ] || return 1
 	pid=$(cat "$pidfile")
-	kill -0 "$pid" 2>/dev/null
+	kill -0 "$pid" 2>/dev/null || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq 'kafka\.Kafka|kafka_mock'
 }
 
 # answers BOOTSTRAP: 0 when a metadata request succeeds within ~2 s.
@@ -232,7 +234,7 @@ stop_pid()
 	local pid i
 	[ -s "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
-	if kill -0 "$pid" 2>/dev/null; then
+	if alive; then
 		kill -TERM "$pid" 2>/dev/null || true
 		for ((i = 0; i < 150; i++)); do
 			kill -0 "$pid" 2>/dev/null || break

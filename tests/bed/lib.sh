@@ -69,6 +69,7 @@ bed_cleanup()
 		entry=${BED_PIDS[i]}
 		bed_stop_pid "${entry%% *}" "${entry#* }"
 	done
+	rm -f "$BED_T/pids"
 	for entry in "${BED_PORTS[@]}"; do
 		rm -rf "$entry"
 	done
