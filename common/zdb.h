@@ -48,6 +48,8 @@
  *   commit/abort. Several may run at once for different zones; their write
  *   transactions take LMDB's write lock in turn, each for a short time (an AXFR
  *   chunk, an IXFR commit). The caller runs at most one transfer per zone.
+ * - An AXFR larger than one chunk starts a writer thread of its own (ended by
+ *   commit/abort): chunk N is written there while the caller fills chunk N+1.
  * - One writing process per store: a second writable zdb_open() of the same
  *   directory (in any process) fails with ZX_EAGAIN. Never open the same store
  *   twice in one process (LMDB's rule); open it again after fork() instead.
@@ -280,9 +282,11 @@ ZX_MUSTCHECK int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_
 
 /**
  * Add one RR, in any order; an RRset may come in pieces (merged), an RR given
- * twice is kept once. The RR is copied; the call may write a chunk (a few ms
- * under the write lock, after waiting for it). An error from writing a chunk
- * leaves @p a usable only for zdb_axfr_abort().
+ * twice is kept once. The RR is copied. When the chunk is full it goes to the
+ * AXFR's writer thread; the call waits only while the previous chunk is still
+ * being written. An error from writing a chunk is returned by a later
+ * zdb_axfr_add() or by zdb_axfr_commit(), and leaves @p a usable only for
+ * zdb_axfr_abort().
  * @param rr borrowed for the call
  * @return 0; ZX_EFORMAT owner outside the zone or not a valid name, owner_len
  *         wrong, class differing from the first RR's, an apex SOA whose RDATA is

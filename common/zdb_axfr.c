@@ -13,17 +13,36 @@
  * so its keys go at the end of the B-tree: no page splits in the middle, full
  * pages). A key not past the last one written may exist already (an RRset split
  * across messages, or RRs out of order): it is read and merged.
+ *
+ * Pipelining: a zone larger than one chunk gets a writer thread of its own. Chunk
+ * N is written there while chunk N+1 is filled from the network, so the B-tree
+ * work and the disk sync overlap the transfer; the filler waits only when both
+ * chunks are full. Chunks are written one at a time and in order, the write
+ * transaction begins and commits in the writer thread (LMDB's rule), and a
+ * chunk's error is returned by a later zdb_axfr_add() or by zdb_axfr_commit().
  */
 #include "common/zdb.h"
 #include "common/zdb_internal.h"
 #include "common/dnsmsg.h"
 
 #include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* An entry in the buffer: u16 key length, u16 RDLENGTH, u32 TTL (BE), key, RDATA. */
 #define ENT_HDR 8
+
+/* A buffer of entries, written as one chunk. */
+struct chunk {
+	uint8_t *buf; /**< entries */
+	size_t len;
+	uint32_t *idx; /**< entry offsets, in arrival order */
+	size_t n;
+	bool sorted; /**< entries arrived in key order (RDATA in any order) */
+};
 
 struct zdb_axfr {
 	struct zdb *db;
@@ -34,18 +53,23 @@ struct zdb_axfr {
 	uint32_t soa_ttl;
 	uint16_t soa_rdlen;
 	uint8_t soa[ZDB_SOA_MAX];
-	uint8_t *buf; /**< entries */
-	size_t len, cap;
-	uint32_t *idx; /**< entry offsets, in write order */
-	size_t n;
-	bool sorted;     /**< entries arrived in key order (RDATA in any order) */
-	uint8_t *val;    /**< scratch for one RRset value */
+	struct chunk chunks[2];
+	struct chunk *fill;  /**< being filled by zdb_axfr_add() */
+	struct chunk *spare; /**< free, or being written by the writer thread */
+	/* touched by whoever writes a chunk (one at a time) */
+	uint8_t *val; /**< scratch for one RRset value */
 	size_t val_cap;
 	uint8_t last_key[ZDB_KEY_MAX]; /**< greatest key written to this version */
 	size_t last_key_len;
 	bool append; /**< MDB_APPEND still works (no higher key in the B-tree) */
 	uint64_t records;
-	int err; /**< sticky: a chunk failed */
+	atomic_int err; /**< sticky: a chunk failed */
+	char errmsg[512]; /**< the writer thread's zdb_last_error() for err */
+	/* the writer thread, started at the first full chunk */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	pthread_t writer;
+	bool started, busy, stop;
 };
 
 static inline uint16_t ld16(const uint8_t *p)
@@ -92,35 +116,70 @@ static int idx_cmp(const void *x, const void *y, void *arg)
 	return ent_cmp(buf + *(const uint32_t *)x, buf + *(const uint32_t *)y);
 }
 
+static int chunk_init(struct chunk *c, const struct zdb *db)
+{
+	c->buf = malloc(db->chunk_bytes + ENT_HDR + ZDB_KEY_MAX + 65535);
+	c->idx = malloc(sizeof(*c->idx) * db->chunk_records);
+	c->sorted = true;
+	return c->buf == NULL || c->idx == NULL ? ZX_ENOMEM : 0;
+}
+
+static void free_axfr(struct zdb_axfr *a)
+{
+	for (int i = 0; i < 2; i++) {
+		free(a->chunks[i].buf);
+		free(a->chunks[i].idx);
+	}
+	free(a->val);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
+
+/* The version record, WRITING, in its own small commit. */
+static int new_version(struct zdb_axfr *a)
+{
+	MDB_txn *txn;
+	int rc = zdb_wtxn_begin(a->db, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_counter_next(a->db, txn, "next_vid", &a->vid);
+	if (rc == 0) {
+		rc = zdb_version_put(a->db, txn, a->vid, ZDB_V_WRITING, &a->z);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return zdb_wtxn_commit(txn);
+}
+
 int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_axfr **out)
 {
 	assert(db != NULL && out != NULL);
-	MDB_txn *txn;
 	struct zdb_axfr *a = calloc(1, sizeof(*a));
 	if (a == NULL) {
 		return ZX_ENOMEM;
 	}
 	a->db = db;
-	a->sorted = true;
 	a->append = true;
-	a->cap = db->chunk_bytes + ENT_HDR + ZDB_KEY_MAX + 65535;
-	a->buf = malloc(a->cap);
-	a->idx = malloc(sizeof(*a->idx) * db->chunk_records);
-	int rc = (a->buf == NULL || a->idx == NULL) ? ZX_ENOMEM : zdb_zname_init(&a->z, zone);
+	a->fill = &a->chunks[0];
+	a->spare = &a->chunks[1];
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	int rc = chunk_init(&a->chunks[0], db);
 	if (rc == 0) {
-		rc = zdb_wtxn_begin(db, &txn);
-		if (rc == 0) {
-			rc = zdb_counter_next(db, txn, "next_vid", &a->vid);
-			if (rc == 0) {
-				rc = zdb_version_put(db, txn, a->vid, ZDB_V_WRITING, &a->z);
-			}
-			rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
-		}
+		rc = chunk_init(&a->chunks[1], db);
+	}
+	if (rc == 0) {
+		rc = zdb_zname_init(&a->z, zone);
+	}
+	if (rc == 0) {
+		rc = new_version(a);
 	}
 	if (rc != 0) {
-		free(a->buf);
-		free(a->idx);
-		free(a);
+		free_axfr(a);
 		return rc;
 	}
 	*out = a;
@@ -159,15 +218,15 @@ static size_t put_rr(uint8_t *dst, const uint8_t *ttl_be, uint16_t rdlen, const 
  * (may be empty) in a->val; duplicates are kept once. Returns the value size;
  * *added is the count of RRs not in @p old.
  */
-static size_t merge_set(struct zdb_axfr *a, size_t i, size_t j, const uint8_t *old,
-                        size_t oldlen, uint64_t *added)
+static size_t merge_set(struct zdb_axfr *a, const struct chunk *ch, size_t i, size_t j,
+                        const uint8_t *old, size_t oldlen, uint64_t *added)
 {
 	size_t o = 0, op = 0;
 	const uint8_t *prev = NULL;
 	size_t prevlen = 0;
 	*added = 0;
 	while (i < j || op < oldlen) {
-		const uint8_t *e = i < j ? a->buf + a->idx[i] : NULL;
+		const uint8_t *e = i < j ? ch->buf + ch->idx[i] : NULL;
 		const uint8_t *od = op < oldlen ? old + op + 6 : NULL;
 		size_t odl = od ? zdb_rd16(old + op + 4) : 0;
 		int c = (e == NULL) ? 1 : (od == NULL) ? -1 :
@@ -195,14 +254,15 @@ static size_t merge_set(struct zdb_axfr *a, size_t i, size_t j, const uint8_t *o
 	return o;
 }
 
-/* Write one RRset (entries idx[i..j), one key) through cursor @p c. */
-static int write_set(struct zdb_axfr *a, MDB_cursor *c, size_t i, size_t j)
+/* Write one RRset (entries idx[i..j) of @p ch, one key) through cursor @p c. */
+static int write_set(struct zdb_axfr *a, const struct chunk *ch, MDB_cursor *c, size_t i,
+                     size_t j)
 {
-	const uint8_t *e = a->buf + a->idx[i];
+	const uint8_t *e = ch->buf + ch->idx[i];
 	MDB_val k = {ld16(e), (void *)ent_key(e)}, v = {0, NULL};
 	size_t need = 0;
 	for (size_t x = i; x < j; x++) {
-		need += 6 + ld16(a->buf + a->idx[x] + 2);
+		need += 6 + ld16(ch->buf + ch->idx[x] + 2);
 	}
 	bool fresh = zdb_rdata_cmp(k.mv_data, k.mv_size, a->last_key, a->last_key_len) > 0;
 	if (!fresh) {
@@ -219,7 +279,7 @@ static int write_set(struct zdb_axfr *a, MDB_cursor *c, size_t i, size_t j)
 		return rc;
 	}
 	uint64_t added;
-	MDB_val nv = {merge_set(a, i, j, v.mv_data, v.mv_size, &added), a->val};
+	MDB_val nv = {merge_set(a, ch, i, j, v.mv_data, v.mv_size, &added), a->val};
 	int mrc = MDB_KEYEXIST;
 	if (fresh && a->append) {
 		mrc = mdb_cursor_put(c, &k, &nv, MDB_APPEND);
@@ -244,32 +304,31 @@ static int same_key(const uint8_t *x, const uint8_t *y)
 	return ld16(x) == ld16(y) && memcmp(ent_key(x), ent_key(y), ld16(x)) == 0;
 }
 
-/* Write the buffered entries in one write transaction. */
-static int flush(struct zdb_axfr *a)
+static int flush(struct zdb_axfr *a, struct chunk *ch)
 {
 	MDB_txn *txn;
 	MDB_cursor *c;
-	if (a->n == 0) {
+	if (ch->n == 0) {
 		return 0;
 	}
-	if (!a->sorted) {
-		qsort_r(a->idx, a->n, sizeof(*a->idx), idx_cmp, a->buf);
+	if (!ch->sorted) {
+		qsort_r(ch->idx, ch->n, sizeof(*ch->idx), idx_cmp, ch->buf);
 	}
 	int rc = zdb_wtxn_begin(a->db, &txn);
 	if (rc != 0) {
 		return rc;
 	}
 	rc = zdb_mdb_err(mdb_cursor_open(txn, a->db->rr, &c), "mdb_cursor_open");
-	for (size_t i = 0; rc == 0 && i < a->n;) {
+	for (size_t i = 0; rc == 0 && i < ch->n;) {
 		size_t j = i + 1;
-		while (j < a->n && same_key(a->buf + a->idx[i], a->buf + a->idx[j])) {
+		while (j < ch->n && same_key(ch->buf + ch->idx[i], ch->buf + ch->idx[j])) {
 			j++;
 		}
-		if (a->sorted && j - i > 1) {
+		if (ch->sorted && j - i > 1) {
 			/* keys came in order; the RRs of one RRset need not */
-			qsort_r(a->idx + i, j - i, sizeof(*a->idx), idx_cmp, a->buf);
+			qsort_r(ch->idx + i, j - i, sizeof(*ch->idx), idx_cmp, ch->buf);
 		}
-		rc = write_set(a, c, i, j);
+		rc = write_set(a, ch, c, i, j);
 		i = j;
 	}
 	if (rc != 0) {
@@ -278,10 +337,84 @@ static int flush(struct zdb_axfr *a)
 	}
 	mdb_cursor_close(c);
 	rc = zdb_wtxn_commit(txn);
-	a->n = 0;
-	a->len = 0;
-	a->sorted = true;
+	ch->n = 0;
+	ch->len = 0;
+	ch->sorted = true;
 	return rc;
+}
+
+/* ---------------------------------------------------------------- the writer thread */
+
+static void *writer_main(void *arg)
+{
+	struct zdb_axfr *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->busy && !a->stop) {
+			pthread_cond_wait(&a->cv, &a->mu);
+		}
+		if (!a->busy) {
+			break;
+		}
+		pthread_mutex_unlock(&a->mu);
+		int rc = atomic_load(&a->err) != 0 ? 0 : flush(a, a->spare);
+		pthread_mutex_lock(&a->mu);
+		if (rc != 0) {
+			snprintf(a->errmsg, sizeof(a->errmsg), "%s", zdb_last_error());
+			atomic_store(&a->err, rc);
+		}
+		a->busy = false;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* The writer's error, with its text made this thread's zdb_last_error(). */
+static int writer_err(struct zdb_axfr *a)
+{
+	int rc = atomic_load(&a->err);
+	if (rc != 0 && a->errmsg[0] != '\0') {
+		zdb_set_error("%s", a->errmsg);
+	}
+	return rc;
+}
+
+/* Hand the full chunk to the writer (started on first use) and fill the other one. */
+static int handoff(struct zdb_axfr *a)
+{
+	int rc = 0;
+	pthread_mutex_lock(&a->mu);
+	while (a->busy) {
+		pthread_cond_wait(&a->cv, &a->mu);
+	}
+	if (!a->started) {
+		rc = pthread_create(&a->writer, NULL, writer_main, a) == 0 ? 0 : ZX_ENOMEM;
+		a->started = rc == 0;
+	}
+	if (rc == 0) {
+		struct chunk *full = a->fill;
+		a->fill = a->spare;
+		a->spare = full;
+		a->busy = true;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return rc != 0 ? rc : writer_err(a);
+}
+
+/* Let the writer finish the chunk in hand and end it; the caller writes from now on. */
+static void writer_stop(struct zdb_axfr *a)
+{
+	if (!a->started) {
+		return;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->writer, NULL);
+	a->started = false;
 }
 
 /* Check the class, and keep the apex SOA (one RDATA only). */
@@ -319,15 +452,17 @@ static int check_rr(struct zdb_axfr *a, const struct zdb_rr *rr, size_t keylen)
 int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr)
 {
 	assert(a != NULL && rr != NULL);
-	if (a->err != 0) {
-		return a->err;
+	int rc = writer_err(a);
+	if (rc != 0) {
+		return rc;
 	}
-	uint8_t *e = a->buf + a->len;
+	struct chunk *ch = a->fill;
+	uint8_t *e = ch->buf + ch->len;
 	int klen = zdb_owner_key(&a->z, rr->owner, rr->owner_len, e + ENT_HDR + 4);
 	if (klen < 0) {
 		return klen;
 	}
-	int rc = check_rr(a, rr, (size_t)klen);
+	rc = check_rr(a, rr, (size_t)klen);
 	if (rc != 0) {
 		return rc;
 	}
@@ -337,24 +472,17 @@ int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr)
 	st16(e + 2, rr->rdlen);
 	zdb_be32(e + 4, rr->ttl);
 	memcpy(e + ENT_HDR + klen + 6, rr->rdata, rr->rdlen);
-	if (a->sorted && a->n > 0 && key_cmp(a->buf + a->idx[a->n - 1], e) > 0) {
-		a->sorted = false;
+	if (ch->sorted && ch->n > 0 && key_cmp(ch->buf + ch->idx[ch->n - 1], e) > 0) {
+		ch->sorted = false;
 	}
-	a->idx[a->n++] = (uint32_t)a->len;
-	a->len += ENT_HDR + (size_t)klen + 6 + rr->rdlen;
-	if (a->n >= a->db->chunk_records || a->len >= a->db->chunk_bytes) {
-		a->err = flush(a);
+	ch->idx[ch->n++] = (uint32_t)ch->len;
+	ch->len += ENT_HDR + (size_t)klen + 6 + rr->rdlen;
+	if (ch->n >= a->db->chunk_records || ch->len >= a->db->chunk_bytes) {
+		rc = handoff(a);
 	}
-	return a->err;
+	return rc;
 }
 
-static void free_axfr(struct zdb_axfr *a)
-{
-	free(a->buf);
-	free(a->idx);
-	free(a->val);
-	free(a);
-}
 
 /* The switch: zone record to the new version, old version DEAD, journal emptied. */
 static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *primary,
@@ -404,7 +532,11 @@ int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary, struct
 	assert(a != NULL);
 	MDB_txn *txn;
 	struct zdb_commit r;
-	int rc = a->err != 0 ? a->err : flush(a);
+	writer_stop(a);
+	int rc = writer_err(a);
+	if (rc == 0) {
+		rc = flush(a, a->fill);
+	}
 	if (rc == 0 && !a->have_soa) {
 		zdb_set_error("no SOA at the zone apex");
 		rc = ZX_EFORMAT;
@@ -417,7 +549,6 @@ int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary, struct
 		}
 	}
 	if (rc != 0) {
-		a->err = rc;
 		zdb_axfr_abort(a);
 		return rc;
 	}
@@ -434,6 +565,7 @@ void zdb_axfr_abort(struct zdb_axfr *a)
 	if (a == NULL) {
 		return;
 	}
+	writer_stop(a);
 	/* On failure the version stays WRITING and the next zdb_open() drops it. */
 	if (zdb_wtxn_begin(a->db, &txn) == 0) {
 		if (zdb_version_put(a->db, txn, a->vid, ZDB_V_DEAD, &a->z) == 0) {

@@ -5,10 +5,13 @@
  *       Generate a zone with the test bed's zonegen (big.test's record mix), parse it
  *       with ldns once, and write its RRs in wire form to FILE (generation order, or
  *       DNSSEC canonical order as Knot, BIND and NSD send an AXFR with --sorted).
- *   bench_zdb axfr -s STOREDIR -i FILE [--sync nometa|full|none] [--chunk N]
+ *   bench_zdb axfr -s STOREDIR -i FILE [--sync nometa|full|none] [--chunk N] [--pace RR/s]
  *       Store FILE as one AXFR into a fresh store (the input is mmap'd, so RssAnon is
  *       the store's own memory). While it runs, a second thread commits a state change
  *       of another zone every 2 ms and records how long each waited (write-lock stall).
+ *       --pace feeds the RRs at that rate, as a primary would send them (kdig's AXFR
+ *       floor for the 1M zone is ~1.3M RR/s): tail_s is then what the store adds after
+ *       the last RR arrived (the rest overlaps the transfer).
  *   bench_zdb ixfr -s STOREDIR -n CHANGED [-r REPS] [--sync ...]
  *       On the stored zone: REPS IXFRs, each deleting CHANGED A records and adding
  *       CHANGED new ones (plus the SOA pair); times zdb_ixfr_begin() to the return of
@@ -331,6 +334,7 @@ static int cmd_axfr(int argc, char **argv)
 	const char *dir = NULL, *file = NULL;
 	enum zdb_sync sync = ZDB_SYNC_NOMETA;
 	uint32_t chunk = 0;
+	double pace = 0;
 	for (int i = 2; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "-s") == 0) {
 			dir = argv[i + 1];
@@ -340,6 +344,8 @@ static int cmd_axfr(int argc, char **argv)
 			sync = parse_sync(argv[i + 1]);
 		} else if (strcmp(argv[i], "--chunk") == 0) {
 			chunk = (uint32_t)strtoul(argv[i + 1], NULL, 10);
+		} else if (strcmp(argv[i], "--pace") == 0) {
+			pace = strtod(argv[i + 1], NULL);
 		} else {
 			return 2;
 		}
@@ -367,7 +373,13 @@ static int cmd_axfr(int argc, char **argv)
 	if (rc != 0) {
 		die("zdb_axfr_begin", rc);
 	}
+	uint64_t sent = 0;
 	do {
+		if (pace > 0 && ++sent % 1000 == 0) {
+			while (now_s() - t0 < (double)sent / pace) {
+				/* a primary's pace: wait for the "network" */
+			}
+		}
 		double ta = now_s();
 		rc = zdb_axfr_add(a, &rr);
 		double d = now_s() - ta;
@@ -388,10 +400,10 @@ static int cmd_axfr(int argc, char **argv)
 	char data[4096];
 	snprintf(data, sizeof(data), "%s/data.mdb", dir);
 	stat(data, &sb);
-	printf("axfr records=%llu sync=%s chunk=%u seconds=%.3f commit_s=%.3f max_add_ms=%.1f "
+	printf("axfr records=%llu sync=%s chunk=%u pace=%.0f seconds=%.3f tail_s=%.3f max_add_ms=%.1f "
 	       "rr_per_s=%.0f other_zone_commits=%ld other_zone_max_wait_ms=%.1f "
 	       "VmHWM_kB=%ld RssAnon_kB=%ld peak_RssAnon_kB=%ld file_MB=%.1f\n",
-	       (unsigned long long)res.records, sync_name(sync), chunk, t2 - t0, t2 - t1,
+	       (unsigned long long)res.records, sync_name(sync), chunk, pace, t2 - t0, t2 - t1,
 	       max_add * 1e3, (double)res.records / (t2 - t0), st.commits, st.max_wait * 1e3,
 	       status_kb("VmHWM"), status_kb("RssAnon"), st.max_anon_kb,
 	       (double)sb.st_blocks * 512 / 1048576);
@@ -570,7 +582,7 @@ int main(int argc, char **argv)
 	if (rc == 2) {
 		fprintf(stderr, "usage: bench_zdb prep -n RECORDS -o FILE [--sorted] [-z ZONE]\n"
 		                "       bench_zdb axfr -s STOREDIR -i FILE [--sync nometa|full|none]"
-		                " [--chunk N]\n"
+		                " [--chunk N] [--pace RR/s]\n"
 		                "       bench_zdb ixfr -s STOREDIR -n CHANGED [-r REPS] [--sync ...]\n");
 	}
 	return rc;
