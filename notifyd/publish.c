@@ -35,6 +35,9 @@ static const char *const defaults[] = {
 	"linger.ms", "2",
 	"socket.nagle.disable", "true",
 	"queue.buffering.max.messages", "200000",
+	/* Java's partitioner: xfrd computes a zone's partition with the same one
+	 * (refresh timer ownership, xfrd/refresh.h). */
+	"partitioner", "murmur2_random",
 	NULL,
 };
 
