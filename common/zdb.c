@@ -432,6 +432,7 @@ void zdb_opts_init(struct zdb_opts *o)
 	o->chunk_records = ZDB_DEFAULT_CHUNK_RECORDS;
 	o->chunk_bytes = ZDB_DEFAULT_CHUNK_BYTES;
 	o->max_readers = 126;
+	o->gc_thread = true;
 }
 
 static int take_writer_lock(struct zdb *db, const char *path)
@@ -559,6 +560,8 @@ int zdb_open(const struct zdb_opts *o, struct zdb **out)
 	}
 	db->lock_fd = -1;
 	db->readonly = o->readonly;
+	pthread_mutex_init(&db->gc_mu, NULL);
+	pthread_cond_init(&db->gc_cv, NULL);
 	db->map_size = o->map_size;
 	db->journal_count = o->journal_bytes == 0 ? 0 : o->journal_count;
 	db->journal_bytes = o->journal_count == 0 ? 0 : o->journal_bytes;
@@ -574,6 +577,9 @@ int zdb_open(const struct zdb_opts *o, struct zdb **out)
 	if (rc == 0 && !o->readonly) {
 		rc = zdb_recover(db);
 	}
+	if (rc == 0 && !o->readonly && o->gc_thread) {
+		rc = zdb_gc_start(db);
+	}
 	if (rc != 0) {
 		zdb_close(db);
 		return rc;
@@ -587,6 +593,9 @@ void zdb_close(struct zdb *db)
 	if (db == NULL) {
 		return;
 	}
+	zdb_gc_stop(db);
+	pthread_mutex_destroy(&db->gc_mu);
+	pthread_cond_destroy(&db->gc_cv);
 	if (db->env != NULL) {
 		mdb_env_close(db->env);
 	}

@@ -115,6 +115,8 @@ struct zdb_opts {
 	uint32_t chunk_records;     /**< AXFR: commit every this many records (>= 1) */
 	size_t chunk_bytes;         /**< AXFR: or when this many bytes are buffered (>= 4096) */
 	unsigned max_readers;       /**< LMDB reader slots (snapshots at once, all processes) */
+	bool gc_thread;             /**< writable: a thread deletes dropped versions in chunks
+	                                 by itself (default); off: call zdb_gc() */
 };
 
 /**
@@ -165,14 +167,15 @@ struct zdb_commit {
 	uint32_t changesets; /**< IXFR: changesets applied; AXFR: 0 */
 };
 
-/** Fill @p o with defaults (sync NOMETA, 1 GiB, journal and chunk defaults above). */
+/** Fill @p o with defaults (sync NOMETA, 1 GiB, journal and chunk defaults above, gc thread). */
 void zdb_opts_init(struct zdb_opts *o);
 
 /**
  * Open (writable: create when missing) the store at @p o->path. A writable
  * open takes the writer lock (DIR/writer.lock, flock), checks for stale readers,
  * and deletes every version a crashed writer left behind, in chunks, before it
- * returns.
+ * returns; with @c gc_thread it then starts the thread that deletes the versions
+ * replaced later (woken by zdb_axfr_commit(), zdb_axfr_abort(), zdb_zone_delete()).
  * @param[in]  o    options; borrowed for the call
  * @param[out] out  the store, owned by the caller (zdb_close()); untouched on error
  * @return 0; ZX_EINVAL bad options (NULL path, chunk_records 0, chunk_bytes < 4096);
@@ -183,7 +186,10 @@ void zdb_opts_init(struct zdb_opts *o);
  */
 ZX_MUSTCHECK int zdb_open(const struct zdb_opts *o, struct zdb **out);
 
-/** Close the store. Every snapshot, iterator and transfer must be finished. NULL ok. */
+/**
+ * Close the store (the gc thread finishes its chunk and stops; what is left is
+ * deleted later). Every snapshot, iterator and transfer must be finished. NULL ok.
+ */
 void zdb_close(struct zdb *db);
 
 /**
@@ -400,8 +406,9 @@ ZX_MUSTCHECK int zdb_zone_delete(struct zdb *db, const uint8_t *zone);
 
 /**
  * Delete records of dropped versions (replaced by an AXFR, aborted, or left by a
- * crash), at most @p budget records in one short write transaction. Call it
- * after zdb_axfr_commit() and from a timer until it returns 0.
+ * crash), at most @p budget records in one short write transaction. The gc
+ * thread calls this; without it (gc_thread off) call it after zdb_axfr_commit()
+ * and from a timer until it returns 0.
  * @param budget records to delete in this call (>= 1)
  * @return 1 more to delete; 0 nothing left; ZX_EINVAL budget 0 or readonly store;
  *         ZX_ELIMIT map full

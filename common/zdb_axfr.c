@@ -555,6 +555,9 @@ int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary, struct
 	if (res != NULL) {
 		*res = r;
 	}
+	if (r.had_serial) {
+		zdb_gc_kick(a->db); /* the old version is DEAD now */
+	}
 	free_axfr(a);
 	return 0;
 }
@@ -569,7 +572,9 @@ void zdb_axfr_abort(struct zdb_axfr *a)
 	/* On failure the version stays WRITING and the next zdb_open() drops it. */
 	if (zdb_wtxn_begin(a->db, &txn) == 0) {
 		if (zdb_version_put(a->db, txn, a->vid, ZDB_V_DEAD, &a->z) == 0) {
-			(void)zdb_wtxn_commit(txn);
+			if (zdb_wtxn_commit(txn) == 0) {
+				zdb_gc_kick(a->db);
+			}
 		} else {
 			mdb_txn_abort(txn);
 		}

@@ -45,6 +45,7 @@
 #include "common/zdb.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 
 #define ZDB_FORMAT 1u
@@ -63,6 +64,11 @@ struct zdb {
 	uint64_t journal_bytes;
 	uint32_t chunk_records;
 	size_t chunk_bytes;
+	/* the gc thread (writable stores with gc_thread) */
+	pthread_mutex_t gc_mu;
+	pthread_cond_t gc_cv;
+	pthread_t gc;
+	bool gc_started, gc_stop, gc_work;
 };
 
 /** The fixed head of a zone record (native order, memcpy'd: values are 2-aligned). */
@@ -150,6 +156,9 @@ MDB_txn *zdb_snap_txn(struct zdb_snap *s);
 
 /* zdb_state.c */
 int zdb_recover(struct zdb *db);
+int zdb_gc_start(struct zdb *db);
+void zdb_gc_stop(struct zdb *db);
+void zdb_gc_kick(struct zdb *db);
 
 /* zdb_ixfr.c */
 int zdb_journal_clear(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);

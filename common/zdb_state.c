@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <string.h>
+#include <time.h>
 
 /* Read the zone record for update, creating it (with a new zone id) when missing. */
 static int meta_load_or_new(struct zdb *db, MDB_txn *txn, const struct zdb_zname *z,
@@ -130,7 +131,11 @@ int zdb_zone_delete(struct zdb *db, const uint8_t *zone)
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	return zdb_wtxn_commit(txn);
+	rc = zdb_wtxn_commit(txn);
+	if (rc == 0 && m.r.vid != 0) {
+		zdb_gc_kick(db);
+	}
+	return rc;
 }
 
 /*
@@ -287,4 +292,65 @@ int zdb_recover(struct zdb *db)
 		}
 	}
 	return rc;
+}
+
+/* ---------------------------------------------------------------- the gc thread */
+
+static void *gc_main(void *arg)
+{
+	struct zdb *db = arg;
+	pthread_mutex_lock(&db->gc_mu);
+	while (!db->gc_stop) {
+		if (!db->gc_work) {
+			pthread_cond_wait(&db->gc_cv, &db->gc_mu);
+			continue;
+		}
+		db->gc_work = false;
+		int rc = 1;
+		while (rc == 1 && !db->gc_stop) {
+			pthread_mutex_unlock(&db->gc_mu);
+			rc = zdb_gc(db, db->chunk_records);
+			/* a breath between chunks, so other zones' commits get the lock */
+			nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+			pthread_mutex_lock(&db->gc_mu);
+		}
+		/* an error (map full, ...) is retried at the next kick */
+	}
+	pthread_mutex_unlock(&db->gc_mu);
+	return NULL;
+}
+
+int zdb_gc_start(struct zdb *db)
+{
+	if (pthread_create(&db->gc, NULL, gc_main, db) != 0) {
+		zdb_set_error("pthread_create gc");
+		return ZX_ENOMEM;
+	}
+	db->gc_started = true;
+	return 0;
+}
+
+void zdb_gc_stop(struct zdb *db)
+{
+	if (!db->gc_started) {
+		return;
+	}
+	pthread_mutex_lock(&db->gc_mu);
+	db->gc_stop = true;
+	pthread_cond_signal(&db->gc_cv);
+	pthread_mutex_unlock(&db->gc_mu);
+	pthread_join(db->gc, NULL);
+	db->gc_started = false;
+}
+
+/* There are versions to delete: wake the gc thread (if there is one). */
+void zdb_gc_kick(struct zdb *db)
+{
+	if (!db->gc_started) {
+		return;
+	}
+	pthread_mutex_lock(&db->gc_mu);
+	db->gc_work = true;
+	pthread_cond_signal(&db->gc_cv);
+	pthread_mutex_unlock(&db->gc_mu);
 }

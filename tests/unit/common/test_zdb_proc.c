@@ -205,12 +205,59 @@ static void test_one_writer_across_processes(void **state)
 	rm_store(dir);
 }
 
+/* The rr entries, counted in a child process (LMDB: one open of a store per process). */
+static size_t count_in_child(const char *dir)
+{
+	int fds[2];
+	size_t n = 0;
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		size_t c = count_rr_entries(dir);
+		_exit(write(fds[1], &c, sizeof(c)) == sizeof(c) ? 0 : 1);
+	}
+	assert_int_equal(read(fds[0], &n, sizeof(n)), sizeof(n));
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(fds[0]);
+	close(fds[1]);
+	return n;
+}
+
+static void test_gc_thread_deletes_replaced_versions(void **state)
+{
+	(void)state;
+	char *dir = mk_store_dir();
+	struct zdb_opts o;
+	struct zdb *db;
+	zdb_opts_init(&o);
+	o.path = dir;
+	o.sync = ZDB_SYNC_NONE;
+	o.chunk_records = 500; /* several gc rounds */
+	assert_true(o.gc_thread);
+	assert_int_equal(zdb_open(&o, &db), 0);
+	static struct trr v1[NREC], v2[NREC];
+	make_version(v1, 1, NREC);
+	make_version(v2, 2, NREC);
+	load_zone(db, ZONE, v1, NREC, 1);
+	load_zone(db, ZONE, v2, NREC, 2); /* v1 is DEAD now: the thread deletes it */
+	size_t n = 0;
+	for (int i = 0; i < 200 && (n = count_in_child(dir)) != NREC; i++) {
+		usleep(20000);
+	}
+	assert_int_equal(n, NREC);
+	assert_zone(db, ZONE, v2, NREC);
+	zdb_close(db);
+	rm_store(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader_process_sees_whole_versions),
 		cmocka_unit_test(test_crash_leftovers_cleaned_at_open),
 		cmocka_unit_test(test_one_writer_across_processes),
+		cmocka_unit_test(test_gc_thread_deletes_replaced_versions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,6 +154,7 @@ static inline struct zdb *open_store(const char *dir, uint32_t chunk_records)
 	o.map_size = 64u << 20;
 	o.sync = ZDB_SYNC_NONE;
 	o.chunk_records = chunk_records;
+	o.gc_thread = false; /* the tests call zdb_gc() themselves */
 	int rc = zdb_open(&o, &db);
 	if (rc != 0) {
 		fprintf(stderr, "zdb_open: %d %s\n", rc, zdb_last_error());
