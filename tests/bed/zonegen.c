@@ -140,8 +140,14 @@ static void item(struct gen *g, uint64_t i, enum kind k)
 		g->st.mx += 2;
 		break;
 	case K_CNAME:
-		snprintf(rd, sizeof(rd), "%s%" PRIu64 ".%s", prefixes[h % 12], (h >> 16) % (i + 1),
-		         g->origin);
+		if (i == 0) {
+			snprintf(rd, sizeof(rd), "ns1.%s", g->origin);
+		} else {
+			/* An earlier item's owner name (absent when that item is a delegation or SRV). */
+			uint64_t j = (h >> 16) % i;
+			snprintf(rd, sizeof(rd), "%s%" PRIu64 ".%s",
+			         prefixes[(item_hash(g->o->seed, j) >> 8) % 12], j, g->origin);
+		}
 		rr(g, own, ttl, "CNAME", rd);
 		g->st.cname++;
 		break;
