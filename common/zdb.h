@@ -399,8 +399,7 @@ ZX_MUSTCHECK int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now,
 /**
  * Remove a zone: metadata and journal at once (one commit), its records later
  * by zdb_gc().
- * @return 0; ZX_ENOTFOUND no such zone; ZX_EINVAL bad name or readonly store;
- *         ZX_ELIMIT map full
+ * @return 0; ZX_ENOTFOUND no such zone; ZX_EINVAL bad name or readonly store
  */
 ZX_MUSTCHECK int zdb_zone_delete(struct zdb *db, const uint8_t *zone);
 
@@ -410,8 +409,9 @@ ZX_MUSTCHECK int zdb_zone_delete(struct zdb *db, const uint8_t *zone);
  * thread calls this; without it (gc_thread off) call it after zdb_axfr_commit()
  * and from a timer until it returns 0.
  * @param budget records to delete in this call (>= 1)
- * @return 1 more to delete; 0 nothing left; ZX_EINVAL budget 0 or readonly store;
- *         ZX_ELIMIT map full
+ * @return 1 more to delete; 0 nothing left; ZX_EINVAL budget 0 or readonly store
+ *         (deleting frees pages: it works on a full map and is how a full store
+ *         gets room again)
  */
 ZX_MUSTCHECK int zdb_gc(struct zdb *db, size_t budget);
 
