@@ -234,12 +234,26 @@ _primary_serves()
 	[ -n "$s" ] && { [ -z "${3:-}" ] || [ "$s" = "$3" ]; }
 }
 
+# _primary_named_bin DIR: the named to run. Debian's AppArmor profile for
+# /usr/sbin/named allows only /etc/bind, /var/cache/bind...; a copy under DIR is
+# not covered by it, so where AppArmor is on (or PRIMARY_NAMED_COPY=1) run a copy.
+_primary_named_bin()
+{
+	if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] ||
+		[ "${PRIMARY_NAMED_COPY:-0}" = 1 ]; then
+		cp /usr/sbin/named "$1/named"
+		echo "$1/named"
+	else
+		echo named
+	fi
+}
+
 _primary_launch()
 {
 	local kind=$1 name=$2 d=$3 out=$3/daemon.out pid
 	case "$kind" in
 	knot) setsid knotd -c "$d/knot.conf" >"$out" 2>&1 </dev/null & ;;
-	bind) setsid named -f -c "$d/named.conf" >"$out" 2>&1 </dev/null & ;;
+	bind) setsid "$(_primary_named_bin "$d")" -f -c "$d/named.conf" >"$out" 2>&1 </dev/null & ;;
 	nsd) setsid nsd -d -c "$d/nsd.conf" >"$out" 2>&1 </dev/null & ;;
 	esac
 	pid=$!
