@@ -6,6 +6,7 @@
 #
 #   kafka.sh start    start (or find running) and wait until it answers metadata
 #   kafka.sh stop     stop by PID (SIGTERM, SIGKILL after 15 s); data dir kept
+#   kafka.sh restart  stop + start (a broker outage mid-test; data kept)
 #   kafka.sh status   say what runs; exit 0 when it answers, 1 otherwise
 #   kafka.sh env      print the env file (ZX_KAFKA_BOOTSTRAP, ZX_KAFKA_KIND, ...)
 #   kafka.sh clean    stop, then wipe the data dir (the next start formats anew)
@@ -277,6 +278,10 @@ case "${1:-}" in
 start) start ;;
 stop) stop ;;
 status) status ;;
+restart)
+	stop
+	start
+	;;
 env) [ -f "$envfile" ] && cat "$envfile" || die "not running (no $envfile)" ;;
 clean)
 	stop
@@ -284,7 +289,7 @@ clean)
 	say "wiped $kdir"
 	;;
 *)
-	echo "usage: $0 start|stop|status|env|clean" >&2
+	echo "usage: $0 start|stop|restart|status|env|clean" >&2
 	exit 2
 	;;
 esac
