@@ -17,10 +17,14 @@
  *       CHANGED new ones (plus the SOA pair); times zdb_ixfr_begin() to the return of
  *       zdb_ixfr_commit(), i.e. everything the store does including the disk sync.
  *
+ *   bench_zdb layout -i FILE -s SCRATCHDIR
+ *       The same RRs in three LMDB layouts (see cmd_layout): why one value per RRset.
+ *
  * Output: one "key=value" line per run, for run.sh's table.
  */
 #include "common/dname.h"
 #include "common/zdb.h"
+#include "common/zdb_internal.h" /* the key encoding, for "layout" */
 #include "tests/bed/zonegen.h"
 
 #include <errno.h>
@@ -569,6 +573,149 @@ static int cmd_ixfr(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- layout */
+
+/*
+ * The store keeps one value per RRset. The alternatives, measured on the same
+ * input with raw LMDB (all sorted, all with MDB_APPEND / MDB_APPENDDUP, one
+ * transaction, no sync; only the inserts are timed):
+ *   rrset   key owner|type, value = all RRs (the store's layout)
+ *   dupsort key owner|type, MDB_DUPSORT, one duplicate (TTL|RDATA) per RR; a
+ *           duplicate is at most 511 bytes, so big TXT/DNSKEY/RRSIG do not fit
+ *   rrkey   key owner|type|RDATA prefix (up to the 511-byte key limit), value TTL|RDATA
+ */
+struct kv {
+	uint8_t *k, *v;
+	uint16_t kl;
+	uint32_t vl;
+};
+
+static int kv_cmp(const void *x, const void *y)
+{
+	const struct kv *a = x, *b = y;
+	int c = memcmp(a->k, b->k, a->kl < b->kl ? a->kl : b->kl);
+	if (c == 0 && a->kl != b->kl) {
+		return a->kl < b->kl ? -1 : 1;
+	}
+	if (c == 0) {
+		c = memcmp(a->v, b->v, a->vl < b->vl ? a->vl : b->vl);
+		c = c != 0 ? c : (a->vl > b->vl) - (a->vl < b->vl);
+	}
+	return c;
+}
+
+static double layout_run(const char *dir, struct kv *kv, size_t n, int mode, double *mb,
+                         size_t *entries)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_stat st;
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+	if (system(cmd) != 0 || mdb_env_create(&env) != 0) {
+		exit(1);
+	}
+	mdb_env_set_mapsize(env, (size_t)8 << 30);
+	mdb_env_set_maxdbs(env, 2);
+	if (mdb_env_open(env, dir, MDB_NOSYNC, 0640) != 0) {
+		exit(1);
+	}
+	double t0 = now_s();
+	mdb_txn_begin(env, NULL, 0, &txn);
+	mdb_dbi_open(txn, "x", MDB_CREATE | (mode == 1 ? MDB_DUPSORT : 0), &dbi);
+	size_t skipped = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		MDB_val k = {kv[i].kl, kv[i].k}, v = {kv[i].vl, kv[i].v};
+		if (mode == 0) { /* one value per key: concatenate the group */
+			size_t tot = 0;
+			while (j < n && kv_cmp(&(struct kv){kv[i].k, kv[j].v, kv[i].kl, kv[j].vl},
+			                       &kv[j]) == 0) {
+				j++;
+			}
+			static uint8_t big[1 << 20];
+			for (size_t x = i; x < j; x++) {
+				memcpy(big + tot, kv[x].v, kv[x].vl);
+				tot += kv[x].vl;
+			}
+			v = (MDB_val){tot, big};
+		}
+		int rc = mdb_put(txn, dbi, &k, &v, mode == 1 ? MDB_APPENDDUP : MDB_APPEND);
+		skipped += rc != 0;
+		i = mode == 0 ? j : i + 1;
+	}
+	mdb_stat(txn, dbi, &st);
+	mdb_txn_commit(txn);
+	double t = now_s() - t0;
+	struct stat sb;
+	snprintf(cmd, sizeof(cmd), "%s/data.mdb", dir);
+	stat(cmd, &sb);
+	*mb = (double)sb.st_size / 1048576;
+	*entries = st.ms_entries - skipped;
+	mdb_env_close(env);
+	if (skipped > 0) {
+		fprintf(stderr, "bench_zdb: layout %d: %zu puts refused\n", mode, skipped);
+	}
+	return t;
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+	if (argc != 6 || strcmp(argv[2], "-i") != 0 || strcmp(argv[4], "-s") != 0) {
+		return 2;
+	}
+	struct input in = map_input(argv[3]);
+	struct zdb_zname z;
+	struct zdb_rr rr;
+	size_t off = 0, n = 0, cap = 1 << 20;
+	struct kv *kv = malloc(sizeof(*kv) * cap);
+	static const char *names[] = {"rrset", "dupsort", "rrkey"};
+	if (!next_rr(&in, &off, &rr) || zdb_zname_init(&z, rr.owner) != 0) {
+		return 1;
+	}
+	for (int mode = 0; mode < 3; mode++) {
+		off = 0;
+		n = 0;
+		while (next_rr(&in, &off, &rr)) {
+			if (n == cap) {
+				kv = realloc(kv, sizeof(*kv) * (cap *= 2));
+			}
+			uint8_t key[ZDB_KEY_MAX + 8];
+			int kl = zdb_owner_key(&z, rr.owner, rr.owner_len, key);
+			zdb_be16(key + kl, rr.type == 6 ? 0 : rr.type);
+			kl += 2;
+			size_t vl = 6 + rr.rdlen;
+			if (mode == 2) { /* the RDATA joins the key, as far as it fits */
+				size_t more = rr.rdlen < ZDB_KEY_MAX - (size_t)kl ? rr.rdlen
+				                                                   : ZDB_KEY_MAX - (size_t)kl;
+				memcpy(key + kl, rr.rdata, more);
+				kl += (int)more;
+			}
+			kv[n].k = malloc((size_t)kl + vl);
+			memcpy(kv[n].k, key, (size_t)kl);
+			kv[n].v = kv[n].k + kl;
+			zdb_be32(kv[n].v, rr.ttl);
+			zdb_be16(kv[n].v + 4, rr.rdlen);
+			memcpy(kv[n].v + 6, rr.rdata, rr.rdlen);
+			kv[n].kl = (uint16_t)kl;
+			kv[n].vl = (uint32_t)vl;
+			n++;
+		}
+		qsort(kv, n, sizeof(*kv), kv_cmp);
+		double mb;
+		size_t entries;
+		double t = layout_run(argv[5], kv, n, mode, &mb, &entries);
+		printf("layout=%s records=%zu btree_entries=%zu insert_s=%.3f file_MB=%.1f\n",
+		       names[mode], n, entries, t, mb);
+		for (size_t i = 0; i < n; i++) {
+			free(kv[i].k);
+		}
+	}
+	free(kv);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -578,12 +725,15 @@ int main(int argc, char **argv)
 		rc = cmd_axfr(argc, argv);
 	} else if (argc >= 2 && strcmp(argv[1], "ixfr") == 0) {
 		rc = cmd_ixfr(argc, argv);
+	} else if (argc >= 2 && strcmp(argv[1], "layout") == 0) {
+		rc = cmd_layout(argc, argv);
 	}
 	if (rc == 2) {
 		fprintf(stderr, "usage: bench_zdb prep -n RECORDS -o FILE [--sorted] [-z ZONE]\n"
 		                "       bench_zdb axfr -s STOREDIR -i FILE [--sync nometa|full|none]"
 		                " [--chunk N] [--pace RR/s]\n"
-		                "       bench_zdb ixfr -s STOREDIR -n CHANGED [-r REPS] [--sync ...]\n");
+		                "       bench_zdb ixfr -s STOREDIR -n CHANGED [-r REPS] [--sync ...]\n"
+		                "       bench_zdb layout -i FILE -s SCRATCHDIR\n");
 	}
 	return rc;
 }

@@ -8,8 +8,11 @@
 #    Knot, BIND and NSD send it) and, for 1M, in generation order; time, VmHWM, RssAnon
 #    (the input is mmap'd: RssAnon is the store's own memory) and how long a concurrent
 #    commit of another zone waited for the write lock;
+#  - the same 1M AXFR fed at 1.3M RR/s (kdig's floor rate): tail_s = what the store adds
+#    after the last RR;
 #  - IXFR of 1 and 1,000 changed A records into the 1M zone, and of 1 into a 1k zone:
-#    zdb_ixfr_begin() to the return of zdb_ixfr_commit() (median of 21).
+#    zdb_ixfr_begin() to the return of zdb_ixfr_commit() (median of 21);
+#  - the 1M RRs in three raw LMDB layouts (per-RRset values, DUPSORT, RDATA in the key).
 set -euo pipefail
 build=${1:-$(cd "$(dirname "$0")/../../.." && pwd)/build}
 work=${2:-$(mktemp -d /tmp/bench_zdb.XXXXXX)}
@@ -26,9 +29,12 @@ run s100k z100k.bin
 run s1m-gen z1m-gen.bin
 run s1m-full z1m.bin --sync full
 run s1m z1m.bin
+run s1m-paced z1m.bin --pace 1300000
+run s1m-gen-paced z1m-gen.bin --pace 1300000
 "$bin" ixfr -s s1m -n 1
 "$bin" ixfr -s s1m -n 1000
 "$bin" ixfr -s s1m -n 1 --sync full
 "$bin" ixfr -s s1k -n 1
-rm -rf s1k s100k s1m s1m-gen s1m-full
+"$bin" layout -i z1m.bin -s layout
+rm -rf s1k s100k s1m s1m-gen s1m-full s1m-paced s1m-gen-paced layout
 echo "inputs kept in $work"
