@@ -5,9 +5,11 @@
  *
  *   serve_tool load STORE ZONEFILE         write the zone file into STORE as an AXFR
  *   serve_tool diff STORE OLDFILE NEWFILE  apply old -> new to STORE as one IXFR
- *   serve_tool serve CONFIG [STORE]        serve xfrd.listen from STORE (default
+ *   serve_tool serve CONFIG [STORE] [--idle-ms N] [--tcp-max N] [--queue BYTES]
+ *                         [--msg BYTES]   serve xfrd.listen from STORE (default
  *                                          xfrd.store) until SIGTERM/SIGINT, then
- *                                          print the metrics on stdout
+ *                                          print the metrics on stdout (options:
+ *                                          struct serve_opts, defaults as there)
  * Exit: 0 ok, 1 failure (a line on stderr), 2 usage.
  */
 #include "common/cfg.h"
@@ -232,13 +234,35 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-static int serve_loop(struct cfg *cfg, struct zdb *db)
+/* serve options after CONFIG [STORE]: --idle-ms N, --tcp-max N, --queue BYTES, --msg BYTES */
+static int parse_opts(int argc, char **argv, struct serve_opts *o)
+{
+	for (int i = 0; i < argc; i += 2) {
+		char *end = NULL;
+		unsigned long long v = i + 1 < argc ? strtoull(argv[i + 1], &end, 10) : 0;
+		if (end == NULL || *end != '\0' || v == 0) {
+			return 2;
+		}
+		if (strcmp(argv[i], "--idle-ms") == 0) {
+			o->tcp_idle_ms = v;
+		} else if (strcmp(argv[i], "--tcp-max") == 0) {
+			o->tcp_max = (uint32_t)v;
+		} else if (strcmp(argv[i], "--queue") == 0) {
+			o->tcp_queue = (size_t)v;
+		} else if (strcmp(argv[i], "--msg") == 0) {
+			o->msg_target = (size_t)v;
+		} else {
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static int serve_loop(struct cfg *cfg, struct zdb *db, struct serve_opts o)
 {
 	struct metrics *mx = metrics_new();
 	struct event_base *base = event_base_new();
 	struct serve *sv = NULL;
-	struct serve_opts o;
-	serve_opts_init(&o);
 	o.cfg = cfg;
 	o.db = db;
 	o.metrics = mx;
@@ -276,11 +300,17 @@ static int serve_loop(struct cfg *cfg, struct zdb *db)
 	return rc != 0;
 }
 
-static int cmd_serve(const char *conf, const char *store)
+static int cmd_serve(const char *conf, const char *store, int argc, char **argv)
 {
 	struct cfg *cfg = NULL;
 	struct zdb *db = NULL;
+	struct serve_opts o;
 	char err[4096];
+	serve_opts_init(&o);
+	if (parse_opts(argc, argv, &o) != 0) {
+		fprintf(stderr, "serve_tool: bad serve options\n");
+		return 2;
+	}
 	int rc = cfg_load(conf, &cfg, err, sizeof(err));
 	if (rc != 0) {
 		fprintf(stderr, "%s\n", err);
@@ -289,7 +319,7 @@ static int cmd_serve(const char *conf, const char *store)
 	log_set_level(cfg->log_level);
 	rc = open_store(store != NULL ? store : cfg->xfrd.store, true, &db);
 	if (rc == 0) {
-		rc = serve_loop(cfg, db);
+		rc = serve_loop(cfg, db, o);
 	}
 	zdb_close(db);
 	cfg_free(cfg);
@@ -306,10 +336,12 @@ int main(int argc, char **argv)
 	if (argc == 5 && strcmp(argv[1], "diff") == 0) {
 		return cmd_diff(argv[2], argv[3], argv[4]);
 	}
-	if ((argc == 3 || argc == 4) && strcmp(argv[1], "serve") == 0) {
-		return cmd_serve(argv[2], argc == 4 ? argv[3] : NULL);
+	if (argc >= 3 && strcmp(argv[1], "serve") == 0) {
+		bool store = argc >= 4 && strncmp(argv[3], "--", 2) != 0;
+		return cmd_serve(argv[2], store ? argv[3] : NULL, argc - 3 - store, argv + 3 + store);
 	}
-	fprintf(stderr, "usage: serve_tool load STORE ZONEFILE | diff STORE OLD NEW | "
-	                "serve CONFIG [STORE]\n");
+	fprintf(stderr, "usage: serve_tool load STORE ZONEFILE | diff STORE OLD NEW |\n"
+	                "       serve CONFIG [STORE] [--idle-ms N] [--tcp-max N] [--queue BYTES] "
+	                "[--msg BYTES]\n");
 	return 2;
 }
