@@ -123,44 +123,45 @@ struct zdb_zname {
 };
 
 /* zdb.c */
-int zdb_mdb_err(int rc, const char *what);
+ZX_MUSTCHECK int zdb_mdb_err(int rc, const char *what);
 void zdb_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int zdb_zname_init(struct zdb_zname *z, const uint8_t *zone);
-int zdb_zone_key(const uint8_t *name, size_t len, uint8_t *key);
-int zdb_owner_key(const struct zdb_zname *z, const uint8_t *owner, size_t owner_len,
-                  uint8_t *key);
-int zdb_owner_decode(const struct zdb_zname *z, const uint8_t *key, size_t len,
-                     uint8_t *owner);
+ZX_MUSTCHECK int zdb_zname_init(struct zdb_zname *z, const uint8_t *zone);
+ZX_MUSTCHECK int zdb_zone_key(const uint8_t *name, size_t len, uint8_t *key);
+ZX_MUSTCHECK int zdb_owner_key(const struct zdb_zname *z, const uint8_t *owner,
+                               size_t owner_len, uint8_t *key);
+ZX_MUSTCHECK int zdb_owner_decode(const struct zdb_zname *z, const uint8_t *key, size_t len,
+                                  uint8_t *owner);
 void zdb_be32(uint8_t *p, uint32_t v);
 uint32_t zdb_rd32(const uint8_t *p);
 void zdb_be16(uint8_t *p, uint16_t v);
 uint16_t zdb_rd16(const uint8_t *p);
 void zdb_be64(uint8_t *p, uint64_t v);
 int zdb_rdata_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
-int zdb_wtxn_begin(struct zdb *db, MDB_txn **txn);
-int zdb_wtxn_commit(MDB_txn *txn);
-int zdb_meta_get(struct zdb *db, MDB_txn *txn, const struct zdb_zname *z, struct zdb_zmeta *m);
-int zdb_meta_decode(const MDB_val *v, struct zdb_zmeta *m);
-int zdb_meta_put(struct zdb *db, MDB_txn *txn, const struct zdb_zmeta *m);
+ZX_MUSTCHECK int zdb_wtxn_begin(struct zdb *db, MDB_txn **txn);
+ZX_MUSTCHECK int zdb_wtxn_commit(MDB_txn *txn);
+ZX_MUSTCHECK int zdb_meta_get(struct zdb *db, MDB_txn *txn, const struct zdb_zname *z,
+                              struct zdb_zmeta *m);
+ZX_MUSTCHECK int zdb_meta_decode(const MDB_val *v, struct zdb_zmeta *m);
+ZX_MUSTCHECK int zdb_meta_put(struct zdb *db, MDB_txn *txn, const struct zdb_zmeta *m);
 void zdb_meta_new(struct zdb_zmeta *m, const struct zdb_zname *z);
-int zdb_meta_alloc_zid(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);
+ZX_MUSTCHECK int zdb_meta_alloc_zid(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);
 void zdb_meta_info(const struct zdb_zmeta *m, struct zdb_zone_info *out);
 void zdb_meta_set_text(char *dst, size_t size, const char *src);
-int zdb_counter_next(struct zdb *db, MDB_txn *txn, const char *name, uint32_t *out);
-int zdb_version_put(struct zdb *db, MDB_txn *txn, uint32_t vid, enum zdb_vstate st,
-                    const struct zdb_zname *z);
-int zdb_version_del(struct zdb *db, MDB_txn *txn, uint32_t vid);
+ZX_MUSTCHECK int zdb_counter_next(struct zdb *db, MDB_txn *txn, const char *name, uint32_t *out);
+ZX_MUSTCHECK int zdb_version_put(struct zdb *db, MDB_txn *txn, uint32_t vid,
+                                 enum zdb_vstate st, const struct zdb_zname *z);
+ZX_MUSTCHECK int zdb_version_del(struct zdb *db, MDB_txn *txn, uint32_t vid);
 
 /* zdb_read.c */
 MDB_txn *zdb_snap_txn(struct zdb_snap *s);
 
 /* zdb_state.c */
-int zdb_recover(struct zdb *db);
-int zdb_gc_start(struct zdb *db);
+ZX_MUSTCHECK int zdb_recover(struct zdb *db);
+ZX_MUSTCHECK int zdb_gc_start(struct zdb *db);
 void zdb_gc_stop(struct zdb *db);
 void zdb_gc_kick(struct zdb *db);
 
 /* zdb_ixfr.c */
-int zdb_journal_clear(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);
+ZX_MUSTCHECK int zdb_journal_clear(struct zdb *db, MDB_txn *txn, struct zdb_zmeta *m);
 
 #endif

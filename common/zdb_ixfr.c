@@ -508,7 +508,8 @@ static int finish(struct zdb_ixfr *x, int64_t now, const char *primary, struct z
 	if (rc == 0) {
 		rc = zdb_meta_get(x->db, x->txn, &x->z, &m);
 	}
-	if (rc == 0 && x->jr_lost) {
+	if (rc == 0 && (x->jr_lost || x->db->journal_count == 0) && m.r.journal_count > 0) {
+		/* the chain broke (a changeset too big), or the journal was turned off */
 		rc = zdb_journal_clear(x->db, x->txn, &m);
 	}
 	for (size_t off = 0; rc == 0 && off < x->len && x->db->journal_count > 0;) {

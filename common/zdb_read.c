@@ -202,8 +202,8 @@ int zdb_iter_journal(struct zdb_snap *s, const uint8_t *zone, uint32_t since,
 	zdb_be32(it->prefix, m.r.zid);
 	if (since == m.r.serial) {
 		rc = ZX_EUPTODATE;
-	} else if (m.r.journal_count == 0) {
-		zdb_set_error("the journal is empty");
+	} else if (m.r.journal_count == 0 || m.r.journal_last != m.r.serial) {
+		zdb_set_error("the journal is empty or does not end at the zone's serial");
 		rc = ZX_ENOTFOUND;
 	} else {
 		rc = journal_seek(it, since);

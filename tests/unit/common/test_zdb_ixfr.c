@@ -385,6 +385,39 @@ static void test_ixfr_large_diff(void **state)
 	zdb_snap_end(s);
 }
 
+/* A journal turned off in the configuration: the next IXFR empties the old one. */
+static void test_journal_turned_off(void **state)
+{
+	(void)state;
+	struct trr z[] = {trr_soa(ZONE, 10), trr_a("h10.example.com.", 10)};
+	load_zone(g_db, ZONE, z, 2, 100);
+	struct zdb_ixfr *x;
+	assert_int_equal(zdb_ixfr_begin(g_db, tname(ZONE), &x), 0);
+	changeset(x, 10);
+	assert_int_equal(zdb_ixfr_commit(x, 200, NULL, NULL), 0);
+	assert_int_equal(info().journal_count, 1);
+	zdb_close(g_db);
+
+	struct zdb_opts o;
+	zdb_opts_init(&o);
+	o.path = g_dir;
+	o.sync = ZDB_SYNC_NONE;
+	o.journal_count = 0;
+	assert_int_equal(zdb_open(&o, &g_db), 0);
+	assert_int_equal(zdb_ixfr_begin(g_db, tname(ZONE), &x), 0);
+	changeset(x, 11);
+	assert_int_equal(zdb_ixfr_commit(x, 300, NULL, NULL), 0);
+	struct zdb_zone_info zi = info();
+	assert_int_equal(zi.serial, 12);
+	assert_int_equal(zi.journal_count, 0);
+	struct zdb_snap *s;
+	struct zdb_iter *it;
+	assert_int_equal(zdb_snap_begin(g_db, &s), 0);
+	assert_int_equal(zdb_iter_journal(s, tname(ZONE), 10, &it), ZX_ENOTFOUND);
+	assert_int_equal(zdb_iter_journal(s, tname(ZONE), 11, &it), ZX_ENOTFOUND);
+	zdb_snap_end(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -394,6 +427,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_since_and_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_byte_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr_large_diff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_turned_off, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
