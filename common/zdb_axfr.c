@@ -254,39 +254,44 @@ static size_t merge_set(struct zdb_axfr *a, const struct chunk *ch, size_t i, si
 	return o;
 }
 
-/* Write one RRset (entries idx[i..j) of @p ch, one key) through cursor @p c. */
+/*
+ * Write one RRset (entries idx[i..j) of @p ch, one key) through cursor @p c.
+ * A key past the last one written is new: appended. One before it may exist (an
+ * RRset split across chunks): tried as new with MDB_NOOVERWRITE, one B-tree
+ * search for the usual case; when it exists, LMDB hands back its value to merge.
+ */
 static int write_set(struct zdb_axfr *a, const struct chunk *ch, MDB_cursor *c, size_t i,
                      size_t j)
 {
 	const uint8_t *e = ch->buf + ch->idx[i];
-	MDB_val k = {ld16(e), (void *)ent_key(e)}, v = {0, NULL};
+	MDB_val k = {ld16(e), (void *)ent_key(e)};
 	size_t need = 0;
 	for (size_t x = i; x < j; x++) {
 		need += 6 + ld16(ch->buf + ch->idx[x] + 2);
 	}
 	bool fresh = zdb_rdata_cmp(k.mv_data, k.mv_size, a->last_key, a->last_key_len) > 0;
-	if (!fresh) {
-		MDB_val found = k; /* MDB_SET_KEY points it into the page: not for the put */
-		int mrc = mdb_cursor_get(c, &found, &v, MDB_SET_KEY);
-		if (mrc != 0 && mrc != MDB_NOTFOUND) {
-			return zdb_mdb_err(mrc, "mdb_cursor_get rr");
-		}
-		need += mrc == 0 ? v.mv_size : 0;
-		v.mv_size = mrc == 0 ? v.mv_size : 0;
-	}
 	int rc = grow_val(a, need);
 	if (rc != 0) {
 		return rc;
 	}
 	uint64_t added;
-	MDB_val nv = {merge_set(a, ch, i, j, v.mv_data, v.mv_size, &added), a->val};
+	MDB_val nv = {merge_set(a, ch, i, j, NULL, 0, &added), a->val};
 	int mrc = MDB_KEYEXIST;
 	if (fresh && a->append) {
 		mrc = mdb_cursor_put(c, &k, &nv, MDB_APPEND);
 		a->append = mrc != MDB_KEYEXIST; /* a higher key exists: another version */
 	}
 	if (mrc == MDB_KEYEXIST) {
-		mrc = mdb_cursor_put(c, &k, &nv, 0);
+		mrc = mdb_cursor_put(c, &k, &nv, fresh ? 0 : MDB_NOOVERWRITE);
+	}
+	if (mrc == MDB_KEYEXIST) {
+		/* nv is the stored RRset now (in the page): merge into a->val, write back */
+		rc = grow_val(a, need + nv.mv_size);
+		if (rc != 0) {
+			return rc;
+		}
+		MDB_val merged = {merge_set(a, ch, i, j, nv.mv_data, nv.mv_size, &added), a->val};
+		mrc = mdb_cursor_put(c, &k, &merged, 0);
 	}
 	if (mrc != 0) {
 		return zdb_mdb_err(mrc, "mdb_cursor_put rr");
