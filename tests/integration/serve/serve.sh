@@ -11,7 +11,7 @@
 #   (TSIG) transfers the zone and follows a chain of 10 IXFR changes
 #   (knotc zone-refresh), its copy equal to ours after each.
 set -euo pipefail
-export ZX_BED_PORTS=${ZX_BED_PORTS:-24000 24499}
+export ZX_BED_PORTS=${ZX_BED_PORTS:-24000 24399} # 24400-24499: test_serve
 . "$ZX_SRC/tests/bed/lib.sh"
 bed_init serve
 
@@ -52,8 +52,8 @@ keys:
   - { name: other-key, algorithm: hmac-sha256, secret: "$other" }
 xfrd:
   store: $store
-  listen: [ "127.0.0.1@$port" ]
-  serve: { allow: [ "127.0.0.1/32" ] }
+  listen: [ "127.0.0.1@$port", "[::1]:$port" ]
+  serve: { allow: [ "127.0.0.1/32", "::1" ] }
 zones:
   - name: $szone
     primaries: [ "192.0.2.1@53" ]
@@ -111,7 +111,12 @@ bed_log "TSIG: unsigned/other key REFUSED, BADSIG, BADKEY, signed AXFR equal"
 [ "$(rcode_of SOA nowhere.test)" = NOTAUTH ] || bed_die "unknown zone not NOTAUTH"
 [ "$(rcode_of NS "$zone")" = NOERROR ] || bed_die "apex NS"
 [ "$("${KDIG[@]}" +short NS "$zone" | wc -l)" -ge 1 ] || bed_die "apex NS empty"
-bed_log "ACL REFUSED, unknown zone NOTAUTH, apex NS answered"
+# IPv6: served from ::1 (allowed by xfrd.serve), but not the zone whose own allow lacks it.
+out=$(kdig @::1 -p "$port" +time=3 +retry=0 SOA "$zone" 2>&1)
+grep -q 'status: NOERROR' <<<"$out" || bed_die "SOA over IPv6: $out"
+out=$(kdig @::1 -p "$port" +time=3 +retry=0 +tcp -y "$ykey" SOA "$szone" 2>&1)
+grep -q 'status: REFUSED' <<<"$out" || bed_die "$szone from ::1 not REFUSED: $out"
+bed_log "ACL REFUSED, unknown zone NOTAUTH, apex NS answered, IPv6 served and filtered"
 
 # IXFR: one change in the store, then IXFR=1 is the difference in IXFR format.
 gen "$zone" 2 1

@@ -8,7 +8,7 @@
 #   timeout (logged outcome=aborted); an idle connection is closed; connections
 #   past the cap are closed at accept and counted. Also times the AXFR.
 set -euo pipefail
-export ZX_BED_PORTS=${ZX_BED_PORTS:-24000 24499}
+export ZX_BED_PORTS=${ZX_BED_PORTS:-24000 24399} # 24400-24499: test_serve
 . "$ZX_SRC/tests/bed/lib.sh"
 bed_init serve_tcp
 

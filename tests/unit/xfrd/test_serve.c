@@ -16,6 +16,8 @@
 #include "common/zdb.h"
 #include "xfrd/serve.h"
 
+#include <event2/event.h>
+
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ static const char *const cfg_text =
 	"  - { name: k1, algorithm: hmac-sha256, secret: \"" K1 "\" }\n"
 	"  - { name: k2, algorithm: hmac-sha256, secret: \"" K2 "\" }\n"
 	"xfrd:\n"
-	"  listen: [ \"127.0.0.1@24000\" ]\n"
+	"  listen: [ \"127.0.0.1@24471\", \"[::1]:24471\" ]\n"
 	"  serve: { allow: [ \"127.0.0.0/8\", \"::1\" ] }\n"
 	"zones:\n"
 	"  - { name: example.com, primaries: [ \"192.0.2.1@53\" ] }\n"
@@ -787,6 +789,37 @@ static void test_serve_metrics(void **state)
 	free(text);
 }
 
+/* Sockets only (no traffic; tests/integration/serve/ sends queries). */
+static void test_serve_start_stop(void **state)
+{
+	struct fx *f = *state;
+	struct event_base *base = event_base_new();
+	assert_non_null(base);
+	assert_int_equal(serve_bound_port(f->sv, 0), 0);
+	assert_int_equal(serve_start(f->sv, base), 0);
+	assert_int_equal(serve_bound_port(f->sv, 0), 24471);
+	assert_int_equal(serve_bound_port(f->sv, 1), 24471);
+	assert_int_equal(serve_bound_port(f->sv, 2), 0);
+	assert_int_equal(serve_start(f->sv, base), ZX_EINVAL);
+	/* A second server on the same endpoints: the port is taken. */
+	struct serve_opts o;
+	struct serve *other = NULL;
+	serve_opts_init(&o);
+	o.cfg = f->cfg;
+	o.db = f->db;
+	assert_int_equal(serve_new(&o, &other), 0);
+	assert_int_equal(serve_start(other, base), ZX_EIO);
+	assert_int_equal(serve_bound_port(other, 0), 0);
+	serve_free(other);
+	serve_stop(f->sv);
+	serve_stop(f->sv);
+	assert_int_equal(serve_bound_port(f->sv, 0), 0);
+	assert_int_equal(serve_start(f->sv, base), 0);
+	serve_free(f->sv); /* closes its sockets before the base goes */
+	f->sv = NULL;
+	event_base_free(base);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +836,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_reply_next_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_new_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serve_start_stop, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
