@@ -44,8 +44,8 @@ struct zdb_ixfr {
 	uint8_t soa[ZDB_SOA_MAX];
 	MDB_txn *txn;      /**< open once the diff is applied (spill or commit) */
 	int64_t drecords;
-	uint8_t *val;
-	size_t val_cap;
+	uint8_t *val;      /**< the RRset being edited */
+	size_t vlen, val_cap;
 	int err;           /**< sticky */
 };
 
@@ -193,12 +193,12 @@ static bool is_apex_soa(const struct zdb_ixfr *x, const uint8_t *rec)
 	       memcmp(rec + 2, x->z.wire, x->z.len) == 0;
 }
 
-/* Position of @p rd in the RRset @p v: *at = offset of the first RR not below it. */
-static bool rrset_find(const MDB_val *v, const uint8_t *rd, uint16_t rdlen, size_t *at)
+/* Position of @p rd in the RRset at @p p (@p len bytes): *at = the first RR not below it. */
+static bool rrset_find(const uint8_t *p, size_t len, const uint8_t *rd, uint16_t rdlen,
+                       size_t *at)
 {
-	const uint8_t *p = v->mv_data;
 	size_t off = 0;
-	while (off + 6 <= v->mv_size) {
+	while (off + 6 <= len) {
 		uint16_t l = zdb_rd16(p + off + 4);
 		int c = zdb_rdata_cmp(p + off + 6, l, rd, rdlen);
 		if (c >= 0) {
@@ -211,59 +211,177 @@ static bool rrset_find(const MDB_val *v, const uint8_t *rd, uint16_t rdlen, size
 	return false;
 }
 
-/* Apply one non-SOA record to the RRset it belongs to. */
-static int apply_rec(struct zdb_ixfr *x, const uint8_t *rec)
+/* The rr key of a journal-format record: vid | owner key | type. */
+static int rec_key(const struct zdb_ixfr *x, const uint8_t *rec, uint8_t *key)
 {
-	uint8_t key[ZDB_KEY_MAX];
 	const uint8_t *f = rec + 2 + rec[1];
-	uint16_t type = zdb_rd16(f), rdlen = zdb_rd16(f + 8);
 	zdb_be32(key, x->vid);
 	int kl = zdb_owner_key(&x->z, rec + 2, rec[1], key + 4);
 	if (kl < 0) {
 		return ZX_ESTORE;
 	}
-	zdb_be16(key + 4 + kl, type);
-	MDB_val k = {(size_t)kl + 6, key}, v = {0, NULL};
-	int mrc = mdb_get(x->txn, x->db->rr, &k, &v);
-	if (mrc != 0 && mrc != MDB_NOTFOUND) {
-		return zdb_mdb_err(mrc, "mdb_get rr");
+	zdb_be16(key + 4 + kl, zdb_rd16(f));
+	return kl + 6;
+}
+
+/* Read the RRset at @p k into x->val (empty when absent). */
+static int set_load(struct zdb_ixfr *x, MDB_val *k)
+{
+	MDB_val v;
+	int mrc = mdb_get(x->txn, x->db->rr, k, &v);
+	x->vlen = 0;
+	if (mrc == MDB_NOTFOUND) {
+		return 0;
 	}
-	size_t at;
-	bool found = rrset_find(&v, f + 10, rdlen, &at);
+	int rc = zdb_mdb_err(mrc, "mdb_get rr");
+	if (rc == 0) {
+		rc = grow(&x->val, &x->val_cap, v.mv_size);
+	}
+	if (rc == 0) {
+		memcpy(x->val, v.mv_data, v.mv_size);
+		x->vlen = v.mv_size;
+	}
+	return rc;
+}
+
+/* Delete or add the RR of @p rec in the RRset in x->val. */
+static int set_edit(struct zdb_ixfr *x, const uint8_t *rec)
+{
+	const uint8_t *f = rec + 2 + rec[1];
+	uint16_t rdlen = zdb_rd16(f + 8);
+	size_t at, rl = 6 + (size_t)rdlen;
 	bool del = rec[0] == 0;
-	if (found != del) {
-		zdb_set_error("IXFR %s of type %u: the RR is %s", del ? "delete" : "add", type,
-		              del ? "absent" : "already present");
+	if (rrset_find(x->val, x->vlen, f + 10, rdlen, &at) != del) {
+		zdb_set_error("IXFR %s of type %u: the RR is %s", del ? "delete" : "add",
+		              zdb_rd16(f), del ? "absent" : "already present");
 		return ZX_EDIFF;
 	}
-	size_t rl = 6 + (size_t)rdlen;
-	size_t nlen = del ? v.mv_size - rl : v.mv_size + rl;
-	x->drecords += del ? -1 : 1;
-	if (nlen == 0) {
-		return zdb_mdb_err(mdb_del(x->txn, x->db->rr, &k, NULL), "mdb_del rr");
+	if (del) {
+		memmove(x->val + at, x->val + at + rl, x->vlen - at - rl);
+		x->vlen -= rl;
+		x->drecords--;
+		return 0;
 	}
-	int rc = grow(&x->val, &x->val_cap, nlen);
+	int rc = grow(&x->val, &x->val_cap, x->vlen + rl);
 	if (rc != 0) {
 		return rc;
 	}
-	/* the RRset without the RR (del), or with it inserted at its place (add) */
-	static const uint8_t none[1];
-	const uint8_t *old = v.mv_data != NULL ? v.mv_data : none;
-	memcpy(x->val, old, at);
-	if (del) {
-		memcpy(x->val + at, old + at + rl, v.mv_size - at - rl);
-	} else {
-		memcpy(x->val + at, f + 4, 4);
-		memcpy(x->val + at + 4, f + 8, 2 + (size_t)rdlen);
-		memcpy(x->val + at + rl, old + at, v.mv_size - at);
-	}
-	MDB_val nv = {nlen, x->val};
-	return zdb_mdb_err(mdb_put(x->txn, x->db->rr, &k, &nv, 0), "mdb_put rr");
+	memmove(x->val + at + rl, x->val + at, x->vlen - at);
+	memcpy(x->val + at, f + 4, 4);                    /* TTL */
+	memcpy(x->val + at + 4, f + 8, 2 + (size_t)rdlen); /* RDLENGTH, RDATA */
+	x->vlen += rl;
+	x->drecords++;
+	return 0;
 }
 
+/* Write x->val back to @p k (an empty RRset is deleted). */
+static int set_store(struct zdb_ixfr *x, MDB_val *k)
+{
+	if (x->vlen == 0) {
+		int mrc = mdb_del(x->txn, x->db->rr, k, NULL);
+		return mrc == MDB_NOTFOUND ? 0 : zdb_mdb_err(mrc, "mdb_del rr");
+	}
+	MDB_val v = {x->vlen, x->val};
+	return zdb_mdb_err(mdb_put(x->txn, x->db->rr, k, &v, 0), "mdb_put rr");
+}
+
+/* Apply one record (RRs applied as they come, once the transaction is open). */
 static int apply_one(struct zdb_ixfr *x, const uint8_t *rec)
 {
-	return is_apex_soa(x, rec) ? 0 : apply_rec(x, rec);
+	uint8_t key[ZDB_KEY_MAX];
+	if (is_apex_soa(x, rec)) {
+		return 0; /* the final SOA is written at commit */
+	}
+	int kl = rec_key(x, rec, key);
+	MDB_val k = {(size_t)kl, key};
+	int rc = kl < 0 ? kl : set_load(x, &k);
+	if (rc == 0) {
+		rc = set_edit(x, rec);
+	}
+	return rc == 0 ? set_store(x, &k) : rc;
+}
+
+/* A buffered record and its key, for applying the buffer in key order. */
+struct ref {
+	const uint8_t *rec;
+	uint32_t seq;  /**< arrival order: kept among the records of one RRset */
+	uint32_t koff; /**< key in the key buffer */
+	uint16_t klen;
+};
+
+static int ref_cmp(const void *pa, const void *pb, void *arg)
+{
+	const struct ref *a = pa, *b = pb;
+	const uint8_t *keys = arg;
+	int c = zdb_rdata_cmp(keys + a->koff, a->klen, keys + b->koff, b->klen);
+	return c != 0 ? c : (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+/* Index the buffer's non-SOA records with their keys, sorted by (key, arrival). */
+static int index_buffer(struct zdb_ixfr *x, struct ref **out, size_t *n, uint8_t **keys)
+{
+	size_t cap = 0, kcap = 0, klen = 0;
+	struct ref *refs = NULL;
+	int rc = 0;
+	*n = 0;
+	*keys = NULL;
+	for (size_t off = 0; rc == 0 && off < x->len;) {
+		struct zdb_jhdr h;
+		memcpy(&h, x->buf + off, sizeof(h));
+		off += sizeof(h);
+		for (uint32_t i = 0; rc == 0 && i < h.count; off += rec_size(x->buf + off), i++) {
+			if (is_apex_soa(x, x->buf + off)) {
+				continue;
+			}
+			rc = grow((uint8_t **)&refs, &cap, (*n + 1) * sizeof(*refs));
+			if (rc == 0) {
+				rc = grow(keys, &kcap, klen + ZDB_KEY_MAX);
+			}
+			int kl = rc == 0 ? rec_key(x, x->buf + off, *keys + klen) : rc;
+			if (kl < 0) {
+				rc = kl;
+				break;
+			}
+			refs[*n] = (struct ref){x->buf + off, (uint32_t)*n, (uint32_t)klen, (uint16_t)kl};
+			klen += (size_t)kl;
+			(*n)++;
+		}
+	}
+	if (rc == 0 && *n > 1) {
+		qsort_r(refs, *n, sizeof(*refs), ref_cmp, *keys);
+	}
+	*out = refs;
+	return rc;
+}
+
+/*
+ * Apply the buffered diff RRset by RRset: the records of one RRset (in their
+ * order) cost one read and one write, and the keys are visited in B-tree order.
+ * Records of different RRsets commute, so the result is that of applying them
+ * one by one in IXFR order, errors included.
+ */
+static int apply_buffer(struct zdb_ixfr *x)
+{
+	struct ref *refs;
+	uint8_t *keys;
+	size_t n;
+	int rc = index_buffer(x, &refs, &n, &keys);
+	for (size_t i = 0; rc == 0 && i < n;) {
+		MDB_val k = {refs[i].klen, keys + refs[i].koff};
+		size_t j = i;
+		rc = set_load(x, &k);
+		while (rc == 0 && j < n && refs[j].klen == k.mv_size &&
+		       memcmp(keys + refs[j].koff, k.mv_data, k.mv_size) == 0) {
+			rc = set_edit(x, refs[j++].rec);
+		}
+		if (rc == 0) {
+			rc = set_store(x, &k);
+		}
+		i = j;
+	}
+	free(refs);
+	free(keys);
+	return rc;
 }
 
 /* Open the write transaction, check the zone did not change, apply the buffer. */
@@ -279,14 +397,8 @@ static int open_txn(struct zdb_ixfr *x)
 		zdb_set_error("the zone changed since the IXFR began");
 		rc = ZX_EDIFF;
 	}
-	for (size_t off = 0; rc == 0 && off < x->len;) {
-		struct zdb_jhdr h;
-		memcpy(&h, x->buf + off, sizeof(h));
-		off += sizeof(h);
-		for (uint32_t i = 0; rc == 0 && i < h.count; i++) {
-			rc = apply_one(x, x->buf + off);
-			off += rec_size(x->buf + off);
-		}
+	if (rc == 0) {
+		rc = apply_buffer(x);
 	}
 	return rc == ZX_ENOTFOUND ? ZX_EDIFF : rc;
 }
