@@ -418,6 +418,44 @@ static void test_journal_turned_off(void **state)
 	zdb_snap_end(s);
 }
 
+/* Changesets touching the same RRsets: applied in IXFR order, however they are batched. */
+static void test_ixfr_same_rrset_across_changesets(void **state)
+{
+	(void)state;
+	struct trr z[16];
+	size_t n = base_zone(z);
+	load_zone(g_db, ZONE, z, n, 100);
+	struct zdb_ixfr *x;
+	assert_int_equal(zdb_ixfr_begin(g_db, tname(ZONE), &x), 0);
+	del(x, trr_soa(ZONE, 1), 0);
+	del(x, trr_a("a.example.com.", 1), 0);
+	add(x, trr_soa(ZONE, 2), 0);
+	add(x, trr_a("z.example.com.", 5), 0);
+	add(x, trr_a("a.example.com.", 7), 0);
+	del(x, trr_soa(ZONE, 2), 0);
+	del(x, trr_a("a.example.com.", 7), 0);  /* added one changeset before */
+	del(x, trr_a("z.example.com.", 5), 0);  /* the RRset goes away again */
+	add(x, trr_soa(ZONE, 3), 0);
+	add(x, trr_a("a.example.com.", 1), 0);  /* deleted one changeset before */
+	add(x, trr_txt("b.example.com.", "second"), 0);
+	assert_int_equal(zdb_ixfr_commit(x, 200, NULL, NULL), 0);
+	struct trr want[] = {trr_soa(ZONE, 3), z[1], z[2], z[3], z[4], z[5],
+	                     trr_txt("b.example.com.", "second")};
+	assert_zone(g_db, ZONE, want, 7);
+	assert_int_equal(info().records, 7);
+
+	/* the same RR added in two changesets: the second add does not apply */
+	assert_int_equal(zdb_ixfr_begin(g_db, tname(ZONE), &x), 0);
+	del(x, trr_soa(ZONE, 3), 0);
+	add(x, trr_soa(ZONE, 4), 0);
+	add(x, trr_a("q.example.com.", 1), 0);
+	del(x, trr_soa(ZONE, 4), 0);
+	add(x, trr_soa(ZONE, 5), 0);
+	add(x, trr_a("q.example.com.", 1), 0);
+	assert_int_equal(zdb_ixfr_commit(x, 300, NULL, NULL), ZX_EDIFF);
+	assert_zone(g_db, ZONE, want, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +466,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_byte_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr_large_diff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal_turned_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ixfr_same_rrset_across_changesets, setup,
+		                                teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
