@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/pipeline.c -- wiring of consumer, producer, refresh timers and health on one loop. */
+#include "xfrd/pipeline.h"
+
+#include "common/cfg.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "xfrd/consumer.h"
+#include "xfrd/engine.h"
+#include "xfrd/health.h"
+#include "xfrd/refresh.h"
+#include "xfrd/updates.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+
+struct pipe_ctx {
+	struct event_base *base;
+	struct metrics *m;
+	struct updates *up;
+	struct refresh *rf;
+	struct consumer *cons;
+	struct health_http *http;
+	struct event *sigint, *sigterm;
+};
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct pipe_ctx *p = arg;
+	log_info("xfrd_stopping", "signal=%d", (int)sig);
+	event_base_loopbreak(p->base);
+}
+
+static int live(void *arg, char *why, size_t whylen)
+{
+	return consumer_live(arg, why, whylen);
+}
+
+static bool ready(void *arg)
+{
+	return consumer_ready(arg);
+}
+
+static uint64_t revoke_wait(const struct cfg *cfg)
+{
+	const struct cfg_xfrd *x = &cfg->xfrd;
+	uint64_t ms = 2 * (x->timeout_connect_ms + x->timeout_soa_ms + x->timeout_transfer_ms);
+	return ms < PIPELINE_REVOKE_WAIT_MAX_MS ? ms : PIPELINE_REVOKE_WAIT_MAX_MS;
+}
+
+static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, struct engine *eng)
+{
+	char err[512] = "";
+	const char *replica = cfg->xfrd.replica;
+	int rc = updates_new(&cfg->kafka, replica, p->base, &p->up, err, sizeof(err));
+	if (rc == 0) {
+		rc = refresh_new(cfg, db, p->up, p->m, replica, &p->rf);
+	}
+	if (rc == 0) {
+		struct consumer_opts o = {
+			.cfg = cfg, .base = p->base, .eng = eng, .up = p->up, .rf = p->rf,
+			.m = p->m, .replica = replica,
+			.commit_interval_ms = PIPELINE_COMMIT_INTERVAL_MS,
+			.revoke_wait_ms = revoke_wait(cfg),
+		};
+		rc = consumer_new(&o, &p->cons, err, sizeof(err));
+	}
+	if (rc == 0 && cfg->xfrd.http.len > 0) {
+		rc = health_http_new(p->base, &cfg->xfrd.http, p->m, live, ready, p->cons, &p->http);
+	}
+	if (rc != 0) {
+		log_error("pipeline_start_failed", "error=%s detail=\"%s\"", zx_strerror(rc), err);
+	}
+	return rc;
+}
+
+int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
+{
+	struct pipe_ctx p = {0};
+	p.base = event_base_new();
+	p.m = metrics_new();
+	int rc = ZX_ENOMEM;
+	if (p.base != NULL && p.m != NULL) {
+		rc = start(&p, cfg, db, *engp);
+	}
+	if (rc == 0) {
+		p.sigint = evsignal_new(p.base, SIGINT, on_stop, &p);
+		p.sigterm = evsignal_new(p.base, SIGTERM, on_stop, &p);
+		if (p.sigint == NULL || p.sigterm == NULL || event_add(p.sigint, NULL) != 0 ||
+		    event_add(p.sigterm, NULL) != 0) {
+			rc = ZX_ENOMEM;
+		}
+	}
+	if (rc == 0) {
+		log_info("pipeline_started", "replica=%s topic=%s group=%s updates=%s",
+		         cfg->xfrd.replica, cfg->kafka.requests_topic, cfg->kafka.group,
+		         cfg->kafka.updates_topic);
+		(void)event_base_dispatch(p.base);
+	}
+	if (p.cons != NULL && consumer_close(p.cons) != 0) {
+		log_warn("consumer_close_incomplete", NULL);
+	}
+	engine_free(*engp); /* no callback after this: the consumer may go */
+	*engp = NULL;
+	health_http_free(p.http);
+	updates_free(p.up, 2000);
+	consumer_free(p.cons);
+	refresh_free(p.rf);
+	if (p.sigint != NULL) {
+		event_free(p.sigint);
+	}
+	if (p.sigterm != NULL) {
+		event_free(p.sigterm);
+	}
+	metrics_free(p.m);
+	if (p.base != NULL) {
+		event_base_free(p.base);
+	}
+	return rc;
+}

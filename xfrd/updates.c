@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/updates.c -- idempotent rdkafka producer driven by the consumer's event loop. */
+#include "xfrd/updates.h"
+
+#include "common/cfg.h"
+#include "common/kafka.h"
+#include "common/log.h"
+
+#include <event2/event.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct updates {
+	rd_kafka_t *rk;
+	rd_kafka_topic_t *updates, *requests;
+	rd_kafka_queue_t *mainq;
+	int pipe[2];
+	struct event *pipe_ev, *tick;
+};
+
+static const char *const defaults[] = {
+	"enable.idempotence", "true",
+	"acks", "all",
+	"linger.ms", "1",
+	"socket.nagle.disable", "true",
+	"message.timeout.ms", "30000",
+	"partitioner", "murmur2_random",
+	NULL,
+};
+
+static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	struct updates_ticket *t = m->_private;
+	t->done(t, kafka_err(m->err));
+}
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	char q[1024];
+	enum log_level lvl = level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN
+	                     : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	log_write(lvl, "rdkafka", "client=producer facility=%s msg=%s", fac,
+	          log_quote(buf, q, sizeof(q)));
+}
+
+static void on_pipe(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct updates *u = arg;
+	char buf[256];
+	while (read(fd, buf, sizeof(buf)) > 0) {
+	}
+	rd_kafka_poll(u->rk, 0);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct updates *u = arg;
+	rd_kafka_poll(u->rk, 0);
+}
+
+static int hook(struct updates *u, struct event_base *base)
+{
+	if (pipe2(u->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+		u->pipe[0] = u->pipe[1] = -1;
+		return ZX_EIO;
+	}
+	u->mainq = rd_kafka_queue_get_main(u->rk);
+	rd_kafka_queue_io_event_enable(u->mainq, u->pipe[1], "1", 1);
+	u->pipe_ev = event_new(base, u->pipe[0], EV_READ | EV_PERSIST, on_pipe, u);
+	u->tick = event_new(base, -1, EV_PERSIST, on_tick, u);
+	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
+	if (u->pipe_ev == NULL || u->tick == NULL || event_add(u->pipe_ev, NULL) != 0 ||
+	    event_add(u->tick, &tv) != 0) {
+		return ZX_ENOMEM;
+	}
+	return 0;
+}
+
+static int make_client(struct updates *u, const struct cfg_kafka *kc, const char *client_id,
+                       char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = NULL;
+	int rc = kafka_conf_new(kc, client_id, defaults, &conf, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_opaque(conf, u);
+	u->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+	if (u->rk == NULL) {
+		rd_kafka_conf_destroy(conf);
+		return ZX_EKAFKA;
+	}
+	u->updates = rd_kafka_topic_new(u->rk, kc->updates_topic, NULL);
+	u->requests = rd_kafka_topic_new(u->rk, kc->requests_topic, NULL);
+	if (u->updates == NULL || u->requests == NULL) {
+		snprintf(err, errlen, "topic handle: %s", rd_kafka_err2str(rd_kafka_last_error()));
+		return ZX_EKAFKA;
+	}
+	return 0;
+}
+
+int updates_new(const struct cfg_kafka *kc, const char *client_id, struct event_base *base,
+                struct updates **out, char *err, size_t errlen)
+{
+	struct updates *u = calloc(1, sizeof(*u));
+	if (u == NULL) {
+		return ZX_ENOMEM;
+	}
+	u->pipe[0] = u->pipe[1] = -1;
+	int rc = make_client(u, kc, client_id, err, errlen);
+	if (rc == 0) {
+		rc = hook(u, base);
+		if (rc != 0) {
+			snprintf(err, errlen, "event loop hookup failed");
+		}
+	}
+	if (rc != 0) {
+		updates_free(u, 0);
+		return rc;
+	}
+	*out = u;
+	return 0;
+}
+
+void updates_free(struct updates *u, int flush_ms)
+{
+	if (u == NULL) {
+		return;
+	}
+	if (u->rk != NULL) {
+		rd_kafka_flush(u->rk, flush_ms);
+		rd_kafka_purge(u->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(u->rk, 0);
+		rd_kafka_flush(u->rk, 100);
+		rd_kafka_poll(u->rk, 0);
+	}
+	if (u->pipe_ev != NULL) {
+		event_free(u->pipe_ev);
+	}
+	if (u->tick != NULL) {
+		event_free(u->tick);
+	}
+	if (u->mainq != NULL) {
+		rd_kafka_queue_destroy(u->mainq);
+	}
+	if (u->updates != NULL) {
+		rd_kafka_topic_destroy(u->updates);
+	}
+	if (u->requests != NULL) {
+		rd_kafka_topic_destroy(u->requests);
+	}
+	if (u->rk != NULL) {
+		rd_kafka_destroy(u->rk);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (u->pipe[i] >= 0) {
+			close(u->pipe[i]);
+		}
+	}
+	free(u);
+}
+
+static int produce(rd_kafka_topic_t *rkt, const char *key, uint8_t *buf, size_t len,
+                   struct updates_ticket *t)
+{
+	if (rd_kafka_produce(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_FREE, buf, len, key,
+	                     strlen(key), t) != 0) {
+		free(buf);
+		int rc = kafka_err(rd_kafka_last_error());
+		return rc == ZX_EAGAIN ? rc : ZX_EKAFKA;
+	}
+	return 0;
+}
+
+int updates_send_update(struct updates *u, Zx__Events__ZoneUpdated *ev, struct updates_ticket *t)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = events_update_pack(ev, &buf, &len);
+	if (rc != 0) {
+		return rc;
+	}
+	return produce(u->updates, ev->zone, buf, len, t);
+}
+
+int updates_send_request(struct updates *u, Zx__Events__TransferRequest *req,
+                         struct updates_ticket *t)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = events_request_pack(req, &buf, &len);
+	if (rc != 0) {
+		return rc;
+	}
+	return produce(u->requests, req->zone, buf, len, t);
+}
+
+size_t updates_queued(const struct updates *u)
+{
+	return (size_t)rd_kafka_outq_len(u->rk);
+}
+
+void updates_poll(struct updates *u, int timeout_ms)
+{
+	rd_kafka_poll(u->rk, timeout_ms);
+}
+
+int32_t updates_partition(const char *key, int32_t partitions)
+{
+	if (partitions <= 0) {
+		return -1;
+	}
+	return rd_kafka_msg_partitioner_murmur2(NULL, key, strlen(key), partitions, NULL, NULL);
+}
