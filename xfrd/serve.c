@@ -420,21 +420,35 @@ static const struct cfg_serve *zone_policy(const struct cfg *cfg, const uint8_t 
 	return z != NULL ? &z->serve : &cfg->xfrd.serve;
 }
 
-static bool policy_allows(const struct cfg_serve *p, const struct sockaddr *src,
-                          const struct verdict *v)
+/* NULL when @p p lets the query through, else why not (for the log). */
+static const char *policy_denies(const struct cfg_serve *p, const struct sockaddr *src,
+                                 const struct verdict *v)
 {
 	if (!acl_match(&p->allow, src)) {
-		return false;
+		return "acl";
 	}
 	if (p->keys.count == 0) {
-		return true;
+		return NULL;
 	}
-	for (size_t i = 0; v->sign && v->treq.key != NULL && i < p->keys.count; i++) {
+	if (!v->sign || v->treq.key == NULL) {
+		return "unsigned";
+	}
+	for (size_t i = 0; i < p->keys.count; i++) {
 		if (p->keys.v[i] == v->treq.key) {
-			return true;
+			return NULL;
 		}
 	}
-	return false;
+	return "key";
+}
+
+/* A refused transfer is worth a line for the operator; refused SOA queries are
+ * not (they would let anyone fill the log), the metrics count them. */
+static void log_denied(const struct serve_reply *r, const char *zone, const char *reason)
+{
+	if (r->qtype == DNS_T_AXFR || r->qtype == DNS_T_IXFR) {
+		log_info("serve_denied", "zone=%s qtype=%s reason=%s client=%s", zone,
+		         r->qtype == DNS_T_AXFR ? "AXFR" : "IXFR", reason, r->client);
+	}
 }
 
 /* The closest enclosing zone of @p name in the store. */
@@ -544,6 +558,7 @@ static int answer_store(struct serve_reply *r, struct verdict *v, const struct q
 {
 	struct zdb_snap *snap = NULL;
 	struct zdb_zone_info info;
+	const char *why = NULL;
 	int rc = zdb_snap_begin(r->sv->o.db, &snap);
 	if (rc == 0) {
 		rc = find_zone(snap, q->q.name, &info);
@@ -557,7 +572,12 @@ static int answer_store(struct serve_reply *r, struct verdict *v, const struct q
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);
 		rc = answer_rcode(r, v, DNS_RC_SERVFAIL, now);
-	} else if (!policy_allows(zone_policy(r->sv->o.cfg, info.name), src, v)) {
+	} else if ((why = policy_denies(zone_policy(r->sv->o.cfg, info.name), src, v)) != NULL) {
+		char zone[DNAME_TEXTLEN];
+		if (dname_to_text(info.name, zone, sizeof(zone)) != 0) {
+			snprintf(zone, sizeof(zone), "?");
+		}
+		log_denied(r, zone, why);
 		rc = answer_rcode(r, v, DNS_RC_REFUSED, now);
 	} else {
 		rc = answer_zone(r, v, q, &snap, &info, proto, now);
@@ -592,6 +612,9 @@ static int decide(struct serve_reply *r, const struct query *q, const uint8_t *m
 	case ZX_ETSIG_BADTIME:
 	case ZX_ETSIG_BADTRUNC:
 		v.sign = true;
+		log_denied(r, "-", rc == ZX_ETSIG_BADKEY ? "tsig_badkey" : rc == ZX_ETSIG_BADSIG
+		                   ? "tsig_badsig" : rc == ZX_ETSIG_BADTIME ? "tsig_badtime"
+		                   : "tsig_badtrunc");
 		return answer_rcode(r, &v, DNS_RC_NOTAUTH, now);
 	case ZX_ENOMEM:
 		return ZX_ENOMEM;

@@ -50,7 +50,10 @@
  * xfrd_serve_transfer_bytes_total, xfrd_serve_tcp_connections,
  * xfrd_serve_tcp_rejected_total, xfrd_serve_udp_truncated_total.
  * Logs: one `serve_xfr` key=value line per transfer served (zone, method, serial
- * from and to, records, messages, bytes, duration, client, outcome).
+ * from and to, records, messages, bytes, duration, client, tsig, outcome), and
+ * IXFR answered with one SOA (outcome=uptodate); one `serve_denied` line per
+ * refused or TSIG-failed AXFR/IXFR (zone, qtype, reason acl|unsigned|key|tsig_*,
+ * client). Other refused queries are only counted, so nobody can fill the log.
  *
  * Threading: a struct serve is used by one thread (its event loop's), except
  * that it only reads the cfg and the store, which other threads may share. A
