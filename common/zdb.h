@@ -202,7 +202,10 @@ const char *zdb_last_error(void);
 /* ---------------------------------------------------------------- reading */
 
 /**
- * Begin a snapshot: everything read through it is from one commit.
+ * Begin a snapshot: everything read through it is from one commit. A reader
+ * whose writer restarted with a larger store-size adopts the new map size here
+ * (LMDB allows that only while the process has no other snapshot open; else
+ * ZX_EIO: end the snapshots and retry).
  * @param[out] out owned by the caller until zdb_snap_end(); untouched on error
  * @return 0; ZX_ENOMEM; ZX_ELIMIT no free reader slot (max_readers); ZX_ESTORE
  */
