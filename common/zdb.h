@@ -182,7 +182,7 @@ void zdb_opts_init(struct zdb_opts *o);
  *         ZX_ENOENT readonly and no store at the path; ZX_EAGAIN writable and another
  *         zdb holds the writer lock; ZX_ESTORE not a store of this format (not LMDB,
  *         corrupt, other format version); ZX_EIO filesystem error (permissions,
- *         mkdir); ZX_ENOMEM; ZX_ELIMIT map full while cleaning up
+ *         mkdir); ZX_ENOMEM
  */
 ZX_MUSTCHECK int zdb_open(const struct zdb_opts *o, struct zdb **out);
 
@@ -207,7 +207,7 @@ const char *zdb_last_error(void);
  * (LMDB allows that only while the process has no other snapshot open; else
  * ZX_EIO: end the snapshots and retry).
  * @param[out] out owned by the caller until zdb_snap_end(); untouched on error
- * @return 0; ZX_ENOMEM; ZX_ELIMIT no free reader slot (max_readers); ZX_ESTORE
+ * @return 0; ZX_ENOMEM; ZX_ELIMIT no free reader slot (max_readers, all processes)
  */
 ZX_MUSTCHECK int zdb_snap_begin(struct zdb *db, struct zdb_snap **out);
 

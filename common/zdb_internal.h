@@ -42,7 +42,10 @@
  *             per RR: u8 op (0 del, 1 add), u8 owner length, owner (wire,
  *             lowercase, full), u16 type, u16 class, u32 TTL, u16 RDLENGTH,
  *             RDATA (integers big-endian). The first RR is the old SOA (del), the
- *             first add is the new SOA: IXFR order.
+ *             first add is the new SOA: IXFR order. Keyed by a sequence, not by
+ *             serial: serials wrap (RFC 1982), so their byte order is not history
+ *             order. The zone record keeps the oldest sequence and the serial
+ *             range; "since S" walks the zone's (bounded) entries to the one from S.
  */
 #ifndef ZX_COMMON_ZDB_INTERNAL_H
 #define ZX_COMMON_ZDB_INTERNAL_H
