@@ -1,17 +1,302 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/main.c -- entry point (thin; filled in by the xfrd issue). */
+/* xfrd/main.c -- xfrd's entry point: config, store, transfer engine, refresh timers.
+ *
+ * Until the Kafka consumer drives the engine (the next issue), xfrd runs the
+ * engine on the configured zones itself:
+ *
+ *   xfrd -c zx.yaml            every zone is refreshed at start (AXFR for zones
+ *                              the store lacks, SOA check + IXFR for the others),
+ *                              then again by its SOA timers: refresh after a
+ *                              success, retry after a failure (both clamped by
+ *                              xfrd.refresh / xfrd.retry and shortened by up to
+ *                              xfrd.jitter), and a zone whose last success is
+ *                              older than its expire is marked expired.
+ *                              SIGINT/SIGTERM stop it.
+ *   xfrd -c zx.yaml --once     one refresh of every zone (or of the --zone ones),
+ *                              then exit: 0 when all are current, 1 otherwise.
+ *   --force-axfr               full retransfer instead of SOA check + IXFR.
+ *   --workers N                worker threads (default 2).
+ *   xfrd -c zx.yaml --pipeline the Kafka mode (xfrd/pipeline.h): a member of the
+ *                              consumer group on kafka.requests-topic; refresh
+ *                              timers go through Kafka; events, /metrics, /health.
+ */
+#include "common/cfg.h"
+#include "common/dnsmsg.h"
 #include "common/log.h"
+#include "common/zdb.h"
+#include "xfrd/engine.h"
+#include "xfrd/pipeline.h"
+#include "xfrd/store.h"
 
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+static volatile sig_atomic_t stop_flag;
+
+/* Timer state of one zone; written by the engine callback, read by the main loop. */
+struct ztimer {
+	const struct cfg_zone *zone;
+	atomic_int busy;     /* a refresh is in flight */
+	atomic_int outcome;  /* enum xfr_outcome of the last refresh; 0 none yet */
+	int64_t due;         /* main thread only: when to refresh next */
+};
+
+struct ctx {
+	const struct cfg *cfg;
+	struct zdb *db;
+	struct engine *eng;
+	struct ztimer *t;
+	size_t n;
+	atomic_int failures;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void on_done(void *arg, const struct engine_result *res)
+{
+	struct ztimer *t = arg;
+	atomic_store(&t->outcome, (int)res->xfr.outcome);
+	atomic_store(&t->busy, 0);
+}
+
+static void on_done_once(void *arg, const struct engine_result *res)
+{
+	struct ctx *c = arg;
+	if (res->xfr.outcome == XFR_FAILED) {
+		atomic_fetch_add(&c->failures, 1);
+	}
+}
+
+static uint64_t clamp(uint64_t v, const struct cfg_clamp *c)
+{
+	return v < c->min_ms ? c->min_ms : v > c->max_ms ? c->max_ms : v;
+}
+
+static uint64_t jitter(uint64_t ms, uint32_t pct)
+{
+	uint32_t r = 0;
+	if (pct == 0 || getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r)) {
+		return ms;
+	}
+	return ms - ms * pct / 100 * (r % 1000) / 1000;
+}
+
+/* After a refresh: when is the next one due, and has the zone expired? */
+static void reschedule(struct ctx *c, struct ztimer *t, int64_t now)
+{
+	struct zdb_zone_info info;
+	struct zdb_snap *s = NULL;
+	struct dns_soa soa = {.refresh = 3600, .retry = 600, .expire = 604800};
+	bool have = zdb_snap_begin(c->db, &s) == 0 && zdb_zone_get(s, t->zone->name, &info) == 0;
+	zdb_snap_end(s);
+	struct dns_soa stored;
+	if (have && info.loaded && dnsmsg_soa_parse(info.soa_rdata, info.soa_rdlen, &stored) == 0) {
+		soa = stored;
+	}
+	bool ok = atomic_load(&t->outcome) != XFR_FAILED;
+	uint64_t ms = ok ? clamp((uint64_t)soa.refresh * 1000, &t->zone->refresh)
+	                 : clamp((uint64_t)soa.retry * 1000, &t->zone->retry);
+	t->due = now + (int64_t)(jitter(ms, c->cfg->xfrd.jitter_pct) / 1000);
+	uint64_t expire = clamp((uint64_t)soa.expire * 1000, &t->zone->expire) / 1000;
+	if (!ok && have && info.loaded && info.state != ZDB_STATE_EXPIRED &&
+	    now - info.last_success > (int64_t)expire) {
+		if (zdb_zone_set_state(c->db, t->zone->name, ZDB_STATE_EXPIRED, now) == 0) {
+			log_warn("zone_expired", "zone=%s serial=%u last_success=%lld",
+			         t->zone->name_text, info.serial, (long long)info.last_success);
+		}
+	}
+}
+
+static void refresh_loop(struct ctx *c)
+{
+	while (!stop_flag) {
+		int64_t now = (int64_t)time(NULL);
+		for (size_t i = 0; i < c->n; i++) {
+			struct ztimer *t = &c->t[i];
+			if (atomic_load(&t->busy)) {
+				continue;
+			}
+			if (atomic_load(&t->outcome) != 0) {
+				reschedule(c, t, now);
+				atomic_store(&t->outcome, 0);
+			}
+			if (t->due > now) {
+				continue;
+			}
+			atomic_store(&t->busy, 1);
+			t->due = INT64_MAX;
+			if (engine_request(c->eng, t->zone, 0, on_done, t) != 0) {
+				atomic_store(&t->busy, 0);
+				t->due = now + 10;
+			}
+		}
+		struct timespec tick = {.tv_sec = 1};
+		nanosleep(&tick, NULL);
+	}
+}
+
+static int run_once(struct ctx *c, unsigned flags, char **zones, int nz)
+{
+	for (size_t i = 0; i < c->cfg->zone_count; i++) {
+		const struct cfg_zone *z = &c->cfg->zones[i];
+		bool wanted = nz == 0;
+		for (int k = 0; k < nz && !wanted; k++) {
+			uint8_t w[DNAME_MAXLEN];
+			wanted = dname_from_text(zones[k], w) > 0 && dname_equal(w, z->name);
+		}
+		if (wanted && engine_request(c->eng, z, flags, on_done_once, c) != 0) {
+			atomic_fetch_add(&c->failures, 1);
+		}
+	}
+	engine_wait_idle(c->eng);
+	return atomic_load(&c->failures) == 0 ? 0 : 1;
+}
+
+static int open_store(const struct cfg *cfg, struct zdb **db)
+{
+	struct zdb_opts o;
+	zdb_opts_init(&o);
+	o.path = cfg->xfrd.store;
+	o.map_size = cfg->xfrd.store_size;
+	o.journal_count = cfg->xfrd.journal_changes;
+	o.journal_bytes = cfg->xfrd.journal_bytes;
+	const char *sync = getenv("ZX_STORE_SYNC"); /* "none" for tests and benchmarks */
+	if (sync != NULL && strcmp(sync, "none") == 0) {
+		o.sync = ZDB_SYNC_NONE;
+	} else if (sync != NULL && strcmp(sync, "nometa") == 0) {
+		o.sync = ZDB_SYNC_NOMETA;
+	}
+	int rc = zdb_open(&o, db);
+	if (rc != 0) {
+		log_error("store_open_failed", "path=%s error=%s detail=\"%s\"", o.path,
+		          zx_strerror(rc), zdb_last_error());
+	}
+	return rc;
+}
+
+static int start_engine(struct ctx *c, unsigned workers)
+{
+	const struct cfg_xfrd *x = &c->cfg->xfrd;
+	struct engine_opts o = {
+		.workers = workers, .max_transfers = x->transfers_max,
+		.per_primary = x->transfers_per_primary, .connect_ms = x->timeout_connect_ms,
+		.read_ms = x->timeout_read_ms, .soa_ms = x->timeout_soa_ms / 2,
+		.transfer_ms = x->timeout_transfer_ms, .ops = &store_ops, .store = c->db,
+	};
+	int rc = engine_new(&o, &c->eng);
+	if (rc != 0) {
+		log_error("engine_start_failed", "error=%s", zx_strerror(rc));
+	}
+	return rc;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: xfrd -c CONFIG [--once] [--zone NAME]... [--force-axfr] "
+	                "[--workers N] [--pipeline]\n       xfrd --version\n");
+}
 
 int main(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
+		{"zone", required_argument, NULL, 'z'},   {"force-axfr", no_argument, NULL, 'f'},
+		{"workers", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
+		{"pipeline", no_argument, NULL, 'P'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = NULL;
+	bool once = false;
+	bool pipeline = false; /* xfrd/pipeline.h */
+	unsigned flags = 0, workers = 2;
+	char *zones[64];
+	int nz = 0, ch;
 	log_init("xfrd", 2);
-	if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-		printf("xfrd 0.1.0\n");
-		return 0;
+	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
+		case 'z':
+			if (nz < 64) {
+				zones[nz++] = optarg;
+			}
+			break;
+		case 'f':
+			flags |= ENGINE_FORCE_AXFR;
+			break;
+		case 'w':
+			workers = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'P':
+			pipeline = true;
+			break;
+		case 'V':
+			printf("xfrd 0.1.0\n");
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
 	}
-	log_error("not_built", "what=\"xfrd is not built yet\"");
-	return 1;
+	if (path == NULL || workers == 0) {
+		usage();
+		return 2;
+	}
+	struct ctx c = {0};
+	struct cfg *cfg = NULL;
+	char err[4096];
+	int rc = cfg_load(path, &cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "%s", err);
+		return 1;
+	}
+	log_set_level(cfg->log_level);
+	c.cfg = cfg;
+	int status = 1;
+	if (open_store(cfg, &c.db) != 0 || start_engine(&c, workers) != 0) {
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", path, cfg->zone_count,
+	         cfg->xfrd.store, once ? "once" : "refresh-timers");
+	if (pipeline && !once) {
+		status = pipeline_run(cfg, c.db, &c.eng) == 0 ? 0 : 1; /* frees the engine */
+		goto out;
+	}
+	if (once) {
+		status = run_once(&c, flags, zones, nz);
+		goto out;
+	}
+	c.n = cfg->zone_count;
+	c.t = calloc(c.n, sizeof(*c.t));
+	if (c.t == NULL) {
+		goto out;
+	}
+	for (size_t i = 0; i < c.n; i++) {
+		c.t[i].zone = &cfg->zones[i];
+	}
+	refresh_loop(&c); /* in-flight refreshes are aborted by engine_free() */
+	status = 0;
+out:
+	engine_free(c.eng);
+	free(c.t);
+	zdb_close(c.db);
+	cfg_free(cfg);
+	return status;
 }

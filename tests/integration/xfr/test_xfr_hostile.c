@@ -1,0 +1,429 @@
+/* tests/integration/xfr/test_xfr_hostile.c -- the engine against our hostile primary:
+ * every failure is recorded and the old zone kept; every fallback lands on AXFR.
+ * Runs hostile_primary processes on 127.0.0.1 ports 21100-21199. Label: integration. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "common/dnsmsg.h"
+#include "common/tsig.h"
+#include "tests/unit/xfrd/memstore.h"
+#include "xfrd/engine.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define KEY_SECRET "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMw=="
+
+static const char *hostile_bin;
+static struct memstore *store;
+static struct engine *eng;
+static struct tsig_keyring *ring;
+static const struct tsig_key *key;
+static uint16_t next_port = 21100;
+static pid_t children[64]; /* killed after each test, also when an assert left early */
+static size_t nchildren;
+
+struct primary {
+	pid_t pid;
+	uint16_t port;
+};
+
+static struct primary start_primary(const char *zone, uint32_t serial, const char *mode,
+                                    bool tsig, const char *records)
+{
+	struct primary p = {.port = next_port++};
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	p.pid = fork();
+	assert_true(p.pid >= 0);
+	if (p.pid == 0) {
+		char port[8], ser[16];
+		snprintf(port, sizeof(port), "%u", p.port);
+		snprintf(ser, sizeof(ser), "%u", serial);
+		const char *argv[20] = {hostile_bin, "-p", port, "-z", zone, "-s", ser, "-S", "3"};
+		int n = 9;
+		if (mode != NULL) {
+			argv[n++] = "-M";
+			argv[n++] = mode;
+		}
+		if (tsig) {
+			argv[n++] = "-y";
+			argv[n++] = "xfr-key:hmac-sha256:" KEY_SECRET;
+		}
+		if (records != NULL) {
+			argv[n++] = "-n";
+			argv[n++] = records;
+		}
+		dup2(fds[1], 1);
+		close(fds[0]);
+		execv(hostile_bin, (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (nchildren < 64) {
+		children[nchildren++] = p.pid;
+	}
+	char line[64] = {0};
+	assert_true(read(fds[0], line, sizeof(line) - 1) > 0);
+	assert_non_null(strstr(line, "ready"));
+	close(fds[0]);
+	return p;
+}
+
+static void stop_primary(struct primary p)
+{
+	kill(p.pid, SIGKILL);
+	waitpid(p.pid, NULL, 0);
+	for (size_t i = 0; i < nchildren; i++) {
+		if (children[i] == p.pid) {
+			children[i] = 0; /* reaped: never signal a recycled pid */
+		}
+	}
+}
+
+static int kill_children(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < nchildren; i++) {
+		if (children[i] > 0 && kill(children[i], SIGKILL) == 0) {
+			waitpid(children[i], NULL, 0);
+		}
+	}
+	nchildren = 0;
+	return 0;
+}
+
+static void bump(struct primary p, int times)
+{
+	for (int i = 0; i < times; i++) {
+		kill(p.pid, SIGUSR1);
+		struct timespec ts = {0, 20 * 1000 * 1000}; /* each signal handled on its own */
+		nanosleep(&ts, NULL);
+	}
+}
+
+/* A zone of the test: name, one or two primaries. */
+struct tzone {
+	uint8_t name[DNAME_MAXLEN];
+	char text[64];
+	struct cfg_endpoint ep[2];
+	struct cfg_zone z;
+};
+
+static void tzone_init(struct tzone *t, const char *name, uint16_t port1, uint16_t port2,
+                       bool tsig, uint64_t max_records)
+{
+	memset(t, 0, sizeof(*t));
+	assert_true(dname_from_text(name, t->name) > 0);
+	snprintf(t->text, sizeof(t->text), "%s", name);
+	uint16_t ports[2] = {port1, port2};
+	size_t n = 0;
+	for (size_t i = 0; i < 2; i++) {
+		if (ports[i] == 0) {
+			continue;
+		}
+		struct sockaddr_in *sa = (struct sockaddr_in *)&t->ep[n].addr;
+		sa->sin_family = AF_INET;
+		sa->sin_port = htons(ports[i]);
+		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		t->ep[n++].len = sizeof(*sa);
+	}
+	t->z.name = t->name;
+	t->z.name_text = t->text;
+	t->z.primaries = (struct cfg_endpoints){.v = t->ep, .count = n};
+	t->z.key = tsig ? key : NULL;
+	t->z.limits.records = max_records;
+}
+
+struct wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+	struct engine_result res;
+};
+
+static void on_done(void *arg, const struct engine_result *res)
+{
+	struct wait *w = arg;
+	pthread_mutex_lock(&w->mu);
+	w->res = *res;
+	w->done++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static struct engine_result refresh(struct tzone *t, unsigned flags)
+{
+	struct wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	assert_int_equal(engine_request(eng, &t->z, flags, on_done, &w), 0);
+	pthread_mutex_lock(&w.mu);
+	while (w.done == 0) {
+		pthread_cond_wait(&w.cv, &w.mu);
+	}
+	pthread_mutex_unlock(&w.mu);
+	return w.res;
+}
+
+static struct memstore_zone zone_state(struct tzone *t)
+{
+	struct memstore_zone z;
+	assert_true(memstore_get(store, t->name, &z));
+	return z;
+}
+
+/* A held zone at serial 10 from a well-behaved primary, then the hostile one. */
+static void load_first(struct tzone *t, const char *name, bool tsig)
+{
+	struct primary good = start_primary(name, 10, NULL, tsig, NULL);
+	tzone_init(t, name, good.port, 0, tsig, 0);
+	struct engine_result r = refresh(t, 0);
+	stop_primary(good);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_int_equal(zone_state(t).serial, 10);
+}
+
+static void test_axfr_then_ixfr_then_uptodate(void **state)
+{
+	(void)state;
+	struct primary p = start_primary("a.test.", 5, NULL, true, NULL);
+	struct tzone t;
+	tzone_init(&t, "a.test.", p.port, 0, true, 0);
+	struct engine_result r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_false(r.xfr.had_zone);
+	assert_int_equal(r.xfr.commit.serial, 5);
+	assert_int_equal(r.xfr.commit.records, 50 + 4);
+	r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_UPTODATE);
+	bump(p, 1);
+	r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_IXFR);
+	assert_int_equal(r.xfr.changesets, 1);
+	assert_int_equal(r.xfr.commit.serial, 6);
+	bump(p, 3);
+	r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_IXFR);
+	assert_int_equal(r.xfr.changesets, 3);
+	assert_int_equal(zone_state(&t).serial, 9);
+	assert_true(memstore_has(store, t.name, "ver.a.test.", DNS_T_TXT, (const uint8_t *)"\x01" "9", 2));
+	assert_false(memstore_has(store, t.name, "ver.a.test.", DNS_T_TXT, (const uint8_t *)"\x01" "8", 2));
+	r = refresh(&t, ENGINE_FORCE_AXFR);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_int_equal(zone_state(&t).records, 54);
+	stop_primary(p);
+}
+
+/* IXFR answered with an error rcode, or in a way we cannot use: AXFR follows. */
+static void expect_fallback(const char *name, const char *mode, bool axfr_expected_fallback)
+{
+	struct tzone t;
+	load_first(&t, name, false);
+	struct primary p = start_primary(name, 12, mode, false, NULL);
+	tzone_init(&t, name, p.port, 0, false, 0);
+	struct engine_result r = refresh(&t, 0);
+	stop_primary(p);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_int_equal(r.xfr.fell_back, axfr_expected_fallback);
+	assert_int_equal(r.xfr.commit.serial, 12);
+	assert_int_equal(zone_state(&t).serial, 12);
+}
+
+static void test_ixfr_error_rcodes_fall_back_to_axfr(void **state)
+{
+	(void)state;
+	expect_fallback("rc1.test.", "rcode:1", true);
+	expect_fallback("rc2.test.", "rcode:2", true);
+	expect_fallback("rc4.test.", "rcode:4", true);
+	expect_fallback("rc5.test.", "rcode:5", true);
+	expect_fallback("rc9.test.", "rcode:9", true);
+}
+
+static void test_ixfr_unusable_answers_fall_back(void **state)
+{
+	(void)state;
+	expect_fallback("style.test.", "axfrstyle", false); /* stored as AXFR directly */
+	expect_fallback("single.test.", "single", true);    /* single newer SOA */
+	expect_fallback("diff.test.", "baddiff", true);     /* ZX_EDIFF from the store */
+}
+
+/* A transfer that fails: error recorded, zone kept at serial 10. */
+static void expect_failure(const char *name, const char *mode, bool tsig, int err, unsigned flags,
+                           uint64_t max_records)
+{
+	struct tzone t;
+	load_first(&t, name, tsig);
+	unsigned fails = zone_state(&t).fails;
+	struct primary p = start_primary(name, 12, mode, tsig, NULL);
+	tzone_init(&t, name, p.port, 0, tsig, max_records);
+	struct engine_result r = refresh(&t, flags);
+	stop_primary(p);
+	assert_int_equal(r.xfr.outcome, XFR_FAILED);
+	if (err != 0) {
+		assert_int_equal(r.xfr.error, err);
+	}
+	struct memstore_zone z = zone_state(&t);
+	assert_int_equal(z.serial, 10); /* the old zone is kept */
+	assert_int_equal(z.records, 54);
+	assert_int_equal(z.state, 2);
+	assert_int_equal(z.fails, fails + 1);
+	assert_int_equal(z.last_error, r.xfr.error);
+	assert_true(strlen(z.last_text) > 0);
+}
+
+static void test_hostile_failures_keep_the_old_zone(void **state)
+{
+	(void)state;
+	expect_failure("reset.test.", "reset:1", false, ZX_ECONNRESET, ENGINE_FORCE_AXFR, 0);
+	expect_failure("stall.test.", "stall:1", false, ZX_ETIMEDOUT, ENGINE_FORCE_AXFR, 0);
+	expect_failure("badmac.test.", "badmac:2", true, ZX_ETSIG_BADSIG, ENGINE_FORCE_AXFR, 0);
+	expect_failure("wrongid.test.", "wrongid:2", false, ZX_EXFR, ENGINE_FORCE_AXFR, 0);
+	expect_failure("noclose.test.", "noclose", false, 0, ENGINE_FORCE_AXFR, 0);
+	expect_failure("outside.test.", "outside", false, ZX_EXFR, ENGINE_FORCE_AXFR, 0);
+	expect_failure("midsoa.test.", "midsoa", false, ZX_EXFR, ENGINE_FORCE_AXFR, 0);
+	expect_failure("wrongq.test.", "wrongq", false, ZX_EXFR, ENGINE_FORCE_AXFR, 0);
+	expect_failure("limit.test.", NULL, false, ZX_ELIMIT, ENGINE_FORCE_AXFR, 30);
+	expect_failure("unsignedlast.test.", "unsignedlast", true, ZX_ENOTSIG, ENGINE_FORCE_AXFR,
+	               0);
+	/* the same failures reached through SOA check + IXFR, then the AXFR fallback */
+	expect_failure("noclose2.test.", "noclose", false, 0, 0, 0);
+	expect_failure("badmac2.test.", "badmac:1", true, ZX_ETSIG_BADSIG, 0, 0);
+}
+
+static void test_sparse_tsig_is_accepted(void **state)
+{
+	(void)state;
+	struct primary p = start_primary("sparse.test.", 3, "sparse", true, "400");
+	struct tzone t;
+	tzone_init(&t, "sparse.test.", p.port, 0, true, 0);
+	struct engine_result r = refresh(&t, 0);
+	stop_primary(p);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_true(r.xfr.messages > 8);
+	assert_int_equal(r.xfr.commit.records, 404);
+}
+
+static void test_soa_over_tcp_when_truncated_or_lost(void **state)
+{
+	(void)state;
+	const char *modes[] = {"soatc", "soadrop"};
+	for (size_t i = 0; i < 2; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%s.test.", modes[i]);
+		struct tzone t;
+		load_first(&t, name, true);
+		struct primary p = start_primary(name, 11, modes[i], true, NULL);
+		tzone_init(&t, name, p.port, 0, true, 0);
+		struct engine_result r = refresh(&t, 0);
+		stop_primary(p);
+		assert_int_equal(r.xfr.outcome, XFR_IXFR);
+		assert_int_equal(r.xfr.commit.serial, 11);
+	}
+}
+
+static void test_second_primary_used_when_first_is_down(void **state)
+{
+	(void)state;
+	struct primary p = start_primary("two.test.", 4, NULL, false, NULL);
+	struct tzone t;
+	tzone_init(&t, "two.test.", 21099 /* nothing listens */, p.port, false, 0);
+	struct engine_result r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_int_equal(r.attempts, 2);
+	char want[64];
+	snprintf(want, sizeof(want), "127.0.0.1@%u", p.port);
+	assert_string_equal(r.xfr.primary, want);
+	assert_string_equal(zone_state(&t).primary, want);
+	/* both down: failure recorded, zone kept */
+	stop_primary(p);
+	r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_FAILED);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(zone_state(&t).serial, 4);
+	assert_int_equal(zone_state(&t).state, 2);
+}
+
+static void test_wrong_key_fails(void **state)
+{
+	(void)state;
+	struct primary p = start_primary("key.test.", 4, NULL, true, NULL);
+	struct tsig_keyring *other = tsig_keyring_new();
+	const struct tsig_key *k2 = NULL;
+	assert_int_equal(tsig_keyring_add(other, "xfr-key", "hmac-sha256",
+	                                  "b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldA==", &k2), 0);
+	struct tzone t;
+	tzone_init(&t, "key.test.", p.port, 0, true, 0);
+	t.z.key = k2;
+	struct engine_result r = refresh(&t, 0);
+	stop_primary(p);
+	assert_int_equal(r.xfr.outcome, XFR_FAILED); /* our hostile one stays silent */
+	tsig_keyring_free(other);
+}
+
+static void test_folding_and_limits(void **state)
+{
+	(void)state;
+	struct primary p = start_primary("fold.test.", 4, NULL, false, "2000");
+	struct tzone t;
+	tzone_init(&t, "fold.test.", p.port, 0, false, 0);
+	struct wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct engine_stats before, after;
+	engine_stats(eng, &before);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(engine_request(eng, &t.z, ENGINE_FORCE_AXFR, on_done, &w), 0);
+	}
+	engine_wait_idle(eng);
+	engine_stats(eng, &after);
+	assert_int_equal(w.done, 6);                       /* every request answered */
+	assert_int_equal(after.folded - before.folded, 4); /* 1 running, 1 scheduled, 4 folded */
+	assert_int_equal(after.axfr - before.axfr, 2);
+	/* per-primary limit: 8 zones at once against one primary, limit 4 */
+	struct tzone many[8];
+	for (int i = 0; i < 8; i++) {
+		tzone_init(&many[i], "fold.test.", p.port, 0, false, 0);
+		assert_int_equal(engine_request(eng, &many[i].z, ENGINE_FORCE_AXFR, NULL, NULL), 0);
+	}
+	engine_wait_idle(eng);
+	engine_stats(eng, &after);
+	assert_true(after.max_running <= 4);
+	stop_primary(p);
+}
+
+int main(int argc, char **argv)
+{
+	hostile_bin = argc > 1 ? argv[1] : "./hostile_primary";
+	signal(SIGPIPE, SIG_IGN);
+	ring = tsig_keyring_new();
+	assert_int_equal(tsig_keyring_add(ring, "xfr-key", "hmac-sha256", KEY_SECRET, &key), 0);
+	store = memstore_new();
+	struct engine_opts o = {
+		.workers = 2, .max_transfers = 8, .per_primary = 4, .connect_ms = 1000,
+		.read_ms = 700, .soa_ms = 300, .transfer_ms = 5000, .ops = &memstore_ops,
+		.store = store,
+	};
+	assert_int_equal(engine_new(&o, &eng), 0);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_teardown(test_axfr_then_ixfr_then_uptodate, kill_children),
+		cmocka_unit_test_teardown(test_ixfr_error_rcodes_fall_back_to_axfr, kill_children),
+		cmocka_unit_test_teardown(test_ixfr_unusable_answers_fall_back, kill_children),
+		cmocka_unit_test_teardown(test_hostile_failures_keep_the_old_zone, kill_children),
+		cmocka_unit_test_teardown(test_sparse_tsig_is_accepted, kill_children),
+		cmocka_unit_test_teardown(test_soa_over_tcp_when_truncated_or_lost, kill_children),
+		cmocka_unit_test_teardown(test_second_primary_used_when_first_is_down, kill_children),
+		cmocka_unit_test_teardown(test_wrong_key_fails, kill_children),
+		cmocka_unit_test_teardown(test_folding_and_limits, kill_children),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	engine_free(eng);
+	memstore_free(store);
+	tsig_keyring_free(ring);
+	return rc;
+}

@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/engine.c -- worker pool, per-zone folding, limits overall and per primary.
+ *
+ * One mutex guards the bookkeeping (zone states, primary queues, worker
+ * inboxes, counters); transfers themselves run on the workers' event bases
+ * without it. A refresh ("job") moves:
+ *
+ *   request --> primary queue --dispatch (slot free overall and at that primary)-->
+ *   worker inbox --wake--> xfr running --done--> next primary's queue (failed, more left)
+ *                                           `--> finished: store note, callbacks
+ */
+#include "xfrd/engine.h"
+
+#include "common/log.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ZONE_BUCKETS 16384
+
+struct waiter {
+	struct waiter *next;
+	engine_cb cb;
+	void *arg;
+};
+
+struct prim;
+struct worker;
+struct zstate;
+
+struct job {
+	struct job *next; /* in a primary queue or a worker inbox */
+	struct zstate *zs;
+	unsigned flags;
+	struct waiter *waiters;
+	size_t pi; /* index of the primary being tried */
+	struct prim *prim;
+	struct worker *w;
+	struct xfr *x;
+	unsigned attempts;
+	struct xfr_result last;
+};
+
+struct zstate {
+	struct zstate *next; /* hash chain */
+	const struct cfg_zone *zone;
+	struct job *running, *scheduled;
+};
+
+struct prim {
+	struct sockaddr_storage addr;
+	socklen_t len;
+	uint32_t running;
+	struct job *head, *tail;
+};
+
+struct worker {
+	struct engine *e;
+	pthread_t th;
+	bool started;
+	struct event_base *base;
+	struct event *wake;
+	struct job *inbox;
+};
+
+struct engine {
+	struct engine_opts o;
+	pthread_mutex_t mu;
+	pthread_cond_t idle_cv;
+	bool stopping;
+	uint64_t outstanding; /* jobs not finished (running, queued or scheduled) */
+	struct zstate *zones[ZONE_BUCKETS];
+	struct prim **prims;
+	size_t nprims, prim_rr;
+	struct worker *workers;
+	size_t next_worker;
+	struct engine_stats st;
+};
+
+static pthread_once_t evthread_once = PTHREAD_ONCE_INIT;
+static int evthread_rc;
+
+static void evthread_setup(void)
+{
+	evthread_rc = evthread_use_pthreads();
+}
+
+/* ---- bookkeeping (engine lock held) ------------------------------------- */
+
+static size_t zone_hash(const struct cfg_zone *z)
+{
+	uintptr_t v = (uintptr_t)z;
+	return (size_t)((v >> 4) ^ (v >> 18)) % ZONE_BUCKETS;
+}
+
+static struct zstate *zone_state(struct engine *e, const struct cfg_zone *z)
+{
+	size_t h = zone_hash(z);
+	for (struct zstate *s = e->zones[h]; s != NULL; s = s->next) {
+		if (s->zone == z) {
+			return s;
+		}
+	}
+	struct zstate *s = calloc(1, sizeof(*s));
+	if (s != NULL) {
+		s->zone = z;
+		s->next = e->zones[h];
+		e->zones[h] = s;
+	}
+	return s;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (a->ss_family != b->sa_family) {
+		return false;
+	}
+	if (b->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+static struct prim *prim_for(struct engine *e, const struct cfg_endpoint *ep)
+{
+	for (size_t i = 0; i < e->nprims; i++) {
+		if (same_addr(&e->prims[i]->addr, (const struct sockaddr *)&ep->addr)) {
+			return e->prims[i];
+		}
+	}
+	struct prim **v = realloc(e->prims, (e->nprims + 1) * sizeof(*v));
+	if (v == NULL) {
+		return NULL;
+	}
+	e->prims = v;
+	struct prim *p = calloc(1, sizeof(*p));
+	if (p == NULL) {
+		return NULL;
+	}
+	memcpy(&p->addr, &ep->addr, ep->len);
+	p->len = ep->len;
+	e->prims[e->nprims++] = p;
+	return p;
+}
+
+static int enqueue(struct engine *e, struct job *j)
+{
+	struct prim *p = prim_for(e, &j->zs->zone->primaries.v[j->pi]);
+	if (p == NULL) {
+		return ZX_ENOMEM;
+	}
+	j->prim = p;
+	j->next = NULL;
+	if (p->tail != NULL) {
+		p->tail->next = j;
+	} else {
+		p->head = j;
+	}
+	p->tail = j;
+	e->st.queued++;
+	return 0;
+}
+
+/* A primary with a waiting job and a free slot, round robin; NULL when none. */
+static struct prim *ready_prim(struct engine *e)
+{
+	for (size_t k = 0; k < e->nprims; k++) {
+		struct prim *p = e->prims[(e->prim_rr + k) % e->nprims];
+		if (p->head != NULL && p->running < e->o.per_primary) {
+			e->prim_rr = (e->prim_rr + k + 1) % e->nprims;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void dispatch(struct engine *e)
+{
+	struct prim *p;
+	while (!e->stopping && e->st.running < e->o.max_transfers && (p = ready_prim(e)) != NULL) {
+		struct job *j = p->head;
+		p->head = j->next;
+		if (p->head == NULL) {
+			p->tail = NULL;
+		}
+		p->running++;
+		e->st.queued--;
+		e->st.running++;
+		if (e->st.running > e->st.max_running) {
+			e->st.max_running = e->st.running;
+		}
+		struct worker *w = &e->workers[e->next_worker++ % e->o.workers];
+		j->w = w;
+		bool was_empty = w->inbox == NULL;
+		j->next = w->inbox;
+		w->inbox = j;
+		if (was_empty) {
+			event_active(w->wake, EV_TIMEOUT, 0);
+		}
+	}
+}
+
+static void free_waiters(struct waiter *w)
+{
+	while (w != NULL) {
+		struct waiter *n = w->next;
+		free(w);
+		w = n;
+	}
+}
+
+static void free_job(struct job *j)
+{
+	if (j != NULL) {
+		xfr_free(j->x);
+		free_waiters(j->waiters);
+		free(j);
+	}
+}
+
+/* ---- finishing a job ---------------------------------------------------- */
+
+static void log_outcome(const struct job *j)
+{
+	const struct xfr_result *r = &j->last;
+	const char *zone = j->zs->zone->name_text;
+	double ms = (double)r->duration_us / 1000.0;
+	if (r->outcome == XFR_FAILED) {
+		char q[256];
+		log_warn("xfr_failed", "zone=%s error=%s why=%s rcode=%u primary=%s attempts=%u "
+		         "duration_ms=%.1f", zone, zx_strerror(r->error),
+		         log_quote(r->why != NULL ? r->why : "", q, sizeof(q)), r->rcode, r->primary,
+		         j->attempts, ms);
+	} else if (r->outcome == XFR_UPTODATE) {
+		log_info("xfr_uptodate", "zone=%s serial=%u primary_serial=%u primary=%s "
+		         "duration_ms=%.1f", zone, r->old_serial, r->primary_serial, r->primary, ms);
+	} else {
+		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
+		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
+		         "primary=%s duration_ms=%.1f", zone, xfr_outcome_str(r->outcome),
+		         r->commit.had_serial ? r->commit.old_serial : 0, r->commit.serial,
+		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
+		         (unsigned long long)r->deleted, (unsigned long long)r->changesets,
+		         (unsigned long long)r->messages, (unsigned long long)r->bytes,
+		         r->fell_back ? zx_strerror(r->fallback_error) : "no", r->primary, ms);
+	}
+}
+
+/* Record the final outcome in the store (transfers recorded themselves). */
+static void note_store(struct engine *e, const struct job *j)
+{
+	const struct xfr_result *r = &j->last;
+	const uint8_t *zone = j->zs->zone->name;
+	int64_t now = (int64_t)time(NULL);
+	int rc = 0;
+	if (r->outcome == XFR_FAILED) {
+		char text[200];
+		if (r->rcode != 0) {
+			snprintf(text, sizeof(text), "%s: %s (rcode %u)", r->why, zx_strerror(r->error),
+			         r->rcode);
+		} else {
+			snprintf(text, sizeof(text), "%s: %s", r->why, zx_strerror(r->error));
+		}
+		rc = e->o.ops->fail(e->o.store, zone, now, r->error, text, r->primary);
+	} else if (r->outcome == XFR_UPTODATE) {
+		rc = e->o.ops->fresh(e->o.store, zone, now);
+	}
+	if (rc != 0) {
+		log_error("store_note_failed", "zone=%s error=%s", j->zs->zone->name_text,
+		          zx_strerror(rc));
+	}
+}
+
+static void count_outcome(struct engine *e, const struct xfr_result *r)
+{
+	switch (r->outcome) {
+	case XFR_UPTODATE:
+		e->st.uptodate++;
+		break;
+	case XFR_AXFR:
+		e->st.axfr++;
+		break;
+	case XFR_IXFR:
+		e->st.ixfr++;
+		break;
+	case XFR_FAILED:
+		e->st.failed++;
+		break;
+	}
+	if (r->fell_back) {
+		e->st.fallbacks++;
+	}
+}
+
+static void finish_job(struct engine *e, struct job *j)
+{
+	note_store(e, j);
+	log_outcome(j);
+	pthread_mutex_lock(&e->mu);
+	struct zstate *zs = j->zs;
+	count_outcome(e, &j->last);
+	zs->running = NULL;
+	if (zs->scheduled != NULL && !e->stopping) {
+		zs->running = zs->scheduled;
+		zs->scheduled = NULL;
+		if (enqueue(e, zs->running) != 0) {
+			/* no memory for a primary slot: the scheduled request is dropped */
+			free_job(zs->running);
+			zs->running = NULL;
+			e->outstanding--;
+		}
+	}
+	dispatch(e);
+	pthread_mutex_unlock(&e->mu);
+
+	struct engine_result res = {.zone = zs->zone, .attempts = j->attempts, .xfr = j->last};
+	for (struct waiter *w = j->waiters; w != NULL; w = w->next) {
+		if (w->cb != NULL) {
+			w->cb(w->arg, &res);
+		}
+	}
+	free_job(j);
+	pthread_mutex_lock(&e->mu);
+	if (--e->outstanding == 0) {
+		pthread_cond_broadcast(&e->idle_cv);
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* One primary's attempt ended (worker thread). */
+static void attempt_done(struct engine *e, struct job *j)
+{
+	j->attempts++;
+	pthread_mutex_lock(&e->mu);
+	j->prim->running--;
+	e->st.running--;
+	bool retry = j->last.outcome == XFR_FAILED && !e->stopping &&
+	             j->pi + 1 < j->zs->zone->primaries.count;
+	if (retry) {
+		log_info("xfr_primary_failed", "zone=%s primary=%s error=%s next=%zu",
+		         j->zs->zone->name_text, j->last.primary, zx_strerror(j->last.error),
+		         j->pi + 1);
+		j->pi++;
+		retry = enqueue(e, j) == 0;
+	}
+	dispatch(e);
+	pthread_mutex_unlock(&e->mu);
+	if (!retry) {
+		finish_job(e, j);
+	}
+}
+
+static void on_xfr_done(void *arg, struct xfr *x, const struct xfr_result *res)
+{
+	struct job *j = arg;
+	j->last = *res;
+	j->x = NULL;
+	xfr_free(x);
+	attempt_done(j->w->e, j);
+}
+
+static void start_job(struct engine *e, struct worker *w, struct job *j)
+{
+	const struct cfg_zone *z = j->zs->zone;
+	const struct cfg_endpoint *ep = &z->primaries.v[j->pi];
+	struct xfr_params p = {
+		.zone = z->name, .primary = (const struct sockaddr *)&ep->addr,
+		.primary_len = ep->len, .key = z->key, .connect_ms = e->o.connect_ms,
+		.read_ms = e->o.read_ms, .soa_ms = e->o.soa_ms, .transfer_ms = e->o.transfer_ms,
+		.max_records = z->limits.records, .max_bytes = z->limits.bytes, .flags = j->flags,
+		.ops = e->o.ops, .store = e->o.store,
+	};
+	int rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
+	if (rc != 0) {
+		memset(&j->last, 0, sizeof(j->last));
+		j->last.outcome = XFR_FAILED;
+		j->last.error = rc;
+		j->last.why = "transfer start";
+		attempt_done(e, j);
+	}
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct worker *w = arg;
+	pthread_mutex_lock(&w->e->mu);
+	struct job *j = w->inbox;
+	w->inbox = NULL;
+	pthread_mutex_unlock(&w->e->mu);
+	while (j != NULL) {
+		struct job *next = j->next;
+		j->next = NULL;
+		start_job(w->e, w, j);
+		j = next;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	(void)event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+/* ---- API ---------------------------------------------------------------- */
+
+static int workers_start(struct engine *e)
+{
+	e->workers = calloc(e->o.workers, sizeof(*e->workers));
+	if (e->workers == NULL) {
+		return ZX_ENOMEM;
+	}
+	for (unsigned i = 0; i < e->o.workers; i++) {
+		struct worker *w = &e->workers[i];
+		w->e = e;
+		w->base = event_base_new();
+		w->wake = w->base != NULL ? event_new(w->base, -1, 0, on_wake, w) : NULL;
+		if (w->wake == NULL) {
+			return ZX_ENOMEM;
+		}
+		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
+			return ZX_ENOMEM;
+		}
+		w->started = true;
+	}
+	return 0;
+}
+
+int engine_new(const struct engine_opts *o, struct engine **out)
+{
+	if (o->workers == 0 || o->max_transfers == 0 || o->per_primary == 0 || o->ops == NULL ||
+	    o->store == NULL) {
+		return ZX_EINVAL;
+	}
+	pthread_once(&evthread_once, evthread_setup);
+	if (evthread_rc != 0) {
+		return ZX_ENOMEM;
+	}
+	struct engine *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		return ZX_ENOMEM;
+	}
+	e->o = *o;
+	pthread_mutex_init(&e->mu, NULL);
+	pthread_cond_init(&e->idle_cv, NULL);
+	int rc = workers_start(e);
+	if (rc != 0) {
+		engine_free(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+static void free_zones(struct engine *e)
+{
+	for (size_t h = 0; h < ZONE_BUCKETS; h++) {
+		struct zstate *s = e->zones[h];
+		while (s != NULL) {
+			struct zstate *n = s->next;
+			free_job(s->running);
+			free_job(s->scheduled);
+			free(s);
+			s = n;
+		}
+	}
+}
+
+void engine_free(struct engine *e)
+{
+	if (e == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&e->mu);
+	e->stopping = true;
+	pthread_mutex_unlock(&e->mu);
+	for (unsigned i = 0; e->workers != NULL && i < e->o.workers; i++) {
+		struct worker *w = &e->workers[i];
+		if (w->started) {
+			event_base_loopbreak(w->base);
+			pthread_join(w->th, NULL);
+		}
+	}
+	free_zones(e); /* aborts running xfrs: their bases no longer run */
+	for (unsigned i = 0; e->workers != NULL && i < e->o.workers; i++) {
+		if (e->workers[i].wake != NULL) {
+			event_free(e->workers[i].wake);
+		}
+		if (e->workers[i].base != NULL) {
+			event_base_free(e->workers[i].base);
+		}
+	}
+	for (size_t i = 0; i < e->nprims; i++) {
+		free(e->prims[i]);
+	}
+	free(e->prims);
+	free(e->workers);
+	pthread_cond_destroy(&e->idle_cv);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+static struct job *new_job(struct zstate *zs, unsigned flags, engine_cb cb, void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (j == NULL || w == NULL) {
+		free(j);
+		free(w);
+		return NULL;
+	}
+	*w = (struct waiter){.cb = cb, .arg = arg};
+	j->zs = zs;
+	j->flags = flags;
+	j->waiters = w;
+	return j;
+}
+
+static int fold(struct job *j, unsigned flags, engine_cb cb, void *arg)
+{
+	struct waiter *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		return ZX_ENOMEM;
+	}
+	*w = (struct waiter){.next = j->waiters, .cb = cb, .arg = arg};
+	j->waiters = w;
+	j->flags |= flags;
+	return 0;
+}
+
+static int request_locked(struct engine *e, const struct cfg_zone *zone, unsigned flags,
+                          engine_cb cb, void *arg)
+{
+	struct zstate *zs = zone_state(e, zone);
+	if (zs == NULL) {
+		return ZX_ENOMEM;
+	}
+	e->st.requests++;
+	if (zs->running != NULL && zs->scheduled != NULL) {
+		e->st.folded++;
+		return fold(zs->scheduled, flags, cb, arg);
+	}
+	struct job *j = new_job(zs, flags, cb, arg);
+	if (j == NULL) {
+		return ZX_ENOMEM;
+	}
+	if (zs->running != NULL) {
+		zs->scheduled = j;
+	} else {
+		int rc = enqueue(e, j);
+		if (rc != 0) {
+			free_job(j);
+			return rc;
+		}
+		zs->running = j;
+		dispatch(e);
+	}
+	e->outstanding++;
+	return 0;
+}
+
+int engine_request(struct engine *e, const struct cfg_zone *zone, unsigned flags, engine_cb cb,
+                   void *arg)
+{
+	if (zone->primaries.count == 0) {
+		return ZX_EINVAL;
+	}
+	pthread_mutex_lock(&e->mu);
+	int rc = e->stopping ? ZX_ESHUTDOWN : request_locked(e, zone, flags, cb, arg);
+	pthread_mutex_unlock(&e->mu);
+	return rc;
+}
+
+void engine_wait_idle(struct engine *e)
+{
+	pthread_mutex_lock(&e->mu);
+	while (e->outstanding > 0) {
+		pthread_cond_wait(&e->idle_cv, &e->mu);
+	}
+	pthread_mutex_unlock(&e->mu);
+}
+
+void engine_stats(struct engine *e, struct engine_stats *out)
+{
+	pthread_mutex_lock(&e->mu);
+	*out = e->st;
+	pthread_mutex_unlock(&e->mu);
+}

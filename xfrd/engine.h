@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/engine.h -- the transfer engine: concurrent zone refreshes with limits.
+ *
+ * engine_request(zone) refreshes a zone: SOA check, IXFR or AXFR, commit (one
+ * struct xfr per primary, xfrd/xfr.h), trying the zone's primaries in order
+ * until one works, then reports one outcome to the request's callback. A
+ * failure after every primary was tried is recorded in the store (the zone's
+ * data stays as it was); an SOA check that finds nothing newer is recorded as
+ * fresh; a transfer records itself with its commit (primary used included).
+ *
+ * Concurrency: a pool of worker threads, each running its own libevent base
+ * (Knot's worker/pool lifecycle: engine_new() creates and starts them,
+ * engine_free() stops and joins them). Limits: transfers running at once
+ * overall, and per primary (a refresh waiting for a busy primary waits in that
+ * primary's queue; the overall limit is shared fairly between primaries).
+ * Timeouts: connect, each read, the UDP SOA try, and the whole exchange with
+ * one primary.
+ *
+ * Per zone at most one refresh runs and one more is scheduled: a request for a
+ * zone that is running schedules one more refresh (its SOA check may predate
+ * the change the request announces); further requests fold into that scheduled
+ * one, and every folded request's callback gets its outcome.
+ *
+ * Not here: where requests come from (main.c's start-up pass and SOA timers,
+ * later the Kafka consumer), publishing "zone updated" events.
+ *
+ * Threading: engine_request(), engine_wait_idle() and engine_stats() may be
+ * called from any thread. Callbacks run on a worker thread, without engine
+ * locks held; they may call engine_request().
+ */
+#ifndef ZX_XFRD_ENGINE_H
+#define ZX_XFRD_ENGINE_H
+
+#include "common/cfg.h"
+#include "common/err.h"
+#include "xfrd/xfr.h"
+
+#include <stdint.h>
+
+struct engine;
+
+struct engine_opts {
+	unsigned workers;          /**< worker threads (each an event base); >= 1 */
+	uint32_t max_transfers;    /**< refreshes running at once; >= 1 */
+	uint32_t per_primary;      /**< running at once against one primary; >= 1 */
+	uint64_t connect_ms;       /**< TCP connect timeout */
+	uint64_t read_ms;          /**< each read */
+	uint64_t soa_ms;           /**< the UDP SOA try before TCP */
+	uint64_t transfer_ms;      /**< the whole exchange with one primary */
+	const struct xfr_store_ops *ops; /**< borrowed; store_ops for zdb */
+	void *store;               /**< borrowed; must outlive the engine */
+};
+
+/** Flags of engine_request(). */
+#define ENGINE_FORCE_AXFR XFR_FORCE_AXFR /**< skip SOA check and IXFR */
+
+/** One request's outcome. */
+struct engine_result {
+	const struct cfg_zone *zone; /**< as requested; borrowed */
+	unsigned attempts;           /**< primaries tried */
+	struct xfr_result xfr;       /**< of the primary that worked, or of the last tried */
+};
+
+/** Called once per request with its outcome; @p res valid only during the call. */
+typedef void (*engine_cb)(void *arg, const struct engine_result *res);
+
+/**
+ * Create the engine and start its workers.
+ * @param[in]  o   copied
+ * @param[out] out owned by the caller (engine_free()); untouched on error
+ * @return 0; ZX_EINVAL a limit or the worker count is 0, or ops/store is NULL;
+ *         ZX_ENOMEM (also when an event base or a thread cannot be made)
+ */
+ZX_MUSTCHECK int engine_new(const struct engine_opts *o, struct engine **out);
+
+/**
+ * Stop the workers (refreshes still running are aborted: nothing half-written
+ * stays; queued ones are dropped; their callbacks are NOT called), join them and
+ * free everything. NULL ok.
+ */
+void engine_free(struct engine *e);
+
+/**
+ * Ask for a refresh of @p zone.
+ * @param[in] zone  borrowed; must outlive the request (the cfg it came from)
+ * @param[in] flags 0 or ENGINE_FORCE_AXFR
+ * @param[in] cb    may be NULL
+ * @return 0 (queued, running soon, or folded into a scheduled refresh);
+ *         ZX_EINVAL the zone has no primaries; ZX_ESHUTDOWN the engine is
+ *         stopping; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int engine_request(struct engine *e, const struct cfg_zone *zone, unsigned flags,
+                                engine_cb cb, void *arg);
+
+/** Block until no refresh is running, queued or scheduled. */
+void engine_wait_idle(struct engine *e);
+
+/** Counters since engine_new(). */
+struct engine_stats {
+	uint64_t requests, folded;
+	uint64_t uptodate, axfr, ixfr, failed, fallbacks;
+	uint32_t running, queued; /**< now */
+	uint32_t max_running;     /**< the highest "running" seen */
+};
+
+void engine_stats(struct engine *e, struct engine_stats *out);
+
+#endif

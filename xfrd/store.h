@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/store.h -- the transfer engine's store over common/zdb.
+ *
+ * store_ops implements struct xfr_store_ops with a struct zdb * as the store:
+ * AXFR events go to zdb_axfr_add() (BEGIN_AXFR's SOA included), IXFR events to
+ * zdb_ixfr_del()/zdb_ixfr_add() in IXFR order, END commits nothing by itself
+ * (the xfr commits after the last message's TSIG was checked).
+ *
+ * Threading: as common/zdb: one transfer's txn on one thread; the zdb is shared.
+ */
+#ifndef ZX_XFRD_STORE_H
+#define ZX_XFRD_STORE_H
+
+#include "xfrd/xfr.h"
+
+/** The operations; pass a struct zdb * (borrowed, must outlive every xfr) as the store. */
+extern const struct xfr_store_ops store_ops;
+
+#endif

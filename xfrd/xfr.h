@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/xfr.h -- one refresh of one zone from one primary, on a libevent base.
+ *
+ * An xfr runs the whole exchange with one primary: the SOA query (UDP, then
+ * TCP when the answer is truncated or lost; TSIG when a key is given), the
+ * decision (transfer only when the primary's serial is newer by RFC 1982),
+ * the IXFR from our serial, the fallback to AXFR, and the commit to the store.
+ * It reports one struct xfr_result through its callback. The diagram of the
+ * states is at the top of xfr.c.
+ *
+ * Not here: choosing the primary, retrying the next one, limits on concurrent
+ * transfers, recording failures in the store (xfrd/engine does all that), and
+ * parsing the answer stream (xfrd/xfrstream).
+ *
+ * The store is reached through struct xfr_store_ops so tests can put a fake
+ * store in; xfrd/store.h has the one over common/zdb.
+ *
+ * Memory: one xfr is one allocation (about 200 KiB: the receive buffer and the
+ * stream's record buffers); nothing is allocated per message or per record.
+ *
+ * Threading: an xfr belongs to the thread running its event base; its callback
+ * runs on that thread.
+ */
+#ifndef ZX_XFRD_XFR_H
+#define ZX_XFRD_XFR_H
+
+#include "common/err.h"
+#include "common/zdb.h"
+#include "xfrd/xfrstream.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct event_base;
+struct tsig_key;
+
+/** What the store holds of a zone before the refresh. */
+struct xfr_held {
+	bool loaded;      /**< false: not held (first transfer is an AXFR) */
+	uint32_t serial;
+	uint16_t soa_rdlen;
+	uint8_t soa_rdata[ZDB_SOA_MAX];
+};
+
+/**
+ * The store as an xfr sees it. Every function returns 0 or a ZX_E* code; the
+ * zdb-backed one is store_ops in xfrd/store.h.
+ */
+struct xfr_store_ops {
+	/** Our copy of @p zone: 0 and @p out filled (loaded may be false). */
+	int (*zone_get)(void *store, const uint8_t *zone, struct xfr_held *out);
+	/** Start writing: @p axfr a new version, else a diff. *txn owned until commit/abort. */
+	int (*begin)(void *store, const uint8_t *zone, bool axfr, void **txn);
+	/** One stream event, in order (BEGIN_AXFR carries the SOA to store). */
+	int (*put)(void *txn, enum xfrstream_ev ev, const struct xfrstream_rr *rr);
+	/** Make it visible; @p txn is gone whatever the result (ZX_EDIFF: diff does not apply). */
+	int (*commit)(void *txn, int64_t now, const char *primary, struct zdb_commit *res);
+	/** Drop what was written; @p txn is gone. */
+	void (*abort)(void *txn);
+	/** Record a failed refresh (the engine calls it once all primaries failed). */
+	int (*fail)(void *store, const uint8_t *zone, int64_t now, int err, const char *text,
+	            const char *primary);
+	/** Record an SOA check that found nothing newer. */
+	int (*fresh)(void *store, const uint8_t *zone, int64_t now);
+};
+
+/** Flags of struct xfr_params. */
+#define XFR_FORCE_AXFR 0x1u /**< skip the SOA check and IXFR: a full retransfer */
+
+struct xfr_params {
+	const uint8_t *zone;              /**< wire name; copied */
+	const struct sockaddr *primary;   /**< copied */
+	socklen_t primary_len;
+	const struct tsig_key *key;       /**< NULL: unsigned; borrowed, must outlive the xfr */
+	uint64_t connect_ms;              /**< TCP connect */
+	uint64_t read_ms;                 /**< each read */
+	uint64_t soa_ms;                  /**< the UDP SOA try (then TCP) */
+	uint64_t transfer_ms;             /**< the whole exchange with this primary */
+	uint64_t max_records;             /**< zone size limits; 0 none */
+	uint64_t max_bytes;
+	unsigned flags;
+	const struct xfr_store_ops *ops;  /**< borrowed */
+	void *store;                      /**< borrowed */
+};
+
+enum xfr_outcome {
+	XFR_UPTODATE = 1, /**< the primary has nothing newer (SOA check or single-SOA IXFR) */
+	XFR_AXFR,         /**< a full zone was stored */
+	XFR_IXFR,         /**< a diff was applied */
+	XFR_FAILED,       /**< nothing changed in the zone; error and why say what failed */
+};
+
+struct xfr_result {
+	enum xfr_outcome outcome;
+	int error;                 /**< XFR_FAILED: the ZX_E* code */
+	const char *why;           /**< XFR_FAILED: short static text ("SOA query", ...) */
+	uint8_t rcode;             /**< when the primary answered an error rcode */
+	bool had_zone;             /**< we held the zone before */
+	uint32_t old_serial;       /**< when had_zone */
+	uint32_t primary_serial;   /**< the serial the primary announced (0 if unknown) */
+	bool fell_back;            /**< an IXFR was tried and AXFR used instead */
+	int fallback_error;        /**< when fell_back: why the IXFR was given up */
+	struct zdb_commit commit;  /**< XFR_AXFR / XFR_IXFR: what the store now holds */
+	uint64_t added, deleted, changesets, messages, bytes;
+	uint64_t duration_us;
+	char primary[64];          /**< "addr@port" */
+};
+
+struct xfr;
+
+/** Called once with the outcome; @p res valid only during the call. May xfr_free(). */
+typedef void (*xfr_done_cb)(void *arg, struct xfr *x, const struct xfr_result *res);
+
+/**
+ * Start a refresh. Returns at once; the outcome comes through @p cb, never from
+ * within this call.
+ * @param[in]  base the event base that runs it; borrowed
+ * @param[in]  p    copied (pointers inside as documented there)
+ * @param[out] out  the xfr, owned by the caller (xfr_free()); untouched on error
+ * @return 0; ZX_EINVAL bad zone name or primary; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb cb,
+                           void *arg, struct xfr **out);
+
+/** Stop (aborting whatever was written) and free. The callback is not called. NULL ok. */
+void xfr_free(struct xfr *x);
+
+/** "uptodate", "axfr", "ixfr", "failed". */
+const char *xfr_outcome_str(enum xfr_outcome o);
+
+#endif
