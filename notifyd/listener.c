@@ -71,6 +71,15 @@ struct listener {
 	uint16_t ports[MAX_SOCKS];
 	struct listener_conn *conns; /**< open connections */
 	size_t n_conns;
+	/* UDP answers queued by listener_send(), sent by one sendmmsg() per socket once
+	 * the current callback is done (flush_ev is made active, not timed) */
+	struct event *flush_ev;
+	size_t n_out;
+	int out_fd[UDP_BATCH];
+	uint8_t out_buf[UDP_BATCH][UDP_BUF];
+	struct sockaddr_storage out_addr[UDP_BATCH];
+	struct iovec out_iov[UDP_BATCH];
+	struct mmsghdr out_mm[UDP_BATCH];
 	/* recvmmsg batch */
 	uint8_t bufs[UDP_BATCH][UDP_BUF];
 	struct sockaddr_storage addrs[UDP_BATCH];
@@ -182,6 +191,35 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 	}
+}
+
+/* Send the queued UDP answers: one sendmmsg() per run of the same socket. */
+static void udp_flush(struct listener *l)
+{
+	size_t i = 0;
+	while (i < l->n_out) {
+		size_t j = i;
+		while (j < l->n_out && l->out_fd[j] == l->out_fd[i]) {
+			j++;
+		}
+		size_t k = i;
+		while (k < j) {
+			int n = sendmmsg(l->out_fd[i], &l->out_mm[k], (unsigned)(j - k), MSG_DONTWAIT);
+			if (n <= 0) {
+				break; /* socket buffer full: UDP answers are best effort */
+			}
+			k += (size_t)n;
+		}
+		i = j;
+	}
+	l->n_out = 0;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	udp_flush(arg);
 }
 
 /* ---- TCP --------------------------------------------------------------- */
@@ -467,6 +505,11 @@ int listener_new(struct event_base *base, const struct cfg *cfg, listener_msg_cb
 	l->on_msg = on_msg;
 	l->on_drop = on_drop;
 	l->arg = arg;
+	l->flush_ev = event_new(base, -1, 0, on_flush, l);
+	if (l->flush_ev == NULL) {
+		free(l);
+		return ZX_ENOMEM;
+	}
 	for (size_t i = 0; i < n; i++) {
 		int rc = open_endpoint(l, &cfg->notifyd.listen.v[i], err, errlen);
 		if (rc != 0) {
@@ -485,6 +528,10 @@ void listener_free(struct listener *l)
 	}
 	while (l->conns != NULL) {
 		conn_close(l->conns);
+	}
+	if (l->flush_ev != NULL) {
+		udp_flush(l);
+		event_free(l->flush_ev);
 	}
 	for (size_t i = 0; i < l->n_udp; i++) {
 		if (l->udp[i].ev != NULL) {
@@ -531,7 +578,6 @@ void listener_dest_release(struct listener_dest *d)
 int listener_send(struct listener *l, const struct listener_dest *d, const uint8_t *buf,
                   size_t len)
 {
-	(void)l;
 	if (d->conn != NULL) {
 		if (d->conn->bev == NULL) {
 			return ZX_ECONNRESET;
@@ -543,9 +589,25 @@ int listener_send(struct listener *l, const struct listener_dest *d, const uint8
 		}
 		return 0;
 	}
-	ssize_t n = sendto(d->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&d->peer,
-	                   d->peer_len);
-	return n == (ssize_t)len ? 0 : ZX_EIO;
+	if (len > UDP_BUF) {
+		return ZX_EIO;
+	}
+	if (l->n_out == UDP_BATCH) {
+		udp_flush(l);
+	}
+	size_t i = l->n_out++;
+	l->out_fd[i] = d->fd;
+	memcpy(l->out_buf[i], buf, len);
+	memcpy(&l->out_addr[i], &d->peer, d->peer_len);
+	l->out_iov[i] = (struct iovec){.iov_base = l->out_buf[i], .iov_len = len};
+	l->out_mm[i].msg_hdr = (struct msghdr){.msg_name = &l->out_addr[i],
+	                                       .msg_namelen = d->peer_len,
+	                                       .msg_iov = &l->out_iov[i],
+	                                       .msg_iovlen = 1};
+	if (i == 0) {
+		event_active(l->flush_ev, EV_TIMEOUT, 0);
+	}
+	return 0;
 }
 
 size_t listener_tcp_count(const struct listener *l)

@@ -109,9 +109,11 @@ void listener_dest_hold(struct listener_dest *d);
 void listener_dest_release(struct listener_dest *d);
 
 /**
- * Send a reply.
+ * Send a reply. TCP: appended to the connection's output. UDP: queued, and all
+ * answers queued while one callback runs go out together (sendmmsg) right after
+ * it, in the same loop iteration; a full socket buffer then loses them, as UDP may.
  * @return 0 sent or queued; ZX_ECONNRESET the TCP connection is gone; ZX_EIO
- *         sendto() failed (the datagram is lost; UDP gives no second chance)
+ *         the TCP output could not grow, or a datagram above 4096 bytes
  */
 ZX_MUSTCHECK int listener_send(struct listener *l, const struct listener_dest *d,
                                const uint8_t *buf, size_t len);

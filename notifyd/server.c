@@ -89,7 +89,7 @@ struct pending {
 	enum listener_transport tp;
 	bool has_serial;
 	uint32_t serial;
-	char src[ACL_ADDRSTRLEN];
+	struct sockaddr_storage src; /**< the real source, formatted only when logged */
 	size_t reply_len; /**< 0: no answer fits (oversize) */
 	char *zone;       /**< into data, after the reply */
 	uint8_t data[];
@@ -265,7 +265,8 @@ static struct pending *pending_new(struct server *s, const struct listener_msg *
 	p->tp = m->transport;
 	p->has_serial = o->has_serial;
 	p->serial = o->serial;
-	acl_addr_str(m->src, true, p->src, sizeof(p->src));
+	memcpy(&p->src, m->src, m->src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
+	                                                     : sizeof(struct sockaddr_in6));
 	p->reply_len = rl;
 	memcpy(p->data, reply, rl);
 	p->zone = (char *)p->data + rl;
@@ -382,9 +383,11 @@ static void log_answer(struct server *s, const struct pending *p, enum unanswere
 		return;
 	}
 	bool ok = why == UNANS_COUNT;
+	char src[ACL_ADDRSTRLEN];
 	log_write(ok ? LOG_LVL_INFO : LOG_LVL_WARN, "notify_answer",
 	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s answer=%s kafka_ms=%.3f%s%s",
-	          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0, p->src,
+	          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0,
+	          acl_addr_str((const struct sockaddr *)&p->src, true, src, sizeof(src)),
 	          tp_name(p->tp), ok ? "noerror" : "none", (double)us / 1000, ok ? "" : " why=",
 	          ok ? "" : unans_names[why]);
 }
