@@ -261,7 +261,8 @@ int main(int argc, char **argv)
 	char err[4096];
 	int rc = cfg_load(path, &cfg, err, sizeof(err));
 	if (rc != 0) {
-		fprintf(stderr, "%s", err);
+		size_t n = strlen(err);
+		fprintf(stderr, "%s%s", err, n > 0 && err[n - 1] == '\n' ? "" : "\n");
 		return 1;
 	}
 	log_set_level(cfg->log_level);
