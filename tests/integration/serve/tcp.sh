@@ -6,7 +6,8 @@
 #   answering others (SOA over UDP and TCP, a full AXFR by kdig) at once, and the
 #   tool's memory stays bounded; a reader that stalls is dropped after the idle
 #   timeout (logged outcome=aborted); an idle connection is closed; connections
-#   past the cap are closed at accept and counted. Also times the AXFR.
+#   past the cap are closed at accept and counted; a wildcard listener answers
+#   UDP from the address it was asked at. Also times the AXFR.
 set -euo pipefail
 export ZX_BED_PORTS=${ZX_BED_PORTS:-24000 24399} # 24400-24499: test_serve
 . "$ZX_SRC/tests/bed/lib.sh"
@@ -33,7 +34,7 @@ seq 25000 | awk -v z="$zone" -v p="$pad" '{ printf "pad%d.%s. 300 IN TXT \"%s\"\
 cat >"$BED_T/zx.yaml" <<YAML
 xfrd:
   store: $BED_T/store
-  listen: [ "127.0.0.1@$port" ]
+  listen: [ "0.0.0.0@$port" ]
 YAML
 # Under ASan, freed memory sits in a quarantine (256 MB by default): keep it small
 # so RSS says what the server holds.
@@ -41,6 +42,13 @@ ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=2 \
 	bed_spawn serve_tool "$tool" serve "$BED_T/zx.yaml" --idle-ms 1500 --tcp-max 8
 pid=$BED_PID
 bed_wait_for 10 kdig @127.0.0.1 -p "$port" +time=1 +retry=0 SOA "$zone" || bed_die "no answer"
+
+# A wildcard listener answers from the address it was asked at (IP_PKTINFO): kdig
+# takes no UDP answer from another address.
+for a in 127.0.0.1 127.0.0.3; do
+	kdig @$a -p "$port" +notcp +time=2 +retry=0 +short SOA "$zone" | grep -q ' 5 ' ||
+		bed_die "no UDP answer from $a on the wildcard listener"
+done
 
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$pid/status"; }
 
