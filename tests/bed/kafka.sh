@@ -173,7 +173,7 @@ start_apache()
 	echo apache >"$kdir/kind"
 	if ! wait_ready "127.0.0.1:$port"; then
 		say "broker did not answer metadata within 60 s; last log lines:"
-		tail -30 "$kdir/server.log" "$kdir/stdout.log" >&2 || true
+		tail -n 30 "$kdir/server.log" "$kdir/stdout.log" >&2 || true
 		stop_pid
 		return 1
 	fi

@@ -298,7 +298,7 @@ primary_start()
 	_primary_launch "$kind" "$name" "$d"
 	serial=$(awk '$4 == "SOA" { print $7; exit }' "$d/zone.db")
 	if ! bed_wait_for 30 _primary_serves "$port" "${zone%.}." "$serial"; then
-		tail -20 "$d"/*.log "$d/daemon.out" >&2 2>/dev/null
+		tail -n 20 "$d"/*.log "$d/daemon.out" >&2 2>/dev/null
 		bed_die "primary $kind $name did not serve $zone serial $serial on port $port"
 	fi
 	bed_log "primary $kind $name: $zone serial $serial on 127.0.0.1@$port (pid $(cat "$d/pid"))"
@@ -381,7 +381,7 @@ primary_change()
 	touch -d "@$((now + 1))" "$d/zone.db"
 	primary_reload "$name" || bed_die "primary $name: reload failed"
 	if ! bed_wait_for 30 _primary_serves "$port" "$zone" "$serial"; then
-		tail -20 "$d"/*.log >&2 2>/dev/null
+		tail -n 20 "$d"/*.log >&2 2>/dev/null
 		bed_die "primary $name: serial $serial not served after the reload"
 	fi
 	bed_log "primary $name: $zone $old -> $serial (+$add -$del ~$mod)"
