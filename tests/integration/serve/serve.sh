@@ -9,20 +9,21 @@
 #   wrongly signed refused, a source outside the ACL (kdig -b 127.0.0.2)
 #   REFUSED, an unknown zone NOTAUTH; then knotd as a secondary of our endpoint
 #   (TSIG) transfers the zone and follows a chain of 10 IXFR changes
-#   (knotc zone-refresh), its copy equal to ours after each.
+#   (knotc zone-refresh), its copy equal to ours; then named joins as a second
+#   secondary and both follow 2 more changes by IXFR (rndc refresh).
 set -euo pipefail
 export ZX_BED_PORTS=${ZX_BED_PORTS:-24000 24399} # 24400-24499: test_serve
-. "$ZX_SRC/tests/bed/lib.sh"
+. "$ZX_SRC/tests/bed/primary.sh" # lib.sh, and _primary_named_bin for AppArmor hosts
 bed_init serve
 
 tool=$ZX_BUILD/tests/integration/serve/serve_tool
 [ -x "$tool" ] || bed_skip "$tool not built"
 zonegen=$(bed_tool zonegen)
-for c in kdig dig knotd knotc ldns-read-zone; do
+for c in kdig dig knotd knotc named rndc ldns-read-zone; do
 	command -v "$c" >/dev/null || bed_skip "$c missing"
 done
 
-bed_ports 2 port knot_port
+bed_ports 4 port knot_port bind_port bind_ctl
 zone=serve.test
 szone=signed.test
 key=$(head -c 32 /dev/urandom | base64)
@@ -208,6 +209,58 @@ bed_zone_compare "$BED_T/ours.canon" "$BED_T/knot.canon" || bed_die "knotd's cop
 bed_zone_canon "$BED_T/$szone.11.db" >"$BED_T/s11.canon"
 bed_zone_compare "$BED_T/s11.canon" "$BED_T/ours.canon" || bed_die "our zone differs from the file"
 bed_log "knotd followed 10 changes ($ixfrs IXFRs logged), its copy equals ours"
+
+# named as a second secondary: AXFR at serial 11, then both follow two changes.
+bd=$BED_T/bind
+mkdir -p "$bd"
+rndc_secret=$(head -c 32 /dev/urandom | base64)
+cat >"$bd/named.conf" <<BIND
+key "zx-key" { algorithm hmac-sha256; secret "$key"; };
+key "rndc-key" { algorithm hmac-sha256; secret "$rndc_secret"; };
+controls { inet 127.0.0.1 port $bind_ctl allow { 127.0.0.1; } keys { "rndc-key"; }; };
+options {
+    directory "$bd";
+    pid-file "$bd/named.pid";
+    session-keyfile "$bd/session.key";
+    managed-keys-directory "$bd";
+    listen-on port $bind_port { 127.0.0.1; };
+    listen-on-v6 { none; };
+    recursion no;
+    dnssec-validation no;
+    notify no;
+    allow-transfer { 127.0.0.0/8; };
+};
+logging { channel f { file "$bd/named.log"; severity info; print-time yes; };
+    category default { f; }; category xfer-in { f; }; };
+zone "$szone" { type secondary; primaries { 127.0.0.1 port $port key "zx-key"; }; file "$bd/$szone.db"; };
+BIND
+cat >"$bd/rndc.conf" <<RNDC
+key "rndc-key" { algorithm hmac-sha256; secret "$rndc_secret"; };
+options { default-key "rndc-key"; default-server 127.0.0.1; default-port $bind_ctl; };
+RNDC
+bed_spawn named "$(_primary_named_bin "$bd")" -f -c "$bd/named.conf"
+bsoa() { kdig @127.0.0.1 -p "$bind_port" +short +time=1 +retry=0 SOA "$szone" 2>/dev/null | awk '{print $3}'; }
+bind_has() { [ "$(bsoa)" = "$1" ]; }
+bed_wait_for 30 bind_has 11 || bed_die "named did not transfer $szone: $(tail -5 "$bd/named.log")"
+for s in 12 13; do
+	gen "$szone" "$s" "$s"
+	"$tool" diff "$store" "$BED_T/$szone.$prev.db" "$BED_T/$szone.$s.db" || bed_die "diff $s"
+	knotc -s "$kd/knot.sock" zone-refresh "$szone" >/dev/null || bed_die "knotc zone-refresh"
+	rndc -c "$bd/rndc.conf" refresh "$szone" >/dev/null || bed_die "rndc refresh"
+	bed_wait_for 20 knot_has "$s" || bed_die "knotd did not follow to $s"
+	bed_wait_for 20 bind_has "$s" || bed_die "named did not follow to $s: $(tail -5 "$bd/named.log")"
+	prev=$s
+done
+bed_axfr 127.0.0.1 "$port" "$szone" "$ykey" >"$BED_T/ours13.canon" || bed_die "our AXFR"
+kaxfr "$BED_T/knot13.canon" || bed_die "AXFR from knotd failed"
+bed_axfr 127.0.0.1 "$bind_port" "$szone" >"$BED_T/bind13.canon" || bed_die "AXFR from named failed"
+bed_zone_compare "$BED_T/ours13.canon" "$BED_T/knot13.canon" || bed_die "knotd differs at 13"
+bed_zone_compare "$BED_T/ours13.canon" "$BED_T/bind13.canon" || bed_die "named differs at 13"
+# named logs no transfer type: an IXFR is the transfer of 30-odd records, not 2007.
+bixfr=$(grep -E "from 127.0.0.1#$port: Transfer completed: 1 messages, [0-9]{1,2} records" \
+	"$bd/named.log" | grep -c 'serial 1[23])' || true)
+[ "$bixfr" = 2 ] || bed_die "named did not use IXFR: $(grep -i 'completed' "$bd/named.log" | tail -5)"
+bed_log "named and knotd followed 2 more changes by IXFR; both copies equal ours"
 
 # Stop: the metrics the tool prints count what was served.
 kill -TERM "$serve_pid"
