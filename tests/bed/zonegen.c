@@ -122,8 +122,10 @@ static void item(struct gen *g, uint64_t i, enum kind k)
 		}
 		break;
 	case K_AAAA:
-		snprintf(rd, sizeof(rd), "2001:db8:%x:%x::%" PRIx64, (unsigned)(h >> 48),
-		         (unsigned)((h >> 32) & 0xffff), i);
+		/* the item number spread over two groups: one group holds only 16 bits */
+		snprintf(rd, sizeof(rd), "2001:db8:%x:%x::%x:%x", (unsigned)(h >> 48),
+		         (unsigned)((h >> 32) & 0xffff), (unsigned)((i >> 16) & 0xffff),
+		         (unsigned)(i & 0xffff));
 		rr(g, own, ttl, "AAAA", rd);
 		g->st.aaaa++;
 		break;
