@@ -285,9 +285,7 @@ static int single_begin(struct serve_reply *r, const struct verdict *v, struct s
 	if (r->single == NULL) {
 		return ZX_ENOMEM;
 	}
-	if (v->aa) {
-		r->flags |= DNS_FLAG_AA;
-	}
+	r->flags = (uint16_t)(v->aa ? r->flags | DNS_FLAG_AA : r->flags & ~DNS_FLAG_AA);
 	size_t cap = r->max_len > reserve + DNS_HDR_LEN ? r->max_len - reserve : DNS_HDR_LEN;
 	serve_msg_start(m, r, r->single, cap, v->rcode & 0xf);
 	return 0;
