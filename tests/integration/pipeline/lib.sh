@@ -64,6 +64,7 @@ pl_cleanup()
 }
 
 PL_KNOT_TIMERS="3600 600 604800"
+PL_SETTINGS=""   # more kafka.settings: ', "k": "v"'
 PL_TIMEOUTS="{ connect: 1s, read: 2s, transfer: 5s, soa: 1s }"
 
 pl_knot()
@@ -135,6 +136,12 @@ pl_bump()
 	done
 	knotc -s "$PL_KNOT_DIR/knot.sock" zone-reload "$@" >/dev/null 2>&1 ||
 		bed_die "knotc zone-reload failed"
+	# a primary NOTIFYs once it serves the new serial: wait for that too
+	for z in "$@"; do
+		s=$(awk '$4 == "SOA" {print $7}' "$PL_KNOT_DIR/$z.db")
+		bed_wait_for 10 sh -c "kdig @127.0.0.1 -p $PL_KNOT_PORT +short +timeout=1 +retry=0 SOA $z | grep -q ' $s '" ||
+			bed_die "knotd does not serve $z serial $s"
+	done
 }
 
 pl_config()
@@ -149,7 +156,7 @@ pl_config()
 		echo "  requests-topic: $PL_REQ"
 		echo "  updates-topic: $PL_UPD"
 		echo "  group: $PL_GROUP"
-		echo "  settings: { \"session.timeout.ms\": \"6000\", \"heartbeat.interval.ms\": \"500\" }"
+		echo "  settings: { \"session.timeout.ms\": \"6000\", \"heartbeat.interval.ms\": \"500\"$PL_SETTINGS }"
 		echo "xfrd:"
 		echo "  replica: $name"
 		echo "  store: $BED_T/$name.lmdb"
