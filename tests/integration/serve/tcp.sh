@@ -97,6 +97,11 @@ kill "$stall" 2>/dev/null || true
 wait "$stall" 2>/dev/null || true
 bed_log "stalled reader dropped after the idle timeout"
 
+# Three queries in one write: answered one after the other, the AXFR whole in between.
+read -r runs <<<"$(python3 "$probe" pipeline "$port" "$zone")"
+[ "${runs% *}" = "1 2 3" ] || bed_die "pipelined answers out of order: $runs"
+bed_log "pipelined SOA, AXFR, SOA answered in order (${runs##* } messages)"
+
 # Idle connection closed; the cap (8) closes the 9th at accept.
 t=$(python3 "$probe" idle "$port" 5) || bed_die "idle connection not closed"
 bed_log "idle connection closed after $t s"
@@ -105,6 +110,6 @@ bed_log "idle connection closed after $t s"
 kill -TERM "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 grep -q '^xfrd_serve_tcp_rejected_total [1-9]' "$BED_T/serve_tool.out" || bed_die "rejection not counted"
-grep -q '^xfrd_serve_transfers_total{method="axfr"} 2' "$BED_T/serve_tool.out" ||
+grep -q '^xfrd_serve_transfers_total{method="axfr"} 3' "$BED_T/serve_tool.out" ||
 	bed_die "AXFRs not counted: $(grep transfers_total "$BED_T/serve_tool.out")"
 bed_log "PASS"

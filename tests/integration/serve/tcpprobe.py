@@ -7,6 +7,8 @@
 #   tcpprobe.py stall PORT ZONE SECONDS  AXFR, then read nothing for SECONDS (the
 #                                        server's log shows when it gave up)
 #   tcpprobe.py idle PORT LIMIT          connect, send nothing; seconds until closed
+#   tcpprobe.py pipeline PORT ZONE       SOA, AXFR, SOA queries in one write; prints
+#                                        the answer IDs in the order they came
 #   tcpprobe.py cap PORT N               N idle connections, then one more: prints
 #                                        "rejected" when the extra one is closed at once
 import socket
@@ -15,12 +17,40 @@ import sys
 import time
 
 
-def axfr_query(zone):
-    q = struct.pack(">HHHHHH", 0x5151, 0, 1, 0, 0, 0)
+def query(zone, qtype=252, qid=0x5151):
+    q = struct.pack(">HHHHHH", qid, 0, 1, 0, 0, 0)
     for label in zone.strip(".").split("."):
         q += bytes([len(label)]) + label.encode()
-    q += b"\x00" + struct.pack(">HH", 252, 1)
+    q += b"\x00" + struct.pack(">HH", qtype, 1)
     return struct.pack(">H", len(q)) + q
+
+
+def axfr_query(zone):
+    return query(zone)
+
+
+def read_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            sys.exit("connection closed")
+        buf += chunk
+    return buf
+
+
+def pipeline(port, zone):
+    """SOA, AXFR, SOA in one write: the answers come in order, by ID."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(query(zone, 6, 1) + query(zone, 252, 2) + query(zone, 6, 3))
+    ids = []
+    while not ids or ids[-1] != 3:
+        n = struct.unpack(">H", read_exact(s, 2))[0]
+        ids.append(struct.unpack(">H", read_exact(s, n)[:2])[0])
+        if len(ids) > 100000:
+            sys.exit("runaway")
+    runs = [k for i, k in enumerate(ids) if i == 0 or ids[i - 1] != k]
+    print(" ".join(str(k) for k in runs), len(ids))
 
 
 def connect(port):
@@ -64,6 +94,8 @@ def main():
         if t is None:
             sys.exit("not closed")
         print("%.1f" % t)
+    elif cmd == "pipeline":
+        pipeline(port, sys.argv[3])
     elif cmd == "cap":
         keep = [connect(port) for _ in range(int(sys.argv[3]))]
         time.sleep(0.2)
