@@ -22,6 +22,7 @@
 #define TCP_BACKLOG 1024
 #define MAX_SOCKS 64
 #define NEED_MORE (-2)
+#define CMSG_ROOM CMSG_SPACE(sizeof(struct in6_pktinfo))
 
 static const char *const drop_names[LISTENER_DROP_COUNT] = {
 	[LISTENER_DROP_PROXY_UNTRUSTED] = "proxy_untrusted",
@@ -80,7 +81,9 @@ struct listener {
 	struct sockaddr_storage out_addr[UDP_BATCH];
 	struct iovec out_iov[UDP_BATCH];
 	struct mmsghdr out_mm[UDP_BATCH];
+	uint8_t out_cmsg[UDP_BATCH][CMSG_ROOM];
 	/* recvmmsg batch */
+	uint8_t cmsg[UDP_BATCH][CMSG_ROOM];
 	uint8_t bufs[UDP_BATCH][UDP_BUF];
 	struct sockaddr_storage addrs[UDP_BATCH];
 	struct iovec iov[UDP_BATCH];
@@ -141,9 +144,25 @@ static int proxy_stage(const struct listener *l, const uint8_t *buf, size_t len,
 
 /* ---- UDP --------------------------------------------------------------- */
 
-static void udp_one(struct udp_sock *u, const uint8_t *buf, size_t len,
-                    const struct sockaddr_storage *peer, socklen_t peer_len)
+/* The datagram's destination address from its IP_PKTINFO / IPV6_PKTINFO. */
+static void local_addr(const struct msghdr *mh, struct listener_dest *d)
 {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			memcpy(&d->local4, CMSG_DATA(c), sizeof(d->local4));
+			d->local_family = AF_INET;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&d->local6, CMSG_DATA(c), sizeof(d->local6));
+			d->local_family = AF_INET6;
+		}
+	}
+}
+
+static void udp_one(struct udp_sock *u, const uint8_t *buf, size_t len,
+                    const struct sockaddr_storage *peer, const struct msghdr *mh)
+{
+	socklen_t peer_len = mh->msg_namelen;
 	struct listener *l = u->l;
 	struct sockaddr_storage src;
 	bool via;
@@ -163,6 +182,7 @@ static void udp_one(struct udp_sock *u, const uint8_t *buf, size_t len,
 		.dest = {.fd = u->fd, .peer_len = peer_len},
 	};
 	memcpy(&m.dest.peer, peer, sizeof(*peer));
+	local_addr(mh, &m.dest);
 	l->on_msg(&m, l->arg);
 }
 
@@ -177,15 +197,16 @@ static void udp_read(evutil_socket_t fd, short what, void *arg)
 			l->mm[i].msg_hdr = (struct msghdr){.msg_name = &l->addrs[i],
 			                                   .msg_namelen = sizeof(l->addrs[i]),
 			                                   .msg_iov = &l->iov[i],
-			                                   .msg_iovlen = 1};
+			                                   .msg_iovlen = 1,
+			                                   .msg_control = l->cmsg[i],
+			                                   .msg_controllen = CMSG_ROOM};
 		}
 		int n = recvmmsg(fd, l->mm, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0) {
 			return;
 		}
 		for (int i = 0; i < n; i++) {
-			udp_one(u, l->bufs[i], l->mm[i].msg_len, &l->addrs[i],
-			        l->mm[i].msg_hdr.msg_namelen);
+			udp_one(u, l->bufs[i], l->mm[i].msg_len, &l->addrs[i], &l->mm[i].msg_hdr);
 		}
 		if (n < UDP_BATCH) {
 			return;
@@ -420,6 +441,12 @@ static int open_socket(const struct cfg_endpoint *ep, int type, uint64_t rcvbuf,
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0)) {
 		goto fail;
 	}
+	if (type == SOCK_DGRAM &&
+	    (ep->addr.ss_family == AF_INET
+	             ? setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))
+	             : setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))) != 0) {
+		goto fail;
+	}
 	if (type == SOCK_DGRAM && rcvbuf > 0) {
 		int v = rcvbuf > 1u << 30 ? 1 << 30 : (int)rcvbuf;
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)); /* best effort */
@@ -575,6 +602,32 @@ void listener_dest_release(struct listener_dest *d)
 	}
 }
 
+/* Answer from the address the question went to (matters for wildcard sockets). */
+static void set_source(struct msghdr *mh, uint8_t *room, const struct listener_dest *d)
+{
+	if (d->local_family == 0) {
+		return;
+	}
+	memset(room, 0, CMSG_ROOM);
+	mh->msg_control = room;
+	mh->msg_controllen = CMSG_ROOM;
+	struct cmsghdr *c = CMSG_FIRSTHDR(mh);
+	if (d->local_family == AF_INET) {
+		struct in_pktinfo pi = {.ipi_spec_dst = d->local4.ipi_addr};
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(pi));
+		memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+	} else {
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof(d->local6));
+		memcpy(CMSG_DATA(c), &d->local6, sizeof(d->local6));
+		mh->msg_controllen = CMSG_SPACE(sizeof(d->local6));
+	}
+}
+
 int listener_send(struct listener *l, const struct listener_dest *d, const uint8_t *buf,
                   size_t len)
 {
@@ -604,6 +657,7 @@ int listener_send(struct listener *l, const struct listener_dest *d, const uint8
 	                                       .msg_namelen = d->peer_len,
 	                                       .msg_iov = &l->out_iov[i],
 	                                       .msg_iovlen = 1};
+	set_source(&l->out_mm[i].msg_hdr, l->out_cmsg[i], d);
 	if (i == 0) {
 		event_active(l->flush_ev, EV_TIMEOUT, 0);
 	}

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 struct event_base;
@@ -60,6 +61,11 @@ struct listener_dest {
 	int fd;                          /**< UDP socket; -1 for TCP */
 	struct sockaddr_storage peer;    /**< UDP: the datagram's sender (the proxy, if any) */
 	socklen_t peer_len;
+	/** UDP: the address the datagram was sent to (IP_PKTINFO / IPV6_PKTINFO), so an
+	 * answer from a wildcard socket leaves from the address that was asked */
+	struct in6_pktinfo local6;
+	struct in_pktinfo local4;
+	int local_family;                /**< AF_INET, AF_INET6, or 0 when unknown */
 	struct listener_conn *conn;      /**< TCP connection; NULL for UDP */
 };
 

@@ -16,9 +16,9 @@ keys:
   - { name: k1, algorithm: hmac-sha256, secret: "$S1" }
 notifyd:
   instance: nd-ldns
-  listen: [ "127.0.0.1@@PORT@" ]
+  listen: [ "0.0.0.0@@PORT@", "::1@@PORT@" ]
   http: "127.0.0.1:@HTTP@"
-zone-defaults: { primaries: [ "127.0.0.1@53" ], notify-from: [ "127.0.0.0/8" ] }
+zone-defaults: { primaries: [ "127.0.0.1@53" ], notify-from: [ "127.0.0.0/8", "::1" ] }
 zones:
   - { name: signed.test, key: k1 }
   - { name: open.test }
@@ -82,22 +82,24 @@ else
 	bed_log "faketime missing: BADTIME case skipped"
 fi
 
-# kdig checks the reply's TSIG itself; over TCP too.
-for tcp in +notcp +tcp; do
-	out=$(kdig @127.0.0.1 -p "$ND_PORT" -y "hmac-sha256:k1:$S1" "$tcp" signed.test NOTIFY=18)
+# kdig checks the reply's TSIG itself; over TCP too; to another loopback address of the
+# wildcard socket (the answer must come from the address asked) and over IPv6.
+for tcp in "@127.0.0.1 +notcp" "@127.0.0.1 +tcp" "@127.0.0.7 +notcp" "@::1 +notcp"; do
+	out=$(kdig $tcp -p "$ND_PORT" +time=2 +retry=0 -y "hmac-sha256:k1:$S1" signed.test NOTIFY=18)
 	grep -q 'status: NOERROR' <<<"$out" || { echo "$out" >&2; bed_die "kdig $tcp: not NOERROR"; }
 	grep -qi 'WARNING\|failed' <<<"$out" && { echo "$out" >&2; bed_die "kdig $tcp: TSIG warning"; }
 done
 
-# Accepted: 11 (open), 13 (signed), 18 twice; in Kafka, keyed by zone.
-events=$(nd_events 4)
+# Accepted: 11 (open), 13 (signed), 18 four times; in Kafka, keyed by zone.
+events=$(nd_events 6)
 echo "$events" >&2
 grep -q 'key=open.test. .*serial=11 ' <<<"$events" || bed_die "event for open.test serial 11 missing"
 grep -q 'key=signed.test. .*serial=13 .*key=k1\.' <<<"$events" || bed_die "signed event missing"
-[ "$(grep -c 'serial=18 ' <<<"$events")" -eq 2 ] || bed_die "kdig events missing"
+[ "$(grep -c 'serial=18 ' <<<"$events")" -eq 4 ] || bed_die "kdig events missing"
+grep -q 'serial=18 source=::1@' <<<"$events" || bed_die "IPv6 source missing from the event"
 grep -q 'serial=1[24567] ' <<<"$events" && bed_die "a refused NOTIFY reached Kafka"
 
 [ "$(nd_metric 'notifyd_requests_total{transport="udp",outcome="badkey"}')" -ge 2 ] || bed_die "badkey not counted"
 [ "$(nd_metric 'notifyd_requests_total{transport="udp",outcome="badsig"}')" -ge 1 ] || bed_die "badsig not counted"
-[ "$(nd_metric 'notifyd_answered_total')" -eq 4 ] || bed_die "answered != 4"
+[ "$(nd_metric 'notifyd_answered_total')" -eq 6 ] || bed_die "answered != 6"
 bed_log "PASS"
