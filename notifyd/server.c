@@ -62,6 +62,7 @@ struct server {
 	struct metrics_val *req[2][NOTIFY_OUTCOME_COUNT];
 	struct metrics_val *drops[LISTENER_DROP_COUNT];
 	struct metrics_val *unans[UNANS_COUNT];
+	struct metrics_val *tsig_fail[NOTIFY_OUTCOME_COUNT]; /**< only the TSIG outcomes */
 	struct metrics_val *answered;
 	struct metrics_val *reloads;
 	struct metrics_val *send_errors;
@@ -164,6 +165,15 @@ static int metrics_setup(struct server *s)
 			s->req[t][o] = metrics_counter(m, "notifyd_requests_total", lb,
 			                               "DNS messages by transport and outcome.");
 		}
+	}
+	static const enum notify_outcome tsig_kinds[] = {NOTIFY_BADKEY, NOTIFY_BADSIG, NOTIFY_BADTIME,
+	                                                 NOTIFY_BADTRUNC, NOTIFY_REFUSED_KEY,
+	                                                 NOTIFY_REFUSED_UNSIGNED};
+	for (size_t k = 0; k < sizeof(tsig_kinds) / sizeof(tsig_kinds[0]); k++) {
+		snprintf(lb, sizeof(lb), "kind=\"%s\"", notify_outcome_name(tsig_kinds[k]));
+		s->tsig_fail[tsig_kinds[k]] = metrics_counter(
+			m, "notifyd_tsig_failures_total", lb,
+			"NOTIFYs failing TSIG: bad key/MAC/time/truncation, key not allowed, unsigned.");
 	}
 	for (int d = 0; d < LISTENER_DROP_COUNT; d++) {
 		snprintf(lb, sizeof(lb), "reason=\"%s\"", listener_drop_name((enum listener_drop)d));
@@ -364,6 +374,9 @@ static void on_msg(const struct listener_msg *m, void *arg)
 		return; /* OpenSSL out of memory: nothing sensible to answer */
 	}
 	metrics_add(s->req[m->transport][o.outcome], 1);
+	if (s->tsig_fail[o.outcome] != NULL) {
+		metrics_add(s->tsig_fail[o.outcome], 1);
+	}
 	if (o.outcome == NOTIFY_ACCEPTED) {
 		accept_notify(s, m, &o, reply);
 		return;

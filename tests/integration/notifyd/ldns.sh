@@ -101,5 +101,9 @@ grep -q 'serial=1[24567] ' <<<"$events" && bed_die "a refused NOTIFY reached Kaf
 
 [ "$(nd_metric 'notifyd_requests_total{transport="udp",outcome="badkey"}')" -ge 2 ] || bed_die "badkey not counted"
 [ "$(nd_metric 'notifyd_requests_total{transport="udp",outcome="badsig"}')" -ge 1 ] || bed_die "badsig not counted"
+! command -v faketime >/dev/null ||
+	[ "$(nd_metric 'notifyd_tsig_failures_total{kind="badtime"}')" -ge 1 ] || bed_die "badtime not counted"
+[ "$(nd_metric 'notifyd_tsig_failures_total{kind="refused_unsigned"}')" -ge 1 ] ||
+	bed_die "unsigned NOTIFY for a keyed zone not counted"
 [ "$(nd_metric 'notifyd_answered_total')" -eq 6 ] || bed_die "answered != 6"
 bed_log "PASS"
