@@ -1,31 +1,41 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/xfrctl.c -- look at the zone store: list zones, show one, dump one.
+/* xfrd/xfrctl.c -- the admin's tool: list zones, show one, dump one; ask for a
+ * refresh or a full retransfer.
  *
- * xfrctl opens the LMDB store read-only and reads everything of a command from
- * one snapshot, so it runs beside xfrd without stopping it and never sees half
- * a transfer. Records are printed through ldns' presentation code.
+ * zones/show/dump open the LMDB store read-only and read everything of a
+ * command from one snapshot, so xfrctl runs beside xfrd without stopping it and
+ * never sees half a transfer. Records are printed through ldns' presentation code.
  *
- * Not here yet: "refresh" and "retransfer" (they publish a transfer request to
- * Kafka, which belongs to the Kafka issue; nothing is faked here).
+ * refresh/retransfer never touch the store: they publish one TransferRequest
+ * (origin OPERATOR or RETRANSFER) to kafka.requests-topic, keyed by the zone's
+ * canonical name and partitioned as notifyd does (murmur2_random), with an
+ * idempotent producer and acks=all, and wait for Kafka's delivery report. The
+ * request so takes the path a NOTIFY takes, to the replica that owns the zone.
  */
 #include "common/cfg.h"
 #include "common/dname.h"
 #include "common/err.h"
+#include "common/kafka.h"
 #include "common/zdb.h"
+#include "proto/events.h"
 
 #include <getopt.h>
 #include <ldns/ldns.h>
+#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 enum {
 	EXIT_OK = 0,
 	EXIT_NOZONE = 1,
 	EXIT_USAGE = 2,
 	EXIT_STORE = 3,
+	EXIT_KAFKA = 4,
 };
 
 #define DEFAULT_CONFIG "/etc/zx/zx.yaml"
@@ -33,33 +43,42 @@ enum {
 static const char usage_text[] =
 	"usage: xfrctl [-c FILE | --store DIR] [--json] COMMAND [ZONE]\n"
 	"\n"
-	"Reads xfrd's zone store (read-only; xfrd keeps running).\n"
+	"Reads xfrd's zone store (read-only; xfrd keeps running), or asks xfrd for a\n"
+	"transfer through Kafka.\n"
 	"\n"
 	"commands:\n"
-	"  zones        one line per zone: name, state, serial, last success, records,\n"
-	"               primary, last error\n"
-	"  show ZONE    all of a zone's metadata, the journal's range included\n"
-	"  dump ZONE    the zone in zone-file format, SOA first, canonical order\n"
+	"  zones            one line per zone: name, state, serial, last success, records,\n"
+	"                   primary, last error\n"
+	"  show ZONE        all of a zone's metadata, the journal's range included\n"
+	"  dump ZONE        the zone in zone-file format, SOA first, canonical order\n"
+	"  refresh ZONE     publish a transfer request (origin operator) to\n"
+	"                   kafka.requests-topic: xfrd checks the primary's SOA and\n"
+	"                   transfers when it is newer; waits until Kafka stored it\n"
+	"                   (at most kafka.delivery-timeout); needs the configuration\n"
+	"  retransfer ZONE  as refresh, but xfrd does a full AXFR even when up to date\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE  the configuration (xfrd.store names the store);\n"
 	"                     default " DEFAULT_CONFIG "\n"
 	"  -s, --store DIR    the store directory itself (no configuration read)\n"
-	"  -j, --json         JSON output for zones and show\n"
+	"  -j, --json         JSON output for zones, show, refresh and retransfer\n"
 	"  -h, --help         this text\n"
 	"  -V, --version      the version\n"
 	"\n"
 	"exit status:\n"
 	"  0  success\n"
-	"  1  the zone is not in the store (or, for dump, has no data yet)\n"
+	"  1  the zone is not in the store (or, for dump, has no data yet; for\n"
+	"     refresh and retransfer, not in the configuration)\n"
 	"  2  usage error (unknown command or option, bad zone name)\n"
-	"  3  the store or the configuration could not be read\n";
+	"  3  the store or the configuration could not be read\n"
+	"  4  Kafka did not store the request (broker down, timeout, refused)\n";
 
 struct ctl {
 	const char *config;
 	const char *store;
 	bool json;
 	const char *cmd;
+	bool request; /* refresh or retransfer: Kafka, not the store */
 	const char *zone_text;
 	uint8_t zone[DNAME_MAXLEN];
 };
@@ -359,6 +378,215 @@ static int cmd_dump(struct zdb_snap *s, const struct ctl *c)
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_STORE;
 }
 
+/* ---------------------------------------------------------------- requests */
+
+/* What Kafka said about the one request: filled by the callbacks, on this thread
+ * (they run inside rd_kafka_poll()). */
+struct delivery {
+	bool done;
+	int rc;
+	int32_t partition;
+	int64_t offset;
+	char reason[256];      /* the delivery error */
+	char client_err[512];  /* the last client-level error (broker down, ...) */
+};
+
+/* Producer settings, the same as notifyd's (notifyd/publish.c): the partition of
+ * a zone's request must be the one its NOTIFYs reach. kafka.settings override. */
+static const char *const producer_defaults[] = {
+	"enable.idempotence", "true",
+	"acks", "all",
+	"partitioner", "murmur2_random",
+	"linger.ms", "0",
+	"socket.nagle.disable", "true",
+	NULL,
+};
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	struct delivery *d = opaque;
+	d->done = true;
+	d->rc = kafka_err(m->err);
+	d->partition = m->partition;
+	d->offset = m->offset;
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(d->reason, sizeof(d->reason), "%s", rd_kafka_err2str(m->err));
+	}
+}
+
+static void on_client_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	(void)err;
+	struct delivery *d = opaque;
+	snprintf(d->client_err, sizeof(d->client_err), "%s", reason);
+}
+
+/* librdkafka's own log lines would repeat every reconnect; its errors reach
+ * on_client_error() and end up in the one message xfrctl prints. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf;
+}
+
+static int producer_new(const struct cfg_kafka *kc, struct delivery *d, rd_kafka_t **out)
+{
+	char err[512], tmo[32];
+	rd_kafka_conf_t *conf = NULL;
+	int rc = kafka_conf_new(kc, "xfrctl", producer_defaults, &conf, err, sizeof(err));
+	snprintf(tmo, sizeof(tmo), "%llu", (unsigned long long)kc->delivery_timeout_ms);
+	if (rc == 0) {
+		rc = kafka_conf_set(conf, "message.timeout.ms", tmo, err, sizeof(err));
+	}
+	if (rc != 0) {
+		rd_kafka_conf_destroy(conf);
+		fprintf(stderr, "xfrctl: kafka settings: %s\n", err);
+		return EXIT_STORE;
+	}
+	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_client_error);
+	rd_kafka_conf_set_log_cb(conf, on_log);
+	rd_kafka_conf_set_opaque(conf, d);
+	*out = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (*out == NULL) {
+		rd_kafka_conf_destroy(conf);
+		fprintf(stderr, "xfrctl: kafka producer: %s\n", err);
+		return EXIT_KAFKA;
+	}
+	return EXIT_OK;
+}
+
+/* The request for @p z, packed (malloc'd, the caller frees it). */
+static int request_pack(const struct cfg_zone *z, bool full, uint8_t **buf, size_t *len)
+{
+	Zx__Events__TransferRequest req = ZX__EVENTS__TRANSFER_REQUEST__INIT;
+	char host[256] = "", producer[300];
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	if (gethostname(host, sizeof(host) - 1) != 0) {
+		snprintf(host, sizeof(host), "?");
+	}
+	snprintf(producer, sizeof(producer), "xfrctl@%s", host);
+	req.zone = (char *)z->name_text;
+	req.origin = full ? ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER : ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR;
+	req.received_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	req.producer = producer;
+	return events_request_pack(&req, buf, len);
+}
+
+/* Produce @p payload (taken) keyed by the zone, then poll until the delivery
+ * report or the bound: kafka.delivery-timeout plus a margin for the client's
+ * own start. */
+static void produce_wait(rd_kafka_t *rk, const struct cfg *cfg, const struct cfg_zone *z,
+                         uint8_t *payload, size_t len, struct delivery *d)
+{
+	const char *topic = cfg->kafka.requests_topic;
+	rd_kafka_resp_err_t e = rd_kafka_producev(
+		rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(z->name_text, strlen(z->name_text)),
+		RD_KAFKA_V_VALUE(payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+		RD_KAFKA_V_END);
+	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		free(payload);
+		d->done = true;
+		d->rc = ZX_EKAFKA;
+		snprintf(d->reason, sizeof(d->reason), "%s", rd_kafka_err2str(e));
+		return;
+	}
+	uint64_t waited = 0, bound = cfg->kafka.delivery_timeout_ms + 5000;
+	while (!d->done && waited < bound) {
+		rd_kafka_poll(rk, 100);
+		waited += 100;
+	}
+	if (!d->done) {
+		rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(rk, 0);
+		d->done = true;
+		d->rc = ZX_ETIMEDOUT;
+		snprintf(d->reason, sizeof(d->reason), "no delivery report within %llu ms",
+		         (unsigned long long)bound);
+	}
+}
+
+/* After a timeout with no client error, say whether the topic is missing (a
+ * broker with auto.create.topics.enable=false keeps such a message queued). */
+static void topic_check(rd_kafka_t *rk, const char *topic, struct delivery *d)
+{
+	const struct rd_kafka_metadata *md = NULL;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	if (rkt == NULL) {
+		return;
+	}
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(d->client_err, sizeof(d->client_err), "topic %s: %s", topic,
+		         rd_kafka_err2str(md->topics[0].err));
+	}
+	if (md != NULL) {
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+}
+
+static void request_report(const struct ctl *c, const struct cfg *cfg, const struct cfg_zone *z,
+                           const struct delivery *d)
+{
+	const char *origin = strcmp(c->cmd, "retransfer") == 0 ? "retransfer" : "operator";
+	if (c->json) {
+		printf("{\"zone\": ");
+		json_str(stdout, z->name_text);
+		printf(", \"command\": \"%s\", \"origin\": \"%s\", \"topic\": ", c->cmd, origin);
+		json_str(stdout, cfg->kafka.requests_topic);
+		printf(", \"partition\": %d, \"offset\": %lld}\n", (int)d->partition,
+		       (long long)d->offset);
+		return;
+	}
+	printf("%s requested: zone=%s origin=%s topic=%s partition=%d offset=%lld\n", c->cmd,
+	       z->name_text, origin, cfg->kafka.requests_topic, (int)d->partition,
+	       (long long)d->offset);
+}
+
+static int cmd_request(const struct cfg *cfg, const struct ctl *c)
+{
+	const struct cfg_zone *z = cfg_zone_find(cfg, c->zone);
+	struct delivery d = {.partition = -1, .offset = -1};
+	rd_kafka_t *rk = NULL;
+	uint8_t *payload = NULL;
+	size_t len = 0;
+	if (z == NULL) {
+		fprintf(stderr, "xfrctl: zone %s is not in the configuration %s\n", c->zone_text,
+		        cfg->path);
+		return EXIT_NOZONE;
+	}
+	int ex = producer_new(&cfg->kafka, &d, &rk);
+	if (ex != EXIT_OK) {
+		return ex;
+	}
+	if (request_pack(z, strcmp(c->cmd, "retransfer") == 0, &payload, &len) != 0) {
+		d.done = true;
+		d.rc = ZX_ENOMEM;
+		snprintf(d.reason, sizeof(d.reason), "out of memory");
+	} else {
+		produce_wait(rk, cfg, z, payload, len, &d);
+	}
+	if (d.rc == ZX_ETIMEDOUT && d.client_err[0] == '\0') {
+		topic_check(rk, cfg->kafka.requests_topic, &d);
+	}
+	rd_kafka_destroy(rk);
+	if (d.rc != 0) {
+		fprintf(stderr, "xfrctl: %s %s: Kafka (%s, topic %s) did not store the request: %s%s%s%s\n",
+		        c->cmd, z->name_text, cfg->kafka.brokers, cfg->kafka.requests_topic,
+		        d.reason, d.client_err[0] ? " (" : "", d.client_err,
+		        d.client_err[0] ? ")" : "");
+		return EXIT_KAFKA;
+	}
+	request_report(c, cfg, z, &d);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_KAFKA;
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int parse_args(int argc, char **argv, struct ctl *c)
@@ -396,9 +624,14 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 		return EXIT_USAGE;
 	}
 	c->cmd = argv[optind++];
-	bool needs_zone = strcmp(c->cmd, "show") == 0 || strcmp(c->cmd, "dump") == 0;
+	c->request = strcmp(c->cmd, "refresh") == 0 || strcmp(c->cmd, "retransfer") == 0;
+	bool needs_zone = c->request || strcmp(c->cmd, "show") == 0 || strcmp(c->cmd, "dump") == 0;
 	if (!needs_zone && strcmp(c->cmd, "zones") != 0) {
 		fprintf(stderr, "xfrctl: unknown command \"%s\"\n%s", c->cmd, usage_text);
+		return EXIT_USAGE;
+	}
+	if (c->request && c->store != NULL && c->config == NULL) {
+		fprintf(stderr, "xfrctl: %s needs the configuration (-c FILE), not --store\n", c->cmd);
 		return EXIT_USAGE;
 	}
 	if (needs_zone != (optind + 1 == argc) || (!needs_zone && optind != argc)) {
@@ -415,21 +648,29 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 	return EXIT_OK;
 }
 
+/* The configuration named by -c (default DEFAULT_CONFIG). */
+static int load_cfg(const struct ctl *c, struct cfg **cfg)
+{
+	char err[4096];
+	int rc = cfg_load(c->config != NULL ? c->config : DEFAULT_CONFIG, cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s%s", err, err[0] && err[strlen(err) - 1] != '\n' ? "\n" : "");
+		return EXIT_STORE;
+	}
+	return EXIT_OK;
+}
+
 /* Open the store named by --store or by the configuration. */
 static int open_store(const struct ctl *c, struct zdb **db)
 {
 	struct cfg *cfg = NULL;
 	struct zdb_opts o;
-	char err[4096];
 	zdb_opts_init(&o);
 	o.readonly = true;
 	o.map_size = 0;
 	o.path = c->store;
 	if (o.path == NULL) {
-		int rc = cfg_load(c->config != NULL ? c->config : DEFAULT_CONFIG, &cfg, err,
-		                  sizeof(err));
-		if (rc != 0) {
-			fprintf(stderr, "xfrctl: %s%s", err, err[0] && err[strlen(err) - 1] != '\n' ? "\n" : "");
+		if (load_cfg(c, &cfg) != EXIT_OK) {
 			return EXIT_STORE;
 		}
 		o.path = cfg->xfrd.store;
@@ -451,6 +692,15 @@ int main(int argc, char **argv)
 	int ex = parse_args(argc, argv, &c);
 	if (ex != EXIT_OK) {
 		return ex < 0 ? EXIT_OK : ex;
+	}
+	if (c.request) {
+		struct cfg *cfg = NULL;
+		ex = load_cfg(&c, &cfg);
+		if (ex == EXIT_OK) {
+			ex = cmd_request(cfg, &c);
+		}
+		cfg_free(cfg);
+		return ex;
 	}
 	ex = open_store(&c, &db);
 	if (ex != EXIT_OK) {
