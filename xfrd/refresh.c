@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 /* One zone's timer state; tickets are embedded, so a zone has at most one
  * request and one expiry event in flight. */
@@ -144,6 +145,9 @@ static void ask(struct refresh *r, struct rzone *z, int64_t now)
 	log_info("refresh_due", "zone=%s partition=%d", z->zone->name_text, z->partition);
 }
 
+/* Mark the zone expired in the store; announce it once per last success. A
+ * failed retry records FAILED (zdb_zone_fail()), so the mark is made again after
+ * each one while the zone stays past its expire. */
 static void expire(struct refresh *r, struct rzone *z, const struct zdb_zone_info *info,
                    int64_t now)
 {
@@ -151,6 +155,9 @@ static void expire(struct refresh *r, struct rzone *z, const struct zdb_zone_inf
 	if (rc != 0) {
 		log_error("expire_mark_failed", "zone=%s error=%s", z->zone->name_text,
 		          zx_strerror(rc));
+		return;
+	}
+	if (z->exp_in_flight || z->expired_for == info->last_success) {
 		return;
 	}
 	log_warn("zone_expired", "zone=%s serial=%u last_success=%lld", z->zone->name_text,
@@ -273,12 +280,25 @@ void refresh_own(struct refresh *r, int32_t partition, bool owned)
 	recount(r);
 }
 
+static void replan(struct refresh *r, struct zdb_snap *s, struct rzone *z, int64_t now);
+
 void refresh_outcome(struct refresh *r, const struct cfg_zone *zone)
 {
 	size_t i = (size_t)(zone - r->cfg->zones);
-	if (i < r->n) {
-		r->z[i].plan_valid = false;
-		r->z[i].requested_at = 0;
+	if (i >= r->n) {
+		return;
+	}
+	struct rzone *z = &r->z[i];
+	z->requested_at = 0;
+	z->plan_valid = false;
+	if (z->partition >= 0 && z->partition < r->partitions && r->owned[z->partition]) {
+		/* at once, so an expired zone whose retry failed is marked expired again
+		 * before anyone reads the FAILED the engine just recorded */
+		struct zdb_snap *s = NULL;
+		if (zdb_snap_begin(r->db, &s) == 0) {
+			replan(r, s, z, (int64_t)time(NULL));
+			zdb_snap_end(s);
+		}
 	}
 }
 
@@ -296,8 +316,7 @@ static void replan(struct refresh *r, struct zdb_snap *s, struct rzone *z, int64
 	refresh_plan(z->zone, have ? &info : NULL, r->cfg->xfrd.jitter_pct, &z->plan);
 	z->last_success = have ? info.last_success : 0;
 	z->plan_valid = true;
-	if (have && info.loaded && now >= z->plan.expire_at && !z->exp_in_flight &&
-	    z->expired_for != info.last_success) {
+	if (have && info.loaded && now >= z->plan.expire_at && info.state != ZDB_STATE_EXPIRED) {
 		expire(r, z, &info, now);
 		z->plan.expired = true;
 	}
