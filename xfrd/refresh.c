@@ -27,6 +27,7 @@ struct rzone {
 	bool exp_in_flight;
 	int64_t expired_for;     /* last_success an expiry was announced for; -1 none */
 	int64_t exp_pending_for; /* last_success of the expiry event in flight */
+	int64_t recheck_at;      /* 0 none; else a refresh is due then at the latest */
 	struct updates_ticket req_t, exp_t;
 };
 
@@ -302,6 +303,14 @@ void refresh_outcome(struct refresh *r, const struct cfg_zone *zone)
 	}
 }
 
+void refresh_recheck(struct refresh *r, const struct cfg_zone *zone, int64_t at)
+{
+	size_t i = (size_t)(zone - r->cfg->zones);
+	if (i < r->n && (r->z[i].recheck_at == 0 || at < r->z[i].recheck_at)) {
+		r->z[i].recheck_at = at;
+	}
+}
+
 size_t refresh_owned(const struct refresh *r)
 {
 	return r->owned_zones;
@@ -340,7 +349,9 @@ unsigned refresh_scan(struct refresh *r, int64_t now)
 		}
 		bool out = z->req_in_flight ||
 		           (z->requested_at != 0 && now - z->requested_at < REFRESH_REQUEST_TIMEOUT);
-		if (!out && now >= z->plan.due) {
+		bool recheck = z->recheck_at != 0 && now >= z->recheck_at;
+		if (!out && (now >= z->plan.due || recheck)) {
+			z->recheck_at = 0;
 			ask(r, z, now);
 			asked++;
 		}

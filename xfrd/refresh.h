@@ -100,6 +100,15 @@ void refresh_own(struct refresh *r, int32_t partition, bool owned);
 void refresh_outcome(struct refresh *r, const struct cfg_zone *zone);
 
 /**
+ * Ask for one more refresh of @p zone at @p at (seconds since the epoch) unless
+ * one is due sooner: a NOTIFY announced a serial the primary did not serve yet
+ * (a lagging primary among several, or a NOTIFY sent before the reload ended).
+ * The consumer calls it once per such NOTIFY, so a forged serial costs one SOA
+ * query, not a loop.
+ */
+void refresh_recheck(struct refresh *r, const struct cfg_zone *zone, int64_t at);
+
+/**
  * Produce the requests that are due and mark the zones that expired.
  * @param now seconds since the epoch
  * @return requests produced by this call (0 or more)
