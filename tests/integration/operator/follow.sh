@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/integration/operator/follow.sh -- zx-follow, the reference zone builder,
+# against xfrd's DNS endpoint (serve_tool serving a store written through the
+# zdb API) and the bed's Kafka:
+#   - at start it fetches both zones by AXFR (one of them needs TSIG: the key
+#     comes from the zone's serve.keys in the configuration); files equal the
+#     served zones;
+#   - a ZoneUpdated event (zxkafka produce-update) after a change in the store:
+#     fetched by IXFR, the file equals the served zone; then a chain of 10
+#     changes, each announced by an event and followed by IXFR;
+#   - an event for a serial it holds, or for a zone it does not follow, fetches
+#     nothing; no temporary files are left; SIGTERM stops it with exit 0;
+#   - --store: the same zone read from the store's journal (IXFR from an older
+#     file) and, without a file, as a whole; --once exit codes.
+set -euo pipefail
+export ZX_BED_PORTS=${ZX_BED_PORTS:-26200 26999}
+. "$ZX_SRC/tests/bed/lib.sh"
+bed_init follow
+bed_need_kafka
+follow=$ZX_BUILD/xfrd/zx-follow
+tool=$ZX_BUILD/tests/integration/serve/serve_tool
+for b in "$follow" "$tool"; do
+	[ -x "$b" ] || bed_skip "$b not built"
+done
+for c in kdig ldns-read-zone; do
+	command -v "$c" >/dev/null || bed_skip "$c missing"
+done
+zonegen=$(bed_tool zonegen)
+zxkafka=$(bed_tool zxkafka)
+bed_ports 1 port
+topic="ops.follow.$$"
+"$zxkafka" create-topic "$ZX_KAFKA_BOOTSTRAP" "$topic" 2 >/dev/null || bed_die "create $topic"
+bed_on_exit "'$zxkafka' delete-topic '$ZX_KAFKA_BOOTSTRAP' '$topic'"
+
+zone=follow.test
+szone=signed.follow.test
+key=$(head -c 32 /dev/urandom | base64)
+store=$BED_T/store
+out=$BED_T/out
+mkdir -p "$out"
+
+# gen ZONE SERIAL: the base zone (serial 1) or the edit of SERIAL.
+gen()
+{
+	local z=$1 s=$2
+	if [ "$s" = 1 ]; then
+		"$zonegen" -z "$z" -n 2000 -s 11 -S 1 -o "$BED_T/$z.1.db"
+	else
+		"$zonegen" -z "$z" -n 2000 -s 11 -S "$s" --change 5 --delete 3 --add 4 \
+			--edit-seed "$s" -o "$BED_T/$z.$s.db"
+	fi
+}
+for z in "$zone" "$szone"; do
+	gen "$z" 1
+	"$tool" load "$store" "$BED_T/$z.1.db" || bed_die "load $z"
+done
+
+cat >"$BED_T/zx.yaml" <<YAML
+kafka: { brokers: "$ZX_KAFKA_BOOTSTRAP", updates-topic: $topic }
+keys:
+  - { name: zx-key, algorithm: hmac-sha256, secret: "$key" }
+xfrd:
+  store: $store
+  listen: [ "127.0.0.1@$port" ]
+  serve: { allow: [ "127.0.0.1/32" ] }
+zones:
+  - { name: $zone, primaries: [ "192.0.2.1@53" ] }
+  - { name: $szone, primaries: [ "192.0.2.1@53" ], serve: { allow: [ "127.0.0.1/32" ], keys: [ zx-key ] } }
+YAML
+bed_spawn serve_tool "$tool" serve "$BED_T/zx.yaml"
+bed_wait_for 10 kdig @127.0.0.1 -p "$port" +time=1 +retry=0 SOA "$zone" ||
+	bed_die "serve_tool does not answer: $(cat "$BED_T/serve_tool.out")"
+
+file_serial() { awk '$4 == "SOA" { print $7; exit }' "$out/${1%.}.zone" 2>/dev/null; }
+has_serial() { [ "$(file_serial "$1")" = "$2" ]; }
+# same ZONE: the file equals the endpoint's AXFR (canonical text).
+same()
+{
+	local k=()
+	[ "$1" = "$szone" ] && k=("hmac-sha256:zx-key:$key")
+	bed_axfr 127.0.0.1 "$port" "$1" "${k[@]}" >"$BED_T/served" || bed_die "AXFR $1"
+	bed_zone_canon "$out/$1.zone" >"$BED_T/followed"
+	bed_zone_compare "$BED_T/served" "$BED_T/followed"
+}
+
+bed_spawn zx-follow "$follow" -c "$BED_T/zx.yaml" -g "ops.follow.$$" -d "$out"
+follow_pid=$BED_PID
+log=$BED_T/zx-follow.out
+bed_wait_for 20 has_serial "$zone" 1 || bed_die "no $zone at start: $(tail -5 "$log")"
+bed_wait_for 20 has_serial "$szone" 1 || bed_die "no $szone at start: $(tail -5 "$log")"
+same "$zone" || bed_die "$zone differs after the start"
+same "$szone" || bed_die "$szone (TSIG) differs after the start"
+grep -q "zone_followed zone=$szone. serial_from=0 serial_to=1 method=axfr source=dns" "$log" ||
+	bed_die "start: $(cat "$log")"
+bed_log "start: both zones fetched by AXFR (one with TSIG), files equal the served zones"
+bed_wait_for 20 grep -q 'event=following' "$log" || bed_die "not following: $(tail -5 "$log")"
+
+# change Z FROM TO: one IXFR in the store, announced by an event; followed by IXFR.
+change()
+{
+	local z=$1 from=$2 to=$3
+	gen "$z" "$to"
+	"$tool" diff "$store" "$BED_T/$z.$from.db" "$BED_T/$z.$to.db" || bed_die "diff $z $to"
+	"$zxkafka" produce-update "$ZX_KAFKA_BOOTSTRAP" "$topic" "$z" "$to" >/dev/null ||
+		bed_die "produce-update $z $to"
+	bed_wait_for 20 has_serial "$z" "$to" ||
+		bed_die "$z did not reach $to: $(tail -5 "$log")"
+	same "$z" || bed_die "$z differs at serial $to"
+	grep -q "zone_followed zone=$z. serial_from=$from serial_to=$to method=ixfr source=dns .*trigger=event" "$log" ||
+		bed_die "$z $from -> $to not by IXFR on the event: $(tail -3 "$log")"
+}
+change "$zone" 1 2
+bed_log "event: $zone 1 -> 2 by IXFR, file equals the served zone"
+prev=2
+for s in $(seq 3 12); do
+	change "$zone" "$prev" "$s"
+	prev=$s
+done
+bed_log "a chain of 10 IXFR changes followed (serial 12)"
+change "$szone" 1 2
+bed_log "event: $szone 1 -> 2 by IXFR with TSIG"
+
+# An event for a serial held, and one for a zone not followed: nothing fetched.
+n=$(grep -c 'event=zone_followed' "$log")
+"$zxkafka" produce-update "$ZX_KAFKA_BOOTSTRAP" "$topic" "$zone" 12 >/dev/null
+"$zxkafka" produce-update "$ZX_KAFKA_BOOTSTRAP" "$topic" other.test 7 >/dev/null
+gen "$zone" 13
+"$tool" diff "$store" "$BED_T/$zone.12.db" "$BED_T/$zone.13.db" || bed_die "diff 13"
+"$zxkafka" produce-update "$ZX_KAFKA_BOOTSTRAP" "$topic" "$zone" 13 >/dev/null
+bed_wait_for 20 has_serial "$zone" 13 || bed_die "no serial 13"
+[ "$(grep -c 'event=zone_followed' "$log")" = $((n + 1)) ] ||
+	bed_die "events for a held serial or another zone fetched: $(tail -4 "$log")"
+[ ! -e "$out/other.test.zone" ] || bed_die "a zone not followed was written"
+ls "$out" | grep -q tmp && bed_die "temporary files left: $(ls "$out")"
+bed_log "held serial and unknown zone: nothing fetched; no temporary files"
+
+kill -TERM "$follow_pid"
+rc=0
+for _ in $(seq 100); do
+	kill -0 "$follow_pid" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$follow_pid" 2>/dev/null && bed_die "zx-follow ignored SIGTERM"
+wait "$follow_pid" 2>/dev/null || rc=$?
+bed_untrack "$follow_pid"
+[ "$rc" = 0 ] || bed_die "zx-follow exited $rc after SIGTERM: $(tail -3 "$log")"
+grep -q 'event=stopped' "$log" || bed_die "no clean stop: $(tail -3 "$log")"
+bed_log "SIGTERM: stopped"
+
+# --store: IXFR from the journal (a file at serial 5), then the whole zone.
+out=$BED_T/out2
+mkdir -p "$out"
+cp "$BED_T/$zone.5.db" "$out/$zone.zone"
+"$follow" --store "$store" -z "$zone" -d "$out" --once 2>"$BED_T/store.log" ||
+	bed_die "--store: $(cat "$BED_T/store.log")"
+grep -q "serial_from=5 serial_to=13 method=ixfr source=store" "$BED_T/store.log" ||
+	bed_die "--store IXFR: $(cat "$BED_T/store.log")"
+same "$zone" || bed_die "--store IXFR: differs"
+rm "$out/$zone.zone"
+"$follow" --store "$store" -z "$zone" -d "$out" --once 2>"$BED_T/store.log" ||
+	bed_die "--store: $(cat "$BED_T/store.log")"
+grep -q "serial_from=0 serial_to=13 method=axfr source=store" "$BED_T/store.log" ||
+	bed_die "--store AXFR: $(cat "$BED_T/store.log")"
+same "$zone" || bed_die "--store AXFR: differs"
+bed_log "--store: journal IXFR 5 -> 13 and a whole copy, equal to the served zone"
+
+# --once exit codes: 1 a zone that cannot be fetched, 2 usage, 3 no such directory.
+rc=0
+"$follow" -s "127.0.0.1@$port" -z nowhere.test -d "$out" --once --timeout 2 2>"$BED_T/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'NOTAUTH' "$BED_T/e" || bed_die "unknown zone: exit $rc: $(cat "$BED_T/e")"
+rc=0
+"$follow" -s "127.0.0.1@$port" -z "$szone" -d "$out" --once 2>"$BED_T/e" || rc=$?
+[ "$rc" = 1 ] && grep -q 'REFUSED' "$BED_T/e" || bed_die "unsigned: exit $rc: $(cat "$BED_T/e")"
+rc=0
+"$follow" -z "$zone" --bogus 2>/dev/null || rc=$?
+[ "$rc" = 2 ] || bed_die "usage: exit $rc"
+rc=0
+"$follow" -z "$zone" -d "$BED_T/none" --once 2>/dev/null || rc=$?
+[ "$rc" = 3 ] || bed_die "missing dir: exit $rc"
+bed_log "--once exit codes 1 (NOTAUTH, REFUSED), 2, 3: ok"
