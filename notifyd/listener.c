@@ -448,8 +448,12 @@ static int open_socket(const struct cfg_endpoint *ep, int type, uint64_t rcvbuf,
 		goto fail;
 	}
 	if (type == SOCK_DGRAM && rcvbuf > 0) {
+		/* Past net.core.rmem_max only with CAP_NET_ADMIN (SO_RCVBUFFORCE); else the
+		 * kernel caps it. Best effort either way: a small buffer is not fatal. */
 		int v = rcvbuf > 1u << 30 ? 1 << 30 : (int)rcvbuf;
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)); /* best effort */
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) != 0) {
+			(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
+		}
 	}
 	what = "bind";
 	if (bind(fd, (const struct sockaddr *)&ep->addr, ep->len) != 0) {

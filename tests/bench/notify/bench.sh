@@ -188,7 +188,7 @@ curl -sf "http://127.0.0.1:$port_http/metrics" | grep -E '^notifyd_(answered|una
 kill "$nd"
 wait "$nd" 2>/dev/null || true
 
-if command -v knotd >/dev/null; then
+if [ "${ZX_BENCH_KNOT:-1}" = 1 ] && command -v knotd >/dev/null; then
 	taskset -c 1 knotd -c "$run/knot.conf" >"$run/knotd.out" 2>&1 &
 	kn=$!
 	pids+=($kn)

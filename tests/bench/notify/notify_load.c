@@ -88,7 +88,9 @@ static int open_socks(struct gen *g)
 		struct sockaddr_in src = {.sin_family = AF_INET};
 		src.sin_addr.s_addr = htonl(0x7f00000au + (uint32_t)(i % g->sources));
 		int big = 4 << 20, one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) != 0) {
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+		}
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 		if (g->tcp > 0) {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
