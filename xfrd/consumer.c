@@ -17,6 +17,7 @@
 #include "common/serial.h"
 #include "proto/events.h"
 #include "xfrd/engine.h"
+#include "xfrd/health.h"
 #include "xfrd/offtrack.h"
 #include "xfrd/refresh.h"
 #include "xfrd/sched.h"
@@ -298,6 +299,10 @@ static void on_outcome(struct consumer *c, struct outcome *o)
 	zs->running = false;
 	consumer_pc(c, zs->partition)->running--;
 	count_outcome(c, r);
+	if (zs->partition >= 0 &&
+	    health_map_progress(c->hm, zs->partition, consumer_mono_ms()) != 0) {
+		log_debug("outcome_after_revoke", "zone=%s", z->name_text);
+	}
 	if (c->o.rf != NULL) {
 		refresh_outcome(c->o.rf, z);
 	}

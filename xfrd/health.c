@@ -19,7 +19,8 @@
 struct hpart {
 	int32_t partition;
 	int64_t committed;   /* highest confirmed commit; -1 none yet */
-	int64_t progress_ms; /* last progress: assignment, a commit moving, or no lag seen */
+	int64_t progress_ms; /* last progress: assignment, a commit moving, a transfer
+	                        ending, or no lag seen */
 };
 
 struct health_map {
@@ -90,6 +91,16 @@ int health_map_committed(struct health_map *m, int32_t partition, int64_t offset
 		p->committed = offset;
 		p->progress_ms = now_ms;
 	}
+	return 0;
+}
+
+int health_map_progress(struct health_map *m, int32_t partition, int64_t now_ms)
+{
+	struct hpart *p = find(m, partition);
+	if (p == NULL) {
+		return ZX_ENOENT;
+	}
+	p->progress_ms = now_ms > p->progress_ms ? now_ms : p->progress_ms;
 	return 0;
 }
 

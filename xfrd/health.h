@@ -10,7 +10,11 @@
  * partitions enter with a fresh clock, revoked ones leave), so a partition that
  * moved to another replica never makes this one look stuck, which is what made
  * Cloudflare's first version restart replicas in a cascade. A lag that cannot be
- * read counts as lag.
+ * read counts as lag. A transfer of one of the partition's zones that ends also
+ * counts as progress (health_map_progress()): a long transfer at the head of a
+ * partition holds its commits back while the others behind it still finish.
+ * A single transfer longer than the stall with nothing else to do on its
+ * partition does fail liveness: keep commit-stall above the transfer timeout.
  *
  * The map (health_map_*) is pure bookkeeping: no clock, no Kafka; the consumer
  * feeds it. The HTTP side (health_http_*) serves on the caller's libevent base:
@@ -60,6 +64,12 @@ ZX_MUSTCHECK int health_map_revoke(struct health_map *m, int32_t partition);
  */
 ZX_MUSTCHECK int health_map_committed(struct health_map *m, int32_t partition, int64_t offset,
                                       int64_t now_ms);
+
+/**
+ * A transfer of a zone of @p partition ended at @p now_ms: the consumer works.
+ * @return 0; ZX_ENOENT not in the map (revoked meanwhile: ignore)
+ */
+ZX_MUSTCHECK int health_map_progress(struct health_map *m, int32_t partition, int64_t now_ms);
 
 /** Lag of @p partition: messages not committed; -1 when it cannot be read. */
 typedef int64_t (*health_lag_fn)(void *arg, int32_t partition);

@@ -93,6 +93,12 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 			rc = ZX_ENOMEM;
 		}
 	}
+	if (rc == 0 && cfg->xfrd.health_commit_stall_ms < cfg->xfrd.timeout_transfer_ms) {
+		log_warn("health_stall_short", "commit_stall_ms=%llu transfer_timeout_ms=%llu "
+		         "hint=\"one transfer longer than the stall fails liveness\"",
+		         (unsigned long long)cfg->xfrd.health_commit_stall_ms,
+		         (unsigned long long)cfg->xfrd.timeout_transfer_ms);
+	}
 	if (rc == 0) {
 		log_info("pipeline_started", "replica=%s topic=%s group=%s updates=%s",
 		         cfg->xfrd.replica, cfg->kafka.requests_topic, cfg->kafka.group,

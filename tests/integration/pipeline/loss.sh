@@ -16,7 +16,7 @@ bed_spawn hostile "$HOSTILE" -p "$sport" -z slow.test. -s 5 -M stall:1 -S 120
 hpid=$BED_PID
 bed_wait_for 10 kdig @127.0.0.1 -p "$sport" +timeout=1 +retry=0 slow.test SOA || bed_die "hostile"
 PL_TIMEOUTS="{ connect: 1s, read: 60s, transfer: 90s, soa: 1s }"
-pl_config "$BED_T/x.yaml" x0 "$hport" "$kport" "" -- fast.test
+pl_config "$BED_T/x.yaml" x0 "$hport" "$kport" "  health: { commit-stall: 2s }" -- fast.test
 # slow.test: from the stalling primary
 echo "  - { name: slow.test, primaries: [ \"127.0.0.1@$sport\" ] }" >>"$BED_T/x.yaml"
 pl_xfrd x0 "$BED_T/x.yaml"
@@ -41,6 +41,11 @@ bed_log "slow.test requests at offsets $first_off (first) and $slow_off (NOTIFY)
 if "$PLTOOL" zones "$BED_T/x0.lmdb" | grep -q '^slow.test. 5'; then
 	bed_die "slow.test should still be transferring"
 fi
+# liveness (the Kafka health post): the partition has lag and its commit is stuck
+health() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$hport/health"; }
+bed_wait_for 10 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$hport/health)\" = 503 ]" ||
+	bed_die "/health still passes with a stuck partition: $(health)"
+bed_log "/health: 503 ($(curl -s "http://127.0.0.1:$hport/health"))"
 kill -KILL "$x0"
 bed_log "xfrd SIGKILLed mid-transfer of slow.test"
 # the primary behaves now
@@ -54,5 +59,6 @@ bed_wait_for 60 sh -c "'$PLTOOL' zones '$BED_T/x0.lmdb' | grep -q '^slow.test. 5
 grep -q "request_read zone=slow.test. partition=0 offset=$slow_off origin=1" "$BED_T/x0.out" ||
 	bed_die "the NOTIFY at $slow_off was not read again"
 bed_wait_for 20 pl_committed_all || bed_die "offsets not committed to the end"
+[ "$(health)" = 200 ] || bed_die "/health fails after recovery: $(health)"
 pl_updates | grep -q "zone=slow.test.*serial=5" || bed_die "no ZoneUpdated for slow.test"
 bed_log "PASS: slow.test transferred after the restart, from the re-read offset $slow_off"
