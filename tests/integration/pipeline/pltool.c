@@ -17,8 +17,9 @@
  *   pltool latency BOOTSTRAP REQUESTS UPDATES
  *       Reads both topics from the beginning. For each NOTIFY request with a
  *       serial hint, the first COMMITTED event of its zone at that serial or
- *       newer: committed_us - received_us. Prints the percentiles, and the span
- *       from the first request received to the last such commit.
+ *       newer: committed_us - received_us, for commits made by IXFR (a zone's
+ *       first load by AXFR is counted apart, as axfr=). Prints the percentiles,
+ *       and the span from the first request received to the last such commit.
  *
  * Exit: 0 ok, 1 failure, 2 usage. Test code only.
  */
@@ -277,6 +278,7 @@ struct upd_s {
 	char zone[256];
 	uint32_t serial;
 	uint64_t t;
+	bool axfr;
 };
 
 static rd_kafka_t *reader(const char *boot)
@@ -361,6 +363,7 @@ static void on_upd(const rd_kafka_message_t *m)
 		upds = realloc(upds, (nupd + 1) * sizeof(*upds));
 		snprintf(upds[nupd].zone, sizeof(upds[nupd].zone), "%s", u->zone);
 		upds[nupd].serial = u->new_serial;
+		upds[nupd].axfr = u->method == ZX__EVENTS__METHOD__METHOD_AXFR;
 		upds[nupd++].t = u->committed_us;
 	}
 	events_update_free(u);
@@ -382,7 +385,7 @@ static int cmd_latency(const char *boot, const char *rtopic, const char *utopic)
 	rd_kafka_consumer_close(rk);
 	rd_kafka_destroy(rk);
 	uint64_t *lat = calloc(nreq + 1, sizeof(*lat));
-	size_t k = 0, missing = 0;
+	size_t k = 0, missing = 0, axfr = 0;
 	uint64_t first = UINT64_MAX, last = 0;
 	for (size_t i = 0; i < nreq; i++) {
 		size_t j = 0;
@@ -396,17 +399,21 @@ static int cmd_latency(const char *boot, const char *rtopic, const char *utopic)
 			missing++;
 			continue;
 		}
+		if (upds[j].axfr) {
+			axfr++;
+			continue;
+		}
 		lat[k++] = upds[j].t - reqs[i].t;
 		first = reqs[i].t < first ? reqs[i].t : first;
 		last = upds[j].t > last ? upds[j].t : last;
 	}
 	qsort(lat, k, sizeof(*lat), cmp_u64);
 	if (k == 0) {
-		printf("samples=0 missing=%zu\n", missing);
+		printf("samples=0 missing=%zu axfr=%zu\n", missing, axfr);
 		return 1;
 	}
-	printf("samples=%zu missing=%zu p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f "
-	       "span_ms=%.1f first_us=%llu last_us=%llu\n", k, missing,
+	printf("samples=%zu missing=%zu axfr=%zu p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f "
+	       "span_ms=%.1f first_us=%llu last_us=%llu\n", k, missing, axfr,
 	       (double)lat[k / 2] / 1000.0, (double)lat[k * 9 / 10] / 1000.0,
 	       (double)lat[k * 99 / 100] / 1000.0, (double)lat[k - 1] / 1000.0,
 	       (double)(last - first) / 1000.0, (unsigned long long)first,
