@@ -57,7 +57,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	} | "$PLTOOL" produce "$ZX_KAFKA_BOOTSTRAP" "$PL_REQ" >/dev/null
 	sleep 0.7
 done
-kill -0 "$x0" 2>/dev/null && bed_die "x0 did not leave on SIGTERM"
+bed_wait_for 15 sh -c "! kill -0 $x0 2>/dev/null" || bed_die "x0 did not leave on SIGTERM"
 grep -q "partition_revoked" "$BED_T/x0.out" || bed_die "x0 revoked nothing"
 for z in "${zones[@]}"; do
 	echo "$z. ${serial[$z]}"
