@@ -81,7 +81,8 @@ static void batch_finish(struct batch *b)
 		int rc = offtrack_done(c->ot, b->refs[i].partition, b->refs[i].offset);
 		if (rc != 0 && rc != ZX_ENOENT) {
 			log_warn("offset_done_failed", "partition=%d offset=%lld error=%s",
-			         b->refs[i].partition, (long long)b->refs[i].offset, zx_strerror(rc));
+			         b->refs[i].partition, (long long)b->refs[i].offset,
+			         zx_strerror(rc));
 		}
 		consumer_pc(c, b->refs[i].partition)->pending--;
 	}
@@ -142,8 +143,8 @@ void consumer_batch_add(void *ctx, const char *zone, struct sched_ref ref)
 		size_t cap = b->cap == 0 ? 4 : b->cap * 2;
 		struct sched_ref *v = realloc(b->refs, cap * sizeof(*v));
 		if (v == NULL) {
-			log_error("offset_dropped", "partition=%d offset=%lld error=%s", ref.partition,
-			          (long long)ref.offset, zx_strerror(ZX_ENOMEM));
+			log_error("offset_dropped", "partition=%d offset=%lld error=%s",
+			          ref.partition, (long long)ref.offset, zx_strerror(ZX_ENOMEM));
 			return; /* stays unfinished: read again after a restart */
 		}
 		b->refs = v;
@@ -197,7 +198,8 @@ void consumer_sched_start(void *ctx, const char *zone, bool force_axfr)
 	if (rc != 0) {
 		struct outcome *o = calloc(1, sizeof(*o));
 		if (o == NULL) {
-			log_error("outcome_lost", "zone=%s error=%s", z->name_text, zx_strerror(rc));
+			log_error("outcome_lost", "zone=%s error=%s", z->name_text,
+			          zx_strerror(rc));
 			return;
 		}
 		o->zone = z;
@@ -377,8 +379,8 @@ static void skip(struct consumer *c, int32_t p, int64_t off, const char *why)
 	metrics_add(c->m_invalid, 1);
 	int rc = offtrack_done(c->ot, p, off);
 	if (rc != 0) {
-		log_warn("offset_done_failed", "partition=%d offset=%lld error=%s", p, (long long)off,
-		         zx_strerror(rc));
+		log_warn("offset_done_failed", "partition=%d offset=%lld error=%s", p,
+		         (long long)off, zx_strerror(rc));
 	}
 }
 

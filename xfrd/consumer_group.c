@@ -51,8 +51,9 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		} else {
 			c->st.commit_failures++;
 			metrics_add(c->m_commit_fail, 1);
-			log_warn("commit_failed", "partition=%d offset=%lld error=%s", tp->partition,
-			         (long long)tp->offset, rd_kafka_err2str(err != 0 ? err : tp->err));
+			log_warn("commit_failed", "partition=%d offset=%lld error=%s",
+			         tp->partition, (long long)tp->offset,
+			         rd_kafka_err2str(err != 0 ? err : tp->err));
 		}
 	}
 }
@@ -61,18 +62,17 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static rd_kafka_topic_partition_list_t *
 committable(struct consumer *c, const rd_kafka_topic_partition_list_t *only)
 {
+	const char *topic = c->o.cfg->kafka.requests_topic;
 	int32_t parts[1024];
 	size_t n = offtrack_partitions(c->ot, parts, 1024);
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n + 1);
 	for (size_t i = 0; l != NULL && i < n; i++) {
-		if (only != NULL && rd_kafka_topic_partition_list_find(
-		                            only, c->o.cfg->kafka.requests_topic, parts[i]) == NULL) {
+		if (only != NULL && rd_kafka_topic_partition_list_find(only, topic, parts[i]) == NULL) {
 			continue;
 		}
 		int64_t pos = offtrack_committable(c->ot, parts[i]);
 		if (pos >= 0 && pos > offtrack_last_committed(c->ot, parts[i])) {
-			rd_kafka_topic_partition_list_add(l, c->o.cfg->kafka.requests_topic, parts[i])
-				->offset = pos;
+			rd_kafka_topic_partition_list_add(l, topic, parts[i])->offset = pos;
 		}
 	}
 	if (l != NULL && l->cnt == 0) {
@@ -118,8 +118,9 @@ static void commit_sync(struct consumer *c, const rd_kafka_topic_partition_list_
 		} else {
 			c->st.commit_failures++;
 			metrics_add(c->m_commit_fail, 1);
-			log_warn("commit_failed", "partition=%d offset=%lld error=%s", tp->partition,
-			         (long long)tp->offset, rd_kafka_err2str(e != 0 ? e : tp->err));
+			log_warn("commit_failed", "partition=%d offset=%lld error=%s",
+			         tp->partition, (long long)tp->offset,
+			         rd_kafka_err2str(e != 0 ? e : tp->err));
 		}
 	}
 	rd_kafka_topic_partition_list_destroy(l);
@@ -262,9 +263,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 static int64_t lag_of(void *arg, int32_t p)
 {
 	struct consumer *c = arg;
+	const char *topic = c->o.cfg->kafka.requests_topic;
 	int64_t lo = 0, hi = -1;
-	if (rd_kafka_get_watermark_offsets(c->rk, c->o.cfg->kafka.requests_topic, p, &lo, &hi) != 0 ||
-	    hi < 0) {
+	if (rd_kafka_get_watermark_offsets(c->rk, topic, p, &lo, &hi) != 0 || hi < 0) {
 		return -1;
 	}
 	int64_t committed = offtrack_last_committed(c->ot, p);
@@ -279,7 +280,7 @@ static int64_t lag_of(void *arg, int32_t p)
 	if (l == NULL) {
 		return -1;
 	}
-	rd_kafka_topic_partition_list_add(l, c->o.cfg->kafka.requests_topic, p);
+	rd_kafka_topic_partition_list_add(l, topic, p);
 	int64_t pos = -1;
 	if (rd_kafka_position(c->rk, l) == 0) {
 		pos = l->elems[0].offset;
@@ -293,8 +294,8 @@ static int64_t lag_of(void *arg, int32_t p)
 
 int consumer_live(struct consumer *c, char *why, size_t whylen)
 {
-	return health_map_check(c->hm, consumer_mono_ms(), c->o.cfg->xfrd.health_commit_stall_ms, lag_of, c,
-	                        why, whylen);
+	return health_map_check(c->hm, consumer_mono_ms(), c->o.cfg->xfrd.health_commit_stall_ms,
+	                        lag_of, c, why, whylen);
 }
 
 bool consumer_ready(const struct consumer *c)

@@ -68,7 +68,8 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		rc = consumer_new(&o, &p->cons, err, sizeof(err));
 	}
 	if (rc == 0 && cfg->xfrd.http.len > 0) {
-		rc = health_http_new(p->base, &cfg->xfrd.http, p->m, live, ready, p->cons, &p->http);
+		rc = health_http_new(p->base, &cfg->xfrd.http, p->m, live, ready, p->cons,
+		                     &p->http);
 	}
 	if (rc != 0) {
 		log_error("pipeline_start_failed", "error=%s detail=\"%s\"", zx_strerror(rc), err);

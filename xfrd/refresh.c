@@ -347,8 +347,9 @@ unsigned refresh_scan(struct refresh *r, int64_t now)
 			}
 			replan(r, s, z, now);
 		}
+		int64_t since = now - z->requested_at;
 		bool out = z->req_in_flight ||
-		           (z->requested_at != 0 && now - z->requested_at < REFRESH_REQUEST_TIMEOUT);
+		           (z->requested_at != 0 && since < REFRESH_REQUEST_TIMEOUT);
 		bool recheck = z->recheck_at != 0 && now >= z->recheck_at;
 		if (!out && (now >= z->plan.due || recheck)) {
 			z->recheck_at = 0;

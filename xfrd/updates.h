@@ -10,10 +10,11 @@
  *
  * Each send carries a ticket (struct updates_ticket, usually embedded in the
  * caller's own record) whose done function runs exactly once with the outcome:
- * the consumer finishes a transfer's offsets only after its event was stored. Delivery reports reach the caller's
- * event loop as in notifyd/publish.h: librdkafka writes to a pipe when its queue
- * becomes non-empty, the loop calls rd_kafka_poll(rk, 0), which runs the done
- * callback on the loop thread; a 100 ms timer polls too.
+ * the consumer finishes a transfer's offsets only after its event was stored.
+ * Delivery reports reach the caller's event loop as in notifyd/publish.h:
+ * librdkafka writes to a pipe when its queue becomes non-empty, the loop calls
+ * rd_kafka_poll(rk, 0), which runs the done function on the loop thread; a
+ * 100 ms timer polls too.
  *
  * Latency defaults (kafka.settings override any): linger.ms=1 (a burst of
  * commits still batches), socket.nagle.disable=true, message.timeout.ms=30000

@@ -93,8 +93,9 @@ static int produce_one(rd_kafka_t *rk, const char *topic, char *zone, long seria
 		return 1;
 	}
 	rd_kafka_resp_err_t e;
-	while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(zone, strlen(zone)),
-	                              RD_KAFKA_V_VALUE(buf, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
+	while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+	                              RD_KAFKA_V_KEY(zone, strlen(zone)), RD_KAFKA_V_VALUE(buf, len),
+	                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
 	                              RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
 		rd_kafka_poll(rk, 10);
 	}
@@ -262,8 +263,8 @@ static int cmd_burst(int port)
 		}
 	}
 	close(fd);
-	printf("sent=%zu answered=%zu noerror=%zu first_send_us=%llu last_send_us=%llu\n", sent, got,
-	       noerror, (unsigned long long)t0, (unsigned long long)t1);
+	printf("sent=%zu answered=%zu noerror=%zu first_send_us=%llu last_send_us=%llu\n", sent,
+	       got, noerror, (unsigned long long)t0, (unsigned long long)t1);
 	return sent == n && got == sent ? 0 : 1;
 }
 
@@ -391,7 +392,8 @@ static int cmd_latency(const char *boot, const char *rtopic, const char *utopic)
 		size_t j = 0;
 		for (; j < nupd; j++) {
 			if (strcmp(upds[j].zone, reqs[i].zone) == 0 &&
-			    !serial_newer(reqs[i].serial, upds[j].serial) && upds[j].t >= reqs[i].t) {
+			    !serial_newer(reqs[i].serial, upds[j].serial) &&
+			    upds[j].t >= reqs[i].t) {
 				break;
 			}
 		}

@@ -48,7 +48,8 @@ static int setup(void **state)
 	char yaml[2048];
 	snprintf(yaml, sizeof(yaml),
 	         "kafka: { brokers: \"%s\", requests-topic: req, updates-topic: upd, group: g1 }\n"
-	         "xfrd: { replica: t0, timeouts: { connect: 1s, read: 1s, transfer: 2s, soa: 1s } }\n"
+	         "xfrd: { replica: t0,\n"
+	         "        timeouts: { connect: 1s, read: 1s, transfer: 2s, soa: 1s } }\n"
 	         "zones:\n"
 	         "  - { name: a.test, primaries: [ \"127.0.0.1@1\" ] }\n"
 	         "  - { name: b.test, primaries: [ \"127.0.0.1@1\" ] }\n",
@@ -109,7 +110,8 @@ static void produce(struct bed *b, const char *zone, int n)
 		                                   RD_KAFKA_V_END), 0);
 	}
 	/* and one nobody can read: finished at once, not a reason to stall */
-	assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("req"), RD_KAFKA_V_KEY(zone, strlen(zone)),
+	assert_int_equal(rd_kafka_producev(p, RD_KAFKA_V_TOPIC("req"),
+	                                   RD_KAFKA_V_KEY(zone, strlen(zone)),
 	                                   RD_KAFKA_V_VALUE((void *)"\xff\xff", 2),
 	                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
 	                                   RD_KAFKA_V_END), 0);
@@ -134,8 +136,8 @@ static int64_t committed_sum(struct bed *b)
 		sum = -1;
 	}
 	for (int i = 0; sum >= 0 && i < l->cnt; i++) {
-		sum = l->elems[i].offset < 0 ? (l->elems[i].offset == RD_KAFKA_OFFSET_INVALID ? sum : -1)
-		                             : sum + l->elems[i].offset;
+		int64_t off = l->elems[i].offset;
+		sum = off >= 0 ? sum + off : off == RD_KAFKA_OFFSET_INVALID ? sum : -1;
 	}
 	rd_kafka_topic_partition_list_destroy(l);
 	rd_kafka_destroy(q);
@@ -227,7 +229,8 @@ static void test_consumer_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_consumer_reads_refreshes_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_consumer_reads_refreshes_commits, setup,
+		                                teardown),
 		cmocka_unit_test_setup_teardown(test_consumer_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,7 +31,8 @@ static void test_updates_partition_is_javas(void **state)
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		uint32_t pos = (uint32_t)v[i].murmur2 & 0x7fffffffu;
 		for (int32_t n = 1; n <= 64; n *= 2) {
-			assert_int_equal(updates_partition(v[i].key, n), (int32_t)(pos % (uint32_t)n));
+			assert_int_equal(updates_partition(v[i].key, n),
+			                 (int32_t)(pos % (uint32_t)n));
 		}
 		assert_int_equal(updates_partition(v[i].key, 12), (int32_t)(pos % 12u));
 	}
