@@ -84,7 +84,8 @@ same()
 	bed_zone_compare "$BED_T/served" "$BED_T/followed"
 }
 
-bed_spawn zx-follow "$follow" -c "$BED_T/zx.yaml" -g "ops.follow.$$" -d "$out"
+bed_spawn zx-follow "$follow" -c "$BED_T/zx.yaml" -g "ops.follow.$$" -d "$out" \
+	-X fetch.wait.max.ms=50 --timeout 5
 follow_pid=$BED_PID
 log=$BED_T/zx-follow.out
 bed_wait_for 20 has_serial "$zone" 1 || bed_die "no $zone at start: $(tail -5 "$log")"
@@ -172,10 +173,14 @@ rc=0
 rc=0
 "$follow" -s "127.0.0.1@$port" -z "$szone" -d "$out" --once 2>"$BED_T/e" || rc=$?
 [ "$rc" = 1 ] && grep -q 'REFUSED' "$BED_T/e" || bed_die "unsigned: exit $rc: $(cat "$BED_T/e")"
+"$follow" -s "127.0.0.1@$port" -y "hmac-sha256:zx-key:$key" -z "$szone" -d "$out" --once \
+	2>"$BED_T/e" || bed_die "-y: $(cat "$BED_T/e")"
+grep -q "zone=$szone. serial_from=0 serial_to=2 method=axfr" "$BED_T/e" || bed_die "-y: $(cat "$BED_T/e")"
+same "$szone" || bed_die "-y: $szone differs"
 rc=0
 "$follow" -z "$zone" --bogus 2>/dev/null || rc=$?
 [ "$rc" = 2 ] || bed_die "usage: exit $rc"
 rc=0
 "$follow" -z "$zone" -d "$BED_T/none" --once 2>/dev/null || rc=$?
 [ "$rc" = 3 ] || bed_die "missing dir: exit $rc"
-bed_log "--once exit codes 1 (NOTAUTH, REFUSED), 2, 3: ok"
+bed_log "--once: -y TSIG key; exit codes 1 (NOTAUTH, REFUSED), 2, 3: ok"
