@@ -396,7 +396,14 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_lock(&w->e->mu);
 	struct job *j = w->inbox;
 	w->inbox = NULL;
+	bool stop = w->e->stopping;
 	pthread_mutex_unlock(&w->e->mu);
+	if (stop) {
+		/* from inside the loop: a loopbreak from another thread before the
+		   loop started would be forgotten when it starts */
+		event_base_loopbreak(w->base);
+		return;
+	}
 	while (j != NULL) {
 		struct job *next = j->next;
 		j->next = NULL;
@@ -487,7 +494,7 @@ void engine_free(struct engine *e)
 	for (unsigned i = 0; e->workers != NULL && i < e->o.workers; i++) {
 		struct worker *w = &e->workers[i];
 		if (w->started) {
-			event_base_loopbreak(w->base);
+			event_active(w->wake, EV_TIMEOUT, 0);
 			pthread_join(w->th, NULL);
 		}
 	}

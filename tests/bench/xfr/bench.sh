@@ -46,7 +46,7 @@ conf() # conf FILE STORE ZONE-LINES...
 		echo "xfrd:"
 		echo "  store: $store"
 		echo "  store-size: 8G"
-		echo "  transfers: { max: 64, per-primary: 64 }"
+		echo "  transfers: { max: 64, per-primary: ${BENCH_PER_PRIMARY:-8} }"
 		echo "  timeouts: { connect: 2s, read: 10s, transfer: 10m, soa: 2s }"
 		echo "zones:"
 		cat
@@ -171,11 +171,13 @@ bench_many()
 		for a in 1 2 3 4 5 6 7 8; do printf 'h%d.z%05d.test. 3600 IN A 198.51.100.%d\n' $a $i $a; done
 	done | awk -v d="$d/zones" '{ split($1, p, "."); z = p[length(p) - 2] "." p[length(p) - 1]; f = d "/" z ".zone"; print > f; if (++c % 11 == 0) close(f) }'
 	{
-		echo "server: { rundir: \"$d/knot\", listen: 127.0.0.1@$port, udp-workers: 1, tcp-workers: 2, background-workers: 1 }"
-		echo "database: { storage: \"$d/knot\" }"
-		echo "key: [ { id: xfr-key, algorithm: hmac-sha256, secret: \"$secret\" } ]"
-		echo "acl: [ { id: xfr, key: xfr-key, action: transfer } ]"
-		echo "template: [ { id: default, storage: \"$d/zones\", file: \"%s.zone\", acl: xfr } ]"
+		printf 'server:\n    rundir: "%s"\n    listen: 127.0.0.1@%s\n' "$d/knot" "$port"
+		printf '    udp-workers: 1\n    tcp-workers: 2\n    background-workers: 1\n'
+		printf 'database:\n    storage: "%s"\n' "$d/knot"
+		printf 'key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: %s\n' "$secret"
+		printf 'acl:\n  - id: xfr\n    key: xfr-key\n    action: transfer\n'
+		printf 'template:\n  - id: default\n    storage: "%s"\n    file: "%%s.zone"\n' "$d/zones"
+		printf '    acl: xfr\n'
 		echo "zone:"
 		for ((i = 0; i < n; i++)); do printf '  - domain: z%05d.test.\n' $i; done
 	} >"$d/knot.conf"
