@@ -430,18 +430,40 @@ static int add_setting(struct follow *f, char *arg)
 static int parse_opt(struct follow *f, int opt, char *arg)
 {
 	char *end = NULL;
+	unsigned long secs;
 	switch (opt) {
-	case 'c': f->cfg_path = arg; break;
-	case 'b': f->brokers = arg; break;
-	case 't': f->topic = arg; break;
-	case 'g': f->group = arg; break;
-	case 's': f->server = arg; break;
-	case 'S': f->store_dir = arg; break;
-	case 'y': f->tsig = arg; break;
-	case 'd': f->dir = arg; break;
-	case 'a': f->all = true; break;
-	case 'o': f->once = true; break;
-	case 'X': return add_setting(f, arg);
+	case 'c':
+		f->cfg_path = arg;
+		break;
+	case 'b':
+		f->brokers = arg;
+		break;
+	case 't':
+		f->topic = arg;
+		break;
+	case 'g':
+		f->group = arg;
+		break;
+	case 's':
+		f->server = arg;
+		break;
+	case 'S':
+		f->store_dir = arg;
+		break;
+	case 'y':
+		f->tsig = arg;
+		break;
+	case 'd':
+		f->dir = arg;
+		break;
+	case 'a':
+		f->all = true;
+		break;
+	case 'o':
+		f->once = true;
+		break;
+	case 'X':
+		return add_setting(f, arg);
 	case 'z':
 		if (f->nzones == sizeof(f->zones) / sizeof(f->zones[0])) {
 			fprintf(stderr, "zx-follow: too many -z (use --all or the configuration)\n");
@@ -450,11 +472,12 @@ static int parse_opt(struct follow *f, int opt, char *arg)
 		f->zones[f->nzones++] = arg;
 		break;
 	case 'T':
-		f->timeout_ms = (uint32_t)strtoul(arg, &end, 10) * 1000;
-		if (end == arg || *end != '\0' || f->timeout_ms == 0 || f->timeout_ms > 3600000) {
+		secs = strtoul(arg, &end, 10);
+		if (end == arg || *end != '\0' || secs == 0 || secs > 3600) {
 			fprintf(stderr, "zx-follow: --timeout wants 1..3600 seconds\n");
 			return EXIT_USAGE;
 		}
+		f->timeout_ms = (uint32_t)secs * 1000;
 		break;
 	case 'L':
 		if (log_level_parse(arg, &f->level) != 0) {
@@ -462,9 +485,15 @@ static int parse_opt(struct follow *f, int opt, char *arg)
 			return EXIT_USAGE;
 		}
 		break;
-	case 'h': fputs(usage_text, stdout); return -1;
-	case 'V': puts("zx-follow 0.1.0"); return -1;
-	default: fputs(usage_text, stderr); return EXIT_USAGE;
+	case 'h':
+		fputs(usage_text, stdout);
+		return -1;
+	case 'V':
+		puts("zx-follow 0.1.0");
+		return -1;
+	default:
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
 	}
 	return EXIT_OK;
 }
