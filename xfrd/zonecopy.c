@@ -83,6 +83,13 @@ static int rec_qcmp(const void *a, const void *b)
 	return rec_cmp(*(struct zonecopy_rec *const *)a, *(struct zonecopy_rec *const *)b);
 }
 
+static void sort_recs(struct zonecopy_rec **v, size_t n)
+{
+	if (n > 1) {
+		qsort(v, n, sizeof(*v), rec_qcmp);
+	}
+}
+
 /* Append @p r to a growing array. */
 static int push(struct zonecopy_rec ***v, size_t *n, size_t *cap, struct zonecopy_rec *r)
 {
@@ -186,8 +193,8 @@ void zonecopy_abort(struct zonecopy *c)
 /* Merge the pending change set (c->dels, c->adds) into the working array. */
 static int merge_changeset(struct zonecopy *c)
 {
-	qsort(c->dels, c->ndels, sizeof(*c->dels), rec_qcmp);
-	qsort(c->adds, c->nadds, sizeof(*c->adds), rec_qcmp);
+	sort_recs(c->dels, c->ndels);
+	sort_recs(c->adds, c->nadds);
 	struct zonecopy_rec **out = malloc((c->wn + c->nadds + 1) * sizeof(*out));
 	size_t n = 0, i = 0, d = 0, a = 0;
 	int rc = out == NULL ? ZX_ENOMEM : 0;
@@ -303,7 +310,7 @@ static int begin(struct zonecopy *c, enum xfrstream_ev ev, const struct xfrstrea
 /* An AXFR's records: kept in adds, sorted and deduplicated at the end. */
 static int end_axfr(struct zonecopy *c)
 {
-	qsort(c->adds, c->nadds, sizeof(*c->adds), rec_qcmp);
+	sort_recs(c->adds, c->nadds);
 	size_t n = 0;
 	for (size_t i = 0; i < c->nadds; i++) {
 		if (n > 0 && rec_cmp(c->adds[n - 1], c->adds[i]) == 0) {
