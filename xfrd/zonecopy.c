@@ -487,9 +487,10 @@ int zonecopy_write(const struct zonecopy *c, const char *path, const char *comme
 	return sync_dir(path);
 }
 
-/* One ldns RR into the working set of a full load; @p first: the zone's SOA. A
- * second apex SOA (an AXFR's closing one, kept in a dump) is skipped. */
-static int load_rr(struct zonecopy *c, ldns_rr *l, bool first)
+/* One ldns RR into the working set of a load (an AXFR begun without its SOA):
+ * the apex SOA wherever it stands, a second one (an AXFR's closing SOA kept in
+ * a dump) skipped. */
+static int load_rr(struct zonecopy *c, ldns_rr *l)
 {
 	uint8_t *wire = NULL;
 	size_t len = 0;
@@ -506,10 +507,12 @@ static int load_rr(struct zonecopy *c, ldns_rr *l, bool first)
 			.ttl = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7],
 			.rdlen = (size_t)(p[8] << 8 | p[9]), .rdata = p + 10};
 		bool is_soa = rr.type == DNS_T_SOA && dname_equal(rr.owner, c->zone);
-		if (is_soa != first) {
-			rc = is_soa ? 0 : ZX_EFORMAT;
-		} else if (rr.rdlen + 10 + (size_t)on == len && dname_is_subdomain(rr.owner, c->zone)) {
-			rc = zonecopy_apply(c, first ? XFRSTREAM_BEGIN_AXFR : XFRSTREAM_ADD, &rr);
+		if (rr.rdlen + 10 + (size_t)on != len || !dname_is_subdomain(rr.owner, c->zone)) {
+			rc = ZX_EFORMAT;
+		} else if (is_soa) {
+			rc = c->new_soa != NULL ? 0 : born(c, &rr, &c->new_soa);
+		} else {
+			rc = zonecopy_apply(c, XFRSTREAM_ADD, &rr);
 		}
 		rc = rc == ZX_EINVAL ? ZX_EFORMAT : rc;
 	}
@@ -547,12 +550,11 @@ int zonecopy_load(struct zonecopy *c, const char *path)
 	if (f == NULL) {
 		return errno == ENOENT ? ZX_ENOENT : ZX_EFORMAT;
 	}
-	bool first = true;
 	int rc;
+	c->kind = XFRSTREAM_BEGIN_AXFR; /* the SOA may come anywhere in a file */
 	while ((rc = next_rr(f, &ttl, &origin, &prev, &rr)) == 0 && rr != NULL) {
-		rc = load_rr(c, rr, first);
+		rc = load_rr(c, rr);
 		ldns_rr_free(rr);
-		first = false;
 		if (rc != 0) {
 			break;
 		}
@@ -560,8 +562,8 @@ int zonecopy_load(struct zonecopy *c, const char *path)
 	fclose(f);
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(prev);
-	if (rc == 0 && first) {
-		rc = ZX_EFORMAT; /* empty */
+	if (rc == 0 && c->new_soa == NULL) {
+		rc = ZX_EFORMAT; /* no SOA of the zone */
 	}
 	if (rc == 0) {
 		rc = zonecopy_apply(c, XFRSTREAM_END, NULL);

@@ -166,6 +166,20 @@ grep -q "serial_from=0 serial_to=13 method=axfr source=store" "$BED_T/store.log"
 same "$zone" || bed_die "--store AXFR: differs"
 bed_log "--store: journal IXFR 5 -> 13 and a whole copy, equal to the served zone"
 
+# IXFR that does not apply to the copy (it lacks a record the diff deletes): AXFR.
+out=$BED_T/out3
+mkdir -p "$out"
+bed_zone_canon "$BED_T/$zone.12.db" >"$BED_T/c12"
+bed_zone_canon "$BED_T/$zone.13.db" >"$BED_T/c13"
+gone=$(LC_ALL=C comm -23 "$BED_T/c12" "$BED_T/c13" | grep -v SOA | head -1)
+[ -n "$gone" ] || bed_die "12 -> 13 deletes nothing"
+grep -vxF "$gone" "$BED_T/c12" >"$out/$zone.zone"
+"$follow" -s "127.0.0.1@$port" -z "$zone" -d "$out" --once 2>"$BED_T/e" || bed_die "$(cat "$BED_T/e")"
+grep -q "serial_from=12 serial_to=13 method=axfr source=dns" "$BED_T/e" ||
+	bed_die "no AXFR fallback: $(cat "$BED_T/e")"
+same "$zone" || bed_die "after the AXFR fallback: differs"
+bed_log "a copy the IXFR does not apply to: AXFR fallback, equal to the served zone"
+
 # --once exit codes: 1 a zone that cannot be fetched, 2 usage, 3 no such directory.
 rc=0
 "$follow" -s "127.0.0.1@$port" -z nowhere.test -d "$out" --once --timeout 2 2>"$BED_T/e" || rc=$?

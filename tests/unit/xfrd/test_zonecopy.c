@@ -219,6 +219,12 @@ static void test_zonecopy_load_errors(void **state)
 	assert_int_equal(zonecopy_load(&c, path), 0);
 	assert_int_equal(c.serial, 7);
 	assert_int_equal(c.records, 2);
+	f = fopen(path, "w"); /* sorted text: the SOA is not first */
+	fputs("a.example.com. 300 IN A 192.0.2.1\n" SOA(8) "\nz.example.com. 300 IN A 192.0.2.2\n", f);
+	fclose(f);
+	assert_int_equal(zonecopy_load(&c, path), 0);
+	assert_int_equal(c.serial, 8);
+	assert_int_equal(c.records, 3);
 	unlink(path);
 	zonecopy_deinit(&c);
 }
