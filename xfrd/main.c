@@ -145,7 +145,7 @@ static void refresh_loop(struct ctx *c)
 	}
 }
 
-static int run_once(struct ctx *c, unsigned flags, char **zones, int nz)
+static int run_once(struct ctx *c, unsigned flags, char *const *zones, int nz)
 {
 	for (size_t i = 0; i < c->cfg->zone_count; i++) {
 		const struct cfg_zone *z = &c->cfg->zones[i];
@@ -203,63 +203,90 @@ static int start_engine(struct ctx *c, unsigned workers)
 static void usage(void)
 {
 	fprintf(stderr, "usage: xfrd -c CONFIG [--once] [--zone NAME]... [--force-axfr] "
-	                "[--workers N] [--pipeline]\n       xfrd --version\n");
+	                "[--workers N]\n       xfrd --version\n");
 }
 
-int main(int argc, char **argv)
+struct args {
+	const char *path;
+	bool once;
+	unsigned flags, workers;
+	char *zones[64];
+	int nz;
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
 		{"zone", required_argument, NULL, 'z'},   {"force-axfr", no_argument, NULL, 'f'},
 		{"workers", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
-		{"pipeline", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL;
-	bool once = false;
-	bool pipeline = false; /* xfrd/pipeline.h */
-	unsigned flags = 0, workers = 2;
-	char *zones[64];
-	int nz = 0, ch;
-	log_init("xfrd", 2);
+	int ch;
 	while ((ch = getopt_long(argc, argv, "c:", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'o':
-			once = true;
-			break;
-		case 'z':
-			if (nz < 64) {
-				zones[nz++] = optarg;
-			}
-			break;
-		case 'f':
-			flags |= ENGINE_FORCE_AXFR;
-			break;
-		case 'w':
-			workers = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		case 'P':
-			pipeline = true;
-			break;
-		case 'V':
+		if (ch == 'c') {
+			a->path = optarg;
+		} else if (ch == 'o') {
+			a->once = true;
+		} else if (ch == 'z' && a->nz < 64) {
+			a->zones[a->nz++] = optarg;
+		} else if (ch == 'f') {
+			a->flags |= ENGINE_FORCE_AXFR;
+		} else if (ch == 'w') {
+			a->workers = (unsigned)strtoul(optarg, NULL, 10);
+		} else if (ch == 'V') {
 			printf("xfrd 0.1.0\n");
 			return 0;
-		default:
+		} else {
 			usage();
 			return 2;
 		}
 	}
-	if (path == NULL || workers == 0) {
+	if (a->path == NULL || a->workers == 0) {
 		usage();
 		return 2;
+	}
+	return -1;
+}
+
+static int run(struct ctx *c, const struct args *a)
+{
+	if (open_store(c->cfg, &c->db) != 0 || start_engine(c, a->workers) != 0) {
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", a->path,
+	         c->cfg->zone_count, c->cfg->xfrd.store, a->once ? "once" : "refresh-timers");
+	if (a->once) {
+		return run_once(c, a->flags, a->zones, a->nz);
+	}
+	c->n = c->cfg->zone_count;
+	c->t = calloc(c->n, sizeof(*c->t));
+	if (c->t == NULL) {
+		return 1;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		c->t[i].zone = &c->cfg->zones[i];
+	}
+	refresh_loop(c); /* in-flight refreshes are aborted by engine_free() */
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.workers = 2};
+	log_init("xfrd", 2);
+	int status = parse_args(argc, argv, &a);
+	if (status >= 0) {
+		return status;
 	}
 	struct ctx c = {0};
 	struct cfg *cfg = NULL;
 	char err[4096];
-	int rc = cfg_load(path, &cfg, err, sizeof(err));
+	int rc = cfg_load(a.path, &cfg, err, sizeof(err));
 	if (rc != 0) {
 		size_t n = strlen(err);
 		fprintf(stderr, "%s%s", err, n > 0 && err[n - 1] == '\n' ? "" : "\n");
@@ -267,34 +294,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg->log_level);
 	c.cfg = cfg;
-	int status = 1;
-	if (open_store(cfg, &c.db) != 0 || start_engine(&c, workers) != 0) {
-		goto out;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
-	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", path, cfg->zone_count,
-	         cfg->xfrd.store, once ? "once" : "refresh-timers");
-	if (pipeline && !once) {
-		status = pipeline_run(cfg, c.db, &c.eng) == 0 ? 0 : 1; /* frees the engine */
-		goto out;
-	}
-	if (once) {
-		status = run_once(&c, flags, zones, nz);
-		goto out;
-	}
-	c.n = cfg->zone_count;
-	c.t = calloc(c.n, sizeof(*c.t));
-	if (c.t == NULL) {
-		goto out;
-	}
-	for (size_t i = 0; i < c.n; i++) {
-		c.t[i].zone = &cfg->zones[i];
-	}
-	refresh_loop(&c); /* in-flight refreshes are aborted by engine_free() */
-	status = 0;
-out:
+	status = run(&c, &a);
 	engine_free(c.eng);
 	free(c.t);
 	zdb_close(c.db);
