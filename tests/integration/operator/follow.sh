@@ -149,6 +149,23 @@ bed_untrack "$follow_pid"
 grep -q 'event=stopped' "$log" || bed_die "no clean stop: $(tail -3 "$log")"
 bed_log "SIGTERM: stopped"
 
+# Without a configuration: -b, -t, --all, a group of its own reading the topic from
+# the start; a zone appears with its first event and is fetched whole.
+mkdir -p "$BED_T/out4"
+bed_spawn zx-follow-all "$follow" -b "$ZX_KAFKA_BOOTSTRAP" -t "$topic" -g "ops.follow.all.$$" \
+	--all -s "127.0.0.1@$port" -d "$BED_T/out4"
+all_pid=$BED_PID
+all_has_13() { [ "$(awk '$4 == "SOA" { print $7; exit }' "$BED_T/out4/$zone.zone" 2>/dev/null)" = 13 ]; }
+bed_wait_for 20 all_has_13 || bed_die "--all: $(tail -5 "$BED_T/zx-follow-all.out")"
+bed_zone_canon "$BED_T/out4/$zone.zone" >"$BED_T/all.canon"
+bed_axfr 127.0.0.1 "$port" "$zone" >"$BED_T/served" || bed_die "AXFR"
+bed_zone_compare "$BED_T/served" "$BED_T/all.canon" || bed_die "--all: differs"
+grep -q "zone_follow_failed zone=other.test. .*NOTAUTH" "$BED_T/zx-follow-all.out" ||
+	bed_die "--all: other.test not tried: $(tail -5 "$BED_T/zx-follow-all.out")"
+bed_stop_pid "$all_pid" zx-follow-all
+bed_untrack "$all_pid"
+bed_log "--all with -b/-t: zones taken from the events, $zone fetched whole at 13"
+
 # --store: IXFR from the journal (a file at serial 5), then the whole zone.
 out=$BED_T/out2
 mkdir -p "$out"
