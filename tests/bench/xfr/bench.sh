@@ -94,6 +94,17 @@ bench_floor()
 	done
 	floor=$(printf '%s\n' "${t[@]}" | median)
 	row axfr_floor kdig "$floor s (${t[*]})"
+	# a second floor: receive and check the stream (our walker), store nothing
+	local tool=$ZX_BUILD/tests/bench/xfr/bench_xfr_parse
+	if [ -x "$tool" ]; then
+		t=()
+		for ((i = 0; i < reps; i++)); do
+			measure "$tool" capture 127.0.0.1 "$big_port" big.test "$key" /dev/null
+			t+=("$m_wall")
+		done
+		recv_floor=$(printf '%s\n' "${t[@]}" | median)
+		row axfr_floor "receive+walk, no store" "$recv_floor s (${t[*]})"
+	fi
 }
 
 axfr_once() # axfr_once ZONE PORT STORE
@@ -116,8 +127,11 @@ bench_axfr()
 	done
 	local med
 	med=$(printf '%s\n' "${t[@]}" | median)
-	row big_axfr_empty "xfrd 1M" "$med s (${t[*]}); VmHWM $hwm MiB, RssAnon $anon MiB"
+	local recs
+	recs=$(sed -n 's/.*event=xfr_done .* records=\([0-9]*\) .*/\1/p' "$BED_T/cmd.err")
+	row big_axfr_empty "xfrd 1M ($recs RRs stored)" "$med s (${t[*]}); VmHWM $hwm MiB, RssAnon $anon MiB"
 	[ -n "${floor:-}" ] && row ratio "xfrd / kdig floor" "$(echo "scale=2; $med / $floor" | bc -l)x"
+	[ -n "${recv_floor:-}" ] && row ratio "xfrd / receive floor" "$(echo "scale=2; $med / $recv_floor" | bc -l)x"
 	"$zonegen" -z mid.test -n 100000 -s 2 -S 1 -o "$BED_T/mid.db"
 	local mid_port
 	bed_ports 1 mid_port
