@@ -158,8 +158,8 @@ if [ -z "$user_cfg" ]; then
 		"$src/docker/local.yaml" >"$cfg"
 	say "config: $cfg (from docker/local.yaml)"
 else
-	cp "$user_cfg" "$cfg"
-	say "config: $user_cfg (copied to $cfg)"
+	cfg=$(realpath "$user_cfg") # used in place: relative key-file paths stay right
+	say "config: $cfg"
 fi
 "$build/notifyd/notifyd" -c "$cfg" --check || die "the config does not load"
 
