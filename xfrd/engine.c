@@ -243,6 +243,8 @@ static void log_outcome(const struct job *j)
 		log_info("xfr_uptodate", "zone=%s serial=%u primary_serial=%u primary=%s "
 		         "duration_ms=%.1f", zone, r->old_serial, r->primary_serial, r->primary, ms);
 	} else {
+		char q[128];
+		const char *fb = r->fell_back ? zx_strerror(r->fallback_error) : "no";
 		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
 		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
 		         "primary=%s duration_ms=%.1f", zone, xfr_outcome_str(r->outcome),
@@ -250,7 +252,7 @@ static void log_outcome(const struct job *j)
 		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
 		         (unsigned long long)r->deleted, (unsigned long long)r->changesets,
 		         (unsigned long long)r->messages, (unsigned long long)r->bytes,
-		         r->fell_back ? zx_strerror(r->fallback_error) : "no", r->primary, ms);
+		         log_quote(fb, q, sizeof(q)), r->primary, ms);
 	}
 }
 
@@ -262,12 +264,11 @@ static void note_store(struct engine *e, const struct job *j)
 	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
 	if (r->outcome == XFR_FAILED) {
-		char text[200];
+		char text[200]; /* the store adds the code's text itself */
 		if (r->rcode != 0) {
-			snprintf(text, sizeof(text), "%s: %s (rcode %u)", r->why, zx_strerror(r->error),
-			         r->rcode);
+			snprintf(text, sizeof(text), "%s: rcode %u", r->why, r->rcode);
 		} else {
-			snprintf(text, sizeof(text), "%s: %s", r->why, zx_strerror(r->error));
+			snprintf(text, sizeof(text), "%s", r->why);
 		}
 		rc = e->o.ops->fail(e->o.store, zone, now, r->error, text, r->primary);
 	} else if (r->outcome == XFR_UPTODATE) {

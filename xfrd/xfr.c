@@ -391,7 +391,8 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 	if (rc != 0) {
 		/* EOF in the middle of a message is a framing error; a reset or a
 		   timeout says nothing about IXFR support */
-		xfr_error(x, rc, "transfer connection");
+		xfr_error(x, rc, rc == ZX_ECONNRESET ? "connection closed or reset before the end"
+		                                     : "transfer connection");
 		return 1;
 	}
 	rc = verify(x, msg, len);

@@ -28,6 +28,7 @@
  *   axfrstyle       IXFR answered with the whole zone (AXFR-style)
  *   single          IXFR answered with the single current SOA
  *   baddiff         IXFR deletes a record nobody has
+ *   dupadd          IXFR adds a record the zone already holds
  *   sparse          TSIG on the first, every 4th and the last message only
  *   unsignedlast    TSIG on every message but the last
  *   soatc           UDP SOA answers have TC set (forces the TCP retry)
@@ -285,6 +286,9 @@ static void answer_ixfr(struct out *o, uint32_t from)
 		}
 		soa(o, s + 1);
 		ver_txt(o, s + 1);
+		if (mode_is("dupadd")) {
+			a_rec(o, "r0", 0);
+		}
 	}
 	if (!mode_is("noclose")) {
 		soa(o, v);

@@ -253,6 +253,7 @@ static void test_ixfr_unusable_answers_fall_back(void **state)
 	expect_fallback("style.test.", "axfrstyle", false); /* stored as AXFR directly */
 	expect_fallback("single.test.", "single", true);    /* single newer SOA */
 	expect_fallback("diff.test.", "baddiff", true);     /* ZX_EDIFF from the store */
+	expect_fallback("dup.test.", "dupadd", true);       /* adds what we hold: ZX_EDIFF */
 }
 
 /* A transfer that fails: error recorded, zone kept at serial 10. */
