@@ -41,6 +41,9 @@
  *         serial held (ZX_ENOTFOUND when the journal does not reach back:
  *         zdb_iter_zone() then). Readers never block xfrd, and one snapshot
  *         never shows half a transfer.
+ *     With several xfrd replicas, ask the one the event's `replica` names (its
+ *     xfrd.replica); zx-follow maps names to endpoints with -r NAME=ADDR@PORT
+ *     and falls back to the others when one answers NOTAUTH.
  *  4. Treat the events as hints, not as the data: they may be repeated (the
  *     topic is at-least-once), skipped (a builder that was down, a topic
  *     retention that expired), or arrive before a given replica has the serial.
@@ -90,12 +93,14 @@ enum {
 };
 
 #define FOLLOW_MAX_SETTINGS 64
+#define FOLLOW_MAX_REPLICAS 32
 #define FOLLOW_BACKOFF_MIN_MS 1000
 #define FOLLOW_BACKOFF_MAX_MS 60000
 
 static const char usage_text[] =
 	"usage: zx-follow [-c FILE] [-b BROKERS] [-t TOPIC] [-g GROUP]\n"
-	"                 [-s ADDR@PORT | --store DIR] [-y ALG:NAME:SECRET] [-d DIR]\n"
+	"                 [-s ADDR@PORT | --store DIR] [-r NAME=ADDR@PORT]...\n"
+	"                 [-y ALG:NAME:SECRET] [-d DIR]\n"
 	"                 [-z ZONE]... [--all] [-X PROP=VALUE]... [--timeout SECONDS]\n"
 	"                 [--once] [--log-level LEVEL]\n"
 	"\n"
@@ -103,6 +108,8 @@ static const char usage_text[] =
 	"DIR/ZONE.zone, fetched by IXFR (AXFR when needed) from xfrd's DNS endpoint,\n"
 	"or read from xfrd's store on the same machine (--store). Every zone is\n"
 	"fetched once at start, then again for each committed event with a newer serial.\n"
+	"Endpoints are tried in turn: the replica the zone's last event named (-r), the\n"
+	"one that served the zone last, --server, the other replicas.\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE      zx's configuration: kafka.brokers, kafka.updates-topic,\n"
@@ -115,6 +122,8 @@ static const char usage_text[] =
 	"  -s, --server ADDR@PORT xfrd's DNS endpoint (default the first xfrd.listen,\n"
 	"                         else 127.0.0.1@5354)\n"
 	"      --store DIR        read xfrd's LMDB store DIR instead of asking over DNS\n"
+	"  -r, --replica NAME=ADDR@PORT  the DNS endpoint of xfrd replica NAME: a zone\n"
+	"                         whose event names NAME is asked there first (repeat)\n"
 	"  -y, --tsig ALG:NAME:SECRET  TSIG key for the queries (kdig -y form)\n"
 	"  -d, --dir DIR          where the zone files go (default .)\n"
 	"  -z, --zone ZONE        follow ZONE (repeat for more)\n"
@@ -139,6 +148,16 @@ struct followed {
 	uint32_t want;              /* the serial an event announced (when dirty) */
 	int64_t retry_ms;
 	uint32_t backoff_ms;
+	int hint;                   /* the replica the last event named (-r index); -1 none */
+	struct sockaddr_storage ep; /* the endpoint that served the zone last */
+	socklen_t ep_len;           /* 0: none yet */
+};
+
+/* An xfrd replica's DNS endpoint (-r NAME=ADDR@PORT). */
+struct replica {
+	const char *name;
+	struct sockaddr_storage addr;
+	socklen_t len;
 };
 
 struct follow {
@@ -150,6 +169,8 @@ struct follow {
 	bool all, once;
 	struct cfg_kv settings[FOLLOW_MAX_SETTINGS];
 	size_t nsettings;
+	struct replica replicas[FOLLOW_MAX_REPLICAS];
+	size_t nreplicas;
 	uint32_t timeout_ms;
 	enum log_level level;
 	struct tsig_keyring *ring; /* the -y key */
@@ -213,6 +234,7 @@ static struct followed *add_zone(struct follow *f, const uint8_t *wire)
 	}
 	struct followed *z = &f->z[f->n];
 	memset(z, 0, sizeof(*z));
+	z->hint = -1;
 	if (zonecopy_init(&z->copy, wire) != 0) {
 		return NULL;
 	}
@@ -247,17 +269,89 @@ static void owe(struct followed *z, uint32_t want)
 	z->retry_ms = now + z->backoff_ms;
 }
 
+/* Add @p addr to the candidates unless it is there already. */
+static void cand_add(struct zonefetch_src *v, size_t *n, const struct zonefetch_src *base,
+                     const struct sockaddr_storage *addr, socklen_t len)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (v[i].addr_len == len && memcmp(&v[i].addr, addr, len) == 0) {
+			return;
+		}
+	}
+	v[*n] = *base;
+	memcpy(&v[*n].addr, addr, len);
+	v[*n].addr_len = len;
+	(*n)++;
+}
+
+/* Where to ask for @p z, best first: the replica its last event named, the
+ * endpoint that served it last, --server, the other replicas. One entry (the
+ * store) with --store. */
+static size_t candidates(const struct follow *f, const struct followed *z,
+                         struct zonefetch_src *v)
+{
+	struct zonefetch_src base = f->src;
+	size_t n = 0;
+	base.key = z->key;
+	if (f->db != NULL) {
+		v[0] = base;
+		return 1;
+	}
+	if (z->hint >= 0) {
+		const struct replica *r = &f->replicas[z->hint];
+		cand_add(v, &n, &base, &r->addr, r->len);
+	}
+	if (z->ep_len > 0) {
+		cand_add(v, &n, &base, &z->ep, z->ep_len);
+	}
+	cand_add(v, &n, &base, &f->src.addr, f->src.addr_len);
+	for (size_t i = 0; i < f->nreplicas; i++) {
+		cand_add(v, &n, &base, &f->replicas[i].addr, f->replicas[i].len);
+	}
+	return n;
+}
+
+/* Failures another endpoint may not have: it does not hold the zone, or is down. */
+static bool try_next(int rc)
+{
+	return rc == ZX_ERCODE || rc == ZX_ECONNREFUSED || rc == ZX_ETIMEDOUT ||
+	       rc == ZX_ECONNRESET || rc == ZX_EIO;
+}
+
+/* Fetch from the candidates in turn; @p used: the one that answered last. */
+static int fetch_any(struct follow *f, struct followed *z, struct zonefetch_result *res,
+                     char *used, size_t size)
+{
+	struct zonefetch_src v[FOLLOW_MAX_REPLICAS + 3];
+	size_t n = candidates(f, z, v);
+	int rc = ZX_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (f->db != NULL) {
+			snprintf(used, size, "store");
+		} else {
+			acl_addr_str((const struct sockaddr *)&v[i].addr, true, used, size);
+		}
+		rc = zonefetch(&z->copy, &v[i], res);
+		if (rc == 0 && f->db == NULL) {
+			memcpy(&z->ep, &v[i].addr, v[i].addr_len);
+			z->ep_len = v[i].addr_len;
+		}
+		if (rc == 0 || !try_next(rc)) {
+			break;
+		}
+	}
+	return rc;
+}
+
 /* Fetch what is newer, write the file on a change; one log line per outcome.
  * @p want: the serial an event announced (0 with @p have_want false). */
 static int sync_zone(struct follow *f, struct followed *z, const char *trigger, bool have_want,
                      uint32_t want)
 {
 	struct zonefetch_result res;
-	struct zonefetch_src src = f->src;
-	char comment[DNAME_TEXTLEN + 128], why[256];
+	char comment[DNAME_TEXTLEN + 128], why[256], used[128];
 	int64_t t0 = now_ms();
-	src.key = z->key;
-	int rc = zonefetch(&z->copy, &src, &res);
+	int rc = fetch_any(f, z, &res, used, sizeof(used));
 	if (rc == 0 && strcmp(res.method, "none") != 0) {
 		snprintf(comment, sizeof(comment), "%s serial %u, written by zx-follow (%s)",
 		         z->copy.zone_text, z->copy.serial, res.method);
@@ -267,17 +361,17 @@ static int sync_zone(struct follow *f, struct followed *z, const char *trigger, 
 	int64_t ms = now_ms() - t0;
 	if (rc != 0) {
 		owe(z, have_want ? want : z->want);
-		log_warn("zone_follow_failed", "zone=%s serial=%u trigger=%s source=%s error=%s "
-		         "why=%s retry_in_ms=%u", z->copy.zone_text, z->copy.serial, trigger,
-		         f->db != NULL ? "store" : "dns", zx_strerror(rc),
+		log_warn("zone_follow_failed", "zone=%s serial=%u trigger=%s source=%s server=%s "
+		         "error=%s why=%s retry_in_ms=%u", z->copy.zone_text, z->copy.serial, trigger,
+		         f->db != NULL ? "store" : "dns", used, zx_strerror(rc),
 		         log_quote(res.why, why, sizeof(why)), z->backoff_ms);
 		return rc;
 	}
 	log_info("zone_followed", "zone=%s serial_from=%u serial_to=%u method=%s source=%s "
-	         "records=%zu changes=%llu bytes=%llu duration_ms=%lld trigger=%s file=%s",
+	         "records=%zu changes=%llu bytes=%llu duration_ms=%lld trigger=%s server=%s file=%s",
 	         z->copy.zone_text, res.from, res.to, res.method, f->db != NULL ? "store" : "dns",
 	         z->copy.records, (unsigned long long)res.changes, (unsigned long long)res.bytes,
-	         (long long)ms, trigger, z->path);
+	         (long long)ms, trigger, used, z->path);
 	if (have_want && serial_newer(want, z->copy.serial)) {
 		owe(z, want); /* the endpoint is behind the event: ask again later */
 		log_warn("zone_behind_event", "zone=%s serial=%u event_serial=%u retry_in_ms=%u",
@@ -323,6 +417,11 @@ static void on_event(struct follow *f, const rd_kafka_message_t *m)
 		          log_quote(up->error != NULL ? up->error : "", q, sizeof(q)));
 		events_update_free(up);
 		return;
+	}
+	for (size_t i = 0; up->replica != NULL && i < f->nreplicas; i++) {
+		if (strcmp(up->replica, f->replicas[i].name) == 0) {
+			z->hint = (int)i;
+		}
 	}
 	if (z->copy.loaded && !serial_newer(up->new_serial, z->copy.serial)) {
 		log_debug("event_uptodate", "zone=%s serial=%u event_serial=%u", up->zone,
@@ -427,6 +526,25 @@ static int add_setting(struct follow *f, char *arg)
 	return EXIT_OK;
 }
 
+static int add_replica(struct follow *f, char *arg)
+{
+	char *eq = strchr(arg, '=');
+	struct replica *r = &f->replicas[f->nreplicas];
+	if (eq == NULL || eq == arg || f->nreplicas == FOLLOW_MAX_REPLICAS) {
+		fprintf(stderr, "zx-follow: -r wants NAME=ADDR@PORT (at most %d)\n",
+		        FOLLOW_MAX_REPLICAS);
+		return EXIT_USAGE;
+	}
+	*eq = '\0';
+	if (acl_endpoint_parse(eq + 1, 5354, &r->addr, &r->len) != 0) {
+		fprintf(stderr, "zx-follow: -r %s=%s: not an endpoint (ADDR@PORT)\n", arg, eq + 1);
+		return EXIT_USAGE;
+	}
+	r->name = arg;
+	f->nreplicas++;
+	return EXIT_OK;
+}
+
 static int parse_opt(struct follow *f, int opt, char *arg)
 {
 	char *end = NULL;
@@ -464,6 +582,8 @@ static int parse_opt(struct follow *f, int opt, char *arg)
 		break;
 	case 'X':
 		return add_setting(f, arg);
+	case 'r':
+		return add_replica(f, arg);
 	case 'z':
 		if (f->nzones == sizeof(f->zones) / sizeof(f->zones[0])) {
 			fprintf(stderr, "zx-follow: too many -z (use --all or the configuration)\n");
@@ -505,13 +625,14 @@ static int parse_args(int argc, char **argv, struct follow *f)
 		{"topic", required_argument, NULL, 't'},  {"group", required_argument, NULL, 'g'},
 		{"server", required_argument, NULL, 's'}, {"store", required_argument, NULL, 'S'},
 		{"tsig", required_argument, NULL, 'y'},   {"dir", required_argument, NULL, 'd'},
+		{"replica", required_argument, NULL, 'r'},
 		{"zone", required_argument, NULL, 'z'},   {"all", no_argument, NULL, 'a'},
 		{"once", no_argument, NULL, 'o'},         {"timeout", required_argument, NULL, 'T'},
 		{"log-level", required_argument, NULL, 'L'}, {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
 	};
 	int opt, ex = EXIT_OK;
-	while (ex == EXIT_OK && (opt = getopt_long(argc, argv, "c:b:t:g:s:y:d:z:X:hV", longs,
+	while (ex == EXIT_OK && (opt = getopt_long(argc, argv, "c:b:t:g:s:r:y:d:z:X:hV", longs,
 	                                           NULL)) != -1) {
 		ex = parse_opt(f, opt, optarg);
 	}

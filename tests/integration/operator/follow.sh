@@ -28,7 +28,7 @@ for c in kdig ldns-read-zone; do
 done
 zonegen=$(bed_tool zonegen)
 zxkafka=$(bed_tool zxkafka)
-bed_ports 1 port
+bed_ports 2 port port2
 topic="ops.follow.$$"
 "$zxkafka" create-topic "$ZX_KAFKA_BOOTSTRAP" "$topic" 2 >/dev/null || bed_die "create $topic"
 bed_on_exit "'$zxkafka' delete-topic '$ZX_KAFKA_BOOTSTRAP' '$topic'"
@@ -150,10 +150,21 @@ grep -q 'event=stopped' "$log" || bed_die "no clean stop: $(tail -3 "$log")"
 bed_log "SIGTERM: stopped"
 
 # Without a configuration: -b, -t, --all, a group of its own reading the topic from
-# the start; a zone appears with its first event and is fetched whole.
+# the start; a zone appears with its first event and is fetched whole. A second
+# endpoint (replica "zxkafka", the replica zxkafka's events name) holds another
+# zone: asked first for every event, it answers NOTAUTH for $zone, which then
+# comes from --server.
+bzone=b.follow.test
+gen "$bzone" 1
+"$tool" load "$BED_T/store2" "$BED_T/$bzone.1.db" || bed_die "load $bzone"
+sed -e "s|$store|$BED_T/store2|" -e "s|@$port\"|@$port2\"|" "$BED_T/zx.yaml" >"$BED_T/zx2.yaml"
+bed_spawn serve_tool2 "$tool" serve "$BED_T/zx2.yaml"
+bed_wait_for 10 kdig @127.0.0.1 -p "$port2" +time=1 +retry=0 SOA "$bzone" ||
+	bed_die "serve_tool2: $(cat "$BED_T/serve_tool2.out")"
+"$zxkafka" produce-update "$ZX_KAFKA_BOOTSTRAP" "$topic" "$bzone" 1 >/dev/null
 mkdir -p "$BED_T/out4"
 bed_spawn zx-follow-all "$follow" -b "$ZX_KAFKA_BOOTSTRAP" -t "$topic" -g "ops.follow.all.$$" \
-	--all -s "127.0.0.1@$port" -d "$BED_T/out4"
+	--all -s "127.0.0.1@$port" -r "zxkafka=127.0.0.1@$port2" -d "$BED_T/out4"
 all_pid=$BED_PID
 all_has_13() { [ "$(awk '$4 == "SOA" { print $7; exit }' "$BED_T/out4/$zone.zone" 2>/dev/null)" = 13 ]; }
 bed_wait_for 20 all_has_13 || bed_die "--all: $(tail -5 "$BED_T/zx-follow-all.out")"
@@ -162,9 +173,15 @@ bed_axfr 127.0.0.1 "$port" "$zone" >"$BED_T/served" || bed_die "AXFR"
 bed_zone_compare "$BED_T/served" "$BED_T/all.canon" || bed_die "--all: differs"
 grep -q "zone_follow_failed zone=other.test. .*NOTAUTH" "$BED_T/zx-follow-all.out" ||
 	bed_die "--all: other.test not tried: $(tail -5 "$BED_T/zx-follow-all.out")"
+b_has_1() { [ -s "$BED_T/out4/$bzone.zone" ]; }
+bed_wait_for 20 b_has_1 || bed_die "--all: no $bzone: $(tail -5 "$BED_T/zx-follow-all.out")"
+grep -q "zone_followed zone=$bzone. .* method=axfr .*server=127.0.0.1@$port2 " "$BED_T/zx-follow-all.out" ||
+	bed_die "-r: $bzone not from its replica: $(grep "$bzone" "$BED_T/zx-follow-all.out")"
+grep -q "zone_followed zone=$zone. .*server=127.0.0.1@$port " "$BED_T/zx-follow-all.out" ||
+	bed_die "-r: $zone not from --server: $(grep "zone=$zone" "$BED_T/zx-follow-all.out")"
 bed_stop_pid "$all_pid" zx-follow-all
 bed_untrack "$all_pid"
-bed_log "--all with -b/-t: zones taken from the events, $zone fetched whole at 13"
+bed_log "--all with -b/-t/-r: zones taken from the events, $zone fetched whole at 13 from --server, $bzone from its replica"
 
 # --store: IXFR from the journal (a file at serial 5), then the whole zone.
 out=$BED_T/out2
