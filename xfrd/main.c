@@ -203,12 +203,13 @@ static int start_engine(struct ctx *c, unsigned workers)
 static void usage(void)
 {
 	fprintf(stderr, "usage: xfrd -c CONFIG [--once] [--zone NAME]... [--force-axfr] "
-	                "[--workers N]\n       xfrd --version\n");
+	                "[--workers N] [--pipeline]\n       xfrd --version\n");
 }
 
 struct args {
 	const char *path;
 	bool once;
+	bool pipeline; /* xfrd/pipeline.h */
 	unsigned flags, workers;
 	char *zones[64];
 	int nz;
@@ -221,6 +222,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
 		{"zone", required_argument, NULL, 'z'},   {"force-axfr", no_argument, NULL, 'f'},
 		{"workers", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
+		{"pipeline", no_argument, NULL, 'P'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -235,6 +237,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->flags |= ENGINE_FORCE_AXFR;
 		} else if (ch == 'w') {
 			a->workers = (unsigned)strtoul(optarg, NULL, 10);
+		} else if (ch == 'P') {
+			a->pipeline = true;
 		} else if (ch == 'V') {
 			printf("xfrd 0.1.0\n");
 			return 0;
@@ -259,7 +263,11 @@ static int run(struct ctx *c, const struct args *a)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", a->path,
-	         c->cfg->zone_count, c->cfg->xfrd.store, a->once ? "once" : "refresh-timers");
+	         c->cfg->zone_count, c->cfg->xfrd.store,
+	         a->once ? "once" : a->pipeline ? "pipeline" : "refresh-timers");
+	if (a->pipeline && !a->once) {
+		return pipeline_run(c->cfg, c->db, &c->eng) == 0 ? 0 : 1; /* frees the engine */
+	}
 	if (a->once) {
 		return run_once(c, a->flags, a->zones, a->nz);
 	}
