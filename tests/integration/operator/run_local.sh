@@ -5,7 +5,8 @@
 # own, on a port of this test's range), notifyd, xfrd and the knotd primary and
 # prints the commands to try; the printed knotc command changes the zone, and
 # within 5 s xfrd holds the new serial: on its DNS endpoint (the printed kdig
-# command) and in its store (xfrctl). Then SIGINT (Ctrl-C) stops everything it
+# command) and in its store (xfrctl); xfrctl retransfer and refresh reach xfrd
+# through Kafka. Then SIGINT (Ctrl-C) stops everything it
 # started. The build of this test tree is used (ZX_RUN_NO_BUILD, ZX_RUN_NO_DEPS).
 set -euo pipefail
 export ZX_BED_PORTS=${ZX_BED_PORTS:-26200 26999}
@@ -76,6 +77,19 @@ if nm "$ZX_BUILD/xfrd/xfrd" 2>/dev/null | grep -q ' T serve_start$'; then
 else
 	bed_log "NOT CHECKED: xfrd does not serve DNS yet (xfrd/serve.c is not linked into xfrd)"
 fi
+
+# xfrctl's requests take the NOTIFY's path to xfrd: retransfer is a full AXFR,
+# refresh of a current zone an SOA check.
+log=$state/xfrd.log
+n_axfr=$(grep -c 'event=xfr_done zone=example.test. kind=axfr' "$log" || true)
+"${xfrctl[@]}" retransfer example.test >/dev/null || bed_die "xfrctl retransfer failed"
+axfr_more() { [ "$(grep -c 'event=xfr_done zone=example.test. kind=axfr' "$log")" -gt "$n_axfr" ]; }
+bed_wait_for 5 axfr_more || bed_die "xfrctl retransfer: no AXFR in 5 s: $(tail -3 "$log")"
+n_up=$(grep -c 'event=xfr_uptodate zone=example.test.' "$log" || true)
+"${xfrctl[@]}" refresh example.test >/dev/null || bed_die "xfrctl refresh failed"
+up_more() { [ "$(grep -c 'event=xfr_uptodate zone=example.test.' "$log")" -gt "$n_up" ]; }
+bed_wait_for 5 up_more || bed_die "xfrctl refresh: no SOA check in 5 s: $(tail -3 "$log")"
+bed_log "xfrctl retransfer -> AXFR, xfrctl refresh -> SOA check (up to date), through Kafka"
 
 # Ctrl-C: everything it started stops, and it exits.
 kill -INT "$run_pid"
