@@ -133,7 +133,7 @@ bed_wait_for 20 has_serial "$zone" 13 || bed_die "no serial 13"
 [ "$(grep -c 'event=zone_followed' "$log")" = $((n + 1)) ] ||
 	bed_die "events for a held serial or another zone fetched: $(tail -4 "$log")"
 [ ! -e "$out/other.test.zone" ] || bed_die "a zone not followed was written"
-ls "$out" | grep -q tmp && bed_die "temporary files left: $(ls "$out")"
+compgen -G "$out/*.tmp.*" >/dev/null && bed_die "temporary files left: $(echo "$out"/*)"
 bed_log "held serial and unknown zone: nothing fetched; no temporary files"
 
 kill -TERM "$follow_pid"
