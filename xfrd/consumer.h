@@ -76,8 +76,9 @@ ZX_MUSTCHECK int consumer_new(const struct consumer_opts *o, struct consumer **o
                               size_t errlen);
 
 /**
- * Leave the group: revoke every partition as above (wait, commit what is
- * safe), then close the Kafka consumer. The loop is not needed for this.
+ * Leave the group: unsubscribe, revoke every partition as above (wait, commit
+ * what is safe; messages still arriving are left to the next owner), then close
+ * the Kafka consumer. The loop is not needed for this.
  * @return 0; ZX_EKAFKA the close reported an error (the group still expires us)
  */
 ZX_MUSTCHECK int consumer_close(struct consumer *c);

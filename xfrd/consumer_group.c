@@ -553,7 +553,26 @@ int consumer_close(struct consumer *c)
 		return 0;
 	}
 	c->closing = true;
-	rd_kafka_resp_err_t e = rd_kafka_consumer_close(c->rk);
+	/* Unsubscribe and let the revocation run to an empty assignment first: a
+	 * close that meets an incremental assignment in flight can hang in
+	 * librdkafka < 2.4 (confluentinc/librdkafka#4527, the workaround given there). */
+	rd_kafka_resp_err_t e = rd_kafka_unsubscribe(c->rk);
+	int64_t deadline = consumer_mono_ms() + (int64_t)c->o.revoke_wait_ms + 10000;
+	while (e == 0 && consumer_mono_ms() < deadline) {
+		rd_kafka_topic_partition_list_t *a = NULL;
+		bool empty = rd_kafka_assignment(c->rk, &a) == 0 && a->cnt == 0;
+		if (a != NULL) {
+			rd_kafka_topic_partition_list_destroy(a);
+		}
+		if (empty) {
+			break;
+		}
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
+		if (m != NULL) {
+			rd_kafka_message_destroy(m); /* not ours to start now: the next owner reads it */
+		}
+	}
+	e = rd_kafka_consumer_close(c->rk);
 	if (e != 0) {
 		log_warn("consumer_close_failed", "error=%s", rd_kafka_err2str(e));
 		return ZX_EKAFKA;
