@@ -51,9 +51,11 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		} else {
 			c->st.commit_failures++;
 			metrics_add(c->m_commit_fail, 1);
-			log_warn("commit_failed", "partition=%d offset=%lld error=%s",
+			log_warn("commit_failed", "partition=%d offset=%lld error=%s retry_ms=%d",
 			         tp->partition, (long long)tp->offset,
-			         rd_kafka_err2str(err != 0 ? err : tp->err));
+			         rd_kafka_err2str(err != 0 ? err : tp->err),
+			         CONSUMER_COMMIT_RETRY_MS);
+			c->commit_after_ms = consumer_mono_ms() + CONSUMER_COMMIT_RETRY_MS;
 		}
 	}
 }
@@ -84,7 +86,7 @@ committable(struct consumer *c, const rd_kafka_topic_partition_list_t *only)
 
 void consumer_commit_async(struct consumer *c)
 {
-	if (c->commit_inflight) {
+	if (c->commit_inflight || consumer_mono_ms() < c->commit_after_ms) {
 		return;
 	}
 	rd_kafka_topic_partition_list_t *l = committable(c, NULL);
@@ -93,7 +95,9 @@ void consumer_commit_async(struct consumer *c)
 	}
 	rd_kafka_resp_err_t e = rd_kafka_commit(c->rk, l, 1);
 	if (e != 0) {
-		log_warn("commit_failed", "error=%s", rd_kafka_err2str(e));
+		log_warn("commit_failed", "error=%s retry_ms=%d", rd_kafka_err2str(e),
+		         CONSUMER_COMMIT_RETRY_MS);
+		c->commit_after_ms = consumer_mono_ms() + CONSUMER_COMMIT_RETRY_MS;
 	} else {
 		c->commit_inflight = true;
 	}

@@ -23,6 +23,9 @@ struct metrics_hist;
 struct metrics_val;
 
 #define CONSUMER_DRAIN_BATCH 500
+/** After a failed commit, the next one waits this long (no log or request storm
+ * while the coordinator is away; the positions stay and go in the next commit). */
+#define CONSUMER_COMMIT_RETRY_MS 1000
 
 /* Per configured zone (indexed like cfg->zones). */
 struct zslot {
@@ -78,6 +81,7 @@ struct consumer {
 	struct batch *cur_batch;
 	struct batch *batches;
 	bool commit_inflight, ready, closing;
+	int64_t commit_after_ms; /* after a failed commit: next try not before (monotonic) */
 	int64_t last_scan;
 	struct consumer_stats st;
 	struct metrics_val *m_req[5], *m_invalid, *m_out[5], *m_commits, *m_commit_fail,
