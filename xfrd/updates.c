@@ -8,10 +8,12 @@
 
 #include <event2/event.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 struct updates {
@@ -86,11 +88,18 @@ static int hook(struct updates *u, struct event_base *base)
 	return 0;
 }
 
+/* @p msg_timeout: message.timeout.ms over every other setting; NULL keeps them. */
 static int make_client(struct updates *u, const struct cfg_kafka *kc, const char *client_id,
-                       char *err, size_t errlen)
+                       const char *msg_timeout, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = NULL;
 	int rc = kafka_conf_new(kc, client_id, defaults, &conf, err, errlen);
+	if (rc == 0 && msg_timeout != NULL) {
+		rc = kafka_conf_set(conf, "message.timeout.ms", msg_timeout, err, errlen);
+		if (rc != 0) {
+			rd_kafka_conf_destroy(conf);
+		}
+	}
 	if (rc != 0) {
 		return rc;
 	}
@@ -119,7 +128,7 @@ int updates_new(const struct cfg_kafka *kc, const char *client_id, struct event_
 		return ZX_ENOMEM;
 	}
 	u->pipe[0] = u->pipe[1] = -1;
-	int rc = make_client(u, kc, client_id, err, errlen);
+	int rc = make_client(u, kc, client_id, NULL, err, errlen);
 	if (rc == 0) {
 		rc = hook(u, base);
 		if (rc != 0) {
@@ -215,6 +224,62 @@ size_t updates_queued(const struct updates *u)
 void updates_poll(struct updates *u, int timeout_ms)
 {
 	rd_kafka_poll(u->rk, timeout_ms);
+}
+
+struct once_ticket {
+	struct updates_ticket t;
+	int rc;
+	bool done;
+};
+
+static void once_done(struct updates_ticket *t, int rc)
+{
+	struct once_ticket *o = (struct once_ticket *)t;
+	o->rc = rc;
+	o->done = true;
+}
+
+int updates_request_once(const struct cfg_kafka *kc, const char *zone, int origin,
+                         const char *producer, int timeout_ms, char *err, size_t errlen)
+{
+	struct updates u = {.pipe = {-1, -1}};
+	char mt[32];
+	snprintf(mt, sizeof(mt), "%d", timeout_ms > 0 ? timeout_ms : 1);
+	int rc = make_client(&u, kc, producer, mt, err, errlen);
+	struct once_ticket o = {.t.done = once_done, .rc = ZX_ETIMEDOUT};
+	if (rc == 0) {
+		Zx__Events__TransferRequest req = ZX__EVENTS__TRANSFER_REQUEST__INIT;
+		req.zone = (char *)zone;
+		req.origin = (Zx__Events__Origin)origin;
+		struct timeval tv;
+		gettimeofday(&tv, NULL);
+		req.received_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+		req.producer = (char *)(producer != NULL ? producer : "");
+		rc = updates_send_request(&u, &req, &o.t);
+	}
+	if (rc == 0) {
+		(void)rd_kafka_flush(u.rk, timeout_ms);
+		rd_kafka_poll(u.rk, 0);
+		rc = o.done ? o.rc : ZX_ETIMEDOUT;
+		if (rc != 0) {
+			snprintf(err, errlen, "transfer request for %s not stored: %s", zone,
+			         zx_strerror(rc));
+		}
+	}
+	if (u.rk != NULL && !o.done) {
+		rd_kafka_purge(u.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+		rd_kafka_poll(u.rk, 0);
+	}
+	if (u.updates != NULL) {
+		rd_kafka_topic_destroy(u.updates);
+	}
+	if (u.requests != NULL) {
+		rd_kafka_topic_destroy(u.requests);
+	}
+	if (u.rk != NULL) {
+		rd_kafka_destroy(u.rk);
+	}
+	return rc;
 }
 
 int32_t updates_partition(const char *key, int32_t partitions)

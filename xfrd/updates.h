@@ -85,6 +85,23 @@ size_t updates_queued(const struct updates *u);
 void updates_poll(struct updates *u, int timeout_ms);
 
 /**
+ * One TransferRequest for @p zone, produced and waited for, without a loop: for
+ * xfrctl's "refresh" (ORIGIN_OPERATOR) and "retransfer" (ORIGIN_RETRANSFER, a
+ * full AXFR). Same producer settings and partitioner as updates_new().
+ * @param kc        borrowed
+ * @param zone      canonical name with the trailing dot (the key); borrowed
+ * @param origin    a Zx__Events__Origin value
+ * @param producer  the requester's name for the event; borrowed; may be NULL
+ * @param[out] err  reason on error
+ * @return 0 stored by Kafka; ZX_EINVAL empty zone; ZX_ECONFIG a kafka.settings
+ *         property was rejected; ZX_ETIMEDOUT not stored within @p timeout_ms;
+ *         ZX_EKAFKA; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int updates_request_once(const struct cfg_kafka *kc, const char *zone, int origin,
+                                      const char *producer, int timeout_ms, char *err,
+                                      size_t errlen);
+
+/**
  * The partition a key reaches among @p partitions with murmur2_random (the Java
  * client's partitioner: murmur2 of the key, positive, modulo the count).
  * @return the partition; -1 when @p partitions is not positive

@@ -128,12 +128,35 @@ static void test_updates_errors_and_purge(void **state)
 	event_base_free(base);
 }
 
+static void test_updates_request_once(void **state)
+{
+	(void)state;
+	char err[256] = "";
+	struct cfg_kv kv[] = {{"test.mock.num.brokers", "1"}};
+	struct cfg_kafka kc = kafka(kv, 1);
+	int op = ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR;
+	assert_int_equal(updates_request_once(&kc, "example.com.", op, "xfrctl", 10000, err,
+	                                      sizeof(err)), 0);
+	assert_int_equal(updates_request_once(&kc, "", op, NULL, 1000, err, sizeof(err)),
+	                 ZX_EINVAL);
+	struct cfg_kv bad[] = {{"no.such.property", "1"}};
+	kc = kafka(bad, 1);
+	assert_int_equal(updates_request_once(&kc, "example.com.", 1, NULL, 1000, err,
+	                                      sizeof(err)), ZX_ECONFIG);
+	kc = kafka(NULL, 0);
+	kc.brokers = "127.0.0.1:1";
+	assert_int_equal(updates_request_once(&kc, "example.com.", 1, NULL, 300, err, sizeof(err)),
+	                 ZX_ETIMEDOUT);
+	assert_non_null(strstr(err, "not stored"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_updates_partition_is_javas),
 		cmocka_unit_test(test_updates_delivers_through_the_loop),
 		cmocka_unit_test(test_updates_errors_and_purge),
+		cmocka_unit_test(test_updates_request_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
