@@ -182,7 +182,9 @@ static int open_socket(const struct sockaddr *sa, socklen_t salen, int *connecti
 		return ZX_EIO;
 	}
 	int one = 1;
+	int rcvbuf = CONN_RCVBUF; /* the primary keeps sending while we hand a chunk to the store */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (connect(fd, sa, salen) == 0) {
 		*connecting = 0;
 		return fd;

@@ -27,6 +27,8 @@ struct event_base;
 
 /** Receive buffer: several messages per read, and always one whole message. */
 #define CONN_BUF (128 * 1024)
+/** Socket receive buffer asked for (the kernel caps it at net.core.rmem_max). */
+#define CONN_RCVBUF (4 * 1024 * 1024)
 /** Largest query conn_open() sends. */
 #define CONN_QUERY_MAX 2048
 

@@ -220,6 +220,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
 	struct xfr *x = arg;
 	if (what & EV_TIMEOUT) {
+		event_del(x->udp_ev); /* persistent: it would fire again */
 		schedule(x, ACT_SOA_TCP); /* lost: ask over TCP */
 		return;
 	}
@@ -228,6 +229,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n < 0) {
+		event_del(x->udp_ev);
 		schedule(x, ACT_SOA_TCP); /* ICMP unreachable and the like */
 		return;
 	}

@@ -127,9 +127,11 @@ bench_axfr()
 	done
 	local med
 	med=$(printf '%s\n' "${t[@]}" | median)
-	local recs
+	local recs eng
 	recs=$(sed -n 's/.*event=xfr_done .* records=\([0-9]*\) .*/\1/p' "$BED_T/cmd.err")
-	row big_axfr_empty "xfrd 1M ($recs RRs stored)" "$med s (${t[*]}); VmHWM $hwm MiB, RssAnon $anon MiB"
+	eng=$(sed -n 's/.*event=xfr_done .*duration_ms=\([0-9.]*\).*/\1/p' "$BED_T/cmd.err")
+	row big_axfr_empty "xfrd 1M ($recs RRs stored)" \
+		"$med s (${t[*]}); engine ${eng} ms (last rep); VmHWM $hwm MiB, RssAnon $anon MiB"
 	[ -n "${floor:-}" ] && row ratio "xfrd / kdig floor" "$(echo "scale=2; $med / $floor" | bc -l)x"
 	[ -n "${recv_floor:-}" ] && row ratio "xfrd / receive floor" "$(echo "scale=2; $med / $recv_floor" | bc -l)x"
 	"$zonegen" -z mid.test -n 100000 -s 2 -S 1 -o "$BED_T/mid.db"
@@ -159,10 +161,12 @@ bench_ixfr()
 {
 	big_primary
 	[ -d "$BED_T/store-big" ] || axfr_once big.test "$big_port" "$BED_T/store-big"
+	echo "  - { name: big.test, primaries: [ \"127.0.0.1@$big_port\" ], key: xfr-key }" |
+		conf "$BED_T/big.yaml" "$BED_T/store-big"
 	local ms
-	ms=$(ixfr_ms big "$BED_T/axfr.yaml" 1)
+	ms=$(ixfr_ms big "$BED_T/big.yaml" 1)
 	row big_ixfr_1 "xfrd engine" "$ms ms ($(cat "$BED_T/ixfr.all"))"
-	ms=$(ixfr_ms big "$BED_T/axfr.yaml" 1000)
+	ms=$(ixfr_ms big "$BED_T/big.yaml" 1000)
 	row big_ixfr_1000 "xfrd engine" "$ms ms ($(cat "$BED_T/ixfr.all"))"
 	"$zonegen" -z small.test -n 1000 -s 3 -S 1 -o "$BED_T/small.db"
 	local small_port
