@@ -102,10 +102,30 @@ static void txn_abort(void *txn)
 	free(t);
 }
 
+/* An expired zone stays expired through further failures (zdb_zone_fail() sets
+   FAILED); only a success makes it fresh again. */
+static bool expired(void *store, const uint8_t *zone)
+{
+	struct zdb_snap *s = NULL;
+	struct zdb_zone_info *info = malloc(sizeof(*info));
+	bool yes = false;
+	if (info != NULL && zdb_snap_begin(store, &s) == 0) {
+		yes = zdb_zone_get(s, zone, info) == 0 && info->state == ZDB_STATE_EXPIRED;
+		zdb_snap_end(s);
+	}
+	free(info);
+	return yes;
+}
+
 static int zone_fail(void *store, const uint8_t *zone, int64_t now, int err, const char *text,
                      const char *primary)
 {
-	return zdb_zone_fail(store, zone, now, err, text, primary);
+	bool was_expired = expired(store, zone);
+	int rc = zdb_zone_fail(store, zone, now, err, text, primary);
+	if (rc == 0 && was_expired) {
+		rc = zdb_zone_set_state(store, zone, ZDB_STATE_EXPIRED, now);
+	}
+	return rc;
 }
 
 static int zone_fresh(void *store, const uint8_t *zone, int64_t now)

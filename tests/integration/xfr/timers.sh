@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tests/integration/xfr/timers.sh -- xfrd without --once (until the Kafka consumer
 # drives it): every zone is transferred at start, then refreshed by its SOA timers
-# (refresh clamped to 1-2 s here), retried after a failure, and SIGTERM stops it.
+# (refresh clamped to 1-2 s here), retried after a failure, marked expired once its
+# last success is older than the expire (3 s here), and SIGTERM stops it.
 # Knot primary with TSIG; ports from 21400-21499.
 set -euo pipefail
 export ZX_BED_PORTS="21400 21499"
@@ -25,6 +26,7 @@ xfrd:
   timeouts: { connect: 1s, read: 1s, transfer: 10s, soa: 1s }
   refresh: { min: 1s, max: 2s }
   retry: { min: 1s, max: 1s }
+  expire: { min: 3s, max: 3s }
   jitter: 0%
 zones:
   - { name: $zone, primaries: [ "127.0.0.1@$port" ], key: xfr-key }
@@ -41,6 +43,10 @@ primary_stop p1
 bed_wait_for 10 grep -q 'event=xfr_failed' "$log" || bed_die "no failed refresh once the primary is gone"
 n1=$(grep -c 'event=xfr_failed' "$log")
 bed_wait_for 10 bash -c "[ \$(grep -c 'event=xfr_failed' '$log') -gt $n1 ]" || bed_die "no retry after the failure"
+bed_wait_for 10 grep -q 'event=zone_expired zone=timers.test. serial=11' "$log" ||
+	bed_die "the zone did not expire 3 s after its last success"
+"$ZX_BUILD/xfrd/xfrctl" --store "$BED_T/store" show "$zone" | grep -Eq '^state: *expired' ||
+	bed_die "expired state not in the store"
 kill -TERM "$pid"
 bed_wait_for 5 bash -c "! kill -0 $pid 2>/dev/null" || bed_die "xfrd did not stop on SIGTERM"
 bed_log "timers: $(grep -c 'event=xfr_' "$log") refresh outcomes logged, stopped on SIGTERM"
