@@ -247,12 +247,14 @@ static void log_outcome(const struct job *j)
 		const char *fb = r->fell_back ? zx_strerror(r->fallback_error) : "no";
 		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
 		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
-		         "primary=%s duration_ms=%.1f", zone, xfr_outcome_str(r->outcome),
+		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f", zone,
+		         xfr_outcome_str(r->outcome),
 		         r->commit.had_serial ? r->commit.old_serial : 0, r->commit.serial,
 		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
 		         (unsigned long long)r->deleted, (unsigned long long)r->changesets,
 		         (unsigned long long)r->messages, (unsigned long long)r->bytes,
-		         log_quote(fb, q, sizeof(q)), r->primary, ms);
+		         log_quote(fb, q, sizeof(q)), r->primary, ms, (double)r->soa_us / 1000.0,
+		         (double)r->commit_us / 1000.0);
 	}
 }
 

@@ -94,6 +94,14 @@ static struct timeval ms_tv(uint64_t ms)
 	                        .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 }
 
+static uint64_t since_us(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
+	       (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+}
+
 static uint16_t new_id(void)
 {
 	uint16_t id = 0;
@@ -174,6 +182,7 @@ static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 static void soa_decide(struct xfr *x, uint32_t serial)
 {
 	x->res.primary_serial = serial;
+	x->res.soa_us = since_us(&x->t0);
 	if (!serial_newer(serial, x->held.serial)) {
 		x->res.outcome = XFR_UPTODATE;
 		schedule(x, ACT_FINISH);
@@ -378,7 +387,10 @@ static void stream_done(struct xfr *x)
 	}
 	void *txn = x->txn;
 	x->txn = NULL;
+	struct timespec tc;
+	clock_gettime(CLOCK_MONOTONIC, &tc);
 	rc = x->p.ops->commit(txn, (int64_t)time(NULL), x->res.primary, &x->res.commit);
+	x->res.commit_us = since_us(&tc);
 	if (rc != 0) {
 		xfr_error(x, rc, "store commit");
 		return;
@@ -446,10 +458,7 @@ static void finish(struct xfr *x)
 	close_io(x);
 	drop_txn(x);
 	event_del(x->timer);
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	x->res.duration_us = (uint64_t)(t1.tv_sec - x->t0.tv_sec) * 1000000u +
-	                     (uint64_t)((t1.tv_nsec - x->t0.tv_nsec) / 1000);
+	x->res.duration_us = since_us(&x->t0);
 	x->st = ST_DONE;
 	x->cb(x->cb_arg, x, &x->res); /* may free x: nothing after this */
 }

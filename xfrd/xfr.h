@@ -104,7 +104,9 @@ struct xfr_result {
 	int fallback_error;        /**< when fell_back: why the IXFR was given up */
 	struct zdb_commit commit;  /**< XFR_AXFR / XFR_IXFR: what the store now holds */
 	uint64_t added, deleted, changesets, messages, bytes;
-	uint64_t duration_us;
+	uint64_t duration_us;      /**< start to outcome, everything included */
+	uint64_t soa_us;           /**< the SOA check (0 when skipped) */
+	uint64_t commit_us;        /**< the store commit (0 when none) */
 	char primary[64];          /**< "addr@port" */
 };
 

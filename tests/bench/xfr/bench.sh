@@ -143,18 +143,20 @@ bench_axfr()
 	primary_stop mid
 }
 
-# ixfr_time NAME PORT STORE CFG ADD DEL MOD: engine ms of one IXFR after a change
+# ixfr_ms NAME CFG MOD: median engine ms of 5 IXFRs of MOD changed A records;
+# each rep's total|SOA check|store commit in $BED_T/ixfr.all
 ixfr_ms()
 {
-	local name=$1 cfg=$2 mod=$3 i t=()
+	local name=$1 cfg=$2 mod=$3 i t=() parts=()
 	for ((i = 0; i < 5; i++)); do
 		primary_change "$name" 0 0 "$mod" >/dev/null 2>&1
 		"$xfrd" -c "$cfg" --once >"$BED_T/ixfr.log" 2>&1 || { cat "$BED_T/ixfr.log"; bed_die "ixfr failed"; }
 		grep -q 'kind=ixfr' "$BED_T/ixfr.log" || bed_die "not an IXFR: $(cat "$BED_T/ixfr.log")"
 		t+=("$(sed -n 's/.*event=xfr_done .*duration_ms=\([0-9.]*\).*/\1/p' "$BED_T/ixfr.log")")
+		parts+=("$(sed -n 's/.*event=xfr_done .*duration_ms=\([0-9.]*\) soa_ms=\([0-9.]*\) commit_ms=\([0-9.]*\).*/\1|soa \2|commit \3/p' "$BED_T/ixfr.log")")
 	done
 	printf '%s\n' "${t[@]}" | median
-	echo "${t[*]}" >"$BED_T/ixfr.all"
+	echo "${parts[*]}" >"$BED_T/ixfr.all"
 }
 
 bench_ixfr()
