@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/pipeline.c -- wiring of consumer, producer, refresh timers and health on one loop. */
+/* xfrd/pipeline.c -- wiring of consumer, producer, refresh timers, health and the DNS
+ * endpoint on one loop. */
 #include "xfrd/pipeline.h"
 
 #include "common/cfg.h"
@@ -9,6 +10,7 @@
 #include "xfrd/engine.h"
 #include "xfrd/health.h"
 #include "xfrd/refresh.h"
+#include "xfrd/serve.h"
 #include "xfrd/updates.h"
 
 #include <event2/event.h>
@@ -22,6 +24,7 @@ struct pipe_ctx {
 	struct refresh *rf;
 	struct consumer *cons;
 	struct health_http *http;
+	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
 	struct event *sigint, *sigterm;
 };
 
@@ -66,6 +69,17 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 			.revoke_wait_ms = revoke_wait(cfg),
 		};
 		rc = consumer_new(&o, &p->cons, err, sizeof(err));
+	}
+	if (rc == 0 && cfg->xfrd.listen.count > 0) {
+		struct serve_opts so;
+		serve_opts_init(&so);
+		so.cfg = cfg;
+		so.db = db;
+		so.metrics = p->m;
+		rc = serve_new(&so, &p->srv);
+		if (rc == 0) {
+			rc = serve_start(p->srv, p->base);
+		}
 	}
 	if (rc == 0 && cfg->xfrd.http.len > 0) {
 		rc = health_http_new(p->base, &cfg->xfrd.http, p->m, live, ready, p->cons,
@@ -112,6 +126,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	engine_free(*engp); /* no callback after this: the consumer may go */
 	*engp = NULL;
 	health_http_free(p.http);
+	serve_free(p.srv);
 	updates_free(p.up, 2000);
 	consumer_free(p.cons);
 	refresh_free(p.rf);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # End to end: a knotd primary NOTIFYs notifyd (TSIG), notifyd puts the request on
 # Kafka, xfrd's consumer group transfers the zone (TSIG, IXFR), the change is in
-# LMDB and the ZoneUpdated event is in Kafka; the request offsets are committed.
+# LMDB and the ZoneUpdated event is in Kafka; the request offsets are committed;
+# xfrd's own DNS endpoint serves the new serial and an AXFR equal to the primary's.
 set -euo pipefail
 . "$ZX_SRC/tests/bed/lib.sh"
 . "$ZX_SRC/tests/bed/primary.sh"
@@ -10,7 +11,7 @@ set -euo pipefail
 pl_init pl_e2e 4
 ND_BIN=$ZX_BUILD/notifyd/notifyd
 [ -x "$ND_BIN" ] || bed_die "$ND_BIN not built"
-bed_ports 4 nport nhttp kport xhttp
+bed_ports 5 nport nhttp kport xhttp xdns
 secret=$(head -c 32 /dev/urandom | base64)
 cat >"$BED_T/zx.yaml" <<YAML
 log: { level: info }
@@ -30,7 +31,7 @@ xfrd:
   replica: x-e2e
   store: $BED_T/x.lmdb
   store-size: 256M
-  listen: []
+  listen: [ "127.0.0.1@$xdns" ]
   http: "127.0.0.1:$xhttp"
 zones:
   - { name: e2e.test, primaries: [ "127.0.0.1@$kport" ], key: e2e-key }
@@ -60,4 +61,10 @@ bed_wait_for 10 sh -c "'$ZXKAFKA' consume '$ZX_KAFKA_BOOTSTRAP' '$PL_UPD' --coun
 	grep -q 'zone=e2e.test. kind=UPDATE_KIND_COMMITTED method=METHOD_IXFR serial=2024010101 .*replica=x-e2e'" ||
 	bed_die "no ZoneUpdated IXFR event for the new serial"
 bed_wait_for 20 pl_committed_all || bed_die "offsets not committed"
+soa=$(kdig +short @127.0.0.1 -p "$xdns" e2e.test SOA | awk '{print $3}')
+[ "$soa" = 2024010101 ] || bed_die "xfrd's endpoint answers serial '$soa', want 2024010101"
+ours=$(bed_axfr 127.0.0.1 "$xdns" e2e.test) || bed_die "no AXFR from xfrd's endpoint"
+theirs=$(bed_axfr 127.0.0.1 "$kport" e2e.test "hmac-sha256:e2e-key:$secret")
+[ -n "$ours" ] && [ "$ours" = "$theirs" ] || bed_die "xfrd's AXFR differs from the primary's"
+bed_log "xfrd's endpoint: serial $soa, AXFR equal to the primary's ($(grep -c . <<<"$ours") RRs)"
 bed_log "PASS"
