@@ -154,6 +154,10 @@ struct cfg_zone {
 	struct cfg_clamp retry;
 	struct cfg_clamp expire;
 	struct cfg_limits limits;
+	struct cfg_endpoints notify;    /**< downstream secondaries sent a NOTIFY after each new
+	                                   serial (RFC 1996, UDP); default port 53; empty: none */
+	const struct tsig_key *notify_key; /**< signs those NOTIFYs (and their replies must
+	                                      verify); NULL: unsigned. Default: NULL */
 };
 
 /**

@@ -171,6 +171,8 @@ enum {
 	ZF_RETRY,
 	ZF_EXPIRE,
 	ZF_LIMITS,
+	ZF_NOTIFY,
+	ZF_NOTIFY_KEY,
 };
 
 static const struct cfg_field zone_fields[] = {
@@ -187,6 +189,9 @@ static const struct cfg_field zone_fields[] = {
 	[ZF_RETRY] = FN("retry", offsetof(struct cfg_zone, retry), clamp_fn),
 	[ZF_EXPIRE] = FN("expire", offsetof(struct cfg_zone, expire), clamp_fn),
 	[ZF_LIMITS] = MAP("limits", offsetof(struct cfg_zone, limits), limits_fields),
+	[ZF_NOTIFY] = F("notify", CFG_FT_ENDPOINTS, offsetof(struct cfg_zone, notify), 53, 0),
+	[ZF_NOTIFY_KEY] = F("notify-key", CFG_FT_KEYREF, offsetof(struct cfg_zone, notify_key),
+	                    0, 0),
 	END,
 };
 

@@ -289,6 +289,34 @@ static void test_cfg_key_files(void **state)
 	cfg_free(cfg);
 }
 
+/* notify and notify-key: per zone, from zone-defaults, default none. */
+static void test_cfg_notify_targets(void **state)
+{
+	(void)state;
+	struct cfg *cfg = load_text(
+		"keys: [ { name: dk, algorithm: hmac-sha256, secret: \"c2VjcmV0LXNlY3JldA==\" } ]\n"
+		"zone-defaults: { primaries: [ \"192.0.2.1\" ], notify: [ \"127.0.0.1@5399\" ] }\n"
+		"zones:\n"
+		"  - { name: a.example }\n"
+		"  - { name: b.example, notify: [ \"192.0.2.8\", \"[::1]:5300\" ], notify-key: dk }\n"
+		"  - { name: c.example, notify: [] }\n");
+	const struct cfg_zone *a = find(cfg, "a.example");
+	assert_int_equal(a->notify.count, 1);
+	assert_string_equal(addr_of(&a->notify.v[0]), "127.0.0.1@5399");
+	assert_null(a->notify_key);
+	const struct cfg_zone *b = find(cfg, "b.example");
+	assert_int_equal(b->notify.count, 2);
+	assert_string_equal(addr_of(&b->notify.v[0]), "192.0.2.8@53"); /* default port */
+	assert_int_equal(port_of(&b->notify.v[1]), 5300);
+	assert_ptr_equal(b->notify_key, tsig_keyring_find_text(cfg->keys, "dk"));
+	assert_int_equal(find(cfg, "c.example")->notify.count, 0);
+	cfg_free(cfg);
+	cfg = load_text("zones: [ { name: d.example, primaries: [ \"192.0.2.1\" ] } ]\n");
+	assert_int_equal(find(cfg, "d.example")->notify.count, 0); /* the default: nobody */
+	assert_null(find(cfg, "d.example")->notify_key);
+	cfg_free(cfg);
+}
+
 /* YAML anchors and aliases work as YAML says; an undefined alias is an error. */
 static void test_cfg_aliases(void **state)
 {
@@ -320,7 +348,7 @@ struct bad {
 static const struct bad bads[] = {
 	{"cfg/unknown_key.yaml", "cfg/unknown_key.yaml:4:5: unknown key \"primarys\" in zone; "
 	 "expected one of name, primaries, key, notify-keys, notify-from, serve, refresh, retry, "
-	 "expire, limits"},
+	 "expire, limits, notify, notify-key"},
 	{"cfg/wrong_type.yaml", "cfg/wrong_type.yaml:2:14: wrong type for xfrd.transfers: "
 	 "expected a mapping, got a list"},
 	{"cfg/bad_duration.yaml", "cfg/bad_duration.yaml:2:34: bad value \"10x\" for "
@@ -370,6 +398,10 @@ static const struct bad bads[] = {
 	 "one document"},
 	{"cfg/settings_type.yaml", "cfg/settings_type.yaml:2:13: wrong type for kafka.settings: "
 	 "expected a mapping of librdkafka properties, got a list"},
+	{"cfg/bad_notify.yaml", "cfg/bad_notify.yaml:4:28: bad endpoint \"192.0.2.7@0\" for "
+	 "zone.notify; expected a port 1..65535"},
+	{"cfg/bad_notify_key.yaml", "cfg/bad_notify_key.yaml:4:17: key \"nope\" in "
+	 "zone.notify-key is not defined; expected the name of a key from keys"},
 };
 
 static void test_cfg_each_error_class(void **state)
@@ -602,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_zone_defaults_merge),
 		cmocka_unit_test(test_cfg_key_files),
 		cmocka_unit_test(test_cfg_aliases),
+		cmocka_unit_test(test_cfg_notify_targets),
 		cmocka_unit_test(test_cfg_each_error_class),
 		cmocka_unit_test(test_cfg_reports_every_error),
 		cmocka_unit_test(test_cfg_error_cap),
