@@ -18,6 +18,7 @@
 #include "proto/events.h"
 #include "xfrd/engine.h"
 #include "xfrd/health.h"
+#include "xfrd/notifier.h"
 #include "xfrd/offtrack.h"
 #include "xfrd/refresh.h"
 #include "xfrd/sched.h"
@@ -293,6 +294,16 @@ static void recheck(struct consumer *c, const struct cfg_zone *z, const struct x
 	}
 }
 
+/* Downstream secondaries (zone's notify:) hear of a new serial once it is stored
+ * and its ZoneUpdated event is on its way (xfrd/notifier.h). */
+static void notify_downstream(struct consumer *c, const struct cfg_zone *z,
+                              const struct xfr_result *r)
+{
+	if (c->o.nt != NULL && (r->outcome == XFR_AXFR || r->outcome == XFR_IXFR)) {
+		notifier_zone_changed(c->o.nt, z, r->commit.serial);
+	}
+}
+
 static void on_outcome(struct consumer *c, struct outcome *o)
 {
 	const struct cfg_zone *z = o->zone;
@@ -334,6 +345,7 @@ static void on_outcome(struct consumer *c, struct outcome *o)
 	} else {
 		batch_finish(b);
 	}
+	notify_downstream(c, z, r);
 }
 
 void consumer_drain_outcomes(struct consumer *c)

@@ -9,6 +9,7 @@
 #include "xfrd/consumer.h"
 #include "xfrd/engine.h"
 #include "xfrd/health.h"
+#include "xfrd/notifier.h"
 #include "xfrd/refresh.h"
 #include "xfrd/serve.h"
 #include "xfrd/updates.h"
@@ -25,6 +26,7 @@ struct pipe_ctx {
 	struct consumer *cons;
 	struct health_http *http;
 	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
+	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
 	struct event *sigint, *sigterm;
 };
 
@@ -62,9 +64,13 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		rc = refresh_new(cfg, db, p->up, p->m, replica, &p->rf);
 	}
 	if (rc == 0) {
+		struct notifier_opts no = {.cfg = cfg, .base = p->base, .m = p->m};
+		rc = notifier_new(&no, &p->nt);
+	}
+	if (rc == 0) {
 		struct consumer_opts o = {
 			.cfg = cfg, .base = p->base, .eng = eng, .up = p->up, .rf = p->rf,
-			.m = p->m, .replica = replica,
+			.m = p->m, .nt = p->nt, .replica = replica,
 			.commit_interval_ms = PIPELINE_COMMIT_INTERVAL_MS,
 			.revoke_wait_ms = revoke_wait(cfg),
 		};
@@ -129,6 +135,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	serve_free(p.srv);
 	updates_free(p.up, 2000);
 	consumer_free(p.cons);
+	notifier_free(p.nt); /* after the consumer: it may still hand over a change */
 	refresh_free(p.rf);
 	if (p.sigint != NULL) {
 		event_free(p.sigint);

@@ -1,0 +1,703 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/notifier.c -- NOTIFY to downstream secondaries: one entry per (zone, target)
+ * with a NOTIFY in flight, found by zone (slots) and by DNS ID (by_id).
+ *
+ *   zone_changed --> entry free? --> build, sign, send, timer(1 s)
+ *                    in flight?  --> remember the newest serial (folded)
+ *   timer --> tries left? --> send the same bytes again, timer doubled
+ *                        `--> done(failed)
+ *   reply --> ours (ID, source, question)? --> NOERROR + TSIG good --> done(answered)
+ *                                          `-> other rcode --> done(rcode)
+ *   done --> log, count --> a newer serial folded? --> send it : free the entry
+ */
+#include "xfrd/notifier.h"
+
+#include "common/acl.h"
+#include "common/cfg.h"
+#include "common/dnsmsg.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/serial.h"
+#include "common/tsig.h"
+#include "common/wire.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PENDING_CAP 60000
+#define NO_TARGET UINT32_MAX
+
+struct target {
+	struct cfg_endpoint ep;
+	char name[ACL_ADDRSTRLEN];
+	struct metrics_val *sent, *answered, *retries, *failed;
+};
+
+struct entry {
+	struct notifier *n;
+	const struct cfg_zone *zone;
+	uint32_t target;
+	size_t slot;       /* in n->slots */
+	uint32_t serial;   /* in flight */
+	uint32_t next;     /* newest serial folded while in flight */
+	bool has_next;
+	bool is_signed;
+	uint16_t id;
+	unsigned tries;
+	int64_t started_ms;
+	struct event *timer;
+	struct tsig_session ts;
+	size_t len;
+	uint8_t wire[NOTIFIER_MSG_MAX];
+};
+
+struct posted {
+	const struct cfg_zone *zone;
+	uint32_t serial;
+};
+
+struct notifier {
+	struct notifier_opts o;
+	struct event_base *base;
+	bool own_base, started;
+	pthread_t thread;
+	struct metrics *own_m;
+	struct target *targets;
+	size_t ntargets;
+	size_t *zbase;          /* per zone: first slot */
+	uint32_t *tmap;         /* per slot: target index */
+	struct entry **slots;   /* per slot: the entry in flight or NULL */
+	struct entry **by_id;   /* 65536 */
+	size_t pending;
+	int fd4, fd6, efd;
+	struct event *ev4, *ev6, *evq;
+	pthread_mutex_t mu;     /* posted queue and stopping */
+	struct posted *q;
+	size_t qn;
+	bool stopping;
+	struct metrics_val *dropped, *ignored;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- pure parts ------------------------------------------------------------ */
+
+int notifier_msg_build(uint8_t *buf, size_t cap, uint16_t id, const uint8_t *zone,
+                       uint32_t serial, size_t *len)
+{
+	int zl = dname_wire_len(zone, DNAME_MAXLEN);
+	if (zl < 0) {
+		return ZX_EFORMAT;
+	}
+	struct wire_wr wr = wire_wr_init(buf, cap);
+	wire_wr_u16(&wr, id);
+	wire_wr_u16(&wr, (uint16_t)(DNS_OP_NOTIFY << 11 | DNS_FLAG_AA));
+	wire_wr_u16(&wr, 1); /* question */
+	wire_wr_u16(&wr, 1); /* answer: the SOA hint */
+	wire_wr_u16(&wr, 0);
+	wire_wr_u16(&wr, 0);
+	wire_wr_bytes(&wr, zone, (size_t)zl);
+	wire_wr_u16(&wr, DNS_T_SOA);
+	wire_wr_u16(&wr, DNS_C_IN);
+	wire_wr_u16(&wr, 0xc000 | DNS_HDR_LEN); /* owner: the question's name */
+	wire_wr_u16(&wr, DNS_T_SOA);
+	wire_wr_u16(&wr, DNS_C_IN);
+	wire_wr_u32(&wr, 0);  /* TTL */
+	wire_wr_u16(&wr, 22); /* root mname, root rname, five 32-bit fields */
+	wire_wr_u8(&wr, 0);
+	wire_wr_u8(&wr, 0);
+	wire_wr_u32(&wr, serial);
+	for (int i = 0; i < 4; i++) {
+		wire_wr_u32(&wr, 0);
+	}
+	if (wr.err != 0) {
+		return wr.err;
+	}
+	*len = (size_t)(wr.pos - wr.start);
+	return 0;
+}
+
+int notifier_reply_check(const uint8_t *msg, size_t len, uint16_t id, const uint8_t *zone,
+                         uint16_t *rcode)
+{
+	struct dns_walk w;
+	struct dns_question q;
+	int rc = dnsmsg_walk_init(&w, msg, len);
+	if (rc != 0) {
+		return rc;
+	}
+	if (w.hdr.id != id || !(w.hdr.flags & DNS_FLAG_QR) ||
+	    DNS_OPCODE(w.hdr.flags) != DNS_OP_NOTIFY || w.hdr.qdcount != 1) {
+		return ZX_EFORMAT;
+	}
+	rc = dnsmsg_walk_question(&w, &q);
+	if (rc < 0) {
+		return rc;
+	}
+	if (q.qtype != DNS_T_SOA || q.qclass != DNS_C_IN || !dname_equal(q.name, zone)) {
+		return ZX_EFORMAT;
+	}
+	*rcode = (uint16_t)DNS_RCODE(w.hdr.flags);
+	return 0;
+}
+
+int64_t notifier_wait_ms(uint64_t first_ms, unsigned try, unsigned tries)
+{
+	if (try == 0 || try > tries || try > 32) {
+		return -1;
+	}
+	return (int64_t)(first_ms << (try - 1));
+}
+
+/* ---- targets and slots ----------------------------------------------------- */
+
+static bool same_ep(const struct cfg_endpoint *a, const struct cfg_endpoint *b)
+{
+	return a->len == b->len && memcmp(&a->addr, &b->addr, a->len) == 0;
+}
+
+static int target_add(struct notifier *n, const struct cfg_endpoint *ep, uint32_t *idx)
+{
+	for (size_t i = 0; i < n->ntargets; i++) {
+		if (same_ep(&n->targets[i].ep, ep)) {
+			*idx = (uint32_t)i;
+			return 0;
+		}
+	}
+	struct target *v = realloc(n->targets, (n->ntargets + 1) * sizeof(*v));
+	if (v == NULL) {
+		return ZX_ENOMEM;
+	}
+	n->targets = v;
+	struct target *t = &v[n->ntargets];
+	memset(t, 0, sizeof(*t));
+	t->ep = *ep;
+	acl_addr_str((const struct sockaddr *)&ep->addr, true, t->name, sizeof(t->name));
+	char lab[ACL_ADDRSTRLEN + 16];
+	snprintf(lab, sizeof(lab), "target=\"%s\"", t->name);
+	struct metrics *m = n->o.m;
+	t->sent = metrics_counter(m, "xfrd_notify_sent_total", lab,
+	                          "NOTIFY messages sent downstream, retries included");
+	t->answered = metrics_counter(m, "xfrd_notify_answered_total", lab,
+	                              "NOTIFYs answered NOERROR (TSIG verified when signed)");
+	t->retries = metrics_counter(m, "xfrd_notify_retries_total", lab,
+	                             "NOTIFY messages sent again after a reply timeout");
+	t->failed = metrics_counter(m, "xfrd_notify_failed_total", lab,
+	                            "NOTIFYs unanswered after every try, or answered with an error");
+	if (t->sent == NULL || t->answered == NULL || t->retries == NULL || t->failed == NULL) {
+		return ZX_ENOMEM;
+	}
+	*idx = (uint32_t)n->ntargets++;
+	return 0;
+}
+
+static int slots_init(struct notifier *n)
+{
+	const struct cfg *cfg = n->o.cfg;
+	size_t total = 0;
+	n->zbase = calloc(cfg->zone_count ? cfg->zone_count : 1, sizeof(*n->zbase));
+	if (n->zbase == NULL) {
+		return ZX_ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->zone_count; i++) {
+		n->zbase[i] = total;
+		total += cfg->zones[i].notify.count;
+	}
+	n->tmap = calloc(total ? total : 1, sizeof(*n->tmap));
+	n->slots = calloc(total ? total : 1, sizeof(*n->slots));
+	n->by_id = calloc(65536, sizeof(*n->by_id));
+	if (n->tmap == NULL || n->slots == NULL || n->by_id == NULL) {
+		return ZX_ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->zone_count; i++) {
+		const struct cfg_endpoints *eps = &cfg->zones[i].notify;
+		for (size_t j = 0; j < eps->count; j++) {
+			int rc = target_add(n, &eps->v[j], &n->tmap[n->zbase[i] + j]);
+			if (rc != 0) {
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- entries --------------------------------------------------------------- */
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+
+static uint16_t fresh_id(struct notifier *n)
+{
+	uint16_t id = 0;
+	for (int i = 0; i < 64; i++) {
+		if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id)) {
+			id = (uint16_t)(id * 31421u + 6927u + (unsigned)i);
+		}
+		if (n->by_id[id] == NULL) {
+			break;
+		}
+	}
+	return id;
+}
+
+static const char *rcode_outcome(uint16_t rc)
+{
+	switch (rc) {
+	case DNS_RC_FORMERR:
+		return "formerr";
+	case DNS_RC_SERVFAIL:
+		return "servfail";
+	case DNS_RC_NOTIMP:
+		return "notimp";
+	case DNS_RC_REFUSED:
+		return "refused";
+	case DNS_RC_NOTAUTH:
+		return "notauth";
+	default:
+		return "rcode";
+	}
+}
+
+static void log_done(const struct notifier *n, const struct cfg_zone *z, uint32_t serial,
+                     uint32_t target, unsigned tries, const char *outcome, int64_t rtt_ms)
+{
+	enum log_level lvl = strcmp(outcome, "answered") == 0 ? LOG_LVL_INFO : LOG_LVL_WARN;
+	log_write(lvl, "notify_done", "zone=%s serial=%u target=%s tries=%u outcome=%s rtt_ms=%lld",
+	          z->name_text, serial, n->targets[target].name, tries, outcome,
+	          (long long)rtt_ms);
+}
+
+static void entry_free(struct entry *e)
+{
+	struct notifier *n = e->n;
+	if (n->by_id[e->id] == e) {
+		n->by_id[e->id] = NULL;
+	}
+	if (e->timer != NULL) {
+		event_free(e->timer);
+	}
+	if (e->is_signed) {
+		tsig_session_deinit(&e->ts);
+	}
+	free(e);
+	n->pending--;
+}
+
+static void entry_send(struct entry *e)
+{
+	struct notifier *n = e->n;
+	struct target *t = &n->targets[e->target];
+	int fd = t->ep.addr.ss_family == AF_INET6 ? n->fd6 : n->fd4;
+	ssize_t w = sendto(fd, e->wire, e->len, 0, (const struct sockaddr *)&t->ep.addr,
+	                   t->ep.len);
+	if (w < 0) {
+		log_debug("notify_send_error", "zone=%s target=%s error=%s", e->zone->name_text,
+		          t->name, strerror(errno));
+	}
+	e->tries++;
+	metrics_add(t->sent, 1);
+	if (e->tries > 1) {
+		metrics_add(t->retries, 1);
+	}
+	int64_t ms = notifier_wait_ms(n->o.timeout_ms, e->tries, n->o.tries);
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
+	if (event_add(e->timer, &tv) != 0) {
+		log_error("notify_timer_failed", "zone=%s target=%s", e->zone->name_text, t->name);
+	}
+}
+
+/* Build (and sign) the NOTIFY for e->serial with a new ID, then send it. */
+static int entry_start(struct entry *e)
+{
+	struct notifier *n = e->n;
+	if (n->by_id[e->id] == e) {
+		n->by_id[e->id] = NULL;
+	}
+	if (e->is_signed) {
+		tsig_session_deinit(&e->ts);
+		e->is_signed = false;
+	}
+	e->id = fresh_id(n);
+	e->tries = 0;
+	e->started_ms = mono_ms();
+	int rc = notifier_msg_build(e->wire, sizeof(e->wire), e->id, e->zone->name, e->serial,
+	                            &e->len);
+	if (rc == 0 && e->zone->notify_key != NULL) {
+		tsig_session_init(&e->ts, e->zone->notify_key, TSIG_FUDGE_DEFAULT);
+		e->is_signed = true;
+		rc = tsig_session_sign_request(&e->ts, e->wire, &e->len, sizeof(e->wire),
+		                               (uint64_t)time(NULL));
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	if (n->by_id[e->id] != NULL) {
+		return ZX_EAGAIN; /* 64 random IDs taken: cap reached in practice */
+	}
+	n->by_id[e->id] = e;
+	entry_send(e);
+	return 0;
+}
+
+/* The NOTIFY in flight ended: log and count, then the folded serial or free. */
+static void entry_done(struct entry *e, const char *outcome, bool ok)
+{
+	struct notifier *n = e->n;
+	struct target *t = &n->targets[e->target];
+	metrics_add(ok ? t->answered : t->failed, 1);
+	log_done(n, e->zone, e->serial, e->target, e->tries, outcome, mono_ms() - e->started_ms);
+	event_del(e->timer);
+	if (e->has_next && serial_newer(e->next, e->serial)) {
+		e->serial = e->next;
+		e->has_next = false;
+		int rc = entry_start(e);
+		if (rc == 0) {
+			return;
+		}
+		metrics_add(n->dropped, 1);
+		log_done(n, e->zone, e->serial, e->target, 0, "dropped", 0);
+	}
+	n->slots[e->slot] = NULL;
+	entry_free(e);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct entry *e = arg;
+	if (e->tries < e->n->o.tries) {
+		entry_send(e);
+	} else {
+		entry_done(e, "failed", false);
+	}
+}
+
+static void queue_one(struct notifier *n, const struct cfg_zone *z, size_t slot, uint32_t serial)
+{
+	struct entry *e = n->slots[slot];
+	if (e != NULL) {
+		if (serial_newer(serial, e->serial) && (!e->has_next || serial_newer(serial, e->next))) {
+			e->next = serial;
+			e->has_next = true;
+		}
+		return;
+	}
+	uint32_t target = n->tmap[slot];
+	if (n->pending >= n->o.max_pending || (e = calloc(1, sizeof(*e))) == NULL) {
+		metrics_add(n->dropped, 1);
+		log_done(n, z, serial, target, 0, "dropped", 0);
+		return;
+	}
+	e->n = n;
+	e->zone = z;
+	e->target = target;
+	e->slot = slot;
+	e->serial = serial;
+	e->timer = evtimer_new(n->base, on_timer, e);
+	n->pending++;
+	int rc = e->timer != NULL ? entry_start(e) : ZX_ENOMEM;
+	if (rc != 0) {
+		metrics_add(n->dropped, 1);
+		log_done(n, z, serial, target, 0, "dropped", 0);
+		entry_free(e);
+		return;
+	}
+	n->slots[slot] = e;
+}
+
+void notifier_zone_changed(struct notifier *n, const struct cfg_zone *z, uint32_t serial)
+{
+	size_t zi = (size_t)(z - n->o.cfg->zones);
+	for (size_t j = 0; j < z->notify.count; j++) {
+		queue_one(n, z, n->zbase[zi] + j, serial);
+	}
+}
+
+/* ---- replies --------------------------------------------------------------- */
+
+static void on_reply(struct notifier *n, const uint8_t *msg, size_t len,
+                     const struct sockaddr_storage *from, socklen_t fromlen)
+{
+	struct dns_hdr h;
+	if (dnsmsg_hdr_parse(msg, len, &h) != 0) {
+		metrics_add(n->ignored, 1);
+		return;
+	}
+	struct entry *e = n->by_id[h.id];
+	uint16_t rcode = 0;
+	struct cfg_endpoint src = {.addr = *from, .len = fromlen};
+	if (e == NULL || !same_ep(&n->targets[e->target].ep, &src) ||
+	    notifier_reply_check(msg, len, e->id, e->zone->name, &rcode) != 0) {
+		metrics_add(n->ignored, 1);
+		return;
+	}
+	if (rcode != DNS_RC_NOERROR) {
+		entry_done(e, rcode_outcome(rcode), false);
+		return;
+	}
+	if (e->is_signed) {
+		int rc = tsig_session_verify(&e->ts, msg, len, (uint64_t)time(NULL));
+		if (rc != 0) {
+			metrics_add(n->ignored, 1);
+			log_warn("notify_reply_ignored", "zone=%s target=%s error=%s",
+			         e->zone->name_text, n->targets[e->target].name, zx_strerror(rc));
+			return;
+		}
+	}
+	entry_done(e, "answered", true);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct notifier *n = arg;
+	uint8_t buf[4096];
+	for (int i = 0; i < 256; i++) {
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t r = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		if (r < 0) {
+			return; /* EAGAIN, or an ICMP error reported on the socket */
+		}
+		on_reply(n, buf, (size_t)r, &from, fl);
+	}
+}
+
+/* ---- posting from other threads ------------------------------------------- */
+
+void notifier_post(struct notifier *n, const struct cfg_zone *z, uint32_t serial)
+{
+	bool full = false;
+	pthread_mutex_lock(&n->mu);
+	if (n->qn >= n->o.max_pending) {
+		full = true;
+	} else {
+		n->q[n->qn++] = (struct posted){z, serial};
+	}
+	pthread_mutex_unlock(&n->mu);
+	if (full) {
+		metrics_add(n->dropped, 1);
+		log_warn("notify_done", "zone=%s serial=%u outcome=dropped why=queue_full",
+		         z->name_text, serial);
+		return;
+	}
+	uint64_t one = 1;
+	ssize_t w = write(n->efd, &one, sizeof(one));
+	(void)w;
+}
+
+static void on_posted(evutil_socket_t fd, short what, void *arg)
+{
+	(void)what;
+	struct notifier *n = arg;
+	uint64_t v;
+	ssize_t r = read(fd, &v, sizeof(v));
+	(void)r;
+	pthread_mutex_lock(&n->mu);
+	size_t qn = n->qn;
+	struct posted *batch = malloc((qn ? qn : 1) * sizeof(*batch));
+	if (batch != NULL) {
+		memcpy(batch, n->q, qn * sizeof(*batch));
+		n->qn = 0;
+	}
+	bool stop = n->stopping;
+	pthread_mutex_unlock(&n->mu);
+	for (size_t i = 0; batch != NULL && i < qn; i++) {
+		notifier_zone_changed(n, batch[i].zone, batch[i].serial);
+	}
+	free(batch);
+	if (stop) {
+		event_base_loopbreak(n->base);
+	}
+}
+
+/* ---- life cycle ------------------------------------------------------------ */
+
+static int udp_socket(int family, int *fd)
+{
+	int s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		return ZX_EIO;
+	}
+	*fd = s;
+	return 0;
+}
+
+static int sockets_init(struct notifier *n)
+{
+	bool v4 = false, v6 = false;
+	for (size_t i = 0; i < n->ntargets; i++) {
+		v4 |= n->targets[i].ep.addr.ss_family == AF_INET;
+		v6 |= n->targets[i].ep.addr.ss_family == AF_INET6;
+	}
+	int rc = 0;
+	if (v4 && (rc = udp_socket(AF_INET, &n->fd4)) == 0) {
+		n->ev4 = event_new(n->base, n->fd4, EV_READ | EV_PERSIST, on_readable, n);
+		rc = n->ev4 == NULL || event_add(n->ev4, NULL) != 0 ? ZX_EIO : 0;
+	}
+	if (rc == 0 && v6 && (rc = udp_socket(AF_INET6, &n->fd6)) == 0) {
+		n->ev6 = event_new(n->base, n->fd6, EV_READ | EV_PERSIST, on_readable, n);
+		rc = n->ev6 == NULL || event_add(n->ev6, NULL) != 0 ? ZX_EIO : 0;
+	}
+	if (rc == 0) {
+		n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		n->evq = n->efd < 0 ? NULL : event_new(n->base, n->efd, EV_READ | EV_PERSIST,
+		                                       on_posted, n);
+		rc = n->evq == NULL || event_add(n->evq, NULL) != 0 ? ZX_EIO : 0;
+	}
+	return rc;
+}
+
+static int setup(struct notifier *n)
+{
+	if (n->o.m == NULL) {
+		n->own_m = metrics_new();
+		n->o.m = n->own_m;
+	}
+	if (n->base == NULL) {
+		n->base = event_base_new();
+		n->own_base = true;
+	}
+	n->q = malloc(n->o.max_pending * sizeof(*n->q));
+	if (n->o.m == NULL || n->base == NULL || n->q == NULL) {
+		return ZX_ENOMEM;
+	}
+	n->dropped = metrics_counter(n->o.m, "xfrd_notify_dropped_total", NULL,
+	                             "zone changes not notified downstream: pending cap reached");
+	n->ignored = metrics_counter(n->o.m, "xfrd_notify_ignored_total", NULL,
+	                             "replies to NOTIFYs that were not ours or did not verify");
+	if (n->dropped == NULL || n->ignored == NULL) {
+		return ZX_ENOMEM;
+	}
+	int rc = slots_init(n);
+	return rc == 0 ? sockets_init(n) : rc;
+}
+
+int notifier_new(const struct notifier_opts *o, struct notifier **out)
+{
+	if (o == NULL || o->cfg == NULL || o->max_pending > MAX_PENDING_CAP) {
+		return ZX_EINVAL;
+	}
+	struct notifier *n = calloc(1, sizeof(*n));
+	if (n == NULL) {
+		return ZX_ENOMEM;
+	}
+	n->o = *o;
+	n->o.max_pending = o->max_pending ? o->max_pending : NOTIFIER_MAX_PENDING;
+	n->o.timeout_ms = o->timeout_ms ? o->timeout_ms : NOTIFIER_TIMEOUT_MS;
+	n->o.tries = o->tries ? o->tries : NOTIFIER_TRIES;
+	n->base = o->base;
+	n->fd4 = n->fd6 = n->efd = -1;
+	pthread_mutex_init(&n->mu, NULL);
+	int rc = setup(n);
+	if (rc != 0) {
+		notifier_free(n);
+		return rc;
+	}
+	*out = n;
+	return 0;
+}
+
+static void *thread_main(void *arg)
+{
+	struct notifier *n = arg;
+	(void)event_base_dispatch(n->base);
+	return NULL;
+}
+
+int notifier_start(struct notifier *n)
+{
+	if (!n->own_base || n->started) {
+		return ZX_EINVAL;
+	}
+	if (pthread_create(&n->thread, NULL, thread_main, n) != 0) {
+		return ZX_EIO;
+	}
+	n->started = true;
+	return 0;
+}
+
+void notifier_stats(struct notifier *n, struct notifier_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < n->ntargets; i++) {
+		out->sent += metrics_get(n->targets[i].sent);
+		out->answered += metrics_get(n->targets[i].answered);
+		out->retries += metrics_get(n->targets[i].retries);
+		out->failed += metrics_get(n->targets[i].failed);
+	}
+	out->dropped = metrics_get(n->dropped);
+	out->ignored = metrics_get(n->ignored);
+	out->pending = n->pending;
+}
+
+static void free_events(struct notifier *n)
+{
+	struct event *evs[] = {n->ev4, n->ev6, n->evq};
+	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (evs[i] != NULL) {
+			event_free(evs[i]);
+		}
+	}
+	int fds[] = {n->fd4, n->fd6, n->efd};
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (fds[i] >= 0) {
+			close(fds[i]);
+		}
+	}
+}
+
+void notifier_free(struct notifier *n)
+{
+	if (n == NULL) {
+		return;
+	}
+	if (n->started) {
+		pthread_mutex_lock(&n->mu);
+		n->stopping = true;
+		pthread_mutex_unlock(&n->mu);
+		uint64_t one = 1;
+		ssize_t w = write(n->efd, &one, sizeof(one));
+		(void)w;
+		pthread_join(n->thread, NULL);
+	}
+	size_t total = n->zbase != NULL && n->o.cfg->zone_count > 0
+		? n->zbase[n->o.cfg->zone_count - 1] +
+		  n->o.cfg->zones[n->o.cfg->zone_count - 1].notify.count
+		: 0;
+	for (size_t i = 0; n->slots != NULL && i < total; i++) {
+		struct entry *e = n->slots[i];
+		if (e != NULL) {
+			log_done(n, e->zone, e->serial, e->target, e->tries, "abandoned", 0);
+			entry_free(e);
+		}
+	}
+	free_events(n);
+	if (n->own_base && n->base != NULL) {
+		event_base_free(n->base);
+	}
+	metrics_free(n->own_m);
+	pthread_mutex_destroy(&n->mu);
+	free(n->q);
+	free(n->slots);
+	free(n->by_id);
+	free(n->tmap);
+	free(n->zbase);
+	free(n->targets);
+	free(n);
+}
