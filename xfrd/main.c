@@ -259,9 +259,11 @@ static int run(struct ctx *c, const struct args *a)
 	if (open_store(c->cfg, &c->db) != 0 || start_engine(c, a->workers) != 0) {
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	if (!a->once) { /* --once: SIGINT/SIGTERM keep their default, killing the pass */
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+	}
 	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", a->path,
 	         c->cfg->zone_count, c->cfg->xfrd.store,
 	         a->once ? "once" : a->pipeline ? "pipeline" : "refresh-timers");
