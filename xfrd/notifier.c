@@ -166,15 +166,25 @@ int64_t notifier_wait_ms(uint64_t first_ms, unsigned try, unsigned tries)
 
 /* ---- targets and slots ----------------------------------------------------- */
 
-static bool same_ep(const struct cfg_endpoint *a, const struct cfg_endpoint *b)
+/* Same family, address and port (flow info and padding ignored). */
+static bool same_ep(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	return a->len == b->len && memcmp(&a->addr, &b->addr, a->len) == 0;
+	if (a->ss_family != b->ss_family) {
+		return false;
+	}
+	if (a->ss_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
 }
 
 static int target_add(struct notifier *n, const struct cfg_endpoint *ep, uint32_t *idx)
 {
 	for (size_t i = 0; i < n->ntargets; i++) {
-		if (same_ep(&n->targets[i].ep, ep)) {
+		if (same_ep(&n->targets[i].ep.addr, &ep->addr)) {
 			*idx = (uint32_t)i;
 			return 0;
 		}
@@ -198,7 +208,7 @@ static int target_add(struct notifier *n, const struct cfg_endpoint *ep, uint32_
 	t->retries = metrics_counter(m, "xfrd_notify_retries_total", lab,
 	                             "NOTIFY messages sent again after a reply timeout");
 	t->failed = metrics_counter(m, "xfrd_notify_failed_total", lab,
-	                            "NOTIFYs unanswered after every try, or answered with an error");
+	                            "NOTIFYs unanswered after every try, or answered an error");
 	if (t->sent == NULL || t->answered == NULL || t->retries == NULL || t->failed == NULL) {
 		return ZX_ENOMEM;
 	}
@@ -387,11 +397,13 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void queue_one(struct notifier *n, const struct cfg_zone *z, size_t slot, uint32_t serial)
+static void queue_one(struct notifier *n, const struct cfg_zone *z, size_t slot,
+                      uint32_t serial)
 {
 	struct entry *e = n->slots[slot];
 	if (e != NULL) {
-		if (serial_newer(serial, e->serial) && (!e->has_next || serial_newer(serial, e->next))) {
+		bool newest = !e->has_next || serial_newer(serial, e->next);
+		if (serial_newer(serial, e->serial) && newest) {
 			e->next = serial;
 			e->has_next = true;
 		}
@@ -431,7 +443,7 @@ void notifier_zone_changed(struct notifier *n, const struct cfg_zone *z, uint32_
 /* ---- replies --------------------------------------------------------------- */
 
 static void on_reply(struct notifier *n, const uint8_t *msg, size_t len,
-                     const struct sockaddr_storage *from, socklen_t fromlen)
+                     const struct sockaddr_storage *from)
 {
 	struct dns_hdr h;
 	if (dnsmsg_hdr_parse(msg, len, &h) != 0) {
@@ -440,8 +452,7 @@ static void on_reply(struct notifier *n, const uint8_t *msg, size_t len,
 	}
 	struct entry *e = n->by_id[h.id];
 	uint16_t rcode = 0;
-	struct cfg_endpoint src = {.addr = *from, .len = fromlen};
-	if (e == NULL || !same_ep(&n->targets[e->target].ep, &src) ||
+	if (e == NULL || !same_ep(&n->targets[e->target].ep.addr, from) ||
 	    notifier_reply_check(msg, len, e->id, e->zone->name, &rcode) != 0) {
 		metrics_add(n->ignored, 1);
 		return;
@@ -474,7 +485,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 		if (r < 0) {
 			return; /* EAGAIN, or an ICMP error reported on the socket */
 		}
-		on_reply(n, buf, (size_t)r, &from, fl);
+		on_reply(n, buf, (size_t)r, &from);
 	}
 }
 
@@ -528,14 +539,18 @@ static void on_posted(evutil_socket_t fd, short what, void *arg)
 
 /* ---- life cycle ------------------------------------------------------------ */
 
-static int udp_socket(int family, int *fd)
+/* A UDP socket for @p family, watched by the loop. A family the host lacks (IPv6
+ * disabled) is logged, not fatal: its targets' NOTIFYs fail, transfers go on. */
+static int family_socket(struct notifier *n, int family, int *fd, struct event **ev)
 {
-	int s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s < 0) {
-		return ZX_EIO;
+	*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*fd < 0) {
+		log_error("notify_socket_failed", "family=%s error=\"%s\"",
+		          family == AF_INET ? "ipv4" : "ipv6", strerror(errno));
+		return 0;
 	}
-	*fd = s;
-	return 0;
+	*ev = event_new(n->base, *fd, EV_READ | EV_PERSIST, on_readable, n);
+	return *ev == NULL || event_add(*ev, NULL) != 0 ? ZX_EIO : 0;
 }
 
 static int sockets_init(struct notifier *n)
@@ -545,14 +560,9 @@ static int sockets_init(struct notifier *n)
 		v4 |= n->targets[i].ep.addr.ss_family == AF_INET;
 		v6 |= n->targets[i].ep.addr.ss_family == AF_INET6;
 	}
-	int rc = 0;
-	if (v4 && (rc = udp_socket(AF_INET, &n->fd4)) == 0) {
-		n->ev4 = event_new(n->base, n->fd4, EV_READ | EV_PERSIST, on_readable, n);
-		rc = n->ev4 == NULL || event_add(n->ev4, NULL) != 0 ? ZX_EIO : 0;
-	}
-	if (rc == 0 && v6 && (rc = udp_socket(AF_INET6, &n->fd6)) == 0) {
-		n->ev6 = event_new(n->base, n->fd6, EV_READ | EV_PERSIST, on_readable, n);
-		rc = n->ev6 == NULL || event_add(n->ev6, NULL) != 0 ? ZX_EIO : 0;
+	int rc = v4 ? family_socket(n, AF_INET, &n->fd4, &n->ev4) : 0;
+	if (rc == 0 && v6) {
+		rc = family_socket(n, AF_INET6, &n->fd6, &n->ev6);
 	}
 	if (rc == 0) {
 		n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

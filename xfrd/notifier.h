@@ -76,8 +76,10 @@ struct notifier_opts {
  * one set of metric series per distinct target.
  * @param[in]  o   copied
  * @param[out] out returned owned (notifier_free()); untouched on error
- * @return 0; ZX_EINVAL no cfg, or max_pending above 60000; ZX_EIO a socket,
- *         eventfd or event could not be made; ZX_ENOMEM
+ * @return 0; ZX_EINVAL no cfg, or max_pending above 60000; ZX_EIO the eventfd or
+ *         an event could not be made; ZX_ENOMEM. A UDP socket that cannot be made
+ *         (say, IPv6 disabled) is logged (notify_socket_failed) and not fatal: the
+ *         NOTIFYs to that family's targets end as failed.
  */
 ZX_MUSTCHECK int notifier_new(const struct notifier_opts *o, struct notifier **out);
 

@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -114,7 +115,8 @@ static void test_notifier_wait_doubles(void **state)
 	(void)state;
 	static const int64_t want[] = {1000, 2000, 4000, 8000, 16000};
 	for (unsigned t = 1; t <= NOTIFIER_TRIES; t++) {
-		assert_int_equal(notifier_wait_ms(NOTIFIER_TIMEOUT_MS, t, NOTIFIER_TRIES), want[t - 1]);
+		int64_t ms = notifier_wait_ms(NOTIFIER_TIMEOUT_MS, t, NOTIFIER_TRIES);
+		assert_int_equal(ms, want[t - 1]);
 	}
 	assert_int_equal(notifier_wait_ms(1000, 0, 5), -1);
 	assert_int_equal(notifier_wait_ms(1000, 6, 5), -1);
@@ -169,16 +171,15 @@ static void respond(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	/* the answer: the question only (no SOA), QR, the rcode */
-	size_t len = (size_t)w.pos;
-	(void)len;
 	size_t qend = DNS_HDR_LEN + q.name_len + 4;
 	uint16_t flags = (uint16_t)(DNS_OP_NOTIFY << 11 | DNS_FLAG_QR | DNS_FLAG_AA | r->rcode);
 	buf[2] = (uint8_t)(flags >> 8);
 	buf[3] = (uint8_t)flags;
 	memset(buf + 6, 0, 6); /* no answer, authority, additional */
-	len = qend;
+	size_t len = qend;
 	if (trc == 0) {
-		assert_int_equal(tsig_sign_reply(&req, buf, &len, sizeof(buf), (uint64_t)time(NULL)), 0);
+		uint64_t now = (uint64_t)time(NULL);
+		assert_int_equal(tsig_sign_reply(&req, buf, &len, sizeof(buf), now), 0);
 		if (r->corrupt_sig) {
 			buf[len - 10] ^= 0x55;
 		}
@@ -220,7 +221,8 @@ static void bed_up(struct bed *b, const char *key_line, unsigned tries)
 	responder_start(&b->r, b->base);
 	char text[1024];
 	snprintf(text, sizeof(text),
-	         "keys: [ { name: nk, algorithm: hmac-sha256, secret: \"c2VjcmV0LXNlY3JldA==\" } ]\n"
+	         "keys: [ { name: nk, algorithm: hmac-sha256,\n"
+	         "          secret: \"c2VjcmV0LXNlY3JldA==\" } ]\n"
 	         "zones:\n"
 	         "  - { name: example.com, primaries: [ \"192.0.2.1\" ],\n"
 	         "      notify: [ \"127.0.0.1@%u\" ] %s }\n"
@@ -366,6 +368,60 @@ static void test_notifier_own_thread(void **state)
 	bed_down(&b); /* joins the thread; the NOTIFY is abandoned */
 }
 
+/* The cap: a zone listing one target twice has two pairs; with room for one, the
+ * second change is dropped (counted, logged), the first answered. */
+static void test_notifier_cap_drops(void **state)
+{
+	(void)state;
+	struct bed b;
+	bed_up(&b, "", 3);
+	notifier_free(b.n);
+	cfg_free(b.cfg);
+	char text[512], err[512];
+	snprintf(text, sizeof(text),
+	         "zones: [ { name: example.com, primaries: [ \"192.0.2.1\" ],\n"
+	         "           notify: [ \"127.0.0.1@%u\", \"127.0.0.1@%u\" ] } ]\n",
+	         b.r.port, b.r.port);
+	assert_int_equal(cfg_load_string("t.yaml", text, &b.cfg, err, sizeof(err)), 0);
+	b.r.cfg = b.cfg;
+	struct notifier_opts o = {.cfg = b.cfg, .base = b.base, .timeout_ms = 20, .max_pending = 1};
+	assert_int_equal(notifier_new(&o, &b.n), 0);
+	notifier_zone_changed(b.n, &b.cfg->zones[0], 3);
+	struct notifier_stats st;
+	notifier_stats(b.n, &st);
+	assert_int_equal(st.pending, 1);
+	assert_int_equal(st.dropped, 1);
+	run_until_idle(&b);
+	notifier_stats(b.n, &st);
+	assert_int_equal(st.answered, 1);
+	assert_int_equal(b.r.seen, 1);
+	bed_down(&b);
+}
+
+/* No descriptors left: the eventfd cannot be made (the sockets' failure is logged). */
+static void test_notifier_no_fds(void **state)
+{
+	(void)state;
+	struct bed b;
+	bed_up(&b, "", 3);
+	notifier_free(b.n);
+	b.n = NULL;
+	struct rlimit old;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	int lowest = dup(0);
+	assert_true(lowest >= 0);
+	close(lowest);
+	struct rlimit low = {.rlim_cur = (rlim_t)lowest, .rlim_max = old.rlim_max};
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	struct notifier *n = (struct notifier *)&n;
+	struct notifier_opts o = {.cfg = b.cfg, .base = b.base};
+	int rc = notifier_new(&o, &n);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(rc, ZX_EIO);
+	assert_ptr_equal(n, (struct notifier *)&n); /* untouched */
+	bed_down(&b);
+}
+
 static void test_notifier_new_errors(void **state)
 {
 	(void)state;
@@ -402,6 +458,8 @@ int main(void)
 		cmocka_unit_test(test_notifier_refused_and_unanswered_fail),
 		cmocka_unit_test(test_notifier_signed),
 		cmocka_unit_test(test_notifier_own_thread),
+		cmocka_unit_test(test_notifier_cap_drops),
+		cmocka_unit_test(test_notifier_no_fds),
 		cmocka_unit_test(test_notifier_new_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
