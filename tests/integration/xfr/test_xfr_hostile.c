@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -352,6 +353,35 @@ static void test_second_primary_used_when_first_is_down(void **state)
 	assert_int_equal(zone_state(&t).state, 2);
 }
 
+/* A primary whose accept queue is full drops our SYN: the connect timeout ends it. */
+static void test_connect_timeout(void **state)
+{
+	(void)state;
+	uint16_t port = next_port++;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+	int one = 1;
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 0), 0); /* never accepted */
+	for (int i = 0; i < 4; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		(void)connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+	}
+	usleep(100000);
+	struct tzone t;
+	tzone_init(&t, "connect.test.", port, 0, false, 0);
+	struct engine_result r = refresh(&t, 0);
+	assert_int_equal(r.xfr.outcome, XFR_FAILED);
+	assert_int_equal(r.xfr.error, ZX_ETIMEDOUT);
+	assert_true(r.xfr.duration_us >= 900000 && r.xfr.duration_us < 3000000); /* connect_ms 1000 */
+	for (int i = 0; i < 4; i++) {
+		close(fill[i]);
+	}
+	close(lfd);
+}
+
 static void test_wrong_key_fails(void **state)
 {
 	(void)state;
@@ -419,6 +449,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_sparse_tsig_is_accepted, kill_children),
 		cmocka_unit_test_teardown(test_soa_over_tcp_when_truncated_or_lost, kill_children),
 		cmocka_unit_test_teardown(test_second_primary_used_when_first_is_down, kill_children),
+		cmocka_unit_test_teardown(test_connect_timeout, kill_children),
 		cmocka_unit_test_teardown(test_wrong_key_fails, kill_children),
 		cmocka_unit_test_teardown(test_folding_and_limits, kill_children),
 	};
