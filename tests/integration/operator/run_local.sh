@@ -5,14 +5,16 @@
 # own, on a port of this test's range), notifyd, xfrd and the knotd primary and
 # prints the commands to try; the printed knotc command changes the zone, and
 # within 5 s xfrd holds the new serial: on its DNS endpoint (the printed kdig
-# command) and in its store (xfrctl); xfrctl retransfer and refresh reach xfrd
-# through Kafka. Then SIGINT (Ctrl-C) stops everything it
+# command) and in its store (xfrctl). zx-follow, the reference zone builder, then
+# follows a chain of 10 knotc changes by IXFR on the ZoneUpdated events (its file
+# equal to xfrd's AXFR, xfrd's to the primary's); xfrctl retransfer and refresh
+# reach xfrd through Kafka. Then SIGINT (Ctrl-C) stops everything it
 # started. The build of this test tree is used (ZX_RUN_NO_BUILD, ZX_RUN_NO_DEPS).
 set -euo pipefail
 export ZX_BED_PORTS=${ZX_BED_PORTS:-26200 26999}
 . "$ZX_SRC/tests/bed/lib.sh"
 bed_init run_local
-for b in notifyd/notifyd xfrd/xfrd xfrd/xfrctl tests/bed/zxkafka; do
+for b in notifyd/notifyd xfrd/xfrd xfrd/xfrctl xfrd/zx-follow tests/bed/zxkafka; do
 	[ -x "$ZX_BUILD/$b" ] || bed_skip "$ZX_BUILD/$b not built"
 done
 for c in knotd knotc kdig curl ss; do
@@ -69,14 +71,39 @@ bash -c "$knotc_cmd" >/dev/null || bed_die "the printed knotc command failed: $k
 store_has_2() { "${xfrctl[@]}" show example.test | grep -q '^serial: *2$'; }
 bed_wait_for 5 store_has_2 || bed_die "xfrd's store did not reach serial 2 within 5 s: $(tail -5 "$state/xfrd.log")"
 bed_log "knotc change -> xfrd's store at serial 2 in $((($(date +%s%N) - t1) / 1000000)) ms"
-# xfrd's DNS endpoint: checked once the endpoint is part of xfrd (xfrd/serve.c linked in).
-if nm "$ZX_BUILD/xfrd/xfrd" 2>/dev/null | grep -q ' T serve_start$'; then
-	dns_has_2() { [ "$(bash -c "$kdig_cmd" | awk '{ print $3 }')" = 2 ]; }
-	bed_wait_for 5 dns_has_2 || bed_die "the printed kdig command does not show serial 2: $(bash -c "$kdig_cmd" 2>&1)"
-	bed_log "the printed kdig command shows serial 2 on xfrd's endpoint"
-else
-	bed_log "NOT CHECKED: xfrd does not serve DNS yet (xfrd/serve.c is not linked into xfrd)"
-fi
+dns_has_2() { [ "$(bash -c "$kdig_cmd" | awk '{ print $3 }')" = 2 ]; }
+bed_wait_for 5 dns_has_2 || bed_die "the printed kdig command does not show serial 2: $(bash -c "$kdig_cmd" 2>&1)"
+bed_log "the printed kdig command shows serial 2 on xfrd's endpoint"
+
+# The reference zone builder on the real pipeline: zx-follow with the same config
+# follows a chain of 10 changes made on the primary with knotc, each by IXFR on
+# the ZoneUpdated event; its file equals xfrd's AXFR, and xfrd's equals the primary's.
+follow=$ZX_BUILD/xfrd/zx-follow
+mkdir -p "$BED_T/zones"
+bed_spawn zx-follow "$follow" -c "$cfg" -g "run-local-test.$$" -d "$BED_T/zones"
+follow_pid=$BED_PID
+file_serial() { awk '$4 == "SOA" { print $7; exit }' "$BED_T/zones/example.test.zone" 2>/dev/null; }
+file_has() { [ "$(file_serial)" = "$1" ]; }
+bed_wait_for 20 file_has 2 || bed_die "zx-follow: no serial 2: $(tail -3 "$BED_T/zx-follow.out")"
+key=$(sed -n 's/.*name: xfr-key, algorithm: \([^,]*\), secret: "\([^"]*\)".*/\1:xfr-key:\2/p' "$cfg")
+K=(knotc -s "$state/bed/primary/primary-local/knot.sock")
+for i in $(seq 3 12); do
+	"${K[@]}" zone-begin example.test >/dev/null &&
+		"${K[@]}" zone-set example.test "h$i" 300 A "192.0.2.$i" >/dev/null &&
+		"${K[@]}" zone-commit example.test >/dev/null || bed_die "knotc change $i"
+	bed_wait_for 10 file_has "$i" ||
+		bed_die "zx-follow did not reach $i: $(tail -3 "$BED_T/zx-follow.out"; tail -3 "$state/xfrd.log")"
+	bed_axfr 127.0.0.1 "$xp" example.test >"$BED_T/xfrd.axfr" || bed_die "AXFR from xfrd"
+	bed_zone_canon "$BED_T/zones/example.test.zone" >"$BED_T/follow.canon"
+	bed_zone_compare "$BED_T/xfrd.axfr" "$BED_T/follow.canon" || bed_die "zx-follow differs at $i"
+	grep -q "zone=example.test. serial_from=$((i - 1)) serial_to=$i method=ixfr .*trigger=event" \
+		"$BED_T/zx-follow.out" || bed_die "$((i - 1)) -> $i not by IXFR on the event"
+done
+bed_axfr 127.0.0.1 "$pp" example.test "$key" >"$BED_T/primary.axfr" || bed_die "primary AXFR"
+bed_zone_compare "$BED_T/primary.axfr" "$BED_T/xfrd.axfr" || bed_die "xfrd differs from the primary"
+bed_stop_pid "$follow_pid" zx-follow
+bed_untrack "$follow_pid"
+bed_log "zx-follow followed 10 knotc changes by IXFR on the events; equal to xfrd, xfrd to the primary"
 
 # xfrctl's requests take the NOTIFY's path to xfrd: retransfer is a full AXFR,
 # refresh of a current zone an SOA check.
