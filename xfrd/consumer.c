@@ -295,12 +295,19 @@ static void recheck(struct consumer *c, const struct cfg_zone *z, const struct x
 }
 
 /* Downstream secondaries (zone's notify:) hear of a new serial once it is stored
- * and its ZoneUpdated event is on its way (xfrd/notifier.h). */
+ * and its ZoneUpdated event is on its way (xfrd/notifier.h); and of the stored
+ * serial when it is re-announced (@p announced: an up-to-date outcome's event after
+ * an assignment), so a NOTIFY lost with a crash after the commit is sent again. */
 static void notify_downstream(struct consumer *c, const struct cfg_zone *z,
-                              const struct xfr_result *r)
+                              const struct xfr_result *r, bool announced)
 {
-	if (c->o.nt != NULL && (r->outcome == XFR_AXFR || r->outcome == XFR_IXFR)) {
+	if (c->o.nt == NULL) {
+		return;
+	}
+	if (r->outcome == XFR_AXFR || r->outcome == XFR_IXFR) {
 		notifier_zone_changed(c->o.nt, z, r->commit.serial);
+	} else if (r->outcome == XFR_UPTODATE && announced) {
+		notifier_zone_changed(c->o.nt, z, r->old_serial);
 	}
 }
 
@@ -340,12 +347,13 @@ static void on_outcome(struct consumer *c, struct outcome *o)
 		log_warn("outcome_unexpected", "zone=%s", z->name_text);
 	}
 	c->cur_batch = NULL;
-	if (make_event(c, b, z, r)) {
+	bool announced = make_event(c, b, z, r);
+	if (announced) {
 		consumer_batch_send(b);
 	} else {
 		batch_finish(b);
 	}
-	notify_downstream(c, z, r);
+	notify_downstream(c, z, r, announced);
 }
 
 void consumer_drain_outcomes(struct consumer *c)

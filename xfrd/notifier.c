@@ -77,6 +77,7 @@ struct notifier {
 	size_t *zbase;          /* per zone: first slot */
 	uint32_t *tmap;         /* per slot: target index */
 	struct entry **slots;   /* per slot: the entry in flight or NULL */
+	size_t nslots;          /* sum of the zones' notify counts */
 	struct entry **by_id;   /* 65536 */
 	size_t pending;
 	int fd4, fd6, efd;
@@ -230,6 +231,7 @@ static int slots_init(struct notifier *n)
 	}
 	n->tmap = calloc(total ? total : 1, sizeof(*n->tmap));
 	n->slots = calloc(total ? total : 1, sizeof(*n->slots));
+	n->nslots = n->slots != NULL ? total : 0;
 	n->by_id = calloc(65536, sizeof(*n->by_id));
 	if (n->tmap == NULL || n->slots == NULL || n->by_id == NULL) {
 		return ZX_ENOMEM;
@@ -686,11 +688,7 @@ void notifier_free(struct notifier *n)
 		(void)w;
 		pthread_join(n->thread, NULL);
 	}
-	size_t total = n->zbase != NULL && n->o.cfg->zone_count > 0
-		? n->zbase[n->o.cfg->zone_count - 1] +
-		  n->o.cfg->zones[n->o.cfg->zone_count - 1].notify.count
-		: 0;
-	for (size_t i = 0; n->slots != NULL && i < total; i++) {
+	for (size_t i = 0; i < n->nslots; i++) {
 		struct entry *e = n->slots[i];
 		if (e != NULL) {
 			log_done(n, e->zone, e->serial, e->target, e->tries, "abandoned", 0);

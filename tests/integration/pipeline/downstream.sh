@@ -160,4 +160,20 @@ ours=$(bed_axfr 127.0.0.1 "$dport" "$zone") || bed_die "no AXFR from the downstr
 	bed_die "the downstream's AXFR differs from the primary's"
 }
 bed_log "downstream AXFR equals the primary's ($(grep -c . <<<"$ours") RRs, serial $(dsoa))"
+
+# A restarted xfrd re-announces the serial it holds on its first look at the zone
+# (here an operator's refresh): the downstream is NOTIFYd again, as it would be
+# after a crash between a commit and its NOTIFY, and finds itself up to date.
+bed_stop_pid "$(cat "$BED_T/x.pid")" x
+mv "$BED_T/x.out" "$BED_T/x.1.out"
+pl_xfrd x "$BED_T/zx.yaml"
+bed_wait_for 30 curl -fs "http://127.0.0.1:$xhttp/ready" || bed_die "xfrd not ready after restart"
+"$ZX_BUILD/xfrd/xfrctl" -c "$BED_T/zx.yaml" refresh "$zone" >/dev/null || bed_die "xfrctl refresh"
+bed_wait_for 20 grep -q "notify_done zone=$zone. serial=2025010110 target=127.0.0.1@$dport .*outcome=answered" \
+	"$BED_T/x.out" || bed_die "no NOTIFY after the restart: $(grep -E 'notify_|xfr_done' "$BED_T/x.out" | tail -3)"
+bed_wait_for 5 sh -c "grep -c 'notify, incoming' '$kd/knotd.log' | grep -qx $((notifies + 1))" ||
+	bed_die "the downstream did not get the NOTIFY after the restart"
+grep -q "IXFR, incoming\|AXFR, incoming" <(tail -n +"$(grep -n 'serial 2025010110' "$kd/knotd.log" | tail -1 | cut -d: -f1)" "$kd/knotd.log" | sed 1d) &&
+	bed_die "the downstream transferred again although up to date"
+bed_log "after an xfrd restart: the held serial re-announced, the downstream NOTIFYd and up to date"
 bed_log "PASS"
