@@ -69,7 +69,8 @@ struct consumer_opts {
 	struct refresh *rf;        /**< borrowed; told of ownership and outcomes; may be NULL */
 	struct metrics *m;         /**< borrowed; series registered here */
 	struct notifier *nt;       /**< borrowed; told of each new serial after its event is
-	                              produced (NOTIFY downstream); may be NULL */
+	                              produced, and of the held serial when re-announced
+	                              (NOTIFY downstream); may be NULL */
 	const char *replica;       /**< borrowed; client.id and the events' replica */
 	uint64_t commit_interval_ms; /**< commits are batched at most this often (>= 1) */
 	uint64_t revoke_wait_ms;   /**< longest wait for running transfers at revocation */
