@@ -1,24 +1,24 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/main.c -- xfrd's entry point: config, store, transfer engine, refresh timers.
+/* xfrd/main.c -- xfrd's entry point: config, store, transfer engine, then one mode.
  *
- * Until the Kafka consumer drives the engine (the next issue), xfrd runs the
- * engine on the configured zones itself:
- *
- *   xfrd -c zx.yaml            every zone is refreshed at start (AXFR for zones
- *                              the store lacks, SOA check + IXFR for the others),
- *                              then again by its SOA timers: refresh after a
- *                              success, retry after a failure (both clamped by
- *                              xfrd.refresh / xfrd.retry and shortened by up to
- *                              xfrd.jitter), and a zone whose last success is
- *                              older than its expire is marked expired.
- *                              SIGINT/SIGTERM stop it.
- *   xfrd -c zx.yaml --once     one refresh of every zone (or of the --zone ones),
- *                              then exit: 0 when all are current, 1 otherwise.
- *   --force-axfr               full retransfer instead of SOA check + IXFR.
- *   --workers N                worker threads (default 2).
- *   xfrd -c zx.yaml --pipeline the Kafka mode (xfrd/pipeline.h): a member of the
- *                              consumer group on kafka.requests-topic; refresh
- *                              timers go through Kafka; events, /metrics, /health.
+ *   xfrd -c zx.yaml              the service (xfrd/pipeline.h): a member of the
+ *                                consumer group on kafka.requests-topic; refresh
+ *                                timers go through Kafka; "zone updated" events,
+ *                                the DNS endpoint, /metrics, /health, /ready.
+ *                                (--pipeline names this mode explicitly.)
+ *   xfrd -c zx.yaml --standalone without Kafka: every zone is refreshed at start
+ *                                (AXFR for zones the store lacks, SOA check + IXFR
+ *                                for the others), then again by its SOA timers:
+ *                                refresh after a success, retry after a failure
+ *                                (both clamped by xfrd.refresh / xfrd.retry and
+ *                                shortened by up to xfrd.jitter), and a zone whose
+ *                                last success is older than its expire is marked
+ *                                expired. The DNS endpoint runs on its own thread.
+ *                                SIGINT/SIGTERM stop it.
+ *   xfrd -c zx.yaml --once       one refresh of every zone (or of the --zone ones),
+ *                                then exit: 0 when all are current, 1 otherwise.
+ *   --force-axfr                 full retransfer instead of SOA check + IXFR.
+ *   --workers N                  transfer worker threads (default 2).
  */
 #include "common/cfg.h"
 #include "common/dnsmsg.h"
@@ -26,7 +26,11 @@
 #include "common/zdb.h"
 #include "xfrd/engine.h"
 #include "xfrd/pipeline.h"
+#include "xfrd/serve.h"
 #include "xfrd/store.h"
+
+#include <event2/event.h>
+#include <pthread.h>
 
 #include <getopt.h>
 #include <signal.h>
@@ -200,16 +204,75 @@ static int start_engine(struct ctx *c, unsigned workers)
 	return rc;
 }
 
-static void usage(void)
+/* The standalone mode's DNS endpoint: its own loop on its own thread, so the
+ * refresh loop's one-second ticks never delay an answer. */
+struct serve_thread {
+	struct event_base *base;
+	struct serve *srv;
+	pthread_t th;
+	bool running;
+};
+
+static void *serve_main(void *arg)
 {
-	fprintf(stderr, "usage: xfrd -c CONFIG [--once] [--zone NAME]... [--force-axfr] "
-	                "[--workers N] [--pipeline]\n       xfrd --version\n");
+	struct serve_thread *st = arg;
+	(void)event_base_dispatch(st->base);
+	return NULL;
+}
+
+static int serve_thread_start(struct serve_thread *st, const struct cfg *cfg, struct zdb *db)
+{
+	if (cfg->xfrd.listen.count == 0) {
+		return 0;
+	}
+	/* the engine called evthread_use_pthreads(): this base may be stopped from main */
+	st->base = event_base_new();
+	if (st->base == NULL) {
+		return ZX_ENOMEM;
+	}
+	struct serve_opts so;
+	serve_opts_init(&so);
+	so.cfg = cfg;
+	so.db = db;
+	int rc = serve_new(&so, &st->srv);
+	if (rc == 0) {
+		rc = serve_start(st->srv, st->base);
+	}
+	if (rc == 0 && pthread_create(&st->th, NULL, serve_main, st) != 0) {
+		rc = ZX_ENOMEM;
+	}
+	st->running = rc == 0;
+	if (rc != 0) {
+		log_error("serve_start_failed", "error=%s", zx_strerror(rc));
+	}
+	return rc;
+}
+
+static void serve_thread_stop(struct serve_thread *st)
+{
+	if (st->running) {
+		event_base_loopbreak(st->base);
+		pthread_join(st->th, NULL);
+		st->running = false;
+	}
+	serve_free(st->srv);
+	st->srv = NULL;
+	if (st->base != NULL) {
+		event_base_free(st->base);
+		st->base = NULL;
+	}
+}
+
+static void usage(FILE *to)
+{
+	fprintf(to, "usage: xfrd -c CONFIG [--pipeline | --standalone | --once [--zone NAME]...]\n"
+	                "            [--force-axfr] [--workers N]\n       xfrd --version\n");
 }
 
 struct args {
 	const char *path;
 	bool once;
-	bool pipeline; /* xfrd/pipeline.h */
+	bool standalone; /* refresh timers without Kafka */
 	unsigned flags, workers;
 	char *zones[64];
 	int nz;
@@ -222,7 +285,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"config", required_argument, NULL, 'c'}, {"once", no_argument, NULL, 'o'},
 		{"zone", required_argument, NULL, 'z'},   {"force-axfr", no_argument, NULL, 'f'},
 		{"workers", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
-		{"pipeline", no_argument, NULL, 'P'},
+		{"pipeline", no_argument, NULL, 'P'},   {"standalone", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -238,17 +302,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 		} else if (ch == 'w') {
 			a->workers = (unsigned)strtoul(optarg, NULL, 10);
 		} else if (ch == 'P') {
-			a->pipeline = true;
+			a->standalone = false; /* the default, named */
+		} else if (ch == 'S') {
+			a->standalone = true;
 		} else if (ch == 'V') {
 			printf("xfrd 0.1.0\n");
 			return 0;
+		} else if (ch == 'h') {
+			usage(stdout);
+			return 0;
 		} else {
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
 	if (a->path == NULL || a->workers == 0) {
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	return -1;
@@ -266,12 +335,12 @@ static int run(struct ctx *c, const struct args *a)
 	}
 	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", a->path,
 	         c->cfg->zone_count, c->cfg->xfrd.store,
-	         a->once ? "once" : a->pipeline ? "pipeline" : "refresh-timers");
-	if (a->pipeline && !a->once) {
-		return pipeline_run(c->cfg, c->db, &c->eng) == 0 ? 0 : 1; /* frees the engine */
-	}
+	         a->once ? "once" : a->standalone ? "standalone" : "pipeline");
 	if (a->once) {
 		return run_once(c, a->flags, a->zones, a->nz);
+	}
+	if (!a->standalone) {
+		return pipeline_run(c->cfg, c->db, &c->eng) == 0 ? 0 : 1; /* frees the engine */
 	}
 	c->n = c->cfg->zone_count;
 	c->t = calloc(c->n, sizeof(*c->t));
@@ -281,7 +350,13 @@ static int run(struct ctx *c, const struct args *a)
 	for (size_t i = 0; i < c->n; i++) {
 		c->t[i].zone = &c->cfg->zones[i];
 	}
+	struct serve_thread st = {0};
+	if (serve_thread_start(&st, c->cfg, c->db) != 0) {
+		serve_thread_stop(&st);
+		return 1;
+	}
 	refresh_loop(c); /* in-flight refreshes are aborted by engine_free() */
+	serve_thread_stop(&st);
 	return 0;
 }
 
