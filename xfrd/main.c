@@ -13,7 +13,9 @@
  *                                (both clamped by xfrd.refresh / xfrd.retry and
  *                                shortened by up to xfrd.jitter), and a zone whose
  *                                last success is older than its expire is marked
- *                                expired. The DNS endpoint runs on its own thread.
+ *                                expired. The DNS endpoint and the downstream
+ *                                NOTIFY sender (zone `notify:`) run on their own
+ *                                threads.
  *                                SIGINT/SIGTERM stop it.
  *   xfrd -c zx.yaml --once       one refresh of every zone (or of the --zone ones),
  *                                then exit: 0 when all are current, 1 otherwise.
@@ -25,6 +27,7 @@
 #include "common/log.h"
 #include "common/zdb.h"
 #include "xfrd/engine.h"
+#include "xfrd/notifier.h"
 #include "xfrd/pipeline.h"
 #include "xfrd/serve.h"
 #include "xfrd/store.h"
@@ -49,6 +52,7 @@ struct ztimer {
 	atomic_int busy;     /* a refresh is in flight */
 	atomic_int outcome;  /* enum xfr_outcome of the last refresh; 0 none yet */
 	int64_t due;         /* main thread only: when to refresh next */
+	struct notifier *nt; /* NOTIFY downstream after a new serial; thread-safe post */
 };
 
 struct ctx {
@@ -57,6 +61,7 @@ struct ctx {
 	struct engine *eng;
 	struct ztimer *t;
 	size_t n;
+	struct notifier *nt;
 	atomic_int failures;
 };
 
@@ -69,6 +74,9 @@ static void on_signal(int sig)
 static void on_done(void *arg, const struct engine_result *res)
 {
 	struct ztimer *t = arg;
+	if (res->xfr.outcome == XFR_AXFR || res->xfr.outcome == XFR_IXFR) {
+		notifier_post(t->nt, res->zone, res->xfr.commit.serial);
+	}
 	atomic_store(&t->outcome, (int)res->xfr.outcome);
 	atomic_store(&t->busy, 0);
 }
@@ -350,6 +358,14 @@ static int run(struct ctx *c, const struct args *a)
 	for (size_t i = 0; i < c->n; i++) {
 		c->t[i].zone = &c->cfg->zones[i];
 	}
+	struct notifier_opts no = {.cfg = c->cfg}; /* its own base and thread */
+	if (notifier_new(&no, &c->nt) != 0 || notifier_start(c->nt) != 0) {
+		log_error("notifier_start_failed", NULL);
+		return 1;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		c->t[i].nt = c->nt;
+	}
 	struct serve_thread st = {0};
 	if (serve_thread_start(&st, c->cfg, c->db) != 0) {
 		serve_thread_stop(&st);
@@ -381,6 +397,7 @@ int main(int argc, char **argv)
 	c.cfg = cfg;
 	status = run(&c, &a);
 	engine_free(c.eng);
+	notifier_free(c.nt); /* after the engine: its callbacks post until engine_free() */
 	free(c.t);
 	zdb_close(c.db);
 	cfg_free(cfg);
