@@ -6,7 +6,8 @@
  * xfrd's own DNS endpoint) are any number of threads and processes, and never
  * block the writer nor see half a transfer: a zone's records, its metadata and
  * the "active version" pointer are always read from one LMDB snapshot
- * (struct zdb_snap), and switching versions is one small commit.
+ * (struct zdb_snap), and switching versions is one commit (for a zone that
+ * fits in one AXFR chunk, the same commit that writes its records).
  * What it is not: a DNS server, a zone-file parser, or a transfer engine. It
  * checks the shape of what it is given (names inside the zone, one class, the
  * diff applies), not DNS semantics (CNAME and other data, glue, DNSSEC).
@@ -48,6 +49,10 @@
  *   commit/abort. Several may run at once for different zones; their write
  *   transactions take LMDB's write lock in turn, each for a short time (an AXFR
  *   chunk, an IXFR commit). The caller runs at most one transfer per zone.
+ * - Commits (each one disk sync, see enum zdb_sync) per transfer: an AXFR that
+ *   fits in one chunk (chunk_records, chunk_bytes): ONE, records and switch
+ *   together; a larger AXFR: one recording the new version, one per chunk, one
+ *   for the switch; an IXFR: one.
  * - An AXFR larger than one chunk starts a writer thread of its own (ended by
  *   commit/abort): chunk N is written there while the caller fills chunk N+1.
  * - One writing process per store: a second writable zdb_open() of the same
@@ -167,7 +172,11 @@ struct zdb_commit {
 	uint32_t changesets; /**< IXFR: changesets applied; AXFR: 0 */
 };
 
-/** Fill @p o with defaults (sync NOMETA, 1 GiB, journal and chunk defaults above, gc thread). */
+/**
+ * Fill @p o with defaults: sync ZDB_SYNC_NOMETA (durable but for the last commit on
+ * a system crash; what xfrd uses unless ZX_STORE_SYNC says otherwise), 1 GiB,
+ * the journal and chunk defaults above, the gc thread.
+ */
 void zdb_opts_init(struct zdb_opts *o);
 
 /**
@@ -279,13 +288,16 @@ void zdb_iter_free(struct zdb_iter *it);
 /* ---------------------------------------------------------------- AXFR */
 
 /**
- * Start writing a new version of @p zone (loaded or not). Records go into the
- * new version in chunks, each its own short write transaction; readers keep
- * seeing the old version until zdb_axfr_commit(). Memory is bounded by the
- * chunk size whatever the zone size.
+ * Start writing a new version of @p zone (loaded or not). The records are
+ * buffered; a zone that fits in one chunk is written by zdb_axfr_commit() in
+ * the commit that switches to it (nothing reaches the store before). When the
+ * buffer passes the chunk bound, the new version is recorded and the records go
+ * into it in chunks, each its own short write transaction. Readers keep seeing
+ * the old version until zdb_axfr_commit(). Memory is bounded by the chunk size
+ * whatever the zone size. Writes nothing itself.
  * @param zone wire name, any case; borrowed
  * @param[out] out owned by the caller until zdb_axfr_commit() or zdb_axfr_abort()
- * @return 0; ZX_EINVAL bad name or readonly store; ZX_ENOMEM; ZX_ELIMIT map full
+ * @return 0; ZX_EINVAL bad name or readonly store; ZX_ENOMEM
  */
 ZX_MUSTCHECK int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_axfr **out);
 
@@ -305,8 +317,9 @@ ZX_MUSTCHECK int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_
 ZX_MUSTCHECK int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr);
 
 /**
- * Write the last chunk, then switch the zone to the new version in one small
- * commit: metadata (serial and SOA from the apex SOA, record count, state
+ * Switch the zone to the new version: for a zone that fit in one chunk, its
+ * records and the switch in ONE commit; else the last chunk, then the switch in
+ * one small commit. The switch: metadata (serial and SOA from the apex SOA, record count, state
  * fresh, last success and attempt = @p now, @p primary, error cleared), the
  * old version marked for deletion (zdb_gc()), the zone's journal emptied.
  * @p a is freed whatever the result; on error the zone is as it was before.

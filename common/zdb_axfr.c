@@ -1,13 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /* common/zdb_axfr.c -- a full zone transfer written as a new version, in chunks.
  *
- * RRs are copied into a buffer of at most chunk_bytes / chunk_records; a full
- * buffer is written in one short write transaction (so the write lock is held
- * for one chunk's worth of B-tree work, never while waiting for the network),
- * and the switch to the new version is one more small commit.
+ * RRs are copied into a buffer of at most chunk_bytes / chunk_records.
+ *
+ * A zone that fits in one chunk (most zones) is written at zdb_axfr_commit() in
+ * ONE write transaction: a version id is allocated, the records are put, the
+ * zone record switched to the new version and the old version marked DEAD, all
+ * in the same commit (one disk sync). Nothing is written before: a crash or an
+ * abort leaves nothing behind, and readers see the zone before or after. The
+ * buffered entries carry version id 0 until then; the id is stamped into their
+ * keys just before they are written (keys keep their order: one id for all).
+ *
+ * A zone larger than one chunk falls over, when the first chunk is full, to the
+ * chunked path: the new version is recorded WRITING in a small commit (so a crash
+ * leaves it to zdb_open() to delete), the full buffer is stamped with its id, and
+ * each full buffer is written in one short write transaction (so the write lock
+ * is held for one chunk's worth of B-tree work, never while waiting for the
+ * network); the last chunk and the switch are one more commit.
  *
  * Writing a chunk: the entries are sorted by (key, RDATA) unless their keys came
- * in order (then only each RRset's RRs are sorted; the usual case: Knot, BIND and NSD send zones in canonical order),
+ * in order (then only each RRset's RRs are sorted; the usual case: Knot, BIND and
+ * NSD send zones in canonical order),
  * grouped into RRsets, and each RRset is put with MDB_APPEND when its key is
  * past every key written so far (the new version has the highest version id,
  * so its keys go at the end of the B-tree: no page splits in the middle, full
@@ -124,6 +137,14 @@ static int chunk_init(struct chunk *c, const struct zdb *db)
 	return c->buf == NULL || c->idx == NULL ? ZX_ENOMEM : 0;
 }
 
+/* Write version id @p vid into the key of every entry of @p ch (buffered with id 0). */
+static void stamp_vid(struct chunk *ch, uint32_t vid)
+{
+	for (size_t i = 0; i < ch->n; i++) {
+		zdb_be32(ch->buf + ch->idx[i] + ENT_HDR, vid);
+	}
+}
+
 static void free_axfr(struct zdb_axfr *a)
 {
 	for (int i = 0; i < 2; i++) {
@@ -168,15 +189,19 @@ int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_axfr **out)
 	a->spare = &a->chunks[1];
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
-	int rc = chunk_init(&a->chunks[0], db);
-	if (rc == 0) {
-		rc = chunk_init(&a->chunks[1], db);
+	int rc = 0;
+	if (db->readonly) {
+		zdb_set_error("the store is open read-only");
+		rc = ZX_EINVAL;
 	}
 	if (rc == 0) {
 		rc = zdb_zname_init(&a->z, zone);
 	}
 	if (rc == 0) {
-		rc = new_version(a);
+		rc = chunk_init(&a->chunks[0], db);
+	}
+	if (rc == 0) {
+		rc = chunk_init(&a->chunks[1], db);
 	}
 	if (rc != 0) {
 		free_axfr(a);
@@ -309,21 +334,14 @@ static int same_key(const uint8_t *x, const uint8_t *y)
 	return ld16(x) == ld16(y) && memcmp(ent_key(x), ent_key(y), ld16(x)) == 0;
 }
 
-static int flush(struct zdb_axfr *a, struct chunk *ch)
+/* Write the entries of @p ch into the open write transaction @p txn. */
+static int write_chunk(struct zdb_axfr *a, struct chunk *ch, MDB_txn *txn)
 {
-	MDB_txn *txn;
 	MDB_cursor *c;
-	if (ch->n == 0) {
-		return 0;
-	}
 	if (!ch->sorted) {
 		qsort_r(ch->idx, ch->n, sizeof(*ch->idx), idx_cmp, ch->buf);
 	}
-	int rc = zdb_wtxn_begin(a->db, &txn);
-	if (rc != 0) {
-		return rc;
-	}
-	rc = zdb_mdb_err(mdb_cursor_open(txn, a->db->rr, &c), "mdb_cursor_open");
+	int rc = zdb_mdb_err(mdb_cursor_open(txn, a->db->rr, &c), "mdb_cursor_open");
 	for (size_t i = 0; rc == 0 && i < ch->n;) {
 		size_t j = i + 1;
 		while (j < ch->n && same_key(ch->buf + ch->idx[i], ch->buf + ch->idx[j])) {
@@ -336,11 +354,28 @@ static int flush(struct zdb_axfr *a, struct chunk *ch)
 		rc = write_set(a, ch, c, i, j);
 		i = j;
 	}
+	if (rc == 0) {
+		mdb_cursor_close(c); /* on error mdb_txn_abort() closes it */
+	}
+	return rc;
+}
+
+/* Write @p ch in a transaction of its own (the chunked path). */
+static int flush(struct zdb_axfr *a, struct chunk *ch)
+{
+	MDB_txn *txn;
+	if (ch->n == 0) {
+		return 0;
+	}
+	int rc = zdb_wtxn_begin(a->db, &txn);
 	if (rc != 0) {
-		mdb_txn_abort(txn); /* closes the cursor of a write transaction */
 		return rc;
 	}
-	mdb_cursor_close(c);
+	rc = write_chunk(a, ch, txn);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
 	rc = zdb_wtxn_commit(txn);
 	ch->n = 0;
 	ch->len = 0;
@@ -385,10 +420,29 @@ static int writer_err(struct zdb_axfr *a)
 	return rc;
 }
 
+/*
+ * The first chunk is full: fall over to the chunked path. The version is recorded
+ * WRITING (its own commit) and the buffered entries get its id.
+ */
+static int fall_over(struct zdb_axfr *a)
+{
+	int rc = new_version(a);
+	if (rc != 0) {
+		a->vid = 0; /* the counter's increment was not committed */
+		return rc;
+	}
+	stamp_vid(a->fill, a->vid);
+	return 0;
+}
+
 /* Hand the full chunk to the writer (started on first use) and fill the other one. */
 static int handoff(struct zdb_axfr *a)
 {
-	int rc = 0;
+	int rc = a->vid == 0 ? fall_over(a) : 0;
+	if (rc != 0) {
+		atomic_store(&a->err, rc); /* a is usable only for zdb_axfr_abort() now */
+		return rc;
+	}
 	pthread_mutex_lock(&a->mu);
 	while (a->busy) {
 		pthread_cond_wait(&a->cv, &a->mu);
@@ -532,26 +586,62 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 	return zdb_meta_put(a->db, txn, &m);
 }
 
+/*
+ * The one-commit path (the zone fit in one chunk): a version id, the records and
+ * the switch in one write transaction. On failure nothing was written.
+ */
+static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
+                      struct zdb_commit *r)
+{
+	MDB_txn *txn;
+	int rc = zdb_wtxn_begin(a->db, &txn);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_counter_next(a->db, txn, "next_vid", &a->vid);
+	if (rc == 0) {
+		stamp_vid(a->fill, a->vid);
+		rc = write_chunk(a, a->fill, txn);
+	}
+	if (rc == 0) {
+		rc = do_switch(a, txn, now, primary, r);
+	}
+	rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
+	if (rc != 0) {
+		a->vid = 0; /* not allocated after all: zdb_axfr_abort() has nothing to drop */
+	}
+	return rc;
+}
+
+/* The chunked path: the last chunk in its own commit, then the switch. */
+static int commit_chunked(struct zdb_axfr *a, int64_t now, const char *primary,
+                          struct zdb_commit *r)
+{
+	MDB_txn *txn;
+	int rc = flush(a, a->fill);
+	if (rc == 0) {
+		rc = zdb_wtxn_begin(a->db, &txn);
+	}
+	if (rc == 0) {
+		rc = do_switch(a, txn, now, primary, r);
+		rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
+	}
+	return rc;
+}
+
 int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary, struct zdb_commit *res)
 {
 	assert(a != NULL);
-	MDB_txn *txn;
 	struct zdb_commit r;
 	writer_stop(a);
 	int rc = writer_err(a);
-	if (rc == 0) {
-		rc = flush(a, a->fill);
-	}
 	if (rc == 0 && !a->have_soa) {
 		zdb_set_error("no SOA at the zone apex");
 		rc = ZX_EFORMAT;
 	}
 	if (rc == 0) {
-		rc = zdb_wtxn_begin(a->db, &txn);
-		if (rc == 0) {
-			rc = do_switch(a, txn, now, primary, &r);
-			rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
-		}
+		rc = a->vid == 0 ? commit_one(a, now, primary, &r)
+		                 : commit_chunked(a, now, primary, &r);
 	}
 	if (rc != 0) {
 		zdb_axfr_abort(a);
@@ -575,7 +665,7 @@ void zdb_axfr_abort(struct zdb_axfr *a)
 	}
 	writer_stop(a);
 	/* On failure the version stays WRITING and the next zdb_open() drops it. */
-	if (zdb_wtxn_begin(a->db, &txn) == 0) {
+	if (a->vid != 0 && zdb_wtxn_begin(a->db, &txn) == 0) {
 		if (zdb_version_put(a->db, txn, a->vid, ZDB_V_DEAD, &a->z) == 0) {
 			if (zdb_wtxn_commit(txn) == 0) {
 				zdb_gc_kick(a->db);
