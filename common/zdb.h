@@ -53,6 +53,11 @@
  *   fits in one chunk (chunk_records, chunk_bytes): ONE, records and switch
  *   together; a larger AXFR: one recording the new version, one per chunk, one
  *   for the switch; an IXFR: one.
+ * - Group commit: one-chunk AXFRs whose zdb_axfr_commit() calls (from different
+ *   threads) overlap are committed together, up to one chunk's worth in one
+ *   transaction, so one disk sync serves several zones; each call still returns
+ *   only when its zone is committed, with its own result (a group that fails is
+ *   retried zone by zone). Store many small zones from several threads.
  * - An AXFR larger than one chunk starts a writer thread of its own (ended by
  *   commit/abort): chunk N is written there while the caller fills chunk N+1.
  * - One writing process per store: a second writable zdb_open() of the same

@@ -11,6 +11,10 @@
  * buffered entries carry version id 0 until then; the id is stamped into their
  * keys just before they are written (keys keep their order: one id for all).
  *
+ * Commits of such zones from several threads that overlap are made in groups
+ * (commit_one()): one transaction, one sync, for the oldest waiting zones up to one
+ * chunk's worth; when a group fails, each of its zones is committed alone.
+ *
  * A zone larger than one chunk falls over, when the first chunk is full, to the
  * chunked path: the new version is recorded WRITING in a small commit (so a crash
  * leaves it to zdb_open() to delete), the full buffer is stamped with its id, and
@@ -83,6 +87,13 @@ struct zdb_axfr {
 	pthread_cond_t cv;
 	pthread_t writer;
 	bool started, busy, stop;
+	/* the group commit (one-chunk AXFRs; under db->grp_mu) */
+	struct zdb_axfr *grp_next;
+	int64_t grp_now;
+	const char *grp_primary;
+	struct zdb_commit grp_res;
+	int grp_rc;
+	bool grp_done;
 };
 
 static inline uint16_t ld16(const uint8_t *p)
@@ -587,30 +598,127 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 }
 
 /*
- * The one-commit path (the zone fit in one chunk): a version id, the records and
- * the switch in one write transaction. On failure nothing was written.
+ * The one-commit path (the zone fit in one chunk), into the open @p txn: a version
+ * id, the records, the switch. Can run again in another transaction (what writing
+ * accumulates is reset).
  */
-static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
-                      struct zdb_commit *r)
+static int one_in_txn(struct zdb_axfr *a, MDB_txn *txn)
 {
-	MDB_txn *txn;
-	int rc = zdb_wtxn_begin(a->db, &txn);
-	if (rc != 0) {
-		return rc;
-	}
-	rc = zdb_counter_next(a->db, txn, "next_vid", &a->vid);
+	a->records = 0;
+	a->last_key_len = 0;
+	a->append = true;
+	int rc = zdb_counter_next(a->db, txn, "next_vid", &a->vid);
 	if (rc == 0) {
 		stamp_vid(a->fill, a->vid);
 		rc = write_chunk(a, a->fill, txn);
 	}
 	if (rc == 0) {
-		rc = do_switch(a, txn, now, primary, r);
-	}
-	rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
-	if (rc != 0) {
-		a->vid = 0; /* not allocated after all: zdb_axfr_abort() has nothing to drop */
+		rc = do_switch(a, txn, a->grp_now, a->grp_primary, &a->grp_res);
 	}
 	return rc;
+}
+
+/* One AXFR in a transaction of its own. On failure nothing was written. */
+static int commit_alone(struct zdb_axfr *a)
+{
+	MDB_txn *txn;
+	int rc = zdb_wtxn_begin(a->db, &txn);
+	if (rc == 0) {
+		rc = one_in_txn(a, txn);
+		rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
+	}
+	if (rc != 0) {
+		a->vid = 0; /* not allocated after all: zdb_axfr_abort() has nothing to drop */
+		snprintf(a->errmsg, sizeof(a->errmsg), "%s", zdb_last_error());
+	}
+	return rc;
+}
+
+/*
+ * Commit the group @p g (linked by grp_next) in one transaction: one disk sync for
+ * all. When any part fails, each is committed alone, so an error is its zone's own.
+ */
+static void commit_group(struct zdb_axfr *g)
+{
+	MDB_txn *txn;
+	bool together = false;
+	if (g->grp_next != NULL && zdb_wtxn_begin(g->db, &txn) == 0) {
+		int rc = 0;
+		for (struct zdb_axfr *b = g; rc == 0 && b != NULL; b = b->grp_next) {
+			rc = one_in_txn(b, txn);
+		}
+		rc = rc == 0 ? zdb_wtxn_commit(txn) : (mdb_txn_abort(txn), rc);
+		together = rc == 0;
+	}
+	for (struct zdb_axfr *b = g; b != NULL; b = b->grp_next) {
+		b->grp_rc = together ? 0 : commit_alone(b);
+	}
+}
+
+/*
+ * Under db->grp_mu: the next group, the oldest waiting AXFRs up to one chunk's
+ * worth together (so the write lock is held no longer than for a chunk).
+ */
+static struct zdb_axfr *grp_take(struct zdb *db)
+{
+	struct zdb_axfr *g = db->grp_head, *last = g;
+	size_t bytes = g->fill->len, n = g->fill->n;
+	while (last->grp_next != NULL && bytes + last->grp_next->fill->len <= db->chunk_bytes &&
+	       n + last->grp_next->fill->n <= db->chunk_records) {
+		last = last->grp_next;
+		bytes += last->fill->len;
+		n += last->fill->n;
+	}
+	db->grp_head = last->grp_next;
+	if (db->grp_head == NULL) {
+		db->grp_tail = NULL;
+	}
+	last->grp_next = NULL;
+	return g;
+}
+
+/*
+ * The one-commit path. An AXFR joins the queue; whoever finds no group being
+ * committed takes the oldest waiting (grp_take()) and commits them as one group
+ * (a leader; the others wait): with several threads committing, one disk sync
+ * serves several zones. Each caller returns only once its own zone is committed.
+ */
+static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
+                      struct zdb_commit *r)
+{
+	struct zdb *db = a->db;
+	a->grp_now = now;
+	a->grp_primary = primary;
+	a->grp_done = false;
+	a->grp_next = NULL;
+	a->errmsg[0] = '\0';
+	pthread_mutex_lock(&db->grp_mu);
+	*(db->grp_tail != NULL ? &db->grp_tail->grp_next : &db->grp_head) = a;
+	db->grp_tail = a;
+	while (!a->grp_done) {
+		if (db->grp_busy) {
+			pthread_cond_wait(&db->grp_cv, &db->grp_mu);
+			continue;
+		}
+		struct zdb_axfr *g = grp_take(db);
+		db->grp_busy = true;
+		pthread_mutex_unlock(&db->grp_mu);
+		commit_group(g);
+		pthread_mutex_lock(&db->grp_mu);
+		for (struct zdb_axfr *b = g, *next; b != NULL; b = next) {
+			next = b->grp_next;
+			b->grp_done = true; /* b's caller may free it once the lock is released */
+		}
+		db->grp_busy = false;
+		pthread_cond_broadcast(&db->grp_cv);
+	}
+	pthread_mutex_unlock(&db->grp_mu);
+	if (a->grp_rc != 0) {
+		zdb_set_error("%s", a->errmsg);
+		return a->grp_rc;
+	}
+	*r = a->grp_res;
+	return 0;
 }
 
 /* The chunked path: the last chunk in its own commit, then the switch. */

@@ -77,6 +77,11 @@ struct zdb {
 	pthread_cond_t gc_cv;
 	pthread_t gc;
 	bool gc_started, gc_stop, gc_work;
+	/* the group commit of one-chunk AXFRs (zdb_axfr.c) */
+	pthread_mutex_t grp_mu;
+	pthread_cond_t grp_cv;
+	struct zdb_axfr *grp_head, *grp_tail; /**< waiting to be committed, oldest first */
+	bool grp_busy;                        /**< a leader is committing a group */
 };
 
 /** The fixed head of a zone record (native order, memcpy'd: values are 2-aligned). */

@@ -1,8 +1,10 @@
-/* tests/unit/common/test_zdb.c -- the zone store: open, AXFR versions, reading, state. */
+/* tests/unit/common/test_zdb.c -- the zone store: open, AXFR versions, reading, state,
+ * one-chunk AXFRs of many threads committed in groups. */
 #include "test_zdb_util.h"
 
 #include <fcntl.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #define ZONE "example.com."
@@ -520,6 +522,87 @@ static void test_too_many_readers(void **state)
 	rm_store(dir);
 }
 
+/* ---------------------------------------------------------------- group commit */
+
+#define GRP_THREADS 8
+#define GRP_ZONES 40
+#define GRP_RRS 11
+
+struct grp_arg {
+	struct zdb *db;
+	int t;
+	int bad; /**< commits that failed or reported wrongly */
+};
+
+static void grp_zone(struct trr *z, char *zone, size_t size, int t, int i, uint32_t serial)
+{
+	char name[96];
+	snprintf(zone, size, "t%d-z%d.example.", t, i);
+	z[0] = trr_soa(zone, serial);
+	for (int k = 1; k < GRP_RRS; k++) {
+		snprintf(name, sizeof(name), "h%d.%s", k, zone);
+		z[k] = trr_a(name, serial);
+	}
+}
+
+/* One thread: each of its zones loaded, then replaced (no cmocka asserts off the main thread). */
+static void *grp_main(void *varg)
+{
+	struct grp_arg *g = varg;
+	for (uint32_t serial = 1; serial <= 2; serial++) {
+		for (int i = 0; i < GRP_ZONES; i++) {
+			struct trr z[GRP_RRS];
+			char zone[64];
+			struct zdb_axfr *a;
+			struct zdb_commit res;
+			grp_zone(z, zone, sizeof(zone), g->t, i, serial);
+			if (zdb_axfr_begin(g->db, tname(zone), &a) != 0) {
+				g->bad++;
+				continue;
+			}
+			for (int k = 0; k < GRP_RRS; k++) {
+				struct zdb_rr v = trr_view(&z[k]);
+				g->bad += zdb_axfr_add(a, &v) != 0;
+			}
+			int rc = zdb_axfr_commit(a, serial, NULL, &res);
+			g->bad += rc != 0 || res.serial != serial || res.records != GRP_RRS ||
+			          res.had_serial != (serial == 2);
+		}
+	}
+	return NULL;
+}
+
+static void test_group_commit_many_threads(void **state)
+{
+	(void)state;
+	char *dir = mk_store_dir();
+	struct zdb *db = open_store(dir, 1000); /* every zone fits one chunk */
+	pthread_t th[GRP_THREADS];
+	struct grp_arg args[GRP_THREADS];
+	for (int t = 0; t < GRP_THREADS; t++) {
+		args[t] = (struct grp_arg){.db = db, .t = t};
+		assert_int_equal(pthread_create(&th[t], NULL, grp_main, &args[t]), 0);
+	}
+	for (int t = 0; t < GRP_THREADS; t++) {
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+		assert_int_equal(args[t].bad, 0);
+	}
+	int rc;
+	while ((rc = zdb_gc(db, 100)) == 1) {
+	}
+	assert_int_equal(rc, 0);
+	for (int t = 0; t < GRP_THREADS; t++) {
+		for (int i = 0; i < GRP_ZONES; i++) {
+			struct trr z[GRP_RRS];
+			char zone[64];
+			grp_zone(z, zone, sizeof(zone), t, i, 2);
+			assert_zone(db, zone, z, GRP_RRS);
+		}
+	}
+	zdb_close(db);
+	rm_store(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -535,6 +618,7 @@ int main(void)
 		cmocka_unit_test(test_state_changes),
 		cmocka_unit_test(test_readonly_refuses_writes),
 		cmocka_unit_test(test_too_many_readers),
+		cmocka_unit_test(test_group_commit_many_threads),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

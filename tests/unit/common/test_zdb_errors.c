@@ -1,8 +1,10 @@
 /* tests/unit/common/test_zdb_errors.c -- the zone store's failure codes: out of memory
- * (allocations wrapped), a full map, and records that do not decode. */
+ * (allocations wrapped), a full map (also for one zone of a group commit), and records
+ * that do not decode. */
 #include "test_zdb_util.h"
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #define ZONE "example.com."
 
@@ -248,6 +250,83 @@ static void test_map_full_small_commits(void **state)
 	rm_store(dir);
 }
 
+/* A group commit in which one zone does not fit: the others commit, it fails alone. */
+#define GF_SMALL 4  /* threads storing small zones */
+#define GF_BIG 2    /* threads storing a zone larger than the map, in one chunk */
+#define GF_ROUNDS 20
+#define GF_BIG_RRS 6000
+
+struct gf_arg {
+	struct zdb *db;
+	int t;
+	int bad;
+};
+
+static void *gf_main(void *varg)
+{
+	struct gf_arg *g = varg;
+	bool big = g->t >= GF_SMALL;
+	for (int i = 0; i < GF_ROUNDS; i++) {
+		char zone[64], name[96];
+		struct zdb_axfr *a;
+		snprintf(zone, sizeof(zone), big ? "big%d.example." : "t%d-z%d.example.", g->t, i);
+		if (zdb_axfr_begin(g->db, tname(zone), &a) != 0) {
+			g->bad++;
+			continue;
+		}
+		struct trr r = trr_soa(zone, 1);
+		struct zdb_rr v = trr_view(&r);
+		g->bad += zdb_axfr_add(a, &v) != 0;
+		for (int k = 0; k < (big ? GF_BIG_RRS : 10); k++) {
+			snprintf(name, sizeof(name), "h%d.%s", k, zone);
+			r = trr_txt(name, "text that takes room in the map, and more of it");
+			v = trr_view(&r);
+			g->bad += zdb_axfr_add(a, &v) != 0;
+		}
+		int rc = zdb_axfr_commit(a, 1, NULL, NULL);
+		if (big) {
+			g->bad += rc != ZX_ELIMIT || strstr(zdb_last_error(), "store-size") == NULL;
+		} else {
+			g->bad += rc != 0;
+		}
+	}
+	return NULL;
+}
+
+static void test_map_full_one_of_a_group(void **state)
+{
+	(void)state;
+	char *dir = mk_store_dir();
+	struct zdb_opts o;
+	struct zdb *db;
+	zdb_opts_init(&o);
+	o.path = dir;
+	o.map_size = 512u << 10;
+	o.sync = ZDB_SYNC_NOMETA; /* commits that take a while: groups form */
+	o.chunk_records = 2 * GF_BIG_RRS;
+	o.gc_thread = false;
+	assert_int_equal(zdb_open(&o, &db), 0);
+	pthread_t th[GF_SMALL + GF_BIG];
+	struct gf_arg args[GF_SMALL + GF_BIG];
+	for (int t = 0; t < GF_SMALL + GF_BIG; t++) {
+		args[t] = (struct gf_arg){.db = db, .t = t};
+		assert_int_equal(pthread_create(&th[t], NULL, gf_main, &args[t]), 0);
+	}
+	for (int t = 0; t < GF_SMALL + GF_BIG; t++) {
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+		assert_int_equal(args[t].bad, 0);
+	}
+	struct zdb_snap *s;
+	struct zdb_zone_info zi;
+	assert_int_equal(zdb_snap_begin(db, &s), 0);
+	assert_int_equal(zdb_zone_get(s, tname("t0-z7.example."), &zi), 0);
+	assert_int_equal(zi.records, 11);
+	assert_int_equal(zdb_zone_get(s, tname("big4.example."), &zi), ZX_ENOTFOUND);
+	zdb_snap_end(s);
+	zdb_close(db);
+	rm_store(dir);
+}
+
 /* ---------------------------------------------------------------- records that do not decode */
 
 /* Overwrite every value of database @p name with @p len bytes of @p val. */
@@ -331,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_enomem_in_writer_thread),
 		cmocka_unit_test(test_map_full_ixfr),
 		cmocka_unit_test(test_map_full_small_commits),
+		cmocka_unit_test(test_map_full_one_of_a_group),
 		cmocka_unit_test(test_corrupt_records),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
