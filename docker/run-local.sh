@@ -12,7 +12,7 @@
 # Steps: tests/bed/install-deps.sh (Debian packages; needs root or sudo), a build
 # without sanitizers in build-run/, Kafka as the tests run it (tests/bed/kafka.sh,
 # state in build-run/local/bed, port 19092 or the next free one), the topics
-# (zxkafka create-topic), notifyd and xfrd, then the primary, whose NOTIFY at
+# (zxkafka create-topic), notifyd and xfrd (its Kafka mode), then the primary, whose NOTIFY at
 # start makes xfrd fetch the zone. Logs: build-run/local/*.log.
 #
 # Environment (all optional):
@@ -220,16 +220,22 @@ ready()
 }
 
 start notifyd "$build/notifyd/notifyd" -c "$cfg"
+# The Kafka mode: xfrd's default where it has --standalone, named by --pipeline
+# where it has that; a build with neither runs on SOA timers only.
 xfrd_args=(-c "$cfg")
 xfrd_usage=$("$build/xfrd/xfrd" --help 2>&1 || true)
+kafka_mode=0
 if grep -q -- '--pipeline' <<<"$xfrd_usage"; then
-	xfrd_args+=(--pipeline) # the Kafka mode, where xfrd's build still has the plain one
+	xfrd_args+=(--pipeline)
+	kafka_mode=1
+elif grep -q -- '--standalone' <<<"$xfrd_usage"; then
+	kafka_mode=1
 fi
 start xfrd "$build/xfrd/xfrd" "${xfrd_args[@]}"
 notifyd_http_ep=$(yaml_get notifyd http 127.0.0.1:9153 | sed 's/@/:/')
 xfrd_http_ep=$(yaml_get xfrd http 127.0.0.1:9154 | sed 's/@/:/')
 ready notifyd "http://$notifyd_http_ep/health" # notifyd has no /ready
-if [ "${#xfrd_args[@]}" -gt 2 ]; then
+if [ "$kafka_mode" = 1 ]; then
 	ready xfrd "http://$xfrd_http_ep/ready"
 else # a build without the Kafka mode serves no HTTP: its start line will do
 	for ((i = 0; i < 100; i++)); do
