@@ -17,6 +17,12 @@
  *       CHANGED new ones (plus the SOA pair); times zdb_ixfr_begin() to the return of
  *       zdb_ixfr_commit(), i.e. everything the store does including the disk sync.
  *
+ *   bench_zdb many -s STOREDIR [-n ZONES] [-t THREADS] [--sync ...]
+ *       ZONES small zones (11 RRs each: SOA, NS, the NS's A, 8 A; as tests/bench/xfr's
+ *       "many") stored as AXFRs into a fresh store by THREADS threads at once (zone i
+ *       by thread i % THREADS): what a commit per zone costs, and what the group
+ *       commit of overlapping one-chunk AXFRs saves.
+ *
  *   bench_zdb layout -i FILE -s SCRATCHDIR
  *       The same RRs in three LMDB layouts (see cmd_layout): why one value per RRset.
  *
@@ -573,6 +579,117 @@ static int cmd_ixfr(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- many small zones */
+
+struct many {
+	struct zdb *db;
+	int zones, threads, t;
+	int failed;
+};
+
+static int many_rr(struct zdb_axfr *a, const char *owner, uint16_t type, const uint8_t *rd,
+                   uint16_t rdlen)
+{
+	uint8_t o[DNAME_MAXLEN];
+	int n = dname_from_text(owner, o);
+	if (n < 0) {
+		return n;
+	}
+	struct zdb_rr rr = {.owner = o, .owner_len = (size_t)n, .type = type, .rclass = 1,
+	                    .ttl = 3600, .rdlen = rdlen, .rdata = rd};
+	return zdb_axfr_add(a, &rr);
+}
+
+/* One zone zNNNNN.test. as one AXFR. */
+static int many_zone(struct zdb *db, int i)
+{
+	char zone[32], name[64];
+	uint8_t z[DNAME_MAXLEN], soa[ZDB_SOA_MAX], ns[DNAME_MAXLEN];
+	uint8_t a4[4] = {198, 51, 100, 0};
+	struct zdb_axfr *a;
+	snprintf(zone, sizeof(zone), "z%05d.test.", i);
+	snprintf(name, sizeof(name), "ns1.%s", zone);
+	int nl = dname_from_text(name, ns);
+	if (dname_from_text(zone, z) < 0 || nl < 0) {
+		return ZX_EINVAL;
+	}
+	struct zdb_rr s = soa_rr(z, 1, soa);
+	int rc = zdb_axfr_begin(db, z, &a);
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_axfr_add(a, &s);
+	if (rc == 0) {
+		rc = many_rr(a, zone, 2, ns, (uint16_t)nl);
+	}
+	if (rc == 0) {
+		rc = many_rr(a, name, 1, (const uint8_t *)"\xc0\x00\x02\x01", 4);
+	}
+	for (int k = 1; rc == 0 && k <= 8; k++) {
+		snprintf(name, sizeof(name), "h%d.%s", k, zone);
+		a4[3] = (uint8_t)k;
+		rc = many_rr(a, name, 1, a4, 4);
+	}
+	if (rc != 0) {
+		zdb_axfr_abort(a);
+		return rc;
+	}
+	return zdb_axfr_commit(a, 1, "127.0.0.1@53", NULL);
+}
+
+static void *many_thread(void *arg)
+{
+	struct many *m = arg;
+	for (int i = m->t; i < m->zones; i += m->threads) {
+		m->failed += many_zone(m->db, i) != 0;
+	}
+	return NULL;
+}
+
+static int cmd_many(int argc, char **argv)
+{
+	const char *store = NULL;
+	int zones = 10000, threads = 1;
+	enum zdb_sync sync = ZDB_SYNC_NOMETA;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "-s") == 0) {
+			store = argv[i + 1];
+		} else if (strcmp(argv[i], "-n") == 0) {
+			zones = atoi(argv[i + 1]);
+		} else if (strcmp(argv[i], "-t") == 0) {
+			threads = atoi(argv[i + 1]);
+		} else if (strcmp(argv[i], "--sync") == 0) {
+			sync = parse_sync(argv[i + 1]);
+		} else {
+			return 2;
+		}
+	}
+	if (store == NULL || zones < 1 || threads < 1 || threads > 64) {
+		return 2;
+	}
+	struct zdb *db = open_db(store, sync, 0);
+	pthread_t th[64];
+	struct many m[64];
+	double t0 = now_s();
+	for (int t = 0; t < threads; t++) {
+		m[t] = (struct many){.db = db, .zones = zones, .threads = threads, .t = t};
+		if (pthread_create(&th[t], NULL, many_thread, &m[t]) != 0) {
+			die("pthread_create", ZX_ENOMEM);
+		}
+	}
+	int failed = 0;
+	for (int t = 0; t < threads; t++) {
+		pthread_join(th[t], NULL);
+		failed += m[t].failed;
+	}
+	double t1 = now_s();
+	zdb_close(db);
+	printf("many zones=%d rrs_per_zone=11 threads=%d sync=%s seconds=%.3f zones_per_s=%.0f "
+	       "failed=%d\n",
+	       zones, threads, sync_name(sync), t1 - t0, zones / (t1 - t0), failed);
+	return failed == 0 ? 0 : 1;
+}
+
 /* ---------------------------------------------------------------- layout */
 
 /*
@@ -727,12 +844,16 @@ int main(int argc, char **argv)
 		rc = cmd_ixfr(argc, argv);
 	} else if (argc >= 2 && strcmp(argv[1], "layout") == 0) {
 		rc = cmd_layout(argc, argv);
+	} else if (argc >= 2 && strcmp(argv[1], "many") == 0) {
+		rc = cmd_many(argc, argv);
 	}
 	if (rc == 2) {
 		fprintf(stderr, "usage: bench_zdb prep -n RECORDS -o FILE [--sorted] [-z ZONE]\n"
 		                "       bench_zdb axfr -s STOREDIR -i FILE [--sync nometa|full|none]"
 		                " [--chunk N] [--pace RR/s]\n"
 		                "       bench_zdb ixfr -s STOREDIR -n CHANGED [-r REPS] [--sync ...]\n"
+		                "       bench_zdb many -s STOREDIR [-n ZONES] [-t THREADS]"
+		                " [--sync ...]\n"
 		                "       bench_zdb layout -i FILE -s SCRATCHDIR\n");
 	}
 	return rc;
