@@ -345,13 +345,18 @@ static int same_key(const uint8_t *x, const uint8_t *y)
 	return ld16(x) == ld16(y) && memcmp(ent_key(x), ent_key(y), ld16(x)) == 0;
 }
 
-/* Write the entries of @p ch into the open write transaction @p txn. */
-static int write_chunk(struct zdb_axfr *a, struct chunk *ch, MDB_txn *txn)
+/* Sort the entries of @p ch unless their keys came in order (before the write lock). */
+static void chunk_sort(struct chunk *ch)
 {
-	MDB_cursor *c;
 	if (!ch->sorted) {
 		qsort_r(ch->idx, ch->n, sizeof(*ch->idx), idx_cmp, ch->buf);
 	}
+}
+
+/* Write the entries of @p ch (chunk_sort() done) into the open write transaction @p txn. */
+static int write_chunk(struct zdb_axfr *a, struct chunk *ch, MDB_txn *txn)
+{
+	MDB_cursor *c;
 	int rc = zdb_mdb_err(mdb_cursor_open(txn, a->db->rr, &c), "mdb_cursor_open");
 	for (size_t i = 0; rc == 0 && i < ch->n;) {
 		size_t j = i + 1;
@@ -378,6 +383,7 @@ static int flush(struct zdb_axfr *a, struct chunk *ch)
 	if (ch->n == 0) {
 		return 0;
 	}
+	chunk_sort(ch);
 	int rc = zdb_wtxn_begin(a->db, &txn);
 	if (rc != 0) {
 		return rc;
@@ -692,6 +698,7 @@ static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
 	a->grp_done = false;
 	a->grp_next = NULL;
 	a->errmsg[0] = '\0';
+	chunk_sort(a->fill); /* here, in parallel, not under the write lock */
 	pthread_mutex_lock(&db->grp_mu);
 	*(db->grp_tail != NULL ? &db->grp_tail->grp_next : &db->grp_head) = a;
 	db->grp_tail = a;
