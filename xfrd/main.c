@@ -182,11 +182,16 @@ static int open_store(const struct cfg *cfg, struct zdb **db)
 	o.map_size = cfg->xfrd.store_size;
 	o.journal_count = cfg->xfrd.journal_changes;
 	o.journal_bytes = cfg->xfrd.journal_bytes;
-	const char *sync = getenv("ZX_STORE_SYNC"); /* "none" for tests and benchmarks */
+	/* none|nometa|full: "none" is for tests and benchmarks only */
+	const char *sync = getenv("ZX_STORE_SYNC");
 	if (sync != NULL && strcmp(sync, "none") == 0) {
 		o.sync = ZDB_SYNC_NONE;
 	} else if (sync != NULL && strcmp(sync, "nometa") == 0) {
 		o.sync = ZDB_SYNC_NOMETA;
+	} else if (sync != NULL && strcmp(sync, "full") == 0) {
+		o.sync = ZDB_SYNC_FULL;
+	} else if (sync != NULL) {
+		log_warn("store_sync_unknown", "ZX_STORE_SYNC=%s kept=default", sync);
 	}
 	int rc = zdb_open(&o, db);
 	if (rc != 0) {
