@@ -19,6 +19,8 @@
 #   ZX_KAFKA_VERSION  Apache Kafka version (default 4.1.1)
 #   ZX_KAFKA_FORCE    "mock" runs the mock cluster even where Java is present
 #   ZX_MAVEN_REPO     Maven local repository for the fetch (default Maven's own)
+#   ZX_KAFKA_JVM_OPTS JVM options of the broker (default: small heap, C1 only, for a fast
+#                     start; benchmarks pass server options)
 #
 # The env file ($ZX_BED_DIR/kafka.env) is what tests source. With the mock the
 # port is random and nothing survives a stop: re-read the env file after a start.
@@ -165,7 +167,10 @@ start_apache()
 	fi
 	# One log per run; the previous run's (a broker restarted mid-test) is kept as server.log.1.
 	[ -f "$kdir/server.log" ] && mv -f "$kdir/server.log" "$kdir/server.log.1"
-	setsid java -Xmx512m -Xms256m -XX:+UseG1GC -XX:TieredStopAtLevel=1 \
+	# Tests want a fast start (C1 only, small heap); benchmarks pass server flags.
+	local jvm=${ZX_KAFKA_JVM_OPTS:--Xmx512m -Xms256m -XX:+UseG1GC -XX:TieredStopAtLevel=1}
+	# shellcheck disable=SC2086 # the options are words
+	setsid java $jvm \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" \
 		-Dkafka.logs.dir="$kdir" -cp "$jars/*" kafka.Kafka "$kdir/server.properties" \
 		>"$kdir/stdout.log" 2>&1 </dev/null &
