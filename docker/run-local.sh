@@ -13,7 +13,8 @@
 # without sanitizers in build-run/, Kafka as the tests run it (tests/bed/kafka.sh,
 # state in build-run/local/bed, port 19092 or the next free one), the topics
 # (zxkafka create-topic), notifyd and xfrd (its Kafka mode), then the primary, whose NOTIFY at
-# start makes xfrd fetch the zone. Logs: build-run/local/*.log.
+# start makes xfrd fetch the zone. Logs: build-run/local/*.log. The example starts
+# with an empty store and Kafka each time; with your config both are kept.
 #
 # Environment (all optional):
 #   ZX_RUN_BUILD         build dir (default <repo>/build-run)
@@ -180,6 +181,12 @@ req_topic=$(yaml_get requests-topic xfr.requests)
 upd_topic=$(yaml_get updates-topic xfr.updates)
 
 # ---------------------------------------------------------------- Kafka
+if [ -z "$user_cfg" ]; then
+	# The example starts from nothing each time: its primary starts again at serial 1,
+	# which a store kept from the last run would hold as older than its own.
+	rm -rf "$state/zones.lmdb"
+	"$src/tests/bed/kafka.sh" clean >/dev/null
+fi
 say "Kafka (tests/bed/kafka.sh, state $state/bed/kafka, port $kport)"
 kafka_started=1
 "$src/tests/bed/kafka.sh" start
