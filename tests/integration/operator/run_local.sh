@@ -9,7 +9,8 @@
 # follows a chain of 10 knotc changes by IXFR on the ZoneUpdated events (its file
 # equal to xfrd's AXFR, xfrd's to the primary's); xfrctl retransfer and refresh
 # reach xfrd through Kafka. Then SIGINT (Ctrl-C) stops everything it
-# started. The build of this test tree is used (ZX_RUN_NO_BUILD, ZX_RUN_NO_DEPS).
+# started. A second run in the same directory starts over (serial 1, then the first
+# change arrives). The build of this test tree is used (ZX_RUN_NO_BUILD, ZX_RUN_NO_DEPS).
 set -euo pipefail
 export ZX_BED_PORTS=${ZX_BED_PORTS:-26200 26999}
 . "$ZX_SRC/tests/bed/lib.sh"
@@ -34,12 +35,23 @@ done
 state=$BED_T/run
 out=$BED_T/run_local.out
 
-bed_spawn run_local env --default-signal=INT \
-	ZX_RUN_BUILD="$ZX_BUILD" ZX_RUN_NO_BUILD=1 ZX_RUN_NO_DEPS=1 ZX_RUN_DIR="$state" \
-	ZX_KAFKA_PORT="$kport" ZX_RUN_NOTIFYD_PORT="$np" ZX_RUN_XFRD_PORT="$xp" \
-	ZX_RUN_PRIMARY_PORT="$pp" ZX_RUN_NOTIFYD_HTTP="$nh" ZX_RUN_XFRD_HTTP="$xh" \
-	"$ZX_SRC/docker/run-local.sh"
-run_pid=$BED_PID
+run_local()
+{
+	bed_spawn run_local env --default-signal=INT \
+		ZX_RUN_BUILD="$ZX_BUILD" ZX_RUN_NO_BUILD=1 ZX_RUN_NO_DEPS=1 ZX_RUN_DIR="$state" \
+		ZX_KAFKA_PORT="$kport" ZX_RUN_NOTIFYD_PORT="$np" ZX_RUN_XFRD_PORT="$xp" \
+		ZX_RUN_PRIMARY_PORT="$pp" ZX_RUN_NOTIFYD_HTTP="$nh" ZX_RUN_XFRD_HTTP="$xh" \
+		"$ZX_SRC/docker/run-local.sh"
+	run_pid=$BED_PID
+}
+# ctrl_c: SIGINT, and run-local.sh exits.
+ctrl_c()
+{
+	kill -INT "$run_pid"
+	bed_wait_for 60 bash -c "! kill -0 $run_pid 2>/dev/null" || bed_die "run-local.sh ignored SIGINT"
+	bed_untrack "$run_pid"
+}
+run_local
 t0=$SECONDS
 bed_wait_for 240 grep -q 'Ctrl-C stops everything' "$out" ||
 	bed_die "run-local.sh not ready: $(tail -20 "$out")"
@@ -119,9 +131,7 @@ bed_wait_for 5 up_more || bed_die "xfrctl refresh: no SOA check in 5 s: $(tail -
 bed_log "xfrctl retransfer -> AXFR, xfrctl refresh -> SOA check (up to date), through Kafka"
 
 # Ctrl-C: everything it started stops, and it exits.
-kill -INT "$run_pid"
-bed_wait_for 60 bash -c "! kill -0 $run_pid 2>/dev/null" || bed_die "run-local.sh ignored SIGINT"
-bed_untrack "$run_pid"
+ctrl_c
 for pid in "${started[@]}"; do
 	! kill -0 "$pid" 2>/dev/null || bed_die "pid $pid still runs after Ctrl-C: $(tail -8 "$out")"
 done
@@ -130,3 +140,15 @@ for p in "$np" "$xp" "$pp" "$nh" "$xh" "$kport"; do
 	bed_port_free "$p" || bed_die "port $p still open after Ctrl-C"
 done
 bed_log "SIGINT: notifyd, xfrd, Kafka and knotd stopped, ports closed"
+
+# Run it again in the same directory: the example starts over, so xfrd holds the
+# primary's serial 1 (not the 12 of the last run), and the first change arrives.
+mv "$out" "$out.1"
+run_local
+bed_wait_for 240 grep -q 'Ctrl-C stops everything' "$out" || bed_die "second run: $(tail -20 "$out")"
+[ "$(bash -c "$kdig_cmd" | awk '{ print $3 }')" = 1 ] ||
+	bed_die "second run: xfrd holds $(bash -c "$kdig_cmd") (want serial 1)"
+bash -c "$knotc_cmd" >/dev/null || bed_die "second run: knotc"
+bed_wait_for 5 dns_has_2 || bed_die "second run: the change did not arrive: $(bash -c "$kdig_cmd" 2>&1)"
+ctrl_c
+bed_log "a second run starts over: serial 1, then the first change arrives"
