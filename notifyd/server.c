@@ -327,6 +327,7 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 		struct pending *p = s->head;
 		list_del(s, p);
 		p->expired = true;
+		s->last_kafka_error_ms = now / 1000u; /* not ready until a delivery succeeds */
 		metrics_add(s->unans[UNANS_KAFKA_TIMEOUT], 1);
 		log_answer(s, p, UNANS_KAFKA_TIMEOUT, now - p->t0_ms_x1000);
 		listener_dest_release(&p->dest);
@@ -427,6 +428,9 @@ static void on_done(void *opaque, int rc, void *arg)
 			metrics_add(s->answered, 1);
 		}
 	} else {
+		if (rc != ZX_ESHUTDOWN) {
+			s->last_kafka_error_ms = mono_us() / 1000u;
+		}
 		why = rc == ZX_ETIMEDOUT ? UNANS_KAFKA_TIMEOUT
 		      : rc == ZX_ESHUTDOWN ? UNANS_SHUTDOWN
 		                           : UNANS_KAFKA_ERROR;
@@ -538,21 +542,50 @@ static void http_metrics(struct evhttp_request *req, void *arg)
 
 /* Alive while the loop runs. Kafka is "down" when it reported an error within
  * the last delivery timeout and nothing was delivered since. */
-static void http_health(struct evhttp_request *req, void *arg)
+/* Kafka counts as down while its last error (or unanswered NOTIFY) is newer than
+ * its last delivery and recent: within a delivery bound, at least 10 s. The window
+ * lets readiness come back by itself when no NOTIFY arrives to prove Kafka works. */
+#define KAFKA_DOWN_WINDOW_MIN_MS 10000u
+
+static bool kafka_down(const struct server *s)
 {
-	struct server *s = arg;
 	uint64_t now = mono_us() / 1000u;
-	bool down = s->last_kafka_error_ms != 0 && s->last_kafka_error_ms >= s->last_delivery_ms &&
-	            now - s->last_kafka_error_ms < s->cfg->kafka.delivery_timeout_ms;
+	uint64_t window = s->cfg->kafka.delivery_timeout_ms;
+	if (window < KAFKA_DOWN_WINDOW_MIN_MS) {
+		window = KAFKA_DOWN_WINDOW_MIN_MS;
+	}
+	return s->last_kafka_error_ms != 0 && s->last_kafka_error_ms >= s->last_delivery_ms &&
+	       now - s->last_kafka_error_ms < window;
+}
+
+static void http_reply(struct evhttp_request *req, int code, const char *reason,
+                       const struct server *s)
+{
 	struct evbuffer *b = evbuffer_new();
 	if (b == NULL) {
 		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
 		return;
 	}
-	evbuffer_add_printf(b, "ok kafka=%s pending=%zu tcp=%zu\n", down ? "down" : "up",
-	                    s->pending, listener_tcp_count(s->lis));
-	evhttp_send_reply(req, HTTP_OK, "OK", b);
+	evbuffer_add_printf(b, "%s kafka=%s pending=%zu tcp=%zu\n", code == HTTP_OK ? "ok" : "not-ready",
+	                    kafka_down(s) ? "down" : "up", s->pending, listener_tcp_count(s->lis));
+	evhttp_send_reply(req, code, reason, b);
 	evbuffer_free(b);
+}
+
+/* Liveness: the loop answers. Kafka being down is no reason to restart notifyd:
+ * it recovers by itself, and NOTIFYs meanwhile go unanswered (primaries retry). */
+static void http_health(struct evhttp_request *req, void *arg)
+{
+	http_reply(req, HTTP_OK, "OK", arg);
+}
+
+/* Readiness: not while Kafka is down, so a load balancer prefers a notifyd whose
+ * NOTIFYs can be stored. */
+static void http_ready(struct evhttp_request *req, void *arg)
+{
+	const struct server *s = arg;
+	bool down = kafka_down(s);
+	http_reply(req, down ? HTTP_SERVUNAVAIL : HTTP_OK, down ? "Kafka down" : "OK", s);
 }
 
 static int http_setup(struct server *s)
@@ -575,7 +608,8 @@ static int http_setup(struct server *s)
 		return ZX_EIO;
 	}
 	if (evhttp_set_cb(s->http, "/metrics", http_metrics, s) != 0 ||
-	    evhttp_set_cb(s->http, "/health", http_health, s) != 0) {
+	    evhttp_set_cb(s->http, "/health", http_health, s) != 0 ||
+	    evhttp_set_cb(s->http, "/ready", http_ready, s) != 0) {
 		return ZX_ENOMEM;
 	}
 	return 0;

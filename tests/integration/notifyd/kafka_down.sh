@@ -59,6 +59,8 @@ done
 sleep 2.5 # past the delivery timeout
 kill -0 "$ND_PID" || bed_die "notifyd died with Kafka down"
 nd_health || bed_die "notifyd /health fails with Kafka down"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ND_HTTP/ready")
+[ "$code" = 503 ] || bed_die "notifyd /ready answers $code with Kafka down, want 503"
 un=$(nd_metric 'notifyd_unanswered_total{reason="kafka_timeout"}')
 [ "$un" -ge 4 ] || bed_die "unanswered kafka_timeout = $un, want >= 4"
 bed_log "broker down: 4 NOTIFYs unanswered and counted, notifyd up"
@@ -75,6 +77,8 @@ for _ in $(seq 45); do
 done
 [ -n "$ok" ] || bed_die "no answer after the broker came back"
 nd_expect "$(nd_decode "${ok#answer }")" rcode=0
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ND_HTTP/ready")
+[ "$code" = 200 ] || bed_die "notifyd /ready answers $code after Kafka came back, want 200"
 events=$("$(bed_tool zxkafka)" consume "$ZX_KAFKA_BOOTSTRAP" "$ND_TOPIC" --count 2 --timeout 30 \
 	--from-beginning)
 echo "$events" >&2
