@@ -45,6 +45,7 @@
 #include <time.h>
 
 static volatile sig_atomic_t stop_flag;
+static volatile sig_atomic_t hup_flag; /* SIGHUP: no reload yet; said in the log */
 
 /* Timer state of one zone; written by the engine callback, read by the main loop. */
 struct ztimer {
@@ -67,8 +68,11 @@ struct ctx {
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop_flag = 1;
+	if (sig == SIGHUP) {
+		hup_flag = 1;
+	} else {
+		stop_flag = 1;
+	}
 }
 
 static void on_done(void *arg, const struct engine_result *res)
@@ -132,6 +136,11 @@ static void reschedule(struct ctx *c, struct ztimer *t, int64_t now)
 static void refresh_loop(struct ctx *c)
 {
 	while (!stop_flag) {
+		if (hup_flag) {
+			hup_flag = 0;
+			log_warn("reload_unsupported",
+			         "signal=HUP hint=\"restart xfrd to apply config changes\"");
+		}
 		int64_t now = (int64_t)time(NULL);
 		for (size_t i = 0; i < c->n; i++) {
 			struct ztimer *t = &c->t[i];
@@ -345,6 +354,7 @@ static int run(struct ctx *c, const struct args *a)
 	if (!a->once) { /* --once: SIGINT/SIGTERM keep their default, killing the pass */
 		signal(SIGINT, on_signal);
 		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal); /* no reload yet: logged, not fatal */
 	}
 	log_info("xfrd_started", "config=%s zones=%zu store=%s mode=%s", a->path,
 	         c->cfg->zone_count, c->cfg->xfrd.store,

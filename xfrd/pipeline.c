@@ -27,7 +27,7 @@ struct pipe_ctx {
 	struct health_http *http;
 	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
 	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
-	struct event *sigint, *sigterm;
+	struct event *sigint, *sigterm, *sighup;
 };
 
 static void on_stop(evutil_socket_t sig, short what, void *arg)
@@ -36,6 +36,16 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	struct pipe_ctx *p = arg;
 	log_info("xfrd_stopping", "signal=%d", (int)sig);
 	event_base_loopbreak(p->base);
+}
+
+/* A config reload would have to re-plan partitions, timers and the endpoint; until
+ * xfrd can, SIGHUP must not kill it (the default action) and says what to do. */
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_warn("reload_unsupported", "signal=HUP hint=\"restart xfrd to apply config changes\"");
 }
 
 static int live(void *arg, char *why, size_t whylen)
@@ -109,8 +119,10 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	if (rc == 0) {
 		p.sigint = evsignal_new(p.base, SIGINT, on_stop, &p);
 		p.sigterm = evsignal_new(p.base, SIGTERM, on_stop, &p);
-		if (p.sigint == NULL || p.sigterm == NULL || event_add(p.sigint, NULL) != 0 ||
-		    event_add(p.sigterm, NULL) != 0) {
+		p.sighup = evsignal_new(p.base, SIGHUP, on_hup, &p);
+		if (p.sigint == NULL || p.sigterm == NULL || p.sighup == NULL ||
+		    event_add(p.sigint, NULL) != 0 || event_add(p.sigterm, NULL) != 0 ||
+		    event_add(p.sighup, NULL) != 0) {
 			rc = ZX_ENOMEM;
 		}
 	}
@@ -142,6 +154,9 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	}
 	if (p.sigterm != NULL) {
 		event_free(p.sigterm);
+	}
+	if (p.sighup != NULL) {
+		event_free(p.sighup);
 	}
 	metrics_free(p.m);
 	if (p.base != NULL) {

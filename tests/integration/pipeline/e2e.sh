@@ -39,6 +39,7 @@ YAML
 bed_spawn notifyd "$ND_BIN" -c "$BED_T/zx.yaml"
 bed_wait_for 20 curl -fs "http://127.0.0.1:$nhttp/health" || bed_die "notifyd did not start"
 pl_xfrd x "$BED_T/zx.yaml"
+xpid=$BED_PID
 bed_wait_for 30 curl -fs "http://127.0.0.1:$xhttp/ready" || bed_die "xfrd not ready"
 "$(bed_tool zonegen)" -z e2e.test -n 200 -s 3 -S 2024010100 -o "$BED_T/zone.db"
 PRIMARY_NOTIFY="127.0.0.1@$nport" primary_start knot knot "$kport" e2e.test "$BED_T/zone.db" \
@@ -67,4 +68,7 @@ ours=$(bed_axfr 127.0.0.1 "$xdns" e2e.test) || bed_die "no AXFR from xfrd's endp
 theirs=$(bed_axfr 127.0.0.1 "$kport" e2e.test "hmac-sha256:e2e-key:$secret")
 [ -n "$ours" ] && [ "$ours" = "$theirs" ] || bed_die "xfrd's AXFR differs from the primary's"
 bed_log "xfrd's endpoint: serial $soa, AXFR equal to the primary's ($(grep -c . <<<"$ours") RRs)"
+kill -HUP "$xpid"
+bed_wait_for 5 grep -q 'event=reload_unsupported' "$BED_T/x.out" || bed_die "SIGHUP not acknowledged"
+kill -0 "$xpid" || bed_die "xfrd died of SIGHUP"
 bed_log "PASS"
