@@ -30,17 +30,23 @@ port_knot=$((port_nd + 1))
 port_http=$((port_nd + 2))
 port_black=$((port_nd + 3))
 pids=()
+own_kafka=0
 cleanup()
 {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
+	if [ "$own_kafka" = 1 ]; then # the broker this run started goes with it
+		ZX_BED_DIR=$state ZX_KAFKA_PORT=${ZX_BENCH_KAFKA_PORT:-20592} \
+			bash "$src/tests/bed/kafka.sh" stop >&2 || true
+	fi
 }
 trap cleanup EXIT
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
 
 if [ -z "${ZX_KAFKA_BOOTSTRAP:-}" ]; then
+	own_kafka=1
 	ZX_BED_DIR=$state ZX_KAFKA_PORT=${ZX_BENCH_KAFKA_PORT:-20592} ZX_BUILD=$build \
 		bash "$src/tests/bed/kafka.sh" start >&2
 	set -a
