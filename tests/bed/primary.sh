@@ -416,3 +416,56 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		;;
 	esac
 fi
+
+# secondary_knot_conf DIR PORT ZONE MASTER KEYNAME SECRET: write DIR/knot.conf for a
+# knotd SECONDARY of MASTER (addr@port, e.g. xfrd's DNS endpoint) on 127.0.0.1@PORT:
+# transfers from MASTER and NOTIFYs from 127.0.0.1 signed with the hmac-sha256 key
+# KEYNAME; AXFR out to anyone on loopback (for comparisons); zone only in its journal.
+# Start it with `bed_spawn NAME knotd -c DIR/knot.conf`; control socket DIR/knot.sock,
+# log DIR/knotd.log.
+secondary_knot_conf()
+{
+	local d=$1 port=$2 zone=$3 master=$4 kname=$5 secret=$6
+	mkdir -p "$d/db"
+	cat >"$d/knot.conf" <<KNOT
+server:
+    rundir: "$d"
+    listen: 127.0.0.1@$port
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: "$d/knot.sock"
+database:
+    storage: "$d/db"
+log:
+  - target: "$d/knotd.log"
+    any: info
+key:
+  - id: $kname
+    algorithm: hmac-sha256
+    secret: $secret
+acl:
+  - id: from_master
+    address: 127.0.0.1
+    key: $kname
+    action: notify
+  - id: out
+    address: 127.0.0.0/8
+    action: transfer
+remote:
+  - id: master
+    address: $master
+    key: $kname
+template:
+  - id: default
+    storage: "$d"
+    zonefile-sync: -1
+    journal-content: changes
+    semantic-checks: off
+zone:
+  - domain: $zone
+    master: master
+    acl: [from_master, out]
+KNOT
+}

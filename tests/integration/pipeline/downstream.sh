@@ -57,48 +57,7 @@ YAML
 # The downstream: a knotd secondary of xfrd's endpoint; NOTIFY accepted only
 # signed with ds-key; AXFR out to anyone on loopback (for the final comparison).
 kd=$BED_T/downstream
-mkdir -p "$kd/db"
-cat >"$kd/knot.conf" <<KNOT
-server:
-    rundir: "$kd"
-    listen: 127.0.0.1@$dport
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: "$kd/knot.sock"
-database:
-    storage: "$kd/db"
-log:
-  - target: "$kd/knotd.log"
-    any: info
-key:
-  - id: ds-key
-    algorithm: hmac-sha256
-    secret: $dsecret
-acl:
-  - id: from_xfrd
-    address: 127.0.0.1
-    key: ds-key
-    action: notify
-  - id: out
-    address: 127.0.0.0/8
-    action: transfer
-remote:
-  - id: xfrd
-    address: 127.0.0.1@$xdns
-    key: ds-key
-template:
-  - id: default
-    storage: "$kd"
-    zonefile-sync: -1
-    journal-content: changes
-    semantic-checks: off
-zone:
-  - domain: $zone
-    master: xfrd
-    acl: [from_xfrd, out]
-KNOT
+secondary_knot_conf "$kd" "$dport" "$zone" "127.0.0.1@$xdns" ds-key "$dsecret"
 
 bed_spawn notifyd "$ND_BIN" -c "$BED_T/zx.yaml"
 bed_wait_for 20 curl -fs "http://127.0.0.1:$nhttp/health" || bed_die "notifyd did not start"

@@ -31,48 +31,8 @@ zones:
   - { name: $zone, primaries: [ "127.0.0.1@$kport" ], key: up-key,
       serve: { keys: [ ds-key ] }, notify: [ "127.0.0.1@$dport" ], notify-key: ds-key }
 YAML
-kd=$BED_T/downstream; mkdir -p "$kd/db"
-cat >"$kd/knot.conf" <<KNOT
-server:
-    rundir: "$kd"
-    listen: 127.0.0.1@$dport
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: "$kd/knot.sock"
-database:
-    storage: "$kd/db"
-log:
-  - target: "$kd/knotd.log"
-    any: info
-key:
-  - id: ds-key
-    algorithm: hmac-sha256
-    secret: $dsecret
-acl:
-  - id: n
-    address: 127.0.0.1
-    key: ds-key
-    action: notify
-  - id: o
-    address: 127.0.0.0/8
-    action: transfer
-remote:
-  - id: xfrd
-    address: 127.0.0.1@$xdns
-    key: ds-key
-template:
-  - id: default
-    storage: "$kd"
-    zonefile-sync: -1
-    journal-content: changes
-    semantic-checks: off
-zone:
-  - domain: $zone
-    master: xfrd
-    acl: [n, o]
-KNOT
+kd=$BED_T/downstream
+secondary_knot_conf "$kd" "$dport" "$zone" "127.0.0.1@$xdns" ds-key "$dsecret"
 "$(bed_tool zonegen)" -z "$zone" -n 50 -s 5 -S 100 -o "$BED_T/zone.db"
 primary_start knot up "$kport" "$zone" "$BED_T/zone.db" "hmac-sha256:up-key:$psecret"
 bed_spawn downstream knotd -c "$kd/knot.conf"
