@@ -33,3 +33,20 @@ const char *zx_strerror(int rc)
 	}
 	return "unknown error";
 }
+
+int zx_err_from_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		return ZX_ECONNREFUSED;
+	case ECONNRESET:
+	case EPIPE:
+		return ZX_ECONNRESET;
+	case ETIMEDOUT:
+		return ZX_ETIMEDOUT;
+	case ENOMEM:
+		return ZX_ENOMEM;
+	default:
+		return ZX_EIO;
+	}
+}

@@ -57,4 +57,12 @@ enum {
  */
 const char *zx_strerror(int rc);
 
+/**
+ * Map a socket errno to our code, the one way every network module does it.
+ * @param e an errno value (positive)
+ * @return ZX_ECONNREFUSED; ZX_ECONNRESET (ECONNRESET, EPIPE); ZX_ETIMEDOUT;
+ *         ZX_ENOMEM; ZX_EIO for anything else
+ */
+int zx_err_from_errno(int e);
+
 #endif

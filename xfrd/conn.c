@@ -31,21 +31,6 @@ void conn_close(struct conn *c)
 	c->closed_in_cb = 1;
 }
 
-static int errno_rc(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-		return ZX_ECONNREFUSED;
-	case ECONNRESET:
-	case EPIPE:
-		return ZX_ECONNRESET;
-	case ETIMEDOUT:
-		return ZX_ETIMEDOUT;
-	default:
-		return ZX_EIO;
-	}
-}
-
 static struct timeval ms_tv(uint64_t ms)
 {
 	return (struct timeval){.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
@@ -115,7 +100,7 @@ static void on_readable(struct conn *c)
 			return;
 		}
 		if (n < 0) {
-			fail(c, errno_rc(errno));
+			fail(c, zx_err_from_errno(errno));
 			return;
 		}
 		if (n == 0) {
@@ -139,7 +124,7 @@ static void on_writable(struct conn *c)
 			err = errno;
 		}
 		if (err != 0) {
-			fail(c, errno_rc(err));
+			fail(c, zx_err_from_errno(err));
 			return;
 		}
 		c->connecting = 0;
@@ -150,7 +135,7 @@ static void on_writable(struct conn *c)
 			return;
 		}
 		if (n < 0) {
-			fail(c, errno_rc(errno));
+			fail(c, zx_err_from_errno(errno));
 			return;
 		}
 		c->out_off += (size_t)n;
@@ -190,7 +175,7 @@ static int open_socket(const struct sockaddr *sa, socklen_t salen, int *connecti
 		return fd;
 	}
 	if (errno != EINPROGRESS) {
-		int rc = errno_rc(errno);
+		int rc = zx_err_from_errno(errno);
 		close(fd);
 		return rc == ZX_EIO ? ZX_ECONNREFUSED : rc;
 	}

@@ -49,23 +49,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int errno_code(int e)
-{
-	switch (e) {
-	case ECONNREFUSED:
-		return ZX_ECONNREFUSED;
-	case ECONNRESET:
-	case EPIPE:
-		return ZX_ECONNRESET;
-	case ETIMEDOUT:
-		return ZX_ETIMEDOUT;
-	case ENOMEM:
-		return ZX_ENOMEM;
-	default:
-		return ZX_EIO;
-	}
-}
-
 /* Wait for @p events on the socket within the read timeout and the deadline. */
 static int wait_fd(struct fetch *f, short events)
 {
@@ -80,7 +63,7 @@ static int wait_fd(struct fetch *f, short events)
 		n = poll(&p, 1, tmo);
 	} while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		return errno_code(errno);
+		return zx_err_from_errno(errno);
 	}
 	return n == 0 ? ZX_ETIMEDOUT : 0;
 }
@@ -90,13 +73,13 @@ static int tcp_connect(struct fetch *f)
 	const struct zonefetch_src *s = f->src;
 	f->fd = socket(s->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (f->fd < 0) {
-		return errno_code(errno);
+		return zx_err_from_errno(errno);
 	}
 	if (connect(f->fd, (const struct sockaddr *)&s->addr, s->addr_len) == 0) {
 		return 0;
 	}
 	if (errno != EINPROGRESS) {
-		return errno_code(errno);
+		return zx_err_from_errno(errno);
 	}
 	int rc = wait_fd(f, POLLOUT);
 	int err = 0;
@@ -104,7 +87,7 @@ static int tcp_connect(struct fetch *f)
 	if (rc == 0 && getsockopt(f->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
 		err = errno;
 	}
-	return rc != 0 ? rc : err != 0 ? errno_code(err) : 0;
+	return rc != 0 ? rc : err != 0 ? zx_err_from_errno(err) : 0;
 }
 
 /* Exactly @p len bytes, or an error (a peer closing early is ZX_ECONNRESET). */
@@ -122,7 +105,7 @@ static int io_all(struct fetch *f, uint8_t *buf, size_t len, bool out)
 			return ZX_ECONNRESET;
 		}
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			return errno_code(errno);
+			return zx_err_from_errno(errno);
 		}
 		int rc = wait_fd(f, out ? POLLOUT : POLLIN);
 		if (rc != 0) {
