@@ -12,6 +12,7 @@
 #include "xfrd/engine.h"
 
 #include "common/log.h"
+#include "xfrd/commitq.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -79,6 +80,7 @@ struct engine {
 	size_t nprims, prim_rr;
 	struct worker *workers;
 	size_t next_worker;
+	struct commitq *commitq; /* NULL: commits run on the workers */
 	struct engine_stats st;
 };
 
@@ -379,7 +381,7 @@ static void start_job(struct engine *e, struct worker *w, struct job *j)
 		.primary_len = ep->len, .key = z->key, .connect_ms = e->o.connect_ms,
 		.read_ms = e->o.read_ms, .soa_ms = e->o.soa_ms, .transfer_ms = e->o.transfer_ms,
 		.max_records = z->limits.records, .max_bytes = z->limits.bytes, .flags = j->flags,
-		.ops = e->o.ops, .store = e->o.store,
+		.ops = e->o.ops, .store = e->o.store, .commitq = e->commitq,
 	};
 	int rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
 	if (rc != 0) {
@@ -463,7 +465,12 @@ int engine_new(const struct engine_opts *o, struct engine **out)
 	e->o = *o;
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->idle_cv, NULL);
-	int rc = workers_start(e);
+	int rc = o->commit_threads > 0 ? commitq_new(o->commit_threads, &e->commitq) : 0;
+	if (rc != 0) {
+		engine_free(e);
+		return rc;
+	}
+	rc = workers_start(e);
 	if (rc != 0) {
 		engine_free(e);
 		return rc;
@@ -501,7 +508,8 @@ void engine_free(struct engine *e)
 			pthread_join(w->th, NULL);
 		}
 	}
-	free_zones(e); /* aborts running xfrs: their bases no longer run */
+	free_zones(e); /* aborts running xfrs (their bases no longer run); commits stand */
+	commitq_free(e->commitq);
 	for (unsigned i = 0; e->workers != NULL && i < e->o.workers; i++) {
 		if (e->workers[i].wake != NULL) {
 			event_free(e->workers[i].wake);

@@ -10,7 +10,8 @@
  *
  * Concurrency: a pool of worker threads, each running its own libevent base
  * (Knot's worker/pool lifecycle: engine_new() creates and starts them,
- * engine_free() stops and joins them). Limits: transfers running at once
+ * engine_free() stops and joins them), and a commitq whose threads run the
+ * store commits. Limits: transfers running at once
  * overall, and per primary (a refresh waiting for a busy primary waits in that
  * primary's queue; the overall limit is shared fairly between primaries).
  * Timeouts: connect, each read, the UDP SOA try, and the whole exchange with
@@ -41,6 +42,10 @@ struct engine;
 
 struct engine_opts {
 	unsigned workers;          /**< worker threads (each an event base); >= 1 */
+	unsigned commit_threads;   /**< store commits run on this many threads of their own
+	                                (xfrd/commitq.h), so the workers' loops never wait
+	                                for a disk sync and commits overlap into group
+	                                commits; 0: commit on the workers' loops */
 	uint32_t max_transfers;    /**< refreshes running at once; >= 1 */
 	uint32_t per_primary;      /**< running at once against one primary; >= 1 */
 	uint64_t connect_ms;       /**< TCP connect timeout */

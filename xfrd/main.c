@@ -210,11 +210,18 @@ static int open_store(const struct cfg *cfg, struct zdb **db)
 	return rc;
 }
 
+/* Commit threads: enough for the commits of many small zones to overlap into
+ * group commits, never more than the transfers that may run at once. */
+#define COMMIT_THREADS 8
+
 static int start_engine(struct ctx *c, unsigned workers)
 {
 	const struct cfg_xfrd *x = &c->cfg->xfrd;
 	struct engine_opts o = {
-		.workers = workers, .max_transfers = x->transfers_max,
+		.workers = workers,
+		.commit_threads = x->transfers_max < COMMIT_THREADS ? x->transfers_max
+		                                                    : COMMIT_THREADS,
+		.max_transfers = x->transfers_max,
 		.per_primary = x->transfers_per_primary, .connect_ms = x->timeout_connect_ms,
 		.read_ms = x->timeout_read_ms, .soa_ms = x->timeout_soa_ms / 2,
 		.transfer_ms = x->timeout_transfer_ms, .ops = &store_ops, .store = c->db,

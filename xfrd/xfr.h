@@ -19,7 +19,9 @@
  * stream's record buffers); nothing is allocated per message or per record.
  *
  * Threading: an xfr belongs to the thread running its event base; its callback
- * runs on that thread.
+ * runs on that thread. With a commitq in the params, the commit runs on a
+ * commitq thread while the base goes on with other work; xfr_free() during that
+ * commit waits for it to end.
  */
 #ifndef ZX_XFRD_XFR_H
 #define ZX_XFRD_XFR_H
@@ -33,6 +35,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct commitq;
 struct event_base;
 struct tsig_key;
 
@@ -83,6 +86,8 @@ struct xfr_params {
 	unsigned flags;
 	const struct xfr_store_ops *ops;  /**< borrowed */
 	void *store;                      /**< borrowed */
+	struct commitq *commitq;          /**< runs the commit off this base (xfrd/commitq.h);
+	                                       NULL: commit on the base; borrowed */
 };
 
 enum xfr_outcome {
@@ -126,7 +131,10 @@ typedef void (*xfr_done_cb)(void *arg, struct xfr *x, const struct xfr_result *r
 ZX_MUSTCHECK int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb cb,
                            void *arg, struct xfr **out);
 
-/** Stop (aborting whatever was written) and free. The callback is not called. NULL ok. */
+/**
+ * Stop (aborting whatever was written) and free. The callback is not called. A
+ * commit already handed to the commitq is waited for and stands. NULL ok.
+ */
 void xfr_free(struct xfr *x);
 
 /** "uptodate", "axfr", "ixfr", "failed". */
