@@ -563,7 +563,6 @@ int zdb_open(const struct zdb_opts *o, struct zdb **out)
 	pthread_mutex_init(&db->gc_mu, NULL);
 	pthread_cond_init(&db->gc_cv, NULL);
 	pthread_mutex_init(&db->grp_mu, NULL);
-	pthread_cond_init(&db->grp_cv, NULL);
 	db->map_size = o->map_size;
 	db->journal_count = o->journal_bytes == 0 ? 0 : o->journal_count;
 	db->journal_bytes = o->journal_count == 0 ? 0 : o->journal_bytes;
@@ -599,7 +598,6 @@ void zdb_close(struct zdb *db)
 	pthread_mutex_destroy(&db->gc_mu);
 	pthread_cond_destroy(&db->gc_cv);
 	pthread_mutex_destroy(&db->grp_mu);
-	pthread_cond_destroy(&db->grp_cv);
 	if (db->env != NULL) {
 		mdb_env_close(db->env);
 	}

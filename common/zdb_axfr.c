@@ -88,6 +88,7 @@ struct zdb_axfr {
 	pthread_t writer;
 	bool started, busy, stop;
 	/* the group commit (one-chunk AXFRs; under db->grp_mu) */
+	pthread_cond_t grp_cv; /* signalled when done, or when first in line to lead */
 	struct zdb_axfr *grp_next;
 	int64_t grp_now;
 	const char *grp_primary;
@@ -165,6 +166,7 @@ static void free_axfr(struct zdb_axfr *a)
 	free(a->val);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
+	pthread_cond_destroy(&a->grp_cv);
 	free(a);
 }
 
@@ -200,6 +202,7 @@ int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_axfr **out)
 	a->spare = &a->chunks[1];
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	pthread_cond_init(&a->grp_cv, NULL);
 	int rc = 0;
 	if (db->readonly) {
 		zdb_set_error("the store is open read-only");
@@ -688,6 +691,9 @@ static struct zdb_axfr *grp_take(struct zdb *db)
  * committed takes the oldest waiting (grp_take()) and commits them as one group
  * (a leader; the others wait): with several threads committing, one disk sync
  * serves several zones. Each caller returns only once its own zone is committed.
+ * Each waiter sleeps on its own condition variable, woken when its group is done
+ * or when it is first in line to lead: a shared one woke every waiter at every
+ * group, and the futex calls and context switches cost more than the syncs saved.
  */
 static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
                       struct zdb_commit *r)
@@ -704,7 +710,7 @@ static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
 	db->grp_tail = a;
 	while (!a->grp_done) {
 		if (db->grp_busy) {
-			pthread_cond_wait(&db->grp_cv, &db->grp_mu);
+			pthread_cond_wait(&a->grp_cv, &db->grp_mu);
 			continue;
 		}
 		struct zdb_axfr *g = grp_take(db);
@@ -715,9 +721,14 @@ static int commit_one(struct zdb_axfr *a, int64_t now, const char *primary,
 		for (struct zdb_axfr *b = g, *next; b != NULL; b = next) {
 			next = b->grp_next;
 			b->grp_done = true; /* b's caller may free it once the lock is released */
+			if (b != a) {
+				pthread_cond_signal(&b->grp_cv);
+			}
 		}
 		db->grp_busy = false;
-		pthread_cond_broadcast(&db->grp_cv);
+		if (db->grp_head != NULL) { /* the next leader */
+			pthread_cond_signal(&db->grp_head->grp_cv);
+		}
 	}
 	pthread_mutex_unlock(&db->grp_mu);
 	if (a->grp_rc != 0) {

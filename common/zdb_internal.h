@@ -79,7 +79,6 @@ struct zdb {
 	bool gc_started, gc_stop, gc_work;
 	/* the group commit of one-chunk AXFRs (zdb_axfr.c) */
 	pthread_mutex_t grp_mu;
-	pthread_cond_t grp_cv;
 	struct zdb_axfr *grp_head, *grp_tail; /**< waiting to be committed, oldest first */
 	bool grp_busy;                        /**< a leader is committing a group */
 };
