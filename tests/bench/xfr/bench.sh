@@ -17,7 +17,8 @@
 #           1 and 1,000 changed A records in the 1M zone, and of 1 in a 1k zone
 #           (median of 5 each; the primary's reload is not timed)
 #   many    10,000 zones of 11 RRs from an empty store: wall time of xfrd --once,
-#           VmHWM / RssAnon; one Knot primary serving all of them
+#           VmHWM / RssAnon, CPU of xfrd and of the primary; one Knot primary serving
+#           all of them (MANY_REPS runs, default 1; MANY_ARGS extra xfrd options)
 #   parse   ldns_wire2pkt vs our walker (xfrstream) on the captured 1M AXFR messages
 #   anchors Knot, BIND and NSD as secondaries of the same primary, ANCHORS.md's
 #           big_axfr_empty: daemon start with empty storage until it answers SOA with
@@ -56,21 +57,50 @@ conf() # conf FILE STORE ZONE-LINES...
 	} >"$f"
 }
 
-# measure CMD...: run it, sample its memory; sets m_wall m_hwm m_anon (MiB)
+# proc_sample PID: sets s_anon and s_hwm (kB) and s_ticks (user + system clock ticks) of a
+# running process, 0 when it is gone. Bash builtins only: a sampler that forked awk 150
+# times a second took a good part of a core from what it measured.
+proc_sample()
+{
+	local k v rest
+	s_anon=0 s_hwm=0 s_ticks=0
+	{
+		while read -r k v _; do
+			case $k in
+			RssAnon:) s_anon=$v ;;
+			VmHWM:) s_hwm=$v ;;
+			esac
+		done <"/proc/$1/status"
+		read -r rest <"/proc/$1/stat"
+	} 2>/dev/null || return 0
+	rest=${rest##*) } # after the command name: field 3 (state) is f[0]
+	local -a f
+	read -r -a f <<<"$rest"
+	s_ticks=$((f[11] + f[12]))
+}
+
+# cpu_ticks PID: print its user + system clock ticks (0 when gone)
+cpu_ticks() { proc_sample "$1"; echo "$s_ticks"; }
+
+# measure CMD...: run it, sample its memory and CPU every 20 ms; sets m_wall m_hwm m_anon
+# (MiB) and m_ticks (CPU clock ticks, as last sampled: the final <= 20 ms are missed)
 measure()
 {
-	local t0 t1 pid anon=0 a
+	local t0 t1 pid anon=0 tick_fd
+	exec {tick_fd}<> <(:) # read -t on it is a sleep without a fork
 	t0=$(date +%s.%N)
 	"$@" >"${MEASURE_OUT:-$BED_T/cmd.log}" 2>"$BED_T/cmd.err" &
 	pid=$!
 	m_hwm=0
+	m_ticks=0
 	while kill -0 "$pid" 2>/dev/null; do
-		a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-		[ -n "$a" ] && [ "$a" -gt "$anon" ] && anon=$a
-		h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-		[ -n "$h" ] && [ "$h" -gt "$m_hwm" ] && m_hwm=$h
-		sleep 0.02
+		proc_sample "$pid"
+		[ "$s_anon" -gt "$anon" ] && anon=$s_anon
+		[ "$s_hwm" -gt "$m_hwm" ] && m_hwm=$s_hwm
+		[ "$s_ticks" -gt 0 ] && m_ticks=$s_ticks
+		read -r -t 0.02 -u "$tick_fd" _ || true
 	done
+	exec {tick_fd}>&-
 	wait "$pid" || { cat "$BED_T/cmd.err" >&2; bed_die "$* failed"; }
 	t1=$(date +%s.%N)
 	m_wall=$(echo "$t1 - $t0" | bc -l)
@@ -211,11 +241,18 @@ bench_many()
 	for ((i = 0; i < n; i++)); do
 		printf '  - { name: z%05d.test, primaries: [ "127.0.0.1@%s" ], key: xfr-key }\n' $i "$port"
 	done | conf "$d/xfrd.yaml" "$d/store"
-	rm -rf "$d/store"
-	measure "$xfrd" -c "$d/xfrd.yaml" --once
-	local done
-	done=$(grep -c 'event=xfr_done' "$BED_T/cmd.err" || true)
-	row many_initial_10k "xfrd ($done zones stored)" "$m_wall s; VmHWM $m_hwm MiB, RssAnon $m_anon MiB"
+	local knot_pid done k0 k1 hz
+	knot_pid=$(awk '$2 == "knot-many" { print $1 }' "$BED_T/pids" | tail -1)
+	hz=$(getconf CLK_TCK)
+	for ((i = 0; i < ${MANY_REPS:-1}; i++)); do
+		rm -rf "$d/store"
+		k0=$(cpu_ticks "$knot_pid")
+		measure "$xfrd" -c "$d/xfrd.yaml" --once ${MANY_ARGS:-}
+		k1=$(cpu_ticks "$knot_pid")
+		done=$(grep -c 'event=xfr_done' "$BED_T/cmd.err" || true)
+		row many_initial_10k "xfrd ($done zones stored)" \
+			"$m_wall s; VmHWM $m_hwm MiB, RssAnon $m_anon MiB; CPU xfrd $(echo "scale=2; $m_ticks / $hz" | bc) s, knotd $(echo "scale=2; ($k1 - $k0) / $hz" | bc) s"
+	done
 }
 
 bench_parse()
