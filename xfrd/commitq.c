@@ -35,9 +35,11 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		int rc = j->ops->commit(j->txn, j->now, j->primary, j->res);
 		j->txn = NULL;
-		j->done(j, rc);
 		pthread_mutex_lock(&q->mu);
+		/* done() is the last touch of j: its owner may free j as soon as done()
+		   has told it (xfr frees from the event done() activates) */
 		j->finished = true;
+		j->done(j, rc);
 		pthread_cond_broadcast(&q->done_cv);
 	}
 	pthread_mutex_unlock(&q->mu);

@@ -31,9 +31,11 @@ struct commitq;
 struct commitq_job;
 
 /**
- * Called on a commitq thread once the commit returned, with its ZX_* result.
- * @p j stays the caller's; it may be reused or freed only after commitq_wait()
- * returned or the caller otherwise knows done() has returned.
+ * Called on a commitq thread once the commit returned, with its ZX_* result,
+ * holding the queue's lock: keep it short (hand the result over) and call no
+ * commitq function. done() is the queue's last touch of @p j: the owner may
+ * reuse or free @p j as soon as it learns of done() (e.g. from an event done()
+ * activated), or once commitq_wait() returned.
  */
 typedef void (*commitq_done_cb)(struct commitq_job *j, int rc);
 

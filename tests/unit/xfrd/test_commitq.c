@@ -8,7 +8,9 @@
 #include "xfrd/commitq.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -53,12 +55,18 @@ static void on_done(struct commitq_job *cj, int rc)
 	j->txn_gone = cj->txn == NULL; /* checked on the test's thread: cmocka's are not safe here */
 }
 
-static void submit(struct commitq *q, struct job *j, int rc, int64_t now)
+static void submit_with(struct commitq *q, struct job *j, int rc, int64_t now,
+                        commitq_done_cb done)
 {
 	j->want_rc = rc;
 	j->j = (struct commitq_job){.ops = &fake_ops, .txn = &j->want_rc, .now = now,
-	                            .primary = "p@53", .res = &j->res, .done = on_done};
+	                            .primary = "p@53", .res = &j->res, .done = done};
 	commitq_submit(q, &j->j);
+}
+
+static void submit(struct commitq *q, struct job *j, int rc, int64_t now)
+{
+	submit_with(q, j, rc, now, on_done);
 }
 
 static void reset(void)
@@ -139,6 +147,37 @@ static void test_commitq_free_runs_what_is_queued(void **state)
 	assert_int_equal(atomic_load(&most_running), 1);
 }
 
+static atomic_bool freed_done;
+
+static void on_done_flag(struct commitq_job *cj, int rc)
+{
+	(void)cj;
+	(void)rc;
+	atomic_store(&freed_done, true);
+}
+
+/* As xfr does it: the owner frees the job as soon as done() told it, without
+ * commitq_wait(). The queue must not touch the job after done() (ASan). */
+static void test_commitq_job_freed_right_after_done(void **state)
+{
+	(void)state;
+	reset();
+	struct commitq *q = NULL;
+	assert_int_equal(commitq_new(1, &q), 0);
+	for (int i = 0; i < 50; i++) {
+		atomic_store(&freed_done, false);
+		struct job *j = calloc(1, sizeof(*j));
+		assert_non_null(j);
+		submit_with(q, j, 0, i, on_done_flag);
+		while (!atomic_load(&freed_done)) {
+			sched_yield();
+		}
+		free(j);
+	}
+	commitq_free(q);
+	assert_int_equal(atomic_load(&committed), 50);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +185,7 @@ int main(void)
 		cmocka_unit_test(test_commitq_result_reaches_done),
 		cmocka_unit_test(test_commitq_commits_overlap),
 		cmocka_unit_test(test_commitq_free_runs_what_is_queued),
+		cmocka_unit_test(test_commitq_job_freed_right_after_done),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
