@@ -52,7 +52,7 @@ struct commitq_job {
 	commitq_done_cb done;
 	/* ---- the queue's ---- */
 	struct commitq_job *next;
-	bool finished; /* done() has returned */
+	bool finished; /* set with done(), under the queue's lock */
 };
 
 /**
