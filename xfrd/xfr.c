@@ -72,6 +72,7 @@ struct xfr {
 	struct event *commit_ev;
 	struct commitq_job cjob;
 	bool committing;
+	bool late; /* the whole-transfer timeout passed while committing */
 	int commit_rc;
 	struct timespec tc;
 	xfr_done_cb cb;
@@ -402,6 +403,10 @@ static void stream_done(struct xfr *x)
 static void committed(struct xfr *x, int rc)
 {
 	x->res.commit_us = since_us(&x->tc);
+	if (rc != 0 && x->late) { /* no time left for an AXFR fallback */
+		fail(x, ZX_ETIMEDOUT, "whole transfer timeout");
+		return;
+	}
 	if (rc != 0) {
 		xfr_error(x, rc, "store commit");
 		return;
@@ -438,8 +443,6 @@ static void commit(struct xfr *x)
 		                              &x->res.commit));
 		return;
 	}
-	/* the whole-transfer timeout no longer applies: the commit's result stands */
-	event_del(x->timer);
 	x->committing = true;
 	x->cjob = (struct commitq_job){.ops = x->p.ops, .txn = txn, .now = (int64_t)time(NULL),
 	                               .primary = x->res.primary, .res = &x->res.commit,
@@ -548,6 +551,10 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct xfr *x = arg;
+	if (x->committing) { /* a commit's result stands; a failed one then ends here */
+		x->late = true;
+		return;
+	}
 	drop_txn(x);
 	close_io(x);
 	fail(x, ZX_ETIMEDOUT, "whole transfer timeout");
