@@ -45,8 +45,10 @@
  * - A struct zdb_snap (one read transaction) is used by one thread at a time;
  *   it may move between threads if the caller synchronises. Snapshots never
  *   block writers; a long-lived snapshot only keeps old pages from reuse.
- * - A struct zdb_axfr or zdb_ixfr is driven by ONE thread from begin to
- *   commit/abort. Several may run at once for different zones; their write
+ * - A struct zdb_axfr or zdb_ixfr is driven by one thread at a time from begin
+ *   to commit/abort; it may move to another thread if the caller synchronises,
+ *   except an IXFR that holds the write lock (zdb_ixfr_holds_lock()). Several
+ *   may run at once for different zones; their write
  *   transactions take LMDB's write lock in turn, each for a short time (an AXFR
  *   chunk, an IXFR commit). The caller runs at most one transfer per zone.
  * - Commits (each one disk sync, see enum zdb_sync) per transfer: an AXFR that
@@ -388,6 +390,14 @@ ZX_MUSTCHECK int zdb_ixfr_add(struct zdb_ixfr *x, const struct zdb_rr *rr);
  */
 ZX_MUSTCHECK int zdb_ixfr_commit(struct zdb_ixfr *x, int64_t now, const char *primary,
                                  struct zdb_commit *res);
+
+/**
+ * True when @p x already holds the store's write lock: a diff past 1 MiB (and the
+ * journal bound) opened its transaction early. LMDB ties a write transaction to
+ * the thread that began it, so such an IXFR must be committed or aborted on the
+ * thread whose zdb_ixfr_add()/zdb_ixfr_del() opened it.
+ */
+bool zdb_ixfr_holds_lock(const struct zdb_ixfr *x);
 
 /** Forget the diff and free @p x; the zone is unchanged. NULL ok. */
 void zdb_ixfr_abort(struct zdb_ixfr *x);

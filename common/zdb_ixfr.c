@@ -384,6 +384,11 @@ static int apply_buffer(struct zdb_ixfr *x)
 	return rc;
 }
 
+bool zdb_ixfr_holds_lock(const struct zdb_ixfr *x)
+{
+	return x->txn != NULL;
+}
+
 /* Open the write transaction, check the zone did not change, apply the buffer. */
 static int open_txn(struct zdb_ixfr *x)
 {

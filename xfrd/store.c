@@ -91,6 +91,12 @@ static int commit(void *txn, int64_t now, const char *primary, struct zdb_commit
 	return rc;
 }
 
+static bool movable(const void *txn)
+{
+	const struct txn *t = txn;
+	return t->axfr || !zdb_ixfr_holds_lock(t->x);
+}
+
 static void txn_abort(void *txn)
 {
 	struct txn *t = txn;
@@ -138,6 +144,7 @@ const struct xfr_store_ops store_ops = {
 	.begin = begin,
 	.put = put,
 	.commit = commit,
+	.movable = movable,
 	.abort = txn_abort,
 	.fail = zone_fail,
 	.fresh = zone_fresh,

@@ -8,7 +8,8 @@
  * recorded on an expired zone keeps it expired (two small commits: readers may
  * see "failed" between them); only a successful refresh makes it fresh.
  *
- * Threading: as common/zdb: one transfer's txn on one thread; the zdb is shared.
+ * Threading: as common/zdb: one transfer's txn on one thread at a time; movable()
+ * says whether commit() may run on another thread; the zdb is shared.
  */
 #ifndef ZX_XFRD_STORE_H
 #define ZX_XFRD_STORE_H

@@ -432,13 +432,15 @@ static void on_committed(evutil_socket_t fd, short what, void *arg)
 	committed(x, x->commit_rc);
 }
 
-/* Make the transfer visible: on p.commitq when there is one, else right here. */
+/* Make the transfer visible: on p.commitq when there is one and the store lets
+ * the transaction move (a large IXFR holds the write lock of this thread), else
+ * right here. */
 static void commit(struct xfr *x)
 {
 	void *txn = x->txn;
 	x->txn = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &x->tc);
-	if (x->p.commitq == NULL) {
+	if (x->p.commitq == NULL || (x->p.ops->movable != NULL && !x->p.ops->movable(txn))) {
 		committed(x, x->p.ops->commit(txn, (int64_t)time(NULL), x->res.primary,
 		                              &x->res.commit));
 		return;

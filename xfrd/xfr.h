@@ -60,6 +60,8 @@ struct xfr_store_ops {
 	int (*put)(void *txn, enum xfrstream_ev ev, const struct xfrstream_rr *rr);
 	/** Make it visible; @p txn is gone whatever the result (ZX_EDIFF: diff does not apply). */
 	int (*commit)(void *txn, int64_t now, const char *primary, struct zdb_commit *res);
+	/** Whether commit() may run on another thread than the put()s; NULL: always. */
+	bool (*movable)(const void *txn);
 	/** Drop what was written; @p txn is gone. */
 	void (*abort)(void *txn);
 	/** Record a failed refresh (the engine calls it once all primaries failed). */

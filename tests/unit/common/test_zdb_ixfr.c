@@ -336,11 +336,13 @@ static void test_ixfr_large_diff(void **state)
 	assert_int_equal(zdb_ixfr_begin(g_db, tname(ZONE), &x), 0);
 	del(x, trr_soa(ZONE, 1), 0);
 	add(x, trr_soa(ZONE, 2), 0);
+	assert_false(zdb_ixfr_holds_lock(x)); /* buffered: may be committed anywhere */
 	for (int i = 0; i < n; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "big%d.example.com.", i);
 		add(x, trr_a(name, (uint32_t)i), 0);
 	}
+	assert_true(zdb_ixfr_holds_lock(x)); /* spilled: this thread's write transaction */
 	del(x, trr_soa(ZONE, 2), 0);
 	del(x, trr_a("h2.example.com.", 2), ZX_EDIFF); /* not there: known at once */
 	add(x, trr_soa(ZONE, 3), ZX_EDIFF);            /* sticky */
