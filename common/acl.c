@@ -204,6 +204,23 @@ int acl_endpoint_parse(const char *text, uint16_t default_port, struct sockaddr_
 	return 0;
 }
 
+bool acl_endpoint_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family) {
+		return false;
+	}
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
+		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family != AF_INET6) {
+		return false;
+	}
+	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
+	return x->sin6_port == y->sin6_port &&
+	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
 const char *acl_addr_str(const struct sockaddr *sa, bool with_port, char *buf, size_t size)
 {
 	char a[INET6_ADDRSTRLEN];

@@ -71,6 +71,9 @@ ZX_MUSTCHECK int acl_endpoint_parse(const char *text, uint16_t default_port,
  */
 const char *acl_addr_str(const struct sockaddr *sa, bool with_port, char *buf, size_t size);
 
+/** True when @p a and @p b are the same AF_INET/AF_INET6 address and port. */
+bool acl_endpoint_equal(const struct sockaddr *a, const struct sockaddr *b);
+
 /** Buffer size that holds any acl_addr_str() result. */
 #define ACL_ADDRSTRLEN (INET6_ADDRSTRLEN + 8)
 

@@ -11,6 +11,7 @@
  */
 #include "xfrd/engine.h"
 
+#include "common/acl.h"
 #include "common/log.h"
 #include "xfrd/commitq.h"
 
@@ -117,24 +118,11 @@ static struct zstate *zone_state(struct engine *e, const struct cfg_zone *z)
 	return s;
 }
 
-static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family) {
-		return false;
-	}
-	if (b->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port &&
-	       memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
-}
-
 static struct prim *prim_for(struct engine *e, const struct cfg_endpoint *ep)
 {
 	for (size_t i = 0; i < e->nprims; i++) {
-		if (same_addr(&e->prims[i]->addr, (const struct sockaddr *)&ep->addr)) {
+		if (acl_endpoint_equal((const struct sockaddr *)&e->prims[i]->addr,
+		                       (const struct sockaddr *)&ep->addr)) {
 			return e->prims[i];
 		}
 	}

@@ -113,6 +113,24 @@ static void test_acl_endpoint_forms(void **state)
 	assert_int_equal(acl_endpoint_parse("[::1", 53, &ss, &len), ZX_EFORMAT);
 }
 
+static void test_acl_endpoint_equal(void **state)
+{
+	(void)state;
+	struct sockaddr_storage a = addr("192.0.2.1@53"), b = addr("192.0.2.1"),
+	                        c = addr("192.0.2.1@5353"), d = addr("192.0.2.2"),
+	                        e = addr("2001:db8::1"), f = addr("[2001:db8::1]:53"),
+	                        g = addr("[2001:db8::1]:54");
+	const struct sockaddr *A = (const void *)&a, *B = (const void *)&b, *C = (const void *)&c,
+	                      *D = (const void *)&d, *E = (const void *)&e, *F = (const void *)&f,
+	                      *G = (const void *)&g;
+	assert_true(acl_endpoint_equal(A, B));
+	assert_false(acl_endpoint_equal(A, C)); /* port */
+	assert_false(acl_endpoint_equal(A, D)); /* address */
+	assert_false(acl_endpoint_equal(A, E)); /* family */
+	assert_true(acl_endpoint_equal(E, F));
+	assert_false(acl_endpoint_equal(F, G));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -122,6 +140,7 @@ int main(void)
 		cmocka_unit_test(test_acl_zero_prefix_matches_family),
 		cmocka_unit_test(test_acl_rejects_bad_text),
 		cmocka_unit_test(test_acl_endpoint_forms),
+		cmocka_unit_test(test_acl_endpoint_equal),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
