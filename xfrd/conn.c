@@ -183,18 +183,12 @@ static int open_socket(const struct sockaddr *sa, socklen_t salen, int *connecti
 	return fd;
 }
 
-int conn_open(struct conn *c, struct event_base *base, const struct sockaddr *sa, socklen_t salen,
-              uint64_t connect_ms, uint64_t read_ms, const uint8_t *query, size_t qlen,
-              uint8_t *buf, conn_cb cb, void *arg)
+/* Take @p fd (connected, or connecting when @p connecting) and send the query;
+ * @p write_ms bounds the connect and the send. */
+static int start(struct conn *c, struct event_base *base, int fd, int connecting,
+                 uint64_t write_ms, uint64_t read_ms, const uint8_t *query, size_t qlen,
+                 uint8_t *buf, conn_cb cb, void *arg)
 {
-	if (qlen > CONN_QUERY_MAX) {
-		return ZX_EINVAL;
-	}
-	int connecting = 0;
-	int fd = open_socket(sa, salen, &connecting);
-	if (fd < 0) {
-		return fd;
-	}
 	c->fd = fd;
 	c->connecting = connecting;
 	c->bytes_in = c->messages = 0;
@@ -208,9 +202,45 @@ int conn_open(struct conn *c, struct event_base *base, const struct sockaddr *sa
 	memcpy(c->out + 2, query, qlen);
 	c->out_len = qlen + 2;
 	c->out_off = 0;
-	int rc = watch(c, base, EV_WRITE | EV_PERSIST, connect_ms);
+	int rc = watch(c, base, EV_WRITE | EV_PERSIST, write_ms);
 	if (rc != 0) {
 		conn_close(c);
 	}
 	return rc;
+}
+
+int conn_open(struct conn *c, struct event_base *base, const struct sockaddr *sa, socklen_t salen,
+              uint64_t connect_ms, uint64_t read_ms, const uint8_t *query, size_t qlen,
+              uint8_t *buf, conn_cb cb, void *arg)
+{
+	if (qlen > CONN_QUERY_MAX) {
+		return ZX_EINVAL;
+	}
+	int connecting = 0;
+	int fd = open_socket(sa, salen, &connecting);
+	if (fd < 0) {
+		return fd;
+	}
+	return start(c, base, fd, connecting, connect_ms, read_ms, query, qlen, buf, cb, arg);
+}
+
+int conn_open_fd(struct conn *c, struct event_base *base, int fd, uint64_t read_ms,
+                 const uint8_t *query, size_t qlen, uint8_t *buf, conn_cb cb, void *arg)
+{
+	if (qlen > CONN_QUERY_MAX) {
+		close(fd);
+		return ZX_EINVAL;
+	}
+	return start(c, base, fd, 0, read_ms, read_ms, query, qlen, buf, cb, arg);
+}
+
+int conn_detach(struct conn *c)
+{
+	if (c->fd < 0 || c->connecting || c->out_off < c->out_len || c->have != 0) {
+		return -1;
+	}
+	int fd = c->fd;
+	c->fd = -1;
+	conn_close(c);
+	return fd;
 }

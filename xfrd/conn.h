@@ -9,7 +9,8 @@
  * for each read (the time allowed between two reads that return data); the
  * whole-transfer timeout is the caller's.
  *
- * Not here: TSIG, DNS checks (the callback does them), reconnects.
+ * Not here: TSIG, DNS checks (the callback does them), reconnects, keeping idle
+ * connections (xfrd/connpool.h; conn_detach() hands a socket over).
  *
  * Threading: a conn belongs to the thread running its event base.
  */
@@ -80,6 +81,23 @@ ZX_MUSTCHECK int conn_open(struct conn *c, struct event_base *base, const struct
                            socklen_t salen, uint64_t connect_ms, uint64_t read_ms,
                            const uint8_t *query, size_t qlen, uint8_t *buf, conn_cb cb,
                            void *arg);
+
+/**
+ * As conn_open(), on @p fd: a socket already connected (xfrd/connpool.h), which
+ * the conn owns from now on (closed on error too). There is no connect timeout;
+ * @p read_ms also bounds the send.
+ */
+ZX_MUSTCHECK int conn_open_fd(struct conn *c, struct event_base *base, int fd, uint64_t read_ms,
+                              const uint8_t *query, size_t qlen, uint8_t *buf, conn_cb cb,
+                              void *arg);
+
+/**
+ * Take the socket out of a conn that is done with its exchange (connected, the
+ * query sent, no unread byte in the buffer) and close the conn without closing
+ * the socket. @return the socket, now the caller's; -1 (the conn untouched) when
+ * the conn is not in that state. Not from within the conn's callback.
+ */
+int conn_detach(struct conn *c);
 
 /** Close the socket and free the event; the conn can be opened again. Idempotent. */
 void conn_close(struct conn *c);

@@ -14,6 +14,7 @@
 #include "common/acl.h"
 #include "common/log.h"
 #include "xfrd/commitq.h"
+#include "xfrd/connpool.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -24,6 +25,10 @@
 #include <time.h>
 
 #define ZONE_BUCKETS 16384
+/* How long a worker keeps a connection to a primary after a transfer: long
+ * enough to carry a burst of refreshes, well under the primaries' own idle
+ * timeouts (Knot 10 s by default, BIND 30 s, NSD 120 s). */
+#define IDLE_CONN_MS 2000
 
 struct waiter {
 	struct waiter *next;
@@ -67,6 +72,7 @@ struct worker {
 	bool started;
 	struct event_base *base;
 	struct event *wake;
+	struct connpool *pool; /* idle connections to primaries, this worker's */
 	struct job *inbox;
 };
 
@@ -237,14 +243,14 @@ static void log_outcome(const struct job *j)
 		const char *fb = r->fell_back ? zx_strerror(r->fallback_error) : "no";
 		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
 		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
-		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f", zone,
+		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s", zone,
 		         xfr_outcome_str(r->outcome),
 		         r->commit.had_serial ? r->commit.old_serial : 0, r->commit.serial,
 		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
 		         (unsigned long long)r->deleted, (unsigned long long)r->changesets,
 		         (unsigned long long)r->messages, (unsigned long long)r->bytes,
 		         log_quote(fb, q, sizeof(q)), r->primary, ms, (double)r->soa_us / 1000.0,
-		         (double)r->commit_us / 1000.0);
+		         (double)r->commit_us / 1000.0, r->conn_reused ? "reused" : "new");
 	}
 }
 
@@ -369,7 +375,7 @@ static void start_job(struct engine *e, struct worker *w, struct job *j)
 		.primary_len = ep->len, .key = z->key, .connect_ms = e->o.connect_ms,
 		.read_ms = e->o.read_ms, .soa_ms = e->o.soa_ms, .transfer_ms = e->o.transfer_ms,
 		.max_records = z->limits.records, .max_bytes = z->limits.bytes, .flags = j->flags,
-		.ops = e->o.ops, .store = e->o.store, .commitq = e->commitq,
+		.ops = e->o.ops, .store = e->o.store, .commitq = e->commitq, .pool = w->pool,
 	};
 	int rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
 	if (rc != 0) {
@@ -425,7 +431,8 @@ static int workers_start(struct engine *e)
 		w->e = e;
 		w->base = event_base_new();
 		w->wake = w->base != NULL ? event_new(w->base, -1, 0, on_wake, w) : NULL;
-		if (w->wake == NULL) {
+		if (w->wake == NULL ||
+		    connpool_new(w->base, e->o.per_primary, IDLE_CONN_MS, &w->pool) != 0) {
 			return ZX_ENOMEM;
 		}
 		if (pthread_create(&w->th, NULL, worker_main, w) != 0) {
@@ -499,6 +506,7 @@ void engine_free(struct engine *e)
 	free_zones(e); /* aborts running xfrs (their bases no longer run); commits stand */
 	commitq_free(e->commitq);
 	for (unsigned i = 0; e->workers != NULL && i < e->o.workers; i++) {
+		connpool_free(e->workers[i].pool);
 		if (e->workers[i].wake != NULL) {
 			event_free(e->workers[i].wake);
 		}

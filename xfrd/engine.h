@@ -11,7 +11,9 @@
  * Concurrency: a pool of worker threads, each running its own libevent base
  * (Knot's worker/pool lifecycle: engine_new() creates and starts them,
  * engine_free() stops and joins them), and a commitq whose threads run the
- * store commits. Limits: transfers running at once
+ * store commits. Each worker keeps the connections of transfers that ended
+ * cleanly for two seconds, for the next transfer from the same primary
+ * (xfrd/connpool.h). Limits: transfers running at once
  * overall, and per primary (a refresh waiting for a busy primary waits in that
  * primary's queue; the overall limit is shared fairly between primaries).
  * Timeouts: connect, each read, the UDP SOA try, and the whole exchange with

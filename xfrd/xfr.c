@@ -33,6 +33,7 @@
 #include "common/tsig.h"
 #include "xfrd/commitq.h"
 #include "xfrd/conn.h"
+#include "xfrd/connpool.h"
 #include "xfrd/query.h"
 
 #include <errno.h>
@@ -59,6 +60,9 @@ struct xfr {
 	struct xfr_held held;
 	uint16_t id;
 	bool tsig_on;
+	/* connection reuse (p.pool): the conn came from the pool; the exchange ended
+	   cleanly, give the socket back; the pooled socket was stale, connect anew */
+	bool reused, keep, fresh;
 	struct tsig_session tsig;
 	struct conn conn;
 	int udp_fd;
@@ -148,6 +152,13 @@ static void drop_txn(struct xfr *x)
 
 static void close_io(struct xfr *x)
 {
+	if (x->keep) {
+		int fd = conn_detach(&x->conn);
+		if (fd >= 0) {
+			connpool_put(x->p.pool, x->p.primary, x->p.primary_len, fd);
+		}
+		x->keep = false;
+	}
 	conn_close(&x->conn);
 	if (x->udp_ev != NULL) {
 		event_free(x->udp_ev);
@@ -391,6 +402,7 @@ static void stream_done(struct xfr *x)
 		xfr_error(x, rc, "last message not signed");
 		return;
 	}
+	x->keep = x->p.pool != NULL; /* the exchange is over: the connection may serve the next */
 	if (x->stream.kind == XFRSTREAM_UPTODATE) {
 		x->res.outcome = XFR_UPTODATE;
 		schedule(x, ACT_FINISH);
@@ -455,6 +467,13 @@ static void commit(struct xfr *x)
 static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 {
 	struct xfr *x = arg;
+	if (rc != 0 && x->reused && x->conn.bytes_in == 0) {
+		/* the pooled connection was closed by the primary while idle (or does
+		   not take a second query): the same query once more, on a new one */
+		x->fresh = true;
+		schedule(x, x->st == ST_IXFR ? ACT_IXFR : ACT_AXFR);
+		return 1;
+	}
 	if (rc != 0) {
 		/* EOF in the middle of a message is a framing error; a reset or a
 		   timeout says nothing about IXFR support */
@@ -494,7 +513,13 @@ static void transfer(struct xfr *x, uint16_t qtype)
 	if (rc == 0) {
 		rc = xfrstream_init(&x->stream, &sc);
 	}
-	if (rc == 0) {
+	int fd = rc == 0 && x->p.pool != NULL && !x->fresh ? connpool_take(x->p.pool, x->p.primary)
+	                                                   : -1;
+	x->reused = x->res.conn_reused = fd >= 0;
+	if (fd >= 0) {
+		rc = conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
+		                  on_xfr_msg, x);
+	} else if (rc == 0) {
 		rc = conn_open(&x->conn, x->base, (const struct sockaddr *)&x->primary,
 		               x->p.primary_len, x->p.connect_ms, x->p.read_ms, x->query, x->qlen,
 		               x->rbuf, on_xfr_msg, x);

@@ -36,6 +36,7 @@
 #include <sys/socket.h>
 
 struct commitq;
+struct connpool;
 struct event_base;
 struct tsig_key;
 
@@ -90,6 +91,9 @@ struct xfr_params {
 	void *store;                      /**< borrowed */
 	struct commitq *commitq;          /**< runs the commit off this base (xfrd/commitq.h);
 	                                       NULL: commit on the base; borrowed */
+	struct connpool *pool;            /**< IXFR/AXFR: idle connections of this base to take
+	                                       and give back (xfrd/connpool.h); NULL: a new
+	                                       connection each time; borrowed */
 };
 
 enum xfr_outcome {
@@ -109,6 +113,7 @@ struct xfr_result {
 	uint32_t primary_serial;   /**< the serial the primary announced (0 if unknown) */
 	bool fell_back;            /**< an IXFR was tried and AXFR used instead */
 	int fallback_error;        /**< when fell_back: why the IXFR was given up */
+	bool conn_reused;          /**< the transfer ran on a kept connection (xfrd/connpool.h) */
 	struct zdb_commit commit;  /**< XFR_AXFR / XFR_IXFR: what the store now holds */
 	uint64_t added, deleted, changesets, messages, bytes;
 	uint64_t duration_us;      /**< start to outcome, everything included */

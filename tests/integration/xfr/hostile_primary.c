@@ -33,8 +33,11 @@
  *   unsignedlast    TSIG on every message but the last
  *   soatc           UDP SOA answers have TC set (forces the TCP retry)
  *   soadrop         UDP SOA queries are ignored (lost)
+ *   onequery        a second query on a TCP connection is read, then the
+ *                   connection is closed without an answer
  *
- * Single-threaded; one TCP connection at a time. Test code only.
+ * Single-threaded; one TCP connection at a time, which serves queries until the
+ * client closes it or sends nothing for 100 ms. Test code only.
  */
 #include "common/dname.h"
 #include "common/dnsmsg.h"
@@ -365,7 +368,7 @@ static void serve_tcp(struct out *o, int fd)
 	uint8_t len2[2];
 	static uint8_t q[MAXMSG];
 	o->fd = fd;
-	for (;;) {
+	for (int queries = 0;; queries++) {
 		if (recv(fd, len2, 2, MSG_WAITALL) != 2) {
 			break;
 		}
@@ -373,7 +376,15 @@ static void serve_tcp(struct out *o, int fd)
 		if (recv(fd, q, n, MSG_WAITALL) != (ssize_t)n) {
 			break;
 		}
+		if (queries > 0 && mode_is("onequery")) {
+			break; /* read, not answered: closed */
+		}
 		handle(o, q, n);
+		/* the next query on this connection must come soon: a real primary's TCP
+		   idle timeout, short, so that one idle connection of the client does not
+		   block this single-threaded server for long */
+		struct timeval idle = {.tv_sec = 0, .tv_usec = 100000};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &idle, sizeof(idle));
 		if (o->dead && mode_is("reset")) {
 			struct linger l = {.l_onoff = 1, .l_linger = 0};
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define KEY_SECRET "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTEyMw=="
@@ -162,16 +163,21 @@ static void on_done(void *arg, const struct engine_result *res)
 	pthread_mutex_unlock(&w->mu);
 }
 
-static struct engine_result refresh(struct tzone *t, unsigned flags)
+static struct engine_result refresh_on(struct engine *e, struct tzone *t, unsigned flags)
 {
 	struct wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
-	assert_int_equal(engine_request(eng, &t->z, flags, on_done, &w), 0);
+	assert_int_equal(engine_request(e, &t->z, flags, on_done, &w), 0);
 	pthread_mutex_lock(&w.mu);
 	while (w.done == 0) {
 		pthread_cond_wait(&w.cv, &w.mu);
 	}
 	pthread_mutex_unlock(&w.mu);
 	return w.res;
+}
+
+static struct engine_result refresh(struct tzone *t, unsigned flags)
+{
+	return refresh_on(eng, t, flags);
 }
 
 static struct memstore_zone zone_state(struct tzone *t)
@@ -221,6 +227,49 @@ static void test_axfr_then_ixfr_then_uptodate(void **state)
 	assert_int_equal(r.xfr.outcome, XFR_AXFR);
 	assert_int_equal(zone_state(&t).records, 54);
 	stop_primary(p);
+}
+
+/* Transfers back to back reuse the last transfer's connection (RFC 5936 4.1); one
+ * the primary closed while it was idle is not used. */
+static void test_connection_reuse(void **state)
+{
+	(void)state;
+	/* one worker: the idle connections are a worker's own */
+	struct engine_opts o = {
+		.workers = 1, .max_transfers = 8, .per_primary = 4, .connect_ms = 1000,
+		.read_ms = 700, .soa_ms = 300, .transfer_ms = 5000, .ops = &memstore_ops,
+		.store = store,
+	};
+	struct engine *e = NULL;
+	assert_int_equal(engine_new(&o, &e), 0);
+	struct primary p = start_primary("reuse.test.", 5, NULL, true, NULL);
+	struct tzone t;
+	tzone_init(&t, "reuse.test.", p.port, 0, true, 0);
+	for (int i = 0; i < 3; i++) {
+		struct engine_result r = refresh_on(e, &t, ENGINE_FORCE_AXFR);
+		assert_int_equal(r.xfr.outcome, XFR_AXFR);
+		assert_int_equal(r.xfr.conn_reused, i > 0);
+	}
+	/* the primary closes a connection idle for 100 ms; the pool sees it go */
+	nanosleep(&(struct timespec){.tv_nsec = 300000000}, NULL);
+	struct engine_result r = refresh_on(e, &t, ENGINE_FORCE_AXFR);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_false(r.xfr.conn_reused);
+	assert_int_equal(zone_state(&t).serial, 5);
+	stop_primary(p);
+	/* a primary that keeps the connection but takes no second query: the
+	   transfer is tried again at once on a new connection */
+	p = start_primary("reuse.test.", 6, "onequery", true, NULL);
+	tzone_init(&t, "reuse.test.", p.port, 0, true, 0);
+	r = refresh_on(e, &t, ENGINE_FORCE_AXFR);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_false(r.xfr.conn_reused);
+	r = refresh_on(e, &t, ENGINE_FORCE_AXFR);
+	assert_int_equal(r.xfr.outcome, XFR_AXFR);
+	assert_false(r.xfr.conn_reused); /* taken, found closed, replaced */
+	assert_int_equal(zone_state(&t).serial, 6);
+	stop_primary(p);
+	engine_free(e);
 }
 
 /* IXFR answered with an error rcode, or in a way we cannot use: AXFR follows. */
@@ -443,6 +492,7 @@ int main(int argc, char **argv)
 	assert_int_equal(engine_new(&o, &eng), 0);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_axfr_then_ixfr_then_uptodate, kill_children),
+		cmocka_unit_test_teardown(test_connection_reuse, kill_children),
 		cmocka_unit_test_teardown(test_ixfr_error_rcodes_fall_back_to_axfr, kill_children),
 		cmocka_unit_test_teardown(test_ixfr_unusable_answers_fall_back, kill_children),
 		cmocka_unit_test_teardown(test_hostile_failures_keep_the_old_zone, kill_children),
