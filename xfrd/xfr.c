@@ -60,9 +60,10 @@ struct xfr {
 	struct xfr_held held;
 	uint16_t id;
 	bool tsig_on;
-	/* connection reuse (p.pool): the conn came from the pool; the exchange ended
-	   cleanly, give the socket back; the pooled socket was stale, connect anew */
-	bool reused, keep, fresh;
+	/* connection reuse (p.pool; res.conn_reused: the conn came from the pool):
+	   the exchange ended cleanly, give the socket back; a pooled socket was
+	   stale, connect anew */
+	bool keep, fresh;
 	struct tsig_session tsig;
 	struct conn conn;
 	int udp_fd;
@@ -467,7 +468,7 @@ static void commit(struct xfr *x)
 static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 {
 	struct xfr *x = arg;
-	if (rc != 0 && x->reused && x->conn.bytes_in == 0) {
+	if (rc != 0 && x->res.conn_reused && x->conn.bytes_in == 0) {
 		/* the pooled connection was closed by the primary while idle (or does
 		   not take a second query): the same query once more, on a new one */
 		x->fresh = true;
@@ -515,7 +516,7 @@ static void transfer(struct xfr *x, uint16_t qtype)
 	}
 	int fd = rc == 0 && x->p.pool != NULL && !x->fresh ? connpool_take(x->p.pool, x->p.primary)
 	                                                   : -1;
-	x->reused = x->res.conn_reused = fd >= 0;
+	x->res.conn_reused = fd >= 0;
 	if (fd >= 0) {
 		rc = conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
 		                  on_xfr_msg, x);
