@@ -187,20 +187,17 @@ measure()
 # notifyd's event loop (its main thread) on CPU 1, as the issue asks; librdkafka's
 # threads, started with the process, keep both CPUs as the unpinned broker does and
 # are reported apart. ZX_BENCH_PIN=all pins every notifyd thread to CPU 1 instead.
-if [ "${ZX_BENCH_PIN:-loop}" = all ]; then
-	taskset -c 1 "$build/notifyd/notifyd" -c "$run/zx.yaml" >"$run/notifyd.log" 2>&1 &
-	nd=$!
-else
-	"$build/notifyd/notifyd" -c "$run/zx.yaml" >"$run/notifyd.log" 2>&1 &
-	nd=$!
-fi
+pin_all=()
+[ "${ZX_BENCH_PIN:-loop}" = all ] && pin_all=(taskset -c 1)
+"${pin_all[@]}" "$build/notifyd/notifyd" -c "$run/zx.yaml" >"$run/notifyd.log" 2>&1 &
+nd=$!
 pids+=($nd)
 for _ in $(seq 100); do
 	curl -sf "http://127.0.0.1:$port_http/health" >/dev/null && break
 	sleep 0.1
 done
 # librdkafka's threads exist once notifyd answers health: only then pin the main one.
-[ "${ZX_BENCH_PIN:-loop}" = all ] || taskset -p -c 1 "$nd" >/dev/null
+[ ${#pin_all[@]} -gt 0 ] || taskset -p -c 1 "$nd" >/dev/null
 # warm up (idempotent producer PID, topic metadata)
 taskset -c 0 "$gen" -p "$port_nd" -r 1000 -d 2 -k "bench:$secret" >/dev/null
 measure notifyd "$port_nd" "$nd"
