@@ -15,7 +15,9 @@
 #           VmHWM and peak RssAnon of xfrd sampled every 20 ms; for 100k and 1M
 #   ixfr    engine time (SOA check + IXFR + commit: the duration_ms xfrd logs) of
 #           1 and 1,000 changed A records in the 1M zone, and of 1 in a 1k zone
-#           (median of 5 each; the primary's reload is not timed)
+#           (median of 5 each; the primary's reload is not timed), each in a new
+#           `xfrd --once`; for the 1M zone also in a running `xfrd --standalone`
+#           (rows *_run: the store's map already warm, as in the service)
 #   many    10,000 zones of 11 RRs from an empty store: wall time of xfrd --once,
 #           VmHWM / RssAnon, CPU of xfrd and of the primary; one Knot primary serving
 #           all of them (MANY_REPS runs, default 1; MANY_ARGS extra xfrd options)
@@ -192,6 +194,38 @@ ixfr_ms()
 	echo "${parts[*]}" >"$BED_T/ixfr.all"
 }
 
+# ixfr_warm NAME STORE ZONE PORT MOD...: the same engine time in a running xfrd
+# (--standalone, SOA checked every second), as the service runs: its LMDB map is
+# mapped and warm, where each --once process starts cold. One row per MOD.
+ixfr_warm()
+{
+	local name=$1 store=$2 zone=$3 port=$4 mod i serial t pid
+	shift 4
+	{
+		echo "keys: [ { name: xfr-key, algorithm: hmac-sha256, secret: \"$secret\" } ]"
+		echo "xfrd: { store: $store, store-size: 8G, refresh: { min: 1s, max: 1s }, jitter: 0 }"
+		echo "zones: [ { name: $zone, primaries: [ \"127.0.0.1@$port\" ], key: xfr-key } ]"
+	} >"$BED_T/warm.yaml"
+	bed_spawn warm "$xfrd" -c "$BED_T/warm.yaml" --standalone
+	pid=$BED_PID
+	for mod in "$@"; do
+		t=()
+		for ((i = 0; i < 5; i++)); do
+			primary_change "$name" 0 0 "$mod" >/dev/null 2>&1
+			serial=$(awk '$4 == "SOA" { print $7; exit }' "$(_primary_dir "$name")/zone.db")
+			bed_wait_for 10 grep -q "event=xfr_done .*kind=ixfr .* serial=$serial " "$BED_T/warm.out" ||
+				bed_die "running xfrd: no IXFR to $serial: $(tail -n 3 "$BED_T/warm.out")"
+			t+=("$(sed -n "s/.*event=xfr_done .*kind=ixfr .* serial=$serial .*duration_ms=\([0-9.]*\).*/\1/p" \
+				"$BED_T/warm.out")")
+		done
+		row "${name}_ixfr_${mod}_run" "xfrd engine, running xfrd" \
+			"$(printf '%s\n' "${t[@]}" | median) ms (${t[*]})"
+	done
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+	bed_untrack "$pid"
+}
+
 bench_ixfr()
 {
 	big_primary
@@ -203,6 +237,7 @@ bench_ixfr()
 	row big_ixfr_1 "xfrd engine" "$ms ms ($(cat "$BED_T/ixfr.all"))"
 	ms=$(ixfr_ms big "$BED_T/big.yaml" 1000)
 	row big_ixfr_1000 "xfrd engine" "$ms ms ($(cat "$BED_T/ixfr.all"))"
+	ixfr_warm big "$BED_T/store-big" big.test "$big_port" 1 1000
 	"$zonegen" -z small.test -n 1000 -s 3 -S 1 -o "$BED_T/small.db"
 	local small_port
 	bed_ports 1 small_port
