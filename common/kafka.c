@@ -3,6 +3,7 @@
 #include "common/kafka.h"
 
 #include "common/cfg.h"
+#include "common/log.h"
 
 #include <stdio.h>
 
@@ -45,6 +46,16 @@ int kafka_conf_new(const struct cfg_kafka *kc, const char *client_id, const char
 	}
 	*out = conf;
 	return 0;
+}
+
+void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	char q[1024];
+	enum log_level lvl = level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN
+	                     : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
+	log_write(lvl, "rdkafka", "client=%s facility=%s msg=%s",
+	          rd_kafka_type(rk) == RD_KAFKA_PRODUCER ? "producer" : "consumer", fac,
+	          log_quote(buf, q, sizeof(q)));
 }
 
 int kafka_err(rd_kafka_resp_err_t e)

@@ -43,6 +43,13 @@ ZX_MUSTCHECK int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const c
                                 char *err, size_t errlen);
 
 /**
+ * For rd_kafka_conf_set_log_cb(): librdkafka's own lines as our "rdkafka" log
+ * events (client=producer|consumer facility=... msg=...), its syslog levels
+ * mapped to ours. Runs on librdkafka's threads; log_write() is thread-safe.
+ */
+void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
+/**
  * Our code for a librdkafka error.
  * @return 0 for RD_KAFKA_RESP_ERR_NO_ERROR; ZX_ETIMEDOUT for message and
  *         request timeouts; ZX_EAGAIN for a full local queue; ZX_ESHUTDOWN when

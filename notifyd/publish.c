@@ -4,23 +4,17 @@
 
 #include "common/cfg.h"
 #include "common/kafka.h"
-#include "common/log.h"
+#include "common/kafka_loop.h"
 
-#include <event2/event.h>
-#include <fcntl.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct publish {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *rkt;
-	rd_kafka_queue_t *mainq;
-	int pipe[2];
-	struct event *pipe_ev;
-	struct event *tick;
+	struct kafka_loop *loop;
 	publish_done_cb done;
 	publish_error_cb on_error;
 	void *arg;
@@ -57,34 +51,6 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 	}
 }
 
-/* librdkafka's own log lines (from its threads) as our key=value lines. */
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	char q[1024];
-	enum log_level lvl = level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN
-	                     : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
-	log_write(lvl, "rdkafka", "facility=%s msg=%s", fac, log_quote(buf, q, sizeof(q)));
-}
-
-static void on_pipe(evutil_socket_t fd, short what, void *arg)
-{
-	(void)what;
-	struct publish *p = arg;
-	char buf[256];
-	while (read(fd, buf, sizeof(buf)) > 0) {
-	}
-	rd_kafka_poll(p->rk, 0);
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct publish *p = arg;
-	rd_kafka_poll(p->rk, 0);
-}
-
 static int build_conf(const struct cfg_kafka *kc, const char *client_id, struct publish *p,
                       rd_kafka_conf_t **out, char *err, size_t errlen)
 {
@@ -102,27 +68,9 @@ static int build_conf(const struct cfg_kafka *kc, const char *client_id, struct 
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
-	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_opaque(conf, p);
 	*out = conf;
-	return 0;
-}
-
-static int setup_loop(struct publish *p, struct event_base *base)
-{
-	if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-		p->pipe[0] = p->pipe[1] = -1;
-		return ZX_EIO;
-	}
-	p->mainq = rd_kafka_queue_get_main(p->rk);
-	rd_kafka_queue_io_event_enable(p->mainq, p->pipe[1], "1", 1);
-	p->pipe_ev = event_new(base, p->pipe[0], EV_READ | EV_PERSIST, on_pipe, p);
-	p->tick = event_new(base, -1, EV_PERSIST, on_tick, p);
-	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
-	if (p->pipe_ev == NULL || p->tick == NULL || event_add(p->pipe_ev, NULL) != 0 ||
-	    event_add(p->tick, &tv) != 0) {
-		return ZX_ENOMEM;
-	}
 	return 0;
 }
 
@@ -134,7 +82,6 @@ int publish_new(const struct cfg_kafka *kc, const char *client_id, struct event_
 	if (p == NULL) {
 		return ZX_ENOMEM;
 	}
-	p->pipe[0] = p->pipe[1] = -1;
 	p->done = done;
 	p->on_error = on_error;
 	p->arg = arg;
@@ -157,7 +104,7 @@ int publish_new(const struct cfg_kafka *kc, const char *client_id, struct event_
 		publish_free(p);
 		return ZX_EKAFKA;
 	}
-	rc = setup_loop(p, base);
+	rc = kafka_loop_new(p->rk, base, &p->loop);
 	if (rc != 0) {
 		snprintf(err, errlen, "event loop hookup failed");
 		publish_free(p);
@@ -200,25 +147,12 @@ void publish_free(struct publish *p)
 		rd_kafka_flush(p->rk, 100);
 		rd_kafka_poll(p->rk, 0);
 	}
-	if (p->pipe_ev != NULL) {
-		event_free(p->pipe_ev);
-	}
-	if (p->tick != NULL) {
-		event_free(p->tick);
-	}
-	if (p->mainq != NULL) {
-		rd_kafka_queue_destroy(p->mainq);
-	}
+	kafka_loop_free(p->loop);
 	if (p->rkt != NULL) {
 		rd_kafka_topic_destroy(p->rkt);
 	}
 	if (p->rk != NULL) {
 		rd_kafka_destroy(p->rk);
-	}
-	for (int i = 0; i < 2; i++) {
-		if (p->pipe[i] >= 0) {
-			close(p->pipe[i]);
-		}
 	}
 	free(p);
 }

@@ -10,12 +10,9 @@
  * kafka.delivery-timeout, so a message Kafka has not stored by then comes back
  * as ZX_ETIMEDOUT: that bounds both the wait and the memory held for it.
  *
- * Delivery reports reach the event loop through
- * rd_kafka_queue_io_event_enable(): librdkafka writes a byte to a pipe when its
- * main queue becomes non-empty, the loop sees the pipe readable and calls
- * rd_kafka_poll(rk, 0), which runs the done callbacks on the loop thread. A
- * 100 ms timer polls too, as a safety net. So only the loop thread ever
- * touches notifyd's state; librdkafka's own threads only do network I/O.
+ * Delivery reports reach the event loop through common/kafka_loop, so the done
+ * callbacks run on the loop thread and only it touches notifyd's state;
+ * librdkafka's own threads only do network I/O.
  *
  * Threading: one event loop thread.
  */

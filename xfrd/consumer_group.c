@@ -367,16 +367,6 @@ static const char *const defaults[] = {
 	NULL,
 };
 
-static void klog_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	char q[1024];
-	enum log_level lvl = level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN
-	                     : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
-	log_write(lvl, "rdkafka", "client=consumer facility=%s msg=%s", fac,
-	          log_quote(buf, q, sizeof(q)));
-}
-
 static void kerror_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	(void)rk;
@@ -402,7 +392,7 @@ static int make_client(struct consumer *c, char *err, size_t errlen)
 	}
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
-	rd_kafka_conf_set_log_cb(conf, klog_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_error_cb(conf, kerror_cb);
 	rd_kafka_conf_set_opaque(conf, c);
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);

@@ -4,24 +4,19 @@
 
 #include "common/cfg.h"
 #include "common/kafka.h"
-#include "common/log.h"
+#include "common/kafka_loop.h"
 
-#include <event2/event.h>
-#include <fcntl.h>
-#include <stdbool.h>
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 struct updates {
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *updates, *requests;
-	rd_kafka_queue_t *mainq;
-	int pipe[2];
-	struct event *pipe_ev, *tick;
+	struct kafka_loop *loop;
 };
 
 static const char *const defaults[] = {
@@ -42,52 +37,6 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	t->done(t, kafka_err(m->err));
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	char q[1024];
-	enum log_level lvl = level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN
-	                     : level <= 6 ? LOG_LVL_INFO : LOG_LVL_DEBUG;
-	log_write(lvl, "rdkafka", "client=producer facility=%s msg=%s", fac,
-	          log_quote(buf, q, sizeof(q)));
-}
-
-static void on_pipe(evutil_socket_t fd, short what, void *arg)
-{
-	(void)what;
-	struct updates *u = arg;
-	char buf[256];
-	while (read(fd, buf, sizeof(buf)) > 0) {
-	}
-	rd_kafka_poll(u->rk, 0);
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	struct updates *u = arg;
-	rd_kafka_poll(u->rk, 0);
-}
-
-static int hook(struct updates *u, struct event_base *base)
-{
-	if (pipe2(u->pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-		u->pipe[0] = u->pipe[1] = -1;
-		return ZX_EIO;
-	}
-	u->mainq = rd_kafka_queue_get_main(u->rk);
-	rd_kafka_queue_io_event_enable(u->mainq, u->pipe[1], "1", 1);
-	u->pipe_ev = event_new(base, u->pipe[0], EV_READ | EV_PERSIST, on_pipe, u);
-	u->tick = event_new(base, -1, EV_PERSIST, on_tick, u);
-	struct timeval tv = {.tv_sec = 0, .tv_usec = 100000};
-	if (u->pipe_ev == NULL || u->tick == NULL || event_add(u->pipe_ev, NULL) != 0 ||
-	    event_add(u->tick, &tv) != 0) {
-		return ZX_ENOMEM;
-	}
-	return 0;
-}
-
 /* @p msg_timeout: message.timeout.ms over every other setting; NULL keeps them. */
 static int make_client(struct updates *u, const struct cfg_kafka *kc, const char *client_id,
                        const char *msg_timeout, char *err, size_t errlen)
@@ -104,7 +53,7 @@ static int make_client(struct updates *u, const struct cfg_kafka *kc, const char
 		return rc;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_opaque(conf, u);
 	u->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 	if (u->rk == NULL) {
@@ -127,10 +76,9 @@ int updates_new(const struct cfg_kafka *kc, const char *client_id, struct event_
 	if (u == NULL) {
 		return ZX_ENOMEM;
 	}
-	u->pipe[0] = u->pipe[1] = -1;
 	int rc = make_client(u, kc, client_id, NULL, err, errlen);
 	if (rc == 0) {
-		rc = hook(u, base);
+		rc = kafka_loop_new(u->rk, base, &u->loop);
 		if (rc != 0) {
 			snprintf(err, errlen, "event loop hookup failed");
 		}
@@ -155,15 +103,7 @@ void updates_free(struct updates *u, int flush_ms)
 		rd_kafka_flush(u->rk, 100);
 		rd_kafka_poll(u->rk, 0);
 	}
-	if (u->pipe_ev != NULL) {
-		event_free(u->pipe_ev);
-	}
-	if (u->tick != NULL) {
-		event_free(u->tick);
-	}
-	if (u->mainq != NULL) {
-		rd_kafka_queue_destroy(u->mainq);
-	}
+	kafka_loop_free(u->loop);
 	if (u->updates != NULL) {
 		rd_kafka_topic_destroy(u->updates);
 	}
@@ -172,11 +112,6 @@ void updates_free(struct updates *u, int flush_ms)
 	}
 	if (u->rk != NULL) {
 		rd_kafka_destroy(u->rk);
-	}
-	for (int i = 0; i < 2; i++) {
-		if (u->pipe[i] >= 0) {
-			close(u->pipe[i]);
-		}
 	}
 	free(u);
 }
@@ -242,7 +177,7 @@ static void once_done(struct updates_ticket *t, int rc)
 int updates_request_once(const struct cfg_kafka *kc, const char *zone, int origin,
                          const char *producer, int timeout_ms, char *err, size_t errlen)
 {
-	struct updates u = {.pipe = {-1, -1}};
+	struct updates u = {0};
 	char mt[32];
 	snprintf(mt, sizeof(mt), "%d", timeout_ms > 0 ? timeout_ms : 1);
 	int rc = make_client(&u, kc, producer, mt, err, errlen);

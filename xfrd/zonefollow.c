@@ -432,14 +432,6 @@ static void on_event(struct follow *f, const rd_kafka_message_t *m)
 	events_update_free(up);
 }
 
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	char q[1024];
-	log_write(level <= 3 ? LOG_LVL_ERROR : level <= 4 ? LOG_LVL_WARN : LOG_LVL_DEBUG, "rdkafka",
-	          "facility=%s msg=%s", fac, log_quote(buf, q, sizeof(q)));
-}
-
 static int consumer_new(struct follow *f, rd_kafka_t **out)
 {
 	static const char *const defaults[] = {
@@ -464,7 +456,7 @@ static int consumer_new(struct follow *f, rd_kafka_t **out)
 		fprintf(stderr, "zx-follow: kafka settings: %s\n", err);
 		return EXIT_SETUP;
 	}
-	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (rk == NULL) {
 		rd_kafka_conf_destroy(conf);
