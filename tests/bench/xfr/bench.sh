@@ -199,11 +199,13 @@ ixfr_ms()
 # mapped and warm, where each --once process starts cold. One row per MOD.
 ixfr_warm()
 {
-	local name=$1 store=$2 zone=$3 port=$4 mod i serial t pid
+	local name=$1 store=$2 zone=$3 port=$4 mod i serial t pid dns_port
 	shift 4
+	bed_ports 1 dns_port
 	{
 		echo "keys: [ { name: xfr-key, algorithm: hmac-sha256, secret: \"$secret\" } ]"
-		echo "xfrd: { store: $store, store-size: 8G, refresh: { min: 1s, max: 1s }, jitter: 0 }"
+		echo "xfrd: { store: $store, store-size: 8G, listen: [ \"127.0.0.1@$dns_port\" ],"
+		echo "        refresh: { min: 1s, max: 1s }, jitter: 0 }"
 		echo "zones: [ { name: $zone, primaries: [ \"127.0.0.1@$port\" ], key: xfr-key } ]"
 	} >"$BED_T/warm.yaml"
 	bed_spawn warm "$xfrd" -c "$BED_T/warm.yaml" --standalone
