@@ -187,7 +187,7 @@ static void on_engine_done(void *arg, const struct engine_result *res)
 	push_outcome(c, o);
 }
 
-void consumer_sched_start(void *ctx, const char *zone, bool force_axfr)
+void consumer_sched_start(void *ctx, const char *zone, unsigned force)
 {
 	(void)zone;
 	struct consumer *c = ctx;
@@ -195,7 +195,7 @@ void consumer_sched_start(void *ctx, const char *zone, bool force_axfr)
 	struct zslot *zs = consumer_slot(c, z);
 	zs->running = true;
 	consumer_pc(c, zs->partition)->running++;
-	int rc = engine_request(c->o.eng, z, force_axfr ? ENGINE_FORCE_AXFR : 0, on_engine_done, c);
+	int rc = engine_request(c->o.eng, z, force, on_engine_done, c);
 	if (rc != 0) {
 		struct outcome *o = calloc(1, sizeof(*o));
 		if (o == NULL) {
@@ -223,6 +223,9 @@ static void count_outcome(struct consumer *c, const struct xfr_result *r)
 {
 	int k = r->outcome >= XFR_UPTODATE && r->outcome <= XFR_FAILED ? (int)r->outcome : 0;
 	metrics_add(c->m_out[k], 1);
+	if (r->outcome == XFR_FAILED && r->error == ZX_ESERIAL) {
+		metrics_add(c->m_refused_serial, 1);
+	}
 	double s = (double)r->duration_us / 1e6;
 	int d = r->outcome == XFR_AXFR ? 0 : r->outcome == XFR_IXFR ? 1
 	        : r->outcome == XFR_UPTODATE ? 2 : 3;
@@ -264,8 +267,9 @@ static bool make_event(struct consumer *c, struct batch *b, const struct cfg_zon
 	} else if (r->outcome == XFR_FAILED) {
 		ev->kind = ZX__EVENTS__UPDATE_KIND__UPDATE_KIND_FAILED;
 		ev->state = ZX__EVENTS__ZONE_STATE__ZONE_STATE_FAILED;
-		snprintf(b->error, sizeof(b->error), "%s: %s", r->why != NULL ? r->why : "transfer",
-		         zx_strerror(r->error));
+		char text[sizeof(b->error) - 64];
+		engine_error_text(r, text, sizeof(text));
+		snprintf(b->error, sizeof(b->error), "%s (%s)", text, zx_strerror(r->error));
 		ev->error = b->error;
 	}
 	zs->announced = r->outcome != XFR_FAILED || zs->announced;
@@ -434,15 +438,20 @@ static void on_message(struct consumer *c, const rd_kafka_message_t *m)
 		zs->has_hint = true;
 		zs->hint = req->serial;
 	}
+	unsigned force = 0;
+	if (req->origin == ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER) {
+		force = ENGINE_FORCE_AXFR | (req->force ? ENGINE_FORCE_OLDER : 0);
+	}
 	c->cur_zone = z;
 	rc = sched_request(c->s, z->name_text, (struct sched_ref){p, off}, req->has_serial,
-	                   req->serial, req->origin == ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER);
+	                   req->serial, force);
 	if (rc != 0) {
 		log_error("request_dropped", "zone=%s partition=%d offset=%lld error=%s",
 		          z->name_text, p, (long long)off, zx_strerror(rc));
 	}
-	log_info("request_read", "zone=%s partition=%d offset=%lld origin=%d serial=%u",
-	         z->name_text, p, (long long)off, origin, req->has_serial ? req->serial : 0);
+	log_info("request_read", "zone=%s partition=%d offset=%lld origin=%d serial=%u%s",
+	         z->name_text, p, (long long)off, origin, req->has_serial ? req->serial : 0,
+	         (force & ENGINE_FORCE_OLDER) != 0 ? " force=yes" : "");
 	events_request_free(req);
 }
 

@@ -444,6 +444,9 @@ static int register_metrics(struct consumer *c, struct metrics *m)
 		ok &= (c->m_rebal[i] = metrics_counter(m, "xfrd_rebalances_total", l,
 		                                       "rebalance callbacks")) != NULL;
 	}
+	ok &= (c->m_refused_serial = metrics_counter(m, "xfrd_transfers_refused_serial_total",
+	                                             NULL, "transfers refused: their serial was "
+	                                             "not newer than the stored one")) != NULL;
 	ok &= (c->m_invalid = metrics_counter(m, "xfrd_requests_skipped_total", NULL,
 	                                      "requests unreadable or for unknown zones")) != NULL;
 	ok &= (c->m_commits = metrics_counter(m, "xfrd_commits_total", NULL,
