@@ -21,7 +21,13 @@
  * ZX_ECORRUPT instead of the end when they differ, so a damaged store never reads
  * as a whole zone. Opening checks the data file against LMDB's meta page, so a
  * truncated file is ZX_ESTORE, not a SIGBUS. A writer told of a corrupt version
- * (zdb_zone_set_corrupt()) keeps that mark until a new version replaces it.
+ * (zdb_zone_set_corrupt()) keeps that mark until a new version replaces it, and
+ * then never garbage-collects it (its damaged pages stay untouched: rebuild the
+ * store to get their space back). The limit: LMDB keeps no checksum of its own
+ * pages; damage to a page's header or node offsets can trip LMDB's assertions
+ * (abort) or make it read wild pointers, in any process, before any check here
+ * runs. What LMDB reads without complaint (the usual case: a page whose records
+ * are gone or garbled, read as a shorter zone) is what the checksum catches.
  *
  * Layout (five named databases; byte by byte in zdb_internal.h):
  *   meta      "format" -> store format version, "next_vid", "next_zid" counters

@@ -590,7 +590,8 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 		rc = zdb_journal_clear(a->db, txn, &m);
 	}
 	if (rc == 0 && m.r.vid != 0) {
-		rc = zdb_version_put(a->db, txn, m.r.vid, ZDB_V_DEAD, &a->z);
+		rc = zdb_version_put(a->db, txn, m.r.vid,
+		                     m.r.corrupt_vid == m.r.vid ? ZDB_V_CORRUPT : ZDB_V_DEAD, &a->z);
 	}
 	if (rc == 0) {
 		rc = zdb_version_del(a->db, txn, a->vid);

@@ -16,10 +16,12 @@
  *             zone key  = the zone's labels right to left, each lowercased,
  *                         escaped (0x00 -> 01 01, 0x01 -> 01 02) and ended by 0x00,
  *                         then one more 0x00 (root zone: a single 0x00)
- *   versions  u32 vid -> u8 state (WRITING or DEAD), then the zone's wire name. An
- *             active version is named only by its zone record (so this table
- *             stays small however many zones there are); a version being
- *             written is WRITING, one replaced, aborted or left by a crash DEAD
+ *   versions  u32 vid -> u8 state (WRITING, DEAD or CORRUPT), then the zone's wire
+ *             name. An active version is named only by its zone record (so this
+ *             table stays small however many zones there are); a version being
+ *             written is WRITING, one replaced, aborted or left by a crash DEAD,
+ *             one replaced after a reader found it corrupt CORRUPT (kept: never
+ *             collected)
  *   rr        u32 vid | owner key | u16 type -> RRset
  *             owner key = the owner's labels below the zone apex, encoded as
  *                         for zone keys (the apex: a single 0x00). The escape keeps
@@ -73,7 +75,10 @@
 #define ZDB_KEY_MAX 511
 #define ZDB_OWNERKEY_MAX (ZDB_KEY_MAX - 6)
 
-enum zdb_vstate { ZDB_V_WRITING = 1, ZDB_V_DEAD = 3 };
+/* Versions not active. A version found corrupt (zdb_zone_set_corrupt()) is CORRUPT
+   once replaced: the garbage collector never walks its damaged pages (a write
+   transaction through them could spread the damage, or trip LMDB's assertions). */
+enum zdb_vstate { ZDB_V_WRITING = 1, ZDB_V_DEAD = 3, ZDB_V_CORRUPT = 4 };
 
 struct zdb {
 	MDB_env *env;

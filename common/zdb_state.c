@@ -158,7 +158,8 @@ int zdb_zone_delete(struct zdb *db, const uint8_t *zone)
 		rc = zdb_journal_clear(db, txn, &m);
 	}
 	if (rc == 0 && m.r.vid != 0) {
-		rc = zdb_version_put(db, txn, m.r.vid, ZDB_V_DEAD, &z);
+		rc = zdb_version_put(db, txn, m.r.vid,
+		                     m.r.corrupt_vid == m.r.vid ? ZDB_V_CORRUPT : ZDB_V_DEAD, &z);
 	}
 	if (rc == 0) {
 		MDB_val k = {m.key_len, m.key};

@@ -95,6 +95,37 @@ static void damage_rr(const char *dir, int nth, bool del)
 	raw_close(&r);
 }
 
+/* The state byte of version @p vid in the versions table; 0 when absent. */
+static int version_state(const char *dir, uint32_t vid)
+{
+	struct raw r;
+	uint8_t kb[4] = {(uint8_t)(vid >> 24), (uint8_t)(vid >> 16), (uint8_t)(vid >> 8),
+	                 (uint8_t)vid};
+	MDB_val k = {4, kb}, v;
+	raw_open(&r, dir, "versions");
+	int st = mdb_get(r.txn, r.dbi, &k, &v) == 0 ? ((const uint8_t *)v.mv_data)[0] : 0;
+	raw_close(&r);
+	return st;
+}
+
+/* RRset entries of version @p vid in the rr table. */
+static int rr_entries(const char *dir, uint32_t vid)
+{
+	struct raw r;
+	MDB_cursor *c;
+	MDB_val k, v;
+	int n = 0;
+	raw_open(&r, dir, "rr");
+	assert_int_equal(mdb_cursor_open(r.txn, r.dbi, &c), 0);
+	while (mdb_cursor_get(c, &k, &v, MDB_NEXT) == 0) {
+		const uint8_t *p = k.mv_data;
+		n += ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]) == vid;
+	}
+	mdb_cursor_close(c);
+	raw_close(&r);
+	return n;
+}
+
 static void test_checksum_kept_through_axfr_and_ixfr(void **state)
 {
 	(void)state;
@@ -205,7 +236,12 @@ static void test_corrupt_mark_and_refetch_same_serial(void **state)
 	assert_false(zi.corrupt);
 	assert_int_equal(zi.state, ZDB_STATE_FRESH);
 	zdb_snap_end(s);
+	/* the replaced corrupt version is never collected: its pages stay untouched */
+	while (zdb_gc(db, 100) == 1) {
+	}
 	zdb_close(db);
+	assert_int_equal(version_state(dir, 1), ZDB_V_CORRUPT);
+	assert_int_equal(rr_entries(dir, 1), 11); /* the SOA and 10 A RRsets */
 	rm_store(dir);
 }
 
