@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static _Thread_local char errbuf[512];
@@ -296,9 +297,29 @@ int zdb_wtxn_begin(struct zdb *db, MDB_txn **txn)
 	return zdb_mdb_err(mdb_txn_begin(db->env, NULL, 0, txn), "mdb_txn_begin");
 }
 
+/*
+ * LMDB reports a short write as EIO (mdb_page_flush(): "TODO: Use which error
+ * code?"), which is how a full filesystem shows (tmpfs, ext4 near full: pwrite
+ * writes what fits). EIO with the store's filesystem out of space is ENOSPC.
+ */
+static bool disk_full(MDB_env *env)
+{
+	const char *path = NULL;
+	struct statvfs sv;
+	if (mdb_env_get_path(env, &path) != 0 || path == NULL || statvfs(path, &sv) != 0) {
+		return false;
+	}
+	return (uint64_t)sv.f_bavail * sv.f_frsize < 16u * 4096u; /* under four pages left */
+}
+
 int zdb_wtxn_commit(MDB_txn *txn)
 {
-	return zdb_mdb_err(mdb_txn_commit(txn), "mdb_txn_commit");
+	MDB_env *env = mdb_txn_env(txn);
+	int rc = mdb_txn_commit(txn);
+	if (rc == EIO && disk_full(env)) {
+		rc = ENOSPC;
+	}
+	return zdb_mdb_err(rc, "mdb_txn_commit");
 }
 
 int zdb_counter_next(struct zdb *db, MDB_txn *txn, const char *name, uint32_t *out)
