@@ -455,6 +455,22 @@ static void on_message(struct consumer *c, const rd_kafka_message_t *m)
 	events_request_free(req);
 }
 
+/* The broker says kafka.requests-topic does not exist: not "Kafka down". Said once
+ * (the client repeats it at each metadata refresh) and kept for /ready until an
+ * assignment shows the topic is there. */
+static void topic_missing(struct consumer *c, const rd_kafka_message_t *m)
+{
+	const char *topic = c->o.cfg->kafka.requests_topic;
+	bool first = c->topic_missing[0] == '\0';
+	snprintf(c->topic_missing, sizeof(c->topic_missing), "requests topic %s does not exist (%s)",
+	         topic, rd_kafka_err2str(m->err));
+	if (first) {
+		char q[300];
+		log_error("kafka_topic_missing", "topic=%s brokers=%s error=%s", topic,
+		          c->o.cfg->kafka.brokers, log_quote(rd_kafka_message_errstr(m), q, sizeof(q)));
+	}
+}
+
 static void drain_kafka(struct consumer *c)
 {
 	char buf[64];
@@ -467,6 +483,9 @@ static void drain_kafka(struct consumer *c)
 		}
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			on_message(c, m);
+		} else if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		           m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+			topic_missing(c, m);
 		} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			log_warn("kafka_consume_error", "error=%s", rd_kafka_message_errstr(m));
 		}

@@ -241,6 +241,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_error_t *e = NULL;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		on_assign(c, parts);
+		c->topic_missing[0] = '\0'; /* an assignment: the topic is there */
 		if (coop) {
 			e = rd_kafka_incremental_assign(rk, parts);
 		} else {
@@ -302,9 +303,15 @@ int consumer_live(struct consumer *c, char *why, size_t whylen)
 	                        lag_of, c, why, whylen);
 }
 
-bool consumer_ready(const struct consumer *c)
+bool consumer_ready(const struct consumer *c, char *why, size_t whylen)
 {
-	return c->ready && !c->closing;
+	bool ok = c->ready && !c->closing && c->topic_missing[0] == '\0';
+	if (!ok && why != NULL && whylen > 0) {
+		snprintf(why, whylen, "%s", c->closing ? "closing" : c->topic_missing[0] != '\0'
+		                                                     ? c->topic_missing
+		                                                     : "no partition assignment yet");
+	}
+	return ok;
 }
 
 void consumer_stats(const struct consumer *c, struct consumer_stats *out)

@@ -81,6 +81,7 @@ struct consumer {
 	struct batch *cur_batch;
 	struct batch *batches;
 	bool commit_inflight, ready, closing;
+	char topic_missing[256]; /* "requests topic T does not exist (...)"; "" when not */
 	int64_t commit_after_ms; /* after a failed commit: next try not before (monotonic) */
 	int64_t last_scan;
 	struct consumer_stats st;

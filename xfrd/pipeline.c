@@ -54,9 +54,9 @@ static int live(void *arg, char *why, size_t whylen)
 	return consumer_live(arg, why, whylen);
 }
 
-static bool ready(void *arg)
+static bool ready(void *arg, char *why, size_t whylen)
 {
-	return consumer_ready(arg);
+	return consumer_ready(arg, why, whylen);
 }
 
 static uint64_t revoke_wait(const struct cfg *cfg)
