@@ -326,7 +326,10 @@ void engine_error_text(const struct xfr_result *r, char *buf, size_t size)
 	if (r->rcode != 0) {
 		snprintf(rcode, sizeof(rcode), ": rcode %u", r->rcode);
 	}
-	snprintf(buf, size, "%s%s%s%s", why, rcode, r->detail[0] != '\0' ? ": " : "", r->detail);
+	int n = snprintf(buf, size, "%s%s", why, rcode);
+	if (n > 0 && (size_t)n + 2 < size && r->detail[0] != '\0') {
+		snprintf(buf + n, size - (size_t)n, ": %.*s", (int)(size - (size_t)n - 3), r->detail);
+	}
 }
 
 static void finish_job(struct engine *e, struct job *j)
