@@ -15,7 +15,7 @@
  * DNSSEC).
  *
  * Integrity: each zone version carries, in its zone record, its RR count and an
- * order-independent checksum of its records (SHA-256 per RRset, summed; an AXFR
+ * order-independent checksum of its records (XXH3-128 per RRset, summed; an AXFR
  * computes it as it writes, an IXFR adjusts it by what it changes). A reader that
  * walks a whole zone (zdb_iter_zone() to its end) recomputes both and gets
  * ZX_ECORRUPT instead of the end when they differ, so a damaged store never reads

@@ -51,10 +51,9 @@
  *             range; "since S" walks the zone's (bounded) entries to the one from S.
  *
  * Checksum (format 2): the zone record keeps, with the record count, the sum of
- * SHA-256(owner key | type | RRset value), first 16 bytes as two little-endian
- * u64 lanes added mod 2^64, over every RRset of the active version (the key
- * without its version id, so the sum does not depend on which id the version
- * got). A sum is order-independent: an AXFR adds each RRset as it is written, an
+ * XXH3-128(RRset value, seed XXH3-64(owner key | type)), as two u64 lanes added
+ * mod 2^64, over every RRset of the active version (the key without its version
+ * id, so the sum does not depend on which id the version got). A sum is order-independent: an AXFR adds each RRset as it is written, an
  * IXFR subtracts an RRset's old value and adds its new one (work in proportion
  * to the diff), a reader that walks the whole zone recomputes it and compares.
  * Per RRset rather than per RR: the value is hashed where it is written or read
@@ -139,9 +138,10 @@ struct zdb_zrec {
 /** Size of a format 1 zone record's fixed head (the fields down to last_attempt). */
 #define ZDB_ZREC_V1_SIZE offsetof(struct zdb_zrec, sum)
 
-/** A hasher for zdb_sum_set(): one per object that hashes (not shared between threads). */
+/** A hasher for zdb_sum_set(): one per object that hashes (not shared between threads).
+ *  XXH3's one-shot calls need no state; kept so that another hash could have one. */
 struct zdb_hasher {
-	void *ctx; /**< EVP_MD_CTX */
+	void *ctx;
 };
 
 /** A zone record in memory. */

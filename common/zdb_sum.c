@@ -2,66 +2,37 @@
 /* common/zdb_sum.c -- the checksum of a zone version (see zdb_internal.h), and the
  * upgrade of a format 1 store (no checksums) to format 2.
  *
- * SHA-256 through OpenSSL's EVP with the digest fetched once and one context per
- * hashing object: 120 ns for a 60-byte RRset on the bench machine (SHA-NI), 25%
- * more with a one-shot call that sets a context up each time.
+ * XXH3-128 (libxxhash) of each RRset: the value hashed with the 64-bit XXH3 of its
+ * key as the seed. A checksum against a damaged disk, not against an adversary (who
+ * could rewrite the sum as easily as the records), so a fast non-cryptographic hash
+ * of 128 bits: 16 ns for a 60-byte RRset on the bench machine, where SHA-256 through
+ * OpenSSL's EVP took 120 to 290 ns and put 0.1 s of CPU (+50% of xfrd's user time)
+ * on a 1M-record AXFR.
  */
 #include "common/zdb.h"
 #include "common/zdb_internal.h"
 
-#include <openssl/evp.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_sha256; /* fetched once, never freed: lives as long as the process */
-
-static void md_fetch(void)
-{
-	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
+#include <xxhash.h>
 
 int zdb_hasher_init(struct zdb_hasher *h)
 {
-	pthread_once(&md_once, md_fetch);
-	h->ctx = md_sha256 != NULL ? EVP_MD_CTX_new() : NULL;
-	if (h->ctx == NULL) {
-		zdb_set_error("SHA-256 not available from OpenSSL");
-		return ZX_ENOMEM;
-	}
+	h->ctx = NULL; /* XXH3 one-shot calls need no state */
 	return 0;
 }
 
 void zdb_hasher_deinit(struct zdb_hasher *h)
 {
-	EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--) {
-		v = v << 8 | p[i];
-	}
-	return v;
 }
 
 void zdb_sum_set(struct zdb_hasher *h, struct zdb_sum *sum, int sign, const uint8_t *key,
                  size_t klen, const uint8_t *val, size_t vlen)
 {
-	uint8_t d[EVP_MAX_MD_SIZE];
-	unsigned dl = 0;
-	/* With a fetched digest and a context made at init these cannot fail but for a
-	   broken OpenSSL; a wrong sum then shows as a corrupt zone, loudly. */
-	(void)EVP_DigestInit_ex2(h->ctx, md_sha256, NULL);
-	(void)EVP_DigestUpdate(h->ctx, key + 4, klen - 4);
-	(void)EVP_DigestUpdate(h->ctx, val, vlen);
-	if (EVP_DigestFinal_ex(h->ctx, d, &dl) != 1 || dl < 16) {
-		memset(d, 0xff, 16);
-	}
-	struct zdb_sum one = {{le64(d), le64(d + 8)}};
+	(void)h;
+	XXH128_hash_t x = XXH3_128bits_withSeed(val, vlen, XXH3_64bits(key + 4, klen - 4));
+	struct zdb_sum one = {{x.low64, x.high64}};
 	zdb_sum_merge(sum, &one, sign);
 }
 
