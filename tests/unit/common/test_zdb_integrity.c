@@ -205,6 +205,10 @@ static void test_corrupt_mark_and_refetch_same_serial(void **state)
 	size_t n;
 	fill(z, 20, 7);
 	load_zone(db, ZONE, z, 20, 1);
+	struct zdb_usage u;
+	assert_int_equal(zdb_usage(db, &u), 0);
+	assert_int_equal(u.map_bytes, 64u << 20);
+	assert_true(u.used_bytes >= 4 * 4096 && u.used_bytes < u.map_bytes);
 	assert_int_equal(zdb_zone_set_corrupt(db, tname(ZONE), 99, 2, "x"), ZX_EAGAIN);
 	assert_int_equal(zdb_zone_set_corrupt(db, tname("other.example."), 1, 2, "x"),
 	                 ZX_ENOTFOUND);
@@ -240,6 +244,16 @@ static void test_corrupt_mark_and_refetch_same_serial(void **state)
 	while (zdb_gc(db, 100) == 1) {
 	}
 	zdb_close(db);
+	/* a reader cannot mark (one open of a store per process at a time: LMDB's rule) */
+	struct zdb_opts ro;
+	struct zdb *rdb;
+	zdb_opts_init(&ro);
+	ro.path = dir;
+	ro.readonly = true;
+	ro.map_size = 0;
+	assert_int_equal(zdb_open(&ro, &rdb), 0);
+	assert_int_equal(zdb_zone_set_corrupt(rdb, tname(ZONE), 2, 5, "x"), ZX_EINVAL);
+	zdb_close(rdb);
 	assert_int_equal(version_state(dir, 1), ZDB_V_CORRUPT);
 	assert_int_equal(rr_entries(dir, 1), 11); /* the SOA and 10 A RRsets */
 	rm_store(dir);
