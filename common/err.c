@@ -26,6 +26,9 @@ const char *zx_strerror(int rc)
 	case ZX_ESTORE: return "store error";
 	case ZX_ENOTFOUND: return "not found";
 	case ZX_ESHUTDOWN: return "shutting down";
+	case ZX_ECORRUPT: return "store data corrupt";
+	case ZX_ESERIAL: return "serial not newer than the stored one";
+	case ZX_ESTOREFULL: return "store full (store-size reached)";
 	default: break;
 	}
 	if (rc < 0 && rc > -1000) {

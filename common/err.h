@@ -28,6 +28,7 @@ enum {
 	ZX_ECONNRESET = -ECONNRESET,     /**< the peer reset the connection */
 	ZX_EIO = -EIO,             /**< an I/O or storage failure */
 	ZX_ERANGE = -ERANGE,       /**< a value out of its allowed range */
+	ZX_ENOSPC = -ENOSPC,       /**< the disk (filesystem) is full */
 
 	ZX_EFORMAT = -1000, /**< malformed input (wire, config, text) */
 	ZX_ETRUNC,          /**< input ended before a complete item */
@@ -44,9 +45,12 @@ enum {
 	ZX_EDIFF,           /**< an IXFR diff does not apply to the zone we hold */
 	ZX_EUPTODATE,       /**< nothing to do: we already hold that serial or newer */
 	ZX_EKAFKA,          /**< Kafka failed (delivery, commit, metadata) */
-	ZX_ESTORE,          /**< the LMDB store failed (map full, corrupt, version mismatch) */
+	ZX_ESTORE,          /**< the LMDB store failed (truncated file, panic, version mismatch) */
 	ZX_ENOTFOUND,       /**< a looked-up record or zone is not there */
 	ZX_ESHUTDOWN,       /**< the component is shutting down */
+	ZX_ECORRUPT,        /**< stored data does not match its checksum or does not decode */
+	ZX_ESERIAL,         /**< a transfer's serial is not newer (RFC 1982) than the stored one */
+	ZX_ESTOREFULL,      /**< the store's map is full (its configured size is reached) */
 	ZX_ELAST            /**< not a code: one past the last */
 };
 

@@ -7,6 +7,8 @@
  */
 #include "common/zdb.h"
 #include "common/zdb_internal.h"
+#include "common/rdata.h"
+#include "common/serial.h"
 
 #include <assert.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static _Thread_local char errbuf[512];
@@ -47,7 +50,16 @@ int zdb_mdb_err(int rc, const char *what)
 	case MDB_MAP_FULL:
 		zdb_set_error("%s: %s (the store is full: raise xfrd store-size)", what,
 		              mdb_strerror(rc));
-		return ZX_ELIMIT;
+		return ZX_ESTOREFULL;
+	case ENOSPC:
+	case EDQUOT:
+		zdb_set_error("%s: %s (the filesystem holding the store is full)", what,
+		              mdb_strerror(rc));
+		return ZX_ENOSPC;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+		zdb_set_error("%s: %s (the store's file is damaged)", what, mdb_strerror(rc));
+		return ZX_ECORRUPT;
 	case MDB_TXN_FULL:
 	case MDB_READERS_FULL:
 	case MDB_DBS_FULL:
@@ -66,7 +78,7 @@ int zdb_mdb_err(int rc, const char *what)
 	if (rc > 0 && rc < MDB_KEYEXIST) {
 		return ZX_EIO; /* errno from the filesystem */
 	}
-	return ZX_ESTORE; /* corrupt, panic, version mismatch, invalid, bad txn/dbi */
+	return ZX_ESTORE; /* panic, version mismatch, invalid, bad txn/dbi */
 }
 
 void zdb_be16(uint8_t *p, uint16_t v)
@@ -107,6 +119,41 @@ int zdb_rdata_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 		return c;
 	}
 	return (alen > blen) - (alen < blen);
+}
+
+/* ---------------------------------------------------------------- checks */
+
+int zdb_rr_check(const struct zdb_rr *rr)
+{
+	const char *why = NULL;
+	if (rdata_check(rr->type, rr->rdata, rr->rdlen, &why) == 0) {
+		return 0;
+	}
+	char owner[DNAME_TEXTLEN], type[RDATA_TYPE_NAMELEN];
+	if (dname_to_text(rr->owner, owner, sizeof(owner)) != 0) {
+		snprintf(owner, sizeof(owner), "?");
+	}
+	zdb_set_error("%s %s: RDATA malformed (%s; RDLENGTH %u)", owner,
+	              rdata_type_name(rr->type, type), why, rr->rdlen);
+	return ZX_EFORMAT;
+}
+
+int zdb_serial_allowed(const struct zdb_zmeta *m, uint32_t next, enum zdb_serial_rule rule)
+{
+	if (!m->r.loaded) {
+		return 0;
+	}
+	enum serial_order o = serial_cmp(next, m->r.serial);
+	bool corrupt = m->r.corrupt_vid != 0 && m->r.corrupt_vid == m->r.vid;
+	if (o == SERIAL_GT || rule == ZDB_SERIAL_ANY ||
+	    (o == SERIAL_EQ && (rule == ZDB_SERIAL_SAME || corrupt))) {
+		return 0;
+	}
+	zdb_set_error("serial %u is %s the stored serial %u (RFC 1982); refused", next,
+	              o == SERIAL_EQ ? "the same as" : o == SERIAL_LT ? "older than"
+	                                                              : "not comparable with",
+	              m->r.serial);
+	return ZX_ESERIAL;
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -250,9 +297,29 @@ int zdb_wtxn_begin(struct zdb *db, MDB_txn **txn)
 	return zdb_mdb_err(mdb_txn_begin(db->env, NULL, 0, txn), "mdb_txn_begin");
 }
 
+/*
+ * LMDB reports a short write as EIO (mdb_page_flush(): "TODO: Use which error
+ * code?"), which is how a full filesystem shows (tmpfs, ext4 near full: pwrite
+ * writes what fits). EIO with the store's filesystem out of space is ENOSPC.
+ */
+static bool disk_full(MDB_env *env)
+{
+	const char *path = NULL;
+	struct statvfs sv;
+	if (mdb_env_get_path(env, &path) != 0 || path == NULL || statvfs(path, &sv) != 0) {
+		return false;
+	}
+	return (uint64_t)sv.f_bavail * sv.f_frsize < 16u * 4096u; /* under four pages left */
+}
+
 int zdb_wtxn_commit(MDB_txn *txn)
 {
-	return zdb_mdb_err(mdb_txn_commit(txn), "mdb_txn_commit");
+	MDB_env *env = mdb_txn_env(txn);
+	int rc = mdb_txn_commit(txn);
+	if (rc == EIO && disk_full(env)) {
+		rc = ENOSPC;
+	}
+	return zdb_mdb_err(rc, "mdb_txn_commit");
 }
 
 int zdb_counter_next(struct zdb *db, MDB_txn *txn, const char *name, uint32_t *out)
@@ -418,6 +485,7 @@ void zdb_meta_info(const struct zdb_zmeta *m, struct zdb_zone_info *out)
 	out->journal_bytes = r->journal_bytes;
 	out->journal_first = r->journal_first;
 	out->journal_last = r->journal_last;
+	out->corrupt = r->loaded != 0 && r->corrupt_vid != 0 && r->corrupt_vid == r->vid;
 }
 
 /* ---------------------------------------------------------------- open / close */
@@ -460,6 +528,58 @@ static int take_writer_lock(struct zdb *db, const char *path)
 	return 0;
 }
 
+/*
+ * The data file must reach the last page its meta page names: LMDB maps the file
+ * and a page past its end is a SIGBUS at the first read, in every process.
+ */
+static int check_size(struct zdb *db, const char *path)
+{
+	MDB_envinfo ei;
+	MDB_stat st;
+	struct stat sb;
+	int fd = -1;
+	int rc = mdb_env_info(db->env, &ei);
+	if (rc == 0) {
+		rc = mdb_env_stat(db->env, &st);
+	}
+	if (rc == 0) {
+		rc = mdb_env_get_fd(db->env, &fd);
+	}
+	if (rc != 0) {
+		return zdb_mdb_err(rc, "mdb_env_info");
+	}
+	if (fstat(fd, &sb) != 0) {
+		zdb_set_error("%s/data.mdb: fstat: %s", path, strerror(errno));
+		return ZX_EIO;
+	}
+	uint64_t need = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+	if ((uint64_t)sb.st_size < need) {
+		zdb_set_error("%s/data.mdb is truncated: %lld bytes, its meta page names %llu "
+		              "(%zu pages of %u bytes); restore the file, or remove the store "
+		              "and let xfrd transfer the zones again", path, (long long)sb.st_size,
+		              (unsigned long long)need, ei.me_last_pgno + 1, st.ms_psize);
+		return ZX_ESTORE;
+	}
+	return 0;
+}
+
+int zdb_usage(struct zdb *db, struct zdb_usage *out)
+{
+	assert(db != NULL && out != NULL);
+	MDB_envinfo ei;
+	MDB_stat st;
+	int rc = mdb_env_info(db->env, &ei);
+	if (rc == 0) {
+		rc = mdb_env_stat(db->env, &st);
+	}
+	if (rc != 0) {
+		return zdb_mdb_err(rc, "mdb_env_info");
+	}
+	out->map_bytes = ei.me_mapsize;
+	out->used_bytes = ((uint64_t)ei.me_last_pgno + 1) * st.ms_psize;
+	return 0;
+}
+
 static int env_create(struct zdb *db, const struct zdb_opts *o)
 {
 	int rc = zdb_mdb_err(mdb_env_create(&db->env), "mdb_env_create");
@@ -491,7 +611,8 @@ static int env_create(struct zdb *db, const struct zdb_opts *o)
 		              mdb_strerror(rc));
 		return ZX_ESTORE;
 	}
-	return zdb_mdb_err(rc, "mdb_env_open");
+	rc = zdb_mdb_err(rc, "mdb_env_open");
+	return rc != 0 ? rc : check_size(db, o->path);
 }
 
 static int check_format(struct zdb *db, MDB_txn *txn)
@@ -508,6 +629,14 @@ static int check_format(struct zdb *db, MDB_txn *txn)
 	}
 	if (v.mv_size == sizeof(fmt)) {
 		memcpy(&fmt, v.mv_data, sizeof(fmt));
+	}
+	if (v.mv_size == sizeof(fmt) && fmt == ZDB_FORMAT_V1 && !db->readonly) {
+		return zdb_upgrade_v1(db, txn); /* in this transaction: all or nothing */
+	}
+	if (v.mv_size == sizeof(fmt) && fmt == ZDB_FORMAT_V1) {
+		zdb_set_error("store format 1 (no checksums yet): start xfrd once on it, which "
+		              "upgrades it to format %u", ZDB_FORMAT);
+		return ZX_ESTORE;
 	}
 	if (v.mv_size != sizeof(fmt) || fmt != ZDB_FORMAT) {
 		zdb_set_error("store format %u, this program reads %u", fmt, ZDB_FORMAT);

@@ -9,13 +9,30 @@
  * (struct zdb_snap), and switching versions is one commit (for a zone that
  * fits in one AXFR chunk, the same commit that writes its records).
  * What it is not: a DNS server, a zone-file parser, or a transfer engine. It
- * checks the shape of what it is given (names inside the zone, one class, the
- * diff applies), not DNS semantics (CNAME and other data, glue, DNSSEC).
+ * checks the shape of what it is given (names inside the zone, one class, each
+ * RR's RDATA against its type's wire format (common/rdata.h), the diff applies,
+ * the serial moves forward), not DNS semantics (CNAME and other data, glue,
+ * DNSSEC).
+ *
+ * Integrity: each zone version carries, in its zone record, its RR count and an
+ * order-independent checksum of its records (XXH3-128 per RRset, summed; an AXFR
+ * computes it as it writes, an IXFR adjusts it by what it changes). A reader that
+ * walks a whole zone (zdb_iter_zone() to its end) recomputes both and gets
+ * ZX_ECORRUPT instead of the end when they differ, so a damaged store never reads
+ * as a whole zone. Opening checks the data file against LMDB's meta page, so a
+ * truncated file is ZX_ESTORE, not a SIGBUS. A writer told of a corrupt version
+ * (zdb_zone_set_corrupt()) keeps that mark until a new version replaces it, and
+ * then never garbage-collects it (its damaged pages stay untouched: rebuild the
+ * store to get their space back). The limit: LMDB keeps no checksum of its own
+ * pages; damage to a page's header or node offsets can trip LMDB's assertions
+ * (abort) or make it read wild pointers, in any process, before any check here
+ * runs. What LMDB reads without complaint (the usual case: a page whose records
+ * are gone or garbled, read as a shorter zone) is what the checksum catches.
  *
  * Layout (five named databases; byte by byte in zdb_internal.h):
  *   meta      "format" -> store format version, "next_vid", "next_zid" counters
  *   zones     canonical zone key -> metadata (serial, SOA, state, times, error,
- *             primary, record count, active version, journal range)
+ *             primary, record count and checksum, active version, journal range)
  *   versions  vid -> zone and state of versions not active: WRITING (an AXFR in
  *             progress) or DEAD; DEAD and crash-left WRITING versions are deleted
  *             in chunks (zdb_gc(), zdb_open())
@@ -33,10 +50,12 @@
  * octet for octet). The SOA is given and returned as an ordinary RR.
  *
  * Errors: MDB_* codes are mapped to ZX_* here and nowhere else. Besides the
- * documented codes, any LMDB call may fail with ZX_ESTORE (corrupt store,
- * LMDB panic), ZX_EIO (disk) or ZX_ELIMIT (map full: the configured
- * store-size is reached; too many readers). zdb_last_error() then says what
- * exactly failed, for the log line of the caller that decides.
+ * documented codes, any LMDB call may fail with ZX_ESTORE (LMDB panic, bad
+ * transaction), ZX_ECORRUPT (LMDB found a damaged page), ZX_EIO (disk),
+ * ZX_ENOSPC (the filesystem is full), ZX_ESTOREFULL (map full: the configured
+ * store-size is reached) or ZX_ELIMIT (too many readers). zdb_last_error() then
+ * says what exactly failed, in the store's own words, for the log line of the
+ * caller that decides.
  *
  * Threading:
  * - struct zdb is shared by every thread of a process; all functions on it are
@@ -158,6 +177,8 @@ struct zdb_zone_info {
 	uint8_t soa_rdata[ZDB_SOA_MAX];
 	uint64_t records;        /**< RRs in the active version, the SOA included */
 	uint32_t version;        /**< active version id (0 when not loaded) */
+	bool corrupt;            /**< a reader found the active version corrupt
+	                              (zdb_zone_set_corrupt()); a new version clears it */
 	enum zdb_state state;
 	int64_t last_success;    /**< seconds since the epoch of the last commit; 0 never */
 	int64_t last_attempt;    /**< of the last attempt, successful or not; 0 never */
@@ -194,11 +215,15 @@ void zdb_opts_init(struct zdb_opts *o);
  * replaced later (woken by zdb_axfr_commit(), zdb_axfr_abort(), zdb_zone_delete()).
  * @param[in]  o    options; borrowed for the call
  * @param[out] out  the store, owned by the caller (zdb_close()); untouched on error
+ * A writable open of a format 1 store (made before checksums) upgrades it in one
+ * commit: each zone's checksum is computed from its records (a zone whose record
+ * count does not match is marked corrupt); a read-only open of one is ZX_ESTORE.
  * @return 0; ZX_EINVAL bad options (NULL path, chunk_records 0, chunk_bytes < 4096);
  *         ZX_ENOENT readonly and no store at the path; ZX_EAGAIN writable and another
  *         zdb holds the writer lock; ZX_ESTORE not a store of this format (not LMDB,
- *         corrupt, other format version); ZX_EIO filesystem error (permissions,
- *         mkdir); ZX_ENOMEM
+ *         corrupt, other format version, format 1 opened read-only), or data.mdb
+ *         shorter than its meta page says (truncated); ZX_EIO filesystem error
+ *         (permissions, mkdir); ZX_ENOMEM
  */
 ZX_MUSTCHECK int zdb_open(const struct zdb_opts *o, struct zdb **out);
 
@@ -214,6 +239,18 @@ void zdb_close(struct zdb *db);
  * @return a thread-local string valid until the next zdb call in this thread; "" if none
  */
 const char *zdb_last_error(void);
+
+/** Space in the store (zdb_usage()). */
+struct zdb_usage {
+	uint64_t used_bytes; /**< up to the last page in use (pages freed below it are reused) */
+	uint64_t map_bytes;  /**< the map size: the most the store may use (store-size) */
+};
+
+/**
+ * How full the store is, from LMDB's meta page (no transaction).
+ * @return 0; ZX_ESTORE
+ */
+ZX_MUSTCHECK int zdb_usage(struct zdb *db, struct zdb_usage *out);
 
 /* ---------------------------------------------------------------- reading */
 
@@ -254,9 +291,13 @@ ZX_MUSTCHECK int zdb_zone_list(struct zdb_snap *s, zdb_zone_cb cb, void *arg);
  * Iterate over a zone's RRs in canonical order: owners by RFC 4034 6.1, at
  * each owner the SOA first and then the types by number, RDATA in canonical
  * order. The first RR is therefore the SOA (AXFR serving appends it again).
+ * At the end, zdb_iter_next() checks the RRs it returned against the version's
+ * record count and checksum: a caller that reads to the end has read the whole
+ * zone exactly, or gets ZX_ECORRUPT (never a short zone that looks complete).
  * @param[out] out owned by the caller (zdb_iter_free() before zdb_snap_end())
- * @return 0; ZX_ENOTFOUND the zone is unknown or not loaded; ZX_EINVAL bad name;
- *         ZX_ENOMEM
+ * @return 0; ZX_ENOTFOUND the zone is unknown or not loaded; ZX_ECORRUPT the
+ *         active version is marked corrupt (zdb_zone_set_corrupt()); ZX_EINVAL bad
+ *         name; ZX_ENOMEM
  */
 ZX_MUSTCHECK int zdb_iter_zone(struct zdb_snap *s, const uint8_t *zone, struct zdb_iter **out);
 
@@ -279,7 +320,12 @@ ZX_MUSTCHECK int zdb_iter_journal(struct zdb_snap *s, const uint8_t *zone, uint3
 /**
  * The next RR.
  * @param[out] rr filled with borrowed pointers (see struct zdb_rr); untouched unless 1
- * @return 1 an RR; 0 the end; ZX_ESTORE a record that does not decode
+ * @return 1 an RR; 0 the end (for a zone iterator: every RR of the version was
+ *         returned, count and checksum match); ZX_ECORRUPT (zone iterator) a record
+ *         that does not decode, a damaged page, or at the end a count or checksum
+ *         that differs from the zone record's (zdb_last_error() names zone,
+ *         version, expected and got), and again at every later call; ZX_ESTORE
+ *         (journal iterator) a record that does not decode
  */
 ZX_MUSTCHECK int zdb_iter_next(struct zdb_iter *it, struct zdb_rr *rr);
 
@@ -317,28 +363,49 @@ ZX_MUSTCHECK int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_
  * zdb_axfr_abort().
  * @param rr borrowed for the call
  * @return 0; ZX_EFORMAT owner outside the zone or not a valid name, owner_len
- *         wrong, class differing from the first RR's, an apex SOA whose RDATA is
- *         malformed or differs from the first apex SOA's; ZX_ENOMEM; ZX_ELIMIT
- *         map full
+ *         wrong, class differing from the first RR's, RDATA malformed for its
+ *         type (rdata_check(); zdb_last_error() names owner and type), an apex
+ *         SOA that differs from the first apex SOA; ZX_ENOMEM; ZX_ESTOREFULL,
+ *         ZX_ENOSPC
  */
 ZX_MUSTCHECK int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr);
 
 /**
  * Switch the zone to the new version: for a zone that fit in one chunk, its
  * records and the switch in ONE commit; else the last chunk, then the switch in
- * one small commit. The switch: metadata (serial and SOA from the apex SOA, record count, state
- * fresh, last success and attempt = @p now, @p primary, error cleared), the
- * old version marked for deletion (zdb_gc()), the zone's journal emptied.
+ * one small commit. The switch: metadata (serial and SOA from the apex SOA, record
+ * count and checksum, state fresh, last success and attempt = @p now, @p primary,
+ * error and corrupt mark cleared), the old version marked for deletion
+ * (zdb_gc()), the zone's journal emptied. The new serial is checked against the
+ * stored one inside the switch's transaction (zdb_axfr_set_rule()).
  * @p a is freed whatever the result; on error the zone is as it was before.
  * @param primary text such as "192.0.2.1@53"; borrowed; NULL keeps the old one
  * @param[out] res may be NULL; filled on 0
- * @return 0; ZX_EFORMAT no SOA at the apex; ZX_ENOMEM; ZX_ELIMIT map full
+ * @return 0; ZX_EFORMAT no SOA at the apex; ZX_ESERIAL the serial is not allowed by
+ *         the rule (zdb_last_error() names both serials); ZX_ENOMEM; ZX_ESTOREFULL,
+ *         ZX_ENOSPC
  */
 ZX_MUSTCHECK int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary,
                                  struct zdb_commit *res);
 
 /** Drop the new version (deleted later by zdb_gc()) and free @p a. NULL ok. */
 void zdb_axfr_abort(struct zdb_axfr *a);
+
+/**
+ * Which serial a commit accepts for a zone that is loaded, compared by RFC 1982
+ * with the serial stored at the moment of the commit (in its transaction). A zone
+ * not loaded takes any serial.
+ */
+enum zdb_serial_rule {
+	ZDB_SERIAL_NEWER = 0, /**< the default: only a newer serial (the same one too when
+	                           the active version is marked corrupt) */
+	ZDB_SERIAL_SAME,      /**< newer or the same (an operator's retransfer) */
+	ZDB_SERIAL_ANY,       /**< any, older included (an operator's forced retransfer;
+	                           the caller logs it) */
+};
+
+/** Set the serial rule of @p a's commit (default ZDB_SERIAL_NEWER). */
+void zdb_axfr_set_rule(struct zdb_axfr *a, enum zdb_serial_rule rule);
 
 /* ---------------------------------------------------------------- IXFR */
 
@@ -352,8 +419,9 @@ void zdb_axfr_abort(struct zdb_axfr *a);
  * deleted RR, zdb_ixfr_add(new SOA), zdb_ixfr_add() of each added RR; several
  * changesets follow one another.
  * @param[out] out owned by the caller until zdb_ixfr_commit() or zdb_ixfr_abort()
- * @return 0; ZX_ENOTFOUND zone unknown or not loaded (do an AXFR); ZX_EINVAL bad
- *         name or readonly store; ZX_ENOMEM
+ * @return 0; ZX_ENOTFOUND zone unknown or not loaded (do an AXFR); ZX_ECORRUPT the
+ *         active version is marked corrupt (do an AXFR); ZX_EINVAL bad name or
+ *         readonly store; ZX_ENOMEM
  */
 ZX_MUSTCHECK int zdb_ixfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_ixfr **out);
 
@@ -362,7 +430,7 @@ ZX_MUSTCHECK int zdb_ixfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_
  * @return 0; ZX_EDIFF an SOA whose serial is not the zone's serial at that point,
  *         or (when applied as it comes) an RR the zone does not hold; ZX_EXFR not
  *         in IXFR order (a non-SOA delete after the adds began); ZX_EFORMAT as
- *         zdb_axfr_add(); ZX_ENOMEM; ZX_ELIMIT map full
+ *         zdb_axfr_add(); ZX_ENOMEM; ZX_ESTOREFULL, ZX_ENOSPC
  */
 ZX_MUSTCHECK int zdb_ixfr_del(struct zdb_ixfr *x, const struct zdb_rr *rr);
 
@@ -372,21 +440,24 @@ ZX_MUSTCHECK int zdb_ixfr_del(struct zdb_ixfr *x, const struct zdb_rr *rr);
  * @return 0; ZX_EDIFF (when applied as it comes) an RR the zone already holds
  *         (same owner, type and RDATA); ZX_EXFR not in IXFR order (no changeset
  *         started, or the new SOA missing); ZX_EFORMAT as zdb_axfr_add();
- *         ZX_ENOMEM; ZX_ELIMIT map full
+ *         ZX_ENOMEM; ZX_ESTOREFULL, ZX_ENOSPC
  */
 ZX_MUSTCHECK int zdb_ixfr_add(struct zdb_ixfr *x, const struct zdb_rr *rr);
 
 /**
  * Apply the diff, append its changesets to the journal (oldest dropped past the
- * bounds), update the metadata (serial, SOA, records, state fresh, last success
- * and attempt = @p now, @p primary, error cleared) and commit: one transaction.
+ * bounds), update the metadata (serial, SOA, records, checksum adjusted by the
+ * RRsets changed, state fresh, last success and attempt = @p now, @p primary,
+ * error cleared) and commit: one transaction. The final serial is checked
+ * against the stored one as for zdb_axfr_commit() (zdb_ixfr_set_rule()).
  * @p x is freed whatever the result; on error the zone is exactly as before.
  * @param primary borrowed; NULL keeps the old one
  * @param[out] res may be NULL; filled on 0
  * @return 0; ZX_EDIFF the diff does not apply: an RR to delete is absent, an RR to
  *         add is present, or the zone changed since zdb_ixfr_begin(); ZX_EXFR no
- *         complete changeset (no changeset, or the new SOA missing); ZX_ENOMEM;
- *         ZX_ELIMIT map full
+ *         complete changeset (no changeset, or the new SOA missing); ZX_ESERIAL the
+ *         final serial is not allowed by the rule; ZX_ENOMEM; ZX_ESTOREFULL,
+ *         ZX_ENOSPC
  */
 ZX_MUSTCHECK int zdb_ixfr_commit(struct zdb_ixfr *x, int64_t now, const char *primary,
                                  struct zdb_commit *res);
@@ -402,6 +473,9 @@ bool zdb_ixfr_holds_lock(const struct zdb_ixfr *x);
 /** Forget the diff and free @p x; the zone is unchanged. NULL ok. */
 void zdb_ixfr_abort(struct zdb_ixfr *x);
 
+/** Set the serial rule of @p x's commit (default ZDB_SERIAL_NEWER). */
+void zdb_ixfr_set_rule(struct zdb_ixfr *x, enum zdb_serial_rule rule);
+
 /* ---------------------------------------------------------------- state */
 
 /**
@@ -411,7 +485,7 @@ void zdb_ixfr_abort(struct zdb_ixfr *x);
  * sets last_attempt and last_success = @p now and clears the error; FAILED and
  * EXPIRED change only the state (zdb_zone_fail() records a failure in full).
  * @param now   seconds since the epoch
- * @return 0; ZX_EINVAL bad name, bad state or readonly store; ZX_ELIMIT map full
+ * @return 0; ZX_EINVAL bad name, bad state or readonly store; ZX_ESTOREFULL map full
  */
 ZX_MUSTCHECK int zdb_zone_set_state(struct zdb *db, const uint8_t *zone, enum zdb_state state,
                                     int64_t now);
@@ -422,10 +496,25 @@ ZX_MUSTCHECK int zdb_zone_set_state(struct zdb *db, const uint8_t *zone, enum zd
  * @param err   the ZX_E* code of the failure
  * @param text  borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes; NULL = zx_strerror(err)
  * @param primary borrowed; NULL keeps the old one
- * @return 0; ZX_EINVAL bad name or readonly store; ZX_ELIMIT map full
+ * @return 0; ZX_EINVAL bad name or readonly store; ZX_ESTOREFULL map full
  */
 ZX_MUSTCHECK int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now, int err,
                                const char *text, const char *primary);
+
+/**
+ * Record that a reader found version @p version of @p zone corrupt (a count or
+ * checksum that differs, a record that does not decode): state FAILED, last error
+ * ZX_ECORRUPT with @p text, and the version marked so that readers get ZX_ECORRUPT
+ * at once (zdb_iter_zone()), an IXFR is refused, and the next AXFR may store the
+ * same serial again. Nothing is marked when the zone has moved on to another
+ * version meanwhile.
+ * @param text  borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes; NULL = zx_strerror()
+ * @return 0 marked; ZX_EAGAIN @p version is no longer the active one (a new
+ *         transfer replaced it: nothing to do); ZX_ENOTFOUND no such zone or not
+ *         loaded; ZX_EINVAL bad name or readonly store; ZX_ESTOREFULL, ZX_ENOSPC
+ */
+ZX_MUSTCHECK int zdb_zone_set_corrupt(struct zdb *db, const uint8_t *zone, uint32_t version,
+                                      int64_t now, const char *text);
 
 /**
  * Remove a zone: metadata and journal at once (one commit), its records later

@@ -80,6 +80,9 @@ struct zdb_axfr {
 	size_t last_key_len;
 	bool append; /**< MDB_APPEND still works (no higher key in the B-tree) */
 	uint64_t records;
+	struct zdb_hasher h; /**< the version's checksum, RRset by RRset as written */
+	struct zdb_sum sum;
+	enum zdb_serial_rule rule;
 	atomic_int err; /**< sticky: a chunk failed */
 	char errmsg[512]; /**< the writer thread's zdb_last_error() for err */
 	/* the writer thread, started at the first full chunk */
@@ -164,6 +167,7 @@ static void free_axfr(struct zdb_axfr *a)
 		free(a->chunks[i].idx);
 	}
 	free(a->val);
+	zdb_hasher_deinit(&a->h);
 	pthread_mutex_destroy(&a->mu);
 	pthread_cond_destroy(&a->cv);
 	pthread_cond_destroy(&a->grp_cv);
@@ -216,6 +220,9 @@ int zdb_axfr_begin(struct zdb *db, const uint8_t *zone, struct zdb_axfr **out)
 	}
 	if (rc == 0) {
 		rc = chunk_init(&a->chunks[1], db);
+	}
+	if (rc == 0) {
+		rc = zdb_hasher_init(&a->h);
 	}
 	if (rc != 0) {
 		free_axfr(a);
@@ -329,12 +336,14 @@ static int write_set(struct zdb_axfr *a, const struct chunk *ch, MDB_cursor *c, 
 		if (rc != 0) {
 			return rc;
 		}
-		MDB_val merged = {merge_set(a, ch, i, j, nv.mv_data, nv.mv_size, &added), a->val};
-		mrc = mdb_cursor_put(c, &k, &merged, 0);
+		zdb_sum_set(&a->h, &a->sum, -1, k.mv_data, k.mv_size, nv.mv_data, nv.mv_size);
+		nv = (MDB_val){merge_set(a, ch, i, j, nv.mv_data, nv.mv_size, &added), a->val};
+		mrc = mdb_cursor_put(c, &k, &nv, 0);
 	}
 	if (mrc != 0) {
 		return zdb_mdb_err(mrc, "mdb_cursor_put rr");
 	}
+	zdb_sum_set(&a->h, &a->sum, 1, k.mv_data, k.mv_size, nv.mv_data, nv.mv_size);
 	if (fresh) {
 		memcpy(a->last_key, k.mv_data, k.mv_size);
 		a->last_key_len = k.mv_size;
@@ -541,7 +550,10 @@ int zdb_axfr_add(struct zdb_axfr *a, const struct zdb_rr *rr)
 	if (klen < 0) {
 		return klen;
 	}
-	rc = check_rr(a, rr, (size_t)klen);
+	rc = zdb_rr_check(rr);
+	if (rc == 0) {
+		rc = check_rr(a, rr, (size_t)klen);
+	}
 	if (rc != 0) {
 		return rc;
 	}
@@ -578,13 +590,18 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 		rc = zdb_journal_clear(a->db, txn, &m);
 	}
 	if (rc == 0 && m.r.vid != 0) {
-		rc = zdb_version_put(a->db, txn, m.r.vid, ZDB_V_DEAD, &a->z);
+		rc = zdb_version_put(a->db, txn, m.r.vid,
+		                     m.r.corrupt_vid == m.r.vid ? ZDB_V_CORRUPT : ZDB_V_DEAD, &a->z);
 	}
 	if (rc == 0) {
 		rc = zdb_version_del(a->db, txn, a->vid);
 	}
 	if (rc != 0 || dnsmsg_soa_parse(a->soa, a->soa_rdlen, &soa) != 0) {
 		return rc != 0 ? rc : ZX_EFORMAT;
+	}
+	rc = zdb_serial_allowed(&m, soa.serial, a->rule); /* in the switch's transaction */
+	if (rc != 0) {
+		return rc;
 	}
 	*res = (struct zdb_commit){.had_serial = m.r.loaded != 0, .old_serial = m.r.serial,
 	                           .serial = soa.serial, .records = a->records};
@@ -596,6 +613,8 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 	m.r.soa_rdlen = a->soa_rdlen;
 	memcpy(m.soa, a->soa, a->soa_rdlen);
 	m.r.records = a->records;
+	m.r.sum = a->sum;
+	m.r.corrupt_vid = 0;
 	m.r.state = ZDB_STATE_FRESH;
 	m.r.last_success = m.r.last_attempt = now;
 	m.r.last_error = 0;
@@ -614,6 +633,7 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 static int one_in_txn(struct zdb_axfr *a, MDB_txn *txn)
 {
 	a->records = 0;
+	a->sum = (struct zdb_sum){{0, 0}};
 	a->last_key_len = 0;
 	a->append = true;
 	int rc = zdb_counter_next(a->db, txn, "next_vid", &a->vid);
@@ -781,6 +801,12 @@ int zdb_axfr_commit(struct zdb_axfr *a, int64_t now, const char *primary, struct
 	}
 	free_axfr(a);
 	return 0;
+}
+
+void zdb_axfr_set_rule(struct zdb_axfr *a, enum zdb_serial_rule rule)
+{
+	assert(a != NULL);
+	a->rule = rule;
 }
 
 void zdb_axfr_abort(struct zdb_axfr *a)

@@ -8,17 +8,20 @@
  * values are big-endian where the bytes are DNS wire fields, native elsewhere
  * (an LMDB file is not portable between byte orders anyway).
  *
- *   meta      "format"   -> u32 ZDB_FORMAT (a mismatch refuses to open)
+ *   meta      "format"   -> u32 ZDB_FORMAT (a mismatch refuses to open; format 1,
+ *                           without checksums, is upgraded by a writable open)
  *             "next_vid" -> u32 next version id (starts at 1; 0 = none)
  *             "next_zid" -> u32 next zone id (starts at 1)
  *   zones     zone key -> struct zdb_zrec, then name, primary, error text, SOA RDATA
  *             zone key  = the zone's labels right to left, each lowercased,
  *                         escaped (0x00 -> 01 01, 0x01 -> 01 02) and ended by 0x00,
  *                         then one more 0x00 (root zone: a single 0x00)
- *   versions  u32 vid -> u8 state (WRITING or DEAD), then the zone's wire name. An
- *             active version is named only by its zone record (so this table
- *             stays small however many zones there are); a version being
- *             written is WRITING, one replaced, aborted or left by a crash DEAD
+ *   versions  u32 vid -> u8 state (WRITING, DEAD or CORRUPT), then the zone's wire
+ *             name. An active version is named only by its zone record (so this
+ *             table stays small however many zones there are); a version being
+ *             written is WRITING, one replaced, aborted or left by a crash DEAD,
+ *             one replaced after a reader found it corrupt CORRUPT (kept: never
+ *             collected)
  *   rr        u32 vid | owner key | u16 type -> RRset
  *             owner key = the owner's labels below the zone apex, encoded as
  *                         for zone keys (the apex: a single 0x00). The escape keeps
@@ -46,6 +49,15 @@
  *             serial: serials wrap (RFC 1982), so their byte order is not history
  *             order. The zone record keeps the oldest sequence and the serial
  *             range; "since S" walks the zone's (bounded) entries to the one from S.
+ *
+ * Checksum (format 2): the zone record keeps, with the record count, the sum of
+ * XXH3-128(RRset value, seed XXH3-64(owner key | type)), as two u64 lanes added
+ * mod 2^64, over every RRset of the active version (the key without its version
+ * id, so the sum does not depend on which id the version got). A sum is order-independent: an AXFR adds each RRset as it is written, an
+ * IXFR subtracts an RRset's old value and adds its new one (work in proportion
+ * to the diff), a reader that walks the whole zone recomputes it and compares.
+ * Per RRset rather than per RR: the value is hashed where it is written or read
+ * anyway, one hash call per B-tree entry (801k for 1M RRs of big.test).
  */
 #ifndef ZX_COMMON_ZDB_INTERNAL_H
 #define ZX_COMMON_ZDB_INTERNAL_H
@@ -55,12 +67,17 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 
-#define ZDB_FORMAT 1u
+#define ZDB_FORMAT 2u
+#define ZDB_FORMAT_V1 1u /**< before checksums: upgraded at a writable open */
 #define ZDB_KEY_MAX 511
 #define ZDB_OWNERKEY_MAX (ZDB_KEY_MAX - 6)
 
-enum zdb_vstate { ZDB_V_WRITING = 1, ZDB_V_DEAD = 3 };
+/* Versions not active. A version found corrupt (zdb_zone_set_corrupt()) is CORRUPT
+   once replaced: the garbage collector never walks its damaged pages (a write
+   transaction through them could spread the damage, or trip LMDB's assertions). */
+enum zdb_vstate { ZDB_V_WRITING = 1, ZDB_V_DEAD = 3, ZDB_V_CORRUPT = 4 };
 
 struct zdb {
 	MDB_env *env;
@@ -81,6 +98,11 @@ struct zdb {
 	pthread_mutex_t grp_mu;
 	struct zdb_axfr *grp_head, *grp_tail; /**< waiting to be committed, oldest first */
 	bool grp_busy;                        /**< a leader is committing a group */
+};
+
+/** The running checksum of RRsets (zdb_sum_*); two lanes mod 2^64. */
+struct zdb_sum {
+	uint64_t v[2];
 };
 
 /** The fixed head of a zone record (native order, memcpy'd: values are 2-aligned). */
@@ -107,6 +129,19 @@ struct zdb_zrec {
 	uint64_t journal_next; /**< sequence the next changeset gets */
 	int64_t last_success;
 	int64_t last_attempt;
+	/* format 2 from here (a format 1 record ends above: ZDB_ZREC_V1_SIZE bytes) */
+	struct zdb_sum sum;   /**< checksum of the active version (see above) */
+	uint32_t corrupt_vid; /**< a reader found this version corrupt; 0 none */
+	uint32_t pad;
+};
+
+/** Size of a format 1 zone record's fixed head (the fields down to last_attempt). */
+#define ZDB_ZREC_V1_SIZE offsetof(struct zdb_zrec, sum)
+
+/** A hasher for zdb_sum_set(): one per object that hashes (not shared between threads).
+ *  XXH3's one-shot calls need no state; kept so that another hash could have one. */
+struct zdb_hasher {
+	void *ctx;
 };
 
 /** A zone record in memory. */
@@ -136,6 +171,9 @@ struct zdb_zname {
 
 /* zdb.c */
 ZX_MUSTCHECK int zdb_mdb_err(int rc, const char *what);
+ZX_MUSTCHECK int zdb_rr_check(const struct zdb_rr *rr);
+ZX_MUSTCHECK int zdb_serial_allowed(const struct zdb_zmeta *m, uint32_t next,
+                                    enum zdb_serial_rule rule);
 void zdb_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 ZX_MUSTCHECK int zdb_zname_init(struct zdb_zname *z, const uint8_t *zone);
 ZX_MUSTCHECK int zdb_zone_key(const uint8_t *name, size_t len, uint8_t *key);
@@ -163,6 +201,15 @@ ZX_MUSTCHECK int zdb_counter_next(struct zdb *db, MDB_txn *txn, const char *name
 ZX_MUSTCHECK int zdb_version_put(struct zdb *db, MDB_txn *txn, uint32_t vid,
                                  enum zdb_vstate st, const struct zdb_zname *z);
 ZX_MUSTCHECK int zdb_version_del(struct zdb *db, MDB_txn *txn, uint32_t vid);
+
+ZX_MUSTCHECK int zdb_hasher_init(struct zdb_hasher *h);
+void zdb_hasher_deinit(struct zdb_hasher *h);
+/* Add (@p sign 1) or subtract (-1) the RRset with rr key @p key (version id included:
+   skipped) and value @p val to/from @p sum. */
+void zdb_sum_set(struct zdb_hasher *h, struct zdb_sum *sum, int sign, const uint8_t *key,
+                 size_t klen, const uint8_t *val, size_t vlen);
+void zdb_sum_merge(struct zdb_sum *sum, const struct zdb_sum *d, int sign);
+ZX_MUSTCHECK int zdb_upgrade_v1(struct zdb *db, MDB_txn *txn);
 
 /* zdb_read.c */
 MDB_txn *zdb_snap_txn(struct zdb_snap *s);

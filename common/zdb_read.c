@@ -2,12 +2,18 @@
 /* common/zdb_read.c -- snapshots: zone metadata, zone listing, RR and journal iterators.
  *
  * Everything read through one snapshot comes from one LMDB read transaction,
- * so a zone's record, its active version and its RRs always agree.
+ * so a zone's record, its active version and its RRs always agree. A zone
+ * iterator hashes each RRset as it moves to it and counts the RRs it returns;
+ * at the end both must match the zone record (zdb_internal.h, Checksum): a
+ * damaged page that ends the walk early, or garbage that still decodes, shows
+ * as ZX_ECORRUPT rather than as a shorter zone.
  */
 #include "common/zdb.h"
 #include "common/zdb_internal.h"
 
 #include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +35,12 @@ struct zdb_iter {
 	/* zone: the current RRset */
 	uint16_t type;
 	const uint8_t *vp, *vend;
+	/* zone: what was read against what the zone record says */
+	struct zdb_hasher h;
+	struct zdb_sum sum, want_sum;
+	uint64_t n, want_n;
+	uint32_t vid;
+	int err; /**< sticky: the walk found the zone corrupt */
 	/* journal: the current changeset */
 	uint32_t left, from, to;
 	enum zdb_op op;
@@ -157,11 +169,27 @@ int zdb_iter_zone(struct zdb_snap *s, const uint8_t *zone, struct zdb_iter **out
 	struct zdb_zmeta m;
 	struct zdb_iter *it;
 	int rc = iter_new(s, zone, s->db->rr, ITER_ZONE, &m, &it);
-	if (rc == 0) {
-		zdb_be32(it->prefix, m.r.vid);
-		*out = it;
+	if (rc != 0) {
+		return rc;
 	}
-	return rc;
+	if (m.r.corrupt_vid != 0 && m.r.corrupt_vid == m.r.vid) {
+		zdb_set_error("version %u of the zone was found corrupt (%s); a retransfer "
+		              "fetches it again", m.r.vid, m.errtext);
+		rc = ZX_ECORRUPT;
+	}
+	if (rc == 0) {
+		rc = zdb_hasher_init(&it->h);
+	}
+	if (rc != 0) {
+		zdb_iter_free(it);
+		return rc;
+	}
+	zdb_be32(it->prefix, m.r.vid);
+	it->vid = m.r.vid;
+	it->want_n = m.r.records;
+	it->want_sum = m.r.sum;
+	*out = it;
+	return 0;
 }
 
 /* Position @p it on the changeset of its zone that starts at @p since. */
@@ -217,6 +245,39 @@ int zdb_iter_journal(struct zdb_snap *s, const uint8_t *zone, uint32_t since,
 	return 0;
 }
 
+/* A zone record's name as text, for error texts. */
+static const char *zone_text(const struct zdb_iter *it, char *buf, size_t size)
+{
+	if (dname_to_text(it->z.wire, buf, size) != 0) {
+		snprintf(buf, size, "?");
+	}
+	return buf;
+}
+
+/* The walk reached the end: does what was read match the zone record? */
+static int zone_end(struct zdb_iter *it)
+{
+	if (it->n == it->want_n && memcmp(&it->sum, &it->want_sum, sizeof(it->sum)) == 0) {
+		return 0;
+	}
+	char name[DNAME_TEXTLEN];
+	zdb_set_error("zone %s version %u is corrupt: read %" PRIu64 " records, checksum "
+	              "%016" PRIx64 "%016" PRIx64 "; the zone record says %" PRIu64 ", %016"
+	              PRIx64 "%016" PRIx64, zone_text(it, name, sizeof(name)), it->vid, it->n,
+	              it->sum.v[0], it->sum.v[1], it->want_n, it->want_sum.v[0],
+	              it->want_sum.v[1]);
+	return ZX_ECORRUPT;
+}
+
+/* A record of the zone that does not decode. */
+static int zone_bad(struct zdb_iter *it, const char *what)
+{
+	char name[DNAME_TEXTLEN];
+	zdb_set_error("zone %s version %u is corrupt: %s after %" PRIu64 " records",
+	              zone_text(it, name, sizeof(name)), it->vid, what, it->n);
+	return ZX_ECORRUPT;
+}
+
 /* Move to the next RRset of the zone; 1 found, 0 end. */
 static int zone_next_set(struct zdb_iter *it)
 {
@@ -224,22 +285,24 @@ static int zone_next_set(struct zdb_iter *it)
 	int mrc = mdb_cursor_get(it->c, &k, &v, it->started ? MDB_NEXT : MDB_SET_RANGE);
 	it->started = true;
 	if (mrc == MDB_NOTFOUND) {
-		return 0;
+		return zone_end(it);
 	}
 	if (mrc != 0) {
-		return zdb_mdb_err(mrc, "mdb_cursor_get rr");
+		int rc = zdb_mdb_err(mrc, "mdb_cursor_get rr");
+		return rc == ZX_ECORRUPT ? zone_bad(it, zdb_last_error()) : rc;
 	}
 	const uint8_t *kp = k.mv_data;
 	if (k.mv_size < 4 || memcmp(kp, it->prefix, 4) != 0) {
-		return 0;
+		return zone_end(it);
 	}
 	if (k.mv_size < 4 + 1 + 2) {
-		return ZX_ESTORE;
+		return zone_bad(it, "a key too short");
 	}
 	int n = zdb_owner_decode(&it->z, kp + 4, k.mv_size - 6, it->owner);
 	if (n < 0) {
-		return ZX_ESTORE;
+		return zone_bad(it, "an owner that does not decode");
 	}
+	zdb_sum_set(&it->h, &it->sum, 1, kp, k.mv_size, v.mv_data, v.mv_size);
 	it->owner_len = (size_t)n;
 	it->type = zdb_rd16(kp + k.mv_size - 2);
 	if (it->type == 0) {
@@ -252,23 +315,26 @@ static int zone_next_set(struct zdb_iter *it)
 
 static int zone_next(struct zdb_iter *it, struct zdb_rr *rr)
 {
+	if (it->err != 0) {
+		return it->err;
+	}
 	while (it->vp == it->vend) {
 		int rc = zone_next_set(it);
 		if (rc <= 0) {
+			it->err = rc == ZX_ECORRUPT ? rc : 0;
 			return rc;
 		}
 	}
-	if (it->vend - it->vp < 6) {
-		return ZX_ESTORE;
+	if (it->vend - it->vp < 6 || it->vend - it->vp - 6 < zdb_rd16(it->vp + 4)) {
+		it->err = zone_bad(it, "an RRset value that does not decode");
+		return it->err;
 	}
 	uint16_t rdlen = zdb_rd16(it->vp + 4);
-	if (it->vend - it->vp - 6 < rdlen) {
-		return ZX_ESTORE;
-	}
 	*rr = (struct zdb_rr){.owner = it->owner, .owner_len = it->owner_len, .type = it->type,
 	                      .rclass = it->rclass, .ttl = zdb_rd32(it->vp), .rdlen = rdlen,
 	                      .rdata = it->vp + 6};
 	it->vp += 6 + rdlen;
+	it->n++;
 	return 1;
 }
 
@@ -351,5 +417,6 @@ void zdb_iter_free(struct zdb_iter *it)
 	if (it->c != NULL) {
 		mdb_cursor_close(it->c);
 	}
+	zdb_hasher_deinit(&it->h);
 	free(it);
 }

@@ -102,6 +102,43 @@ int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now, int err, con
 	return meta_update(db, zone, true, apply_fail, &a);
 }
 
+int zdb_zone_set_corrupt(struct zdb *db, const uint8_t *zone, uint32_t version, int64_t now,
+                         const char *text)
+{
+	assert(db != NULL);
+	struct zdb_zname z;
+	struct zdb_zmeta m;
+	MDB_txn *txn;
+	int rc = zdb_zname_init(&z, zone);
+	if (rc == 0) {
+		rc = zdb_wtxn_begin(db, &txn);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_meta_get(db, txn, &z, &m);
+	if (rc == 0 && !m.r.loaded) {
+		rc = ZX_ENOTFOUND;
+	} else if (rc == 0 && m.r.vid != version) {
+		zdb_set_error("version %u is no longer the zone's (now %u)", version, m.r.vid);
+		rc = ZX_EAGAIN;
+	}
+	if (rc == 0) {
+		m.r.corrupt_vid = version;
+		m.r.state = ZDB_STATE_FAILED;
+		m.r.last_attempt = now;
+		m.r.last_error = ZX_ECORRUPT;
+		zdb_meta_set_text(m.errtext, sizeof(m.errtext),
+		                  text != NULL ? text : zx_strerror(ZX_ECORRUPT));
+		rc = zdb_meta_put(db, txn, &m);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return zdb_wtxn_commit(txn);
+}
+
 int zdb_zone_delete(struct zdb *db, const uint8_t *zone)
 {
 	assert(db != NULL);
@@ -121,7 +158,8 @@ int zdb_zone_delete(struct zdb *db, const uint8_t *zone)
 		rc = zdb_journal_clear(db, txn, &m);
 	}
 	if (rc == 0 && m.r.vid != 0) {
-		rc = zdb_version_put(db, txn, m.r.vid, ZDB_V_DEAD, &z);
+		rc = zdb_version_put(db, txn, m.r.vid,
+		                     m.r.corrupt_vid == m.r.vid ? ZDB_V_CORRUPT : ZDB_V_DEAD, &z);
 	}
 	if (rc == 0) {
 		MDB_val k = {m.key_len, m.key};

@@ -32,13 +32,33 @@ static const char *const defaults[] = {
 	/* Java's partitioner: xfrd computes a zone's partition with the same one
 	 * (refresh timer ownership, xfrd/refresh.h). */
 	"partitioner", "murmur2_random",
+	/* A missing requests topic fails a delivery after 1 s with "Unknown topic or
+	 * partition" (said as such: publish_error_cb), rather than waiting the whole
+	 * delivery timeout and reading as "Kafka down"; librdkafka's default is 30 s. */
+	"topic.metadata.propagation.max.ms", "1000",
 	NULL,
 };
+
+/* A delivery or a produce failed because the topic does not exist: say so. */
+static bool topic_missing(struct publish *p, rd_kafka_resp_err_t err)
+{
+	if (err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && err != RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+		return false;
+	}
+	if (p->on_error != NULL) {
+		char why[300];
+		snprintf(why, sizeof(why), "requests topic %s does not exist (%s)",
+		         rd_kafka_topic_name(p->rkt), rd_kafka_err2str(err));
+		p->on_error(ZX_ENOENT, why, p->arg);
+	}
+	return true;
+}
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	(void)rk;
 	struct publish *p = opaque;
+	(void)topic_missing(p, m->err);
 	p->done(m->_private, kafka_err(m->err), p->arg);
 }
 
@@ -118,8 +138,9 @@ int publish_send(struct publish *p, const char *key, uint8_t *payload, size_t le
 {
 	if (rd_kafka_produce(p->rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_FREE, payload, len, key,
 	                     strlen(key), opaque) != 0) {
-		int rc = kafka_err(rd_kafka_last_error());
-		return rc == ZX_EAGAIN ? rc : ZX_EKAFKA;
+		rd_kafka_resp_err_t e = rd_kafka_last_error();
+		int rc = kafka_err(e);
+		return topic_missing(p, e) ? ZX_ENOENT : rc == ZX_EAGAIN ? rc : ZX_EKAFKA;
 	}
 	return 0;
 }

@@ -36,7 +36,9 @@ struct publish;
  */
 typedef void (*publish_done_cb)(void *opaque, int rc, void *arg);
 
-/** Kafka client errors (all brokers down, authentication...), for logs and health. */
+/** Kafka client errors (all brokers down, authentication...), for logs and health;
+ *  ZX_ENOENT when a delivery failed because the requests topic does not exist (the
+ *  reason names it). */
 typedef void (*publish_error_cb)(int rc, const char *reason, void *arg);
 
 /**
@@ -63,7 +65,8 @@ ZX_MUSTCHECK int publish_new(const struct cfg_kafka *kc, const char *client_id,
  * @param opaque  handed back to the done callback; on error the callback is
  *                not called for it
  * @return 0 queued (done will be called exactly once); ZX_EAGAIN librdkafka's
- *         local queue is full; ZX_EKAFKA any other refusal
+ *         local queue is full; ZX_ENOENT the requests topic does not exist (the
+ *         error callback was told, naming it); ZX_EKAFKA any other refusal
  */
 ZX_MUSTCHECK int publish_send(struct publish *p, const char *key, uint8_t *payload, size_t len,
                               void *opaque);

@@ -74,6 +74,8 @@ struct server {
 	uint64_t log_suppressed;
 	uint64_t last_kafka_error_ms;
 	uint64_t last_delivery_ms;
+	uint64_t topic_missing_ms;  /**< when a delivery last failed for a missing topic */
+	char topic_missing[300];    /**< its reason, naming the topic */
 };
 
 /* An accepted NOTIFY waiting for its delivery report. It sits in the server's
@@ -348,6 +350,7 @@ static void accept_notify(struct server *s, const struct listener_msg *m,
 	int rc = publish_send(s->pub, o->zone->name_text, ev, evlen, p);
 	if (rc != 0) {
 		why = rc == ZX_EAGAIN ? UNANS_QUEUE_FULL : UNANS_KAFKA_ERROR;
+		s->last_kafka_error_ms = mono_us() / 1000u; /* not ready either */
 		listener_dest_release(&p->dest);
 		goto fail;
 	}
@@ -457,12 +460,16 @@ static void on_drop(enum listener_drop d, const struct sockaddr *peer, void *arg
 static void on_kafka_error(int rc, const char *reason, void *arg)
 {
 	struct server *s = arg;
-	(void)rc;
 	metrics_add(s->kafka_errors, 1);
 	s->last_kafka_error_ms = mono_us() / 1000u;
+	if (rc == ZX_ENOENT) { /* the requests topic is missing: /ready says so */
+		s->topic_missing_ms = s->last_kafka_error_ms;
+		snprintf(s->topic_missing, sizeof(s->topic_missing), "%s", reason);
+	}
 	if (log_budget(s)) {
 		char q[512];
-		log_warn("kafka_error", "reason=%s", log_quote(reason, q, sizeof(q)));
+		log_warn(rc == ZX_ENOENT ? "kafka_topic_missing" : "kafka_error", "reason=%s",
+		         log_quote(reason, q, sizeof(q)));
 	}
 }
 
@@ -558,6 +565,13 @@ static bool kafka_down(const struct server *s)
 	       now - s->last_kafka_error_ms < window;
 }
 
+/* Kafka is "down" because the requests topic does not exist (not the brokers). */
+static bool topic_missing(const struct server *s)
+{
+	return kafka_down(s) && s->topic_missing_ms != 0 &&
+	       s->topic_missing_ms >= s->last_delivery_ms;
+}
+
 static void http_reply(struct evhttp_request *req, int code, const char *reason,
                        const struct server *s)
 {
@@ -566,8 +580,13 @@ static void http_reply(struct evhttp_request *req, int code, const char *reason,
 		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
 		return;
 	}
-	evbuffer_add_printf(b, "%s kafka=%s pending=%zu tcp=%zu\n", code == HTTP_OK ? "ok" : "not-ready",
-	                    kafka_down(s) ? "down" : "up", s->pending, listener_tcp_count(s->lis));
+	char q[sizeof(s->topic_missing) + 16];
+	bool missing = topic_missing(s);
+	evbuffer_add_printf(b, "%s kafka=%s pending=%zu tcp=%zu%s%s\n",
+	                    code == HTTP_OK ? "ok" : "not-ready",
+	                    missing ? "topic-missing" : kafka_down(s) ? "down" : "up", s->pending,
+	                    listener_tcp_count(s->lis), missing ? " reason=" : "",
+	                    missing ? log_quote(s->topic_missing, q, sizeof(q)) : "");
 	evhttp_send_reply(req, code, reason, b);
 	evbuffer_free(b);
 }
@@ -585,7 +604,8 @@ static void http_ready(struct evhttp_request *req, void *arg)
 {
 	const struct server *s = arg;
 	bool down = kafka_down(s);
-	http_reply(req, down ? HTTP_SERVUNAVAIL : HTTP_OK, down ? "Kafka down" : "OK", s);
+	http_reply(req, down ? HTTP_SERVUNAVAIL : HTTP_OK,
+	           !down ? "OK" : topic_missing(s) ? "Kafka requests topic missing" : "Kafka down", s);
 }
 
 static int http_setup(struct server *s)

@@ -3,6 +3,7 @@
 #include "xfrd/commitq.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 struct commitq {
@@ -35,6 +36,11 @@ static void *run(void *arg)
 		pthread_mutex_unlock(&q->mu);
 		int rc = j->ops->commit(j->txn, j->now, j->primary, j->res);
 		j->txn = NULL;
+		if (rc != 0 && j->errtext != NULL && j->errtext_size > 0) {
+			/* the store's own text is this thread's: take it while it is there */
+			const char *e = j->ops->error != NULL ? j->ops->error() : "";
+			snprintf(j->errtext, j->errtext_size, "%s", e != NULL ? e : "");
+		}
 		pthread_mutex_lock(&q->mu);
 		/* done() is the last touch of j: its owner may free j as soon as done()
 		   has told it (xfr frees from the event done() activates) */

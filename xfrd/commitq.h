@@ -49,6 +49,9 @@ struct commitq_job {
 	int64_t now;                     /**< as for ops->commit() */
 	const char *primary;             /**< borrowed until done() */
 	struct zdb_commit *res;          /**< filled on success before done() */
+	char *errtext;                   /**< on failure: ops->error()'s text, taken on the
+	                                      commit thread; NULL: not wanted */
+	size_t errtext_size;
 	commitq_done_cb done;
 	/* ---- the queue's ---- */
 	struct commitq_job *next;

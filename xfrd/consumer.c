@@ -187,7 +187,7 @@ static void on_engine_done(void *arg, const struct engine_result *res)
 	push_outcome(c, o);
 }
 
-void consumer_sched_start(void *ctx, const char *zone, bool force_axfr)
+void consumer_sched_start(void *ctx, const char *zone, unsigned force)
 {
 	(void)zone;
 	struct consumer *c = ctx;
@@ -195,7 +195,7 @@ void consumer_sched_start(void *ctx, const char *zone, bool force_axfr)
 	struct zslot *zs = consumer_slot(c, z);
 	zs->running = true;
 	consumer_pc(c, zs->partition)->running++;
-	int rc = engine_request(c->o.eng, z, force_axfr ? ENGINE_FORCE_AXFR : 0, on_engine_done, c);
+	int rc = engine_request(c->o.eng, z, force, on_engine_done, c);
 	if (rc != 0) {
 		struct outcome *o = calloc(1, sizeof(*o));
 		if (o == NULL) {
@@ -223,6 +223,9 @@ static void count_outcome(struct consumer *c, const struct xfr_result *r)
 {
 	int k = r->outcome >= XFR_UPTODATE && r->outcome <= XFR_FAILED ? (int)r->outcome : 0;
 	metrics_add(c->m_out[k], 1);
+	if (r->outcome == XFR_FAILED && r->error == ZX_ESERIAL) {
+		metrics_add(c->m_refused_serial, 1);
+	}
 	double s = (double)r->duration_us / 1e6;
 	int d = r->outcome == XFR_AXFR ? 0 : r->outcome == XFR_IXFR ? 1
 	        : r->outcome == XFR_UPTODATE ? 2 : 3;
@@ -264,8 +267,9 @@ static bool make_event(struct consumer *c, struct batch *b, const struct cfg_zon
 	} else if (r->outcome == XFR_FAILED) {
 		ev->kind = ZX__EVENTS__UPDATE_KIND__UPDATE_KIND_FAILED;
 		ev->state = ZX__EVENTS__ZONE_STATE__ZONE_STATE_FAILED;
-		snprintf(b->error, sizeof(b->error), "%s: %s", r->why != NULL ? r->why : "transfer",
-		         zx_strerror(r->error));
+		char text[sizeof(b->error) - 64];
+		engine_error_text(r, text, sizeof(text));
+		snprintf(b->error, sizeof(b->error), "%s (%s)", text, zx_strerror(r->error));
 		ev->error = b->error;
 	}
 	zs->announced = r->outcome != XFR_FAILED || zs->announced;
@@ -434,16 +438,37 @@ static void on_message(struct consumer *c, const rd_kafka_message_t *m)
 		zs->has_hint = true;
 		zs->hint = req->serial;
 	}
+	unsigned force = 0;
+	if (req->origin == ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER) {
+		force = ENGINE_FORCE_AXFR | (req->force ? ENGINE_FORCE_OLDER : 0);
+	}
 	c->cur_zone = z;
 	rc = sched_request(c->s, z->name_text, (struct sched_ref){p, off}, req->has_serial,
-	                   req->serial, req->origin == ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER);
+	                   req->serial, force);
 	if (rc != 0) {
 		log_error("request_dropped", "zone=%s partition=%d offset=%lld error=%s",
 		          z->name_text, p, (long long)off, zx_strerror(rc));
 	}
-	log_info("request_read", "zone=%s partition=%d offset=%lld origin=%d serial=%u",
-	         z->name_text, p, (long long)off, origin, req->has_serial ? req->serial : 0);
+	log_info("request_read", "zone=%s partition=%d offset=%lld origin=%d serial=%u%s",
+	         z->name_text, p, (long long)off, origin, req->has_serial ? req->serial : 0,
+	         (force & ENGINE_FORCE_OLDER) != 0 ? " force=yes" : "");
 	events_request_free(req);
+}
+
+/* The broker says kafka.requests-topic does not exist: not "Kafka down". Said once
+ * (the client repeats it at each metadata refresh) and kept for /ready until an
+ * assignment shows the topic is there. */
+static void topic_missing(struct consumer *c, const rd_kafka_message_t *m)
+{
+	const char *topic = c->o.cfg->kafka.requests_topic;
+	bool first = c->topic_missing[0] == '\0';
+	snprintf(c->topic_missing, sizeof(c->topic_missing), "requests topic %s does not exist (%s)",
+	         topic, rd_kafka_err2str(m->err));
+	if (first) {
+		char q[300];
+		log_error("kafka_topic_missing", "topic=%s brokers=%s error=%s", topic,
+		          c->o.cfg->kafka.brokers, log_quote(rd_kafka_message_errstr(m), q, sizeof(q)));
+	}
 }
 
 static void drain_kafka(struct consumer *c)
@@ -458,6 +483,9 @@ static void drain_kafka(struct consumer *c)
 		}
 		if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 			on_message(c, m);
+		} else if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+		           m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+			topic_missing(c, m);
 		} else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			log_warn("kafka_consume_error", "error=%s", rd_kafka_message_errstr(m));
 		}

@@ -111,8 +111,13 @@ void consumer_free(struct consumer *c);
  */
 ZX_MUSTCHECK int consumer_live(struct consumer *c, char *why, size_t whylen);
 
-/** True once the first assignment (possibly empty) arrived and the store is open. */
-bool consumer_ready(const struct consumer *c);
+/**
+ * True once the first assignment (possibly empty) arrived and the store is open.
+ * When not, @p why says why: "requests topic T does not exist (...)" when the
+ * broker said so for kafka.requests-topic (also logged once as kafka_topic_missing,
+ * naming the topic), else "no partition assignment yet" or "closing".
+ */
+bool consumer_ready(const struct consumer *c, char *why, size_t whylen);
 
 /** Counters for tests and logs. */
 struct consumer_stats {

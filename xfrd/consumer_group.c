@@ -241,6 +241,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	rd_kafka_error_t *e = NULL;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		on_assign(c, parts);
+		c->topic_missing[0] = '\0'; /* an assignment: the topic is there */
 		if (coop) {
 			e = rd_kafka_incremental_assign(rk, parts);
 		} else {
@@ -302,9 +303,15 @@ int consumer_live(struct consumer *c, char *why, size_t whylen)
 	                        lag_of, c, why, whylen);
 }
 
-bool consumer_ready(const struct consumer *c)
+bool consumer_ready(const struct consumer *c, char *why, size_t whylen)
 {
-	return c->ready && !c->closing;
+	bool ok = c->ready && !c->closing && c->topic_missing[0] == '\0';
+	if (!ok && why != NULL && whylen > 0) {
+		snprintf(why, whylen, "%s", c->closing ? "closing" : c->topic_missing[0] != '\0'
+		                                                     ? c->topic_missing
+		                                                     : "no partition assignment yet");
+	}
+	return ok;
 }
 
 void consumer_stats(const struct consumer *c, struct consumer_stats *out)
@@ -444,6 +451,9 @@ static int register_metrics(struct consumer *c, struct metrics *m)
 		ok &= (c->m_rebal[i] = metrics_counter(m, "xfrd_rebalances_total", l,
 		                                       "rebalance callbacks")) != NULL;
 	}
+	ok &= (c->m_refused_serial = metrics_counter(m, "xfrd_transfers_refused_serial_total",
+	                                             NULL, "transfers refused: their serial was "
+	                                             "not newer than the stored one")) != NULL;
 	ok &= (c->m_invalid = metrics_counter(m, "xfrd_requests_skipped_total", NULL,
 	                                      "requests unreadable or for unknown zones")) != NULL;
 	ok &= (c->m_commits = metrics_counter(m, "xfrd_commits_total", NULL,

@@ -53,7 +53,7 @@ struct batch {
 	bool has_event;
 	Zx__Events__ZoneUpdated ev;
 	char primary[64];
-	char error[200];
+	char error[ZDB_ERRTEXT_MAX + 64];
 };
 
 struct pcount {
@@ -81,11 +81,12 @@ struct consumer {
 	struct batch *cur_batch;
 	struct batch *batches;
 	bool commit_inflight, ready, closing;
+	char topic_missing[256]; /* "requests topic T does not exist (...)"; "" when not */
 	int64_t commit_after_ms; /* after a failed commit: next try not before (monotonic) */
 	int64_t last_scan;
 	struct consumer_stats st;
 	struct metrics_val *m_req[5], *m_invalid, *m_out[5], *m_commits, *m_commit_fail,
-		*m_events, *m_event_fail, *m_rebal[3];
+		*m_events, *m_event_fail, *m_rebal[3], *m_refused_serial;
 	struct metrics_hist *m_dur[4];
 };
 
@@ -98,7 +99,7 @@ struct zslot *consumer_slot(struct consumer *c, const struct cfg_zone *z);
 /* consumer.c */
 void consumer_drain_outcomes(struct consumer *c);
 void consumer_batch_send(struct batch *b);
-void consumer_sched_start(void *ctx, const char *zone, bool force_axfr);
+void consumer_sched_start(void *ctx, const char *zone, unsigned force);
 void consumer_batch_add(void *ctx, const char *zone, struct sched_ref ref);
 void consumer_sched_cancel(void *ctx, const char *zone);
 void consumer_on_kafka(evutil_socket_t fd, short what, void *arg);

@@ -13,6 +13,7 @@
 
 #include "common/acl.h"
 #include "common/log.h"
+#include "common/serial.h"
 #include "xfrd/commitq.h"
 #include "xfrd/connpool.h"
 
@@ -20,6 +21,7 @@
 #include <event2/thread.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -224,17 +226,36 @@ static void free_job(struct job *j)
 
 /* ---- finishing a job ---------------------------------------------------- */
 
+/* A transfer refused for its serial, or forced back to an older one: said at warn. */
+static void log_serial(const struct job *j)
+{
+	const struct xfr_result *r = &j->last;
+	const char *zone = j->zs->zone->name_text;
+	if (r->outcome == XFR_FAILED && r->error == ZX_ESERIAL) {
+		char q[XFR_DETAIL_MAX + 8];
+		log_warn("xfr_serial_refused", "zone=%s serial=%u primary_serial=%u primary=%s "
+		         "detail=%s", zone, r->old_serial, r->primary_serial, r->primary,
+		         log_quote(r->detail, q, sizeof(q)));
+	} else if ((r->outcome == XFR_AXFR || r->outcome == XFR_IXFR) && r->commit.had_serial &&
+	           !serial_newer(r->commit.serial, r->commit.old_serial) &&
+	           r->commit.serial != r->commit.old_serial) {
+		log_warn("xfr_serial_back", "zone=%s old_serial=%u serial=%u primary=%s forced=yes",
+		         zone, r->commit.old_serial, r->commit.serial, r->primary);
+	}
+}
+
 static void log_outcome(const struct job *j)
 {
 	const struct xfr_result *r = &j->last;
 	const char *zone = j->zs->zone->name_text;
 	double ms = (double)r->duration_us / 1000.0;
+	log_serial(j);
 	if (r->outcome == XFR_FAILED) {
-		char q[256];
-		log_warn("xfr_failed", "zone=%s error=%s why=%s rcode=%u primary=%s attempts=%u "
-		         "duration_ms=%.1f", zone, zx_strerror(r->error),
-		         log_quote(r->why != NULL ? r->why : "", q, sizeof(q)), r->rcode, r->primary,
-		         j->attempts, ms);
+		char q[256], d[XFR_DETAIL_MAX + 8];
+		log_warn("xfr_failed", "zone=%s error=%s why=%s detail=%s rcode=%u primary=%s "
+		         "attempts=%u duration_ms=%.1f", zone, zx_strerror(r->error),
+		         log_quote(r->why != NULL ? r->why : "", q, sizeof(q)),
+		         log_quote(r->detail, d, sizeof(d)), r->rcode, r->primary, j->attempts, ms);
 	} else if (r->outcome == XFR_UPTODATE) {
 		log_info("xfr_uptodate", "zone=%s serial=%u primary_serial=%u primary=%s "
 		         "duration_ms=%.1f", zone, r->old_serial, r->primary_serial, r->primary, ms);
@@ -262,12 +283,8 @@ static void note_store(struct engine *e, const struct job *j)
 	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
 	if (r->outcome == XFR_FAILED) {
-		char text[200]; /* the store adds the code's text itself */
-		if (r->rcode != 0) {
-			snprintf(text, sizeof(text), "%s: rcode %u", r->why, r->rcode);
-		} else {
-			snprintf(text, sizeof(text), "%s", r->why);
-		}
+		char text[ZDB_ERRTEXT_MAX]; /* xfrctl prints the code's text beside it */
+		engine_error_text(r, text, sizeof(text));
 		rc = e->o.ops->fail(e->o.store, zone, now, r->error, text, r->primary);
 	} else if (r->outcome == XFR_UPTODATE) {
 		rc = e->o.ops->fresh(e->o.store, zone, now);
@@ -296,6 +313,22 @@ static void count_outcome(struct engine *e, const struct xfr_result *r)
 	}
 	if (r->fell_back) {
 		e->st.fallbacks++;
+	}
+	if (r->outcome == XFR_FAILED && r->error == ZX_ESERIAL) {
+		e->st.refused_serial++;
+	}
+}
+
+void engine_error_text(const struct xfr_result *r, char *buf, size_t size)
+{
+	const char *why = r->why != NULL ? r->why : "transfer";
+	char rcode[24] = "";
+	if (r->rcode != 0) {
+		snprintf(rcode, sizeof(rcode), ": rcode %u", r->rcode);
+	}
+	int n = snprintf(buf, size, "%s%s", why, rcode);
+	if (n > 0 && (size_t)n + 2 < size && r->detail[0] != '\0') {
+		snprintf(buf + n, size - (size_t)n, ": %.*s", (int)(size - (size_t)n - 3), r->detail);
 	}
 }
 

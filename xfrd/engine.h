@@ -5,8 +5,13 @@
  * struct xfr per primary, xfrd/xfr.h), trying the zone's primaries in order
  * until one works, then reports one outcome to the request's callback. A
  * failure after every primary was tried is recorded in the store (the zone's
- * data stays as it was); an SOA check that finds nothing newer is recorded as
- * fresh; a transfer records itself with its commit (primary used included).
+ * data stays as it was; the last error is the step, the code's text and what
+ * the store or stream said: "store write: store full (store-size reached):
+ * mdb_put: MDB_MAP_FULL: ..."); an SOA check that finds nothing newer is
+ * recorded as fresh; a transfer records itself with its commit (primary used
+ * included). A transfer refused because its serial is not newer is logged
+ * (xfr_serial_refused) and counted (refused_serial); a forced one that stored
+ * an older serial is logged at warn (xfr_serial_back).
  *
  * Concurrency: a pool of worker threads, each running its own libevent base
  * (Knot's worker/pool lifecycle: engine_new() creates and starts them,
@@ -58,8 +63,12 @@ struct engine_opts {
 	void *store;               /**< borrowed; must outlive the engine */
 };
 
-/** Flags of engine_request(). */
-#define ENGINE_FORCE_AXFR XFR_FORCE_AXFR /**< skip SOA check and IXFR */
+/** Flags of engine_request() (ORed when requests fold). */
+#define ENGINE_FORCE_AXFR XFR_FORCE_AXFR   /**< skip SOA check and IXFR; the same serial
+                                                may be stored again */
+#define ENGINE_FORCE_OLDER XFR_FORCE_OLDER /**< with ENGINE_FORCE_AXFR: an older serial
+                                                may be stored (an operator's --force;
+                                                logged at warn with both serials) */
 
 /** One request's outcome. */
 struct engine_result {
@@ -90,7 +99,7 @@ void engine_free(struct engine *e);
 /**
  * Ask for a refresh of @p zone.
  * @param[in] zone  borrowed; must outlive the request (the cfg it came from)
- * @param[in] flags 0 or ENGINE_FORCE_AXFR
+ * @param[in] flags 0, ENGINE_FORCE_AXFR, or ENGINE_FORCE_AXFR | ENGINE_FORCE_OLDER
  * @param[in] cb    may be NULL
  * @return 0 (queued, running soon, or folded into a scheduled refresh);
  *         ZX_EINVAL the zone has no primaries; ZX_ESHUTDOWN the engine is
@@ -106,10 +115,19 @@ void engine_wait_idle(struct engine *e);
 struct engine_stats {
 	uint64_t requests, folded;
 	uint64_t uptodate, axfr, ixfr, failed, fallbacks;
+	uint64_t refused_serial;  /**< failed because the serial was not newer (ZX_ESERIAL) */
 	uint32_t running, queued; /**< now */
 	uint32_t max_running;     /**< the highest "running" seen */
 };
 
 void engine_stats(struct engine *e, struct engine_stats *out);
+
+/**
+ * A failed outcome as one line of text: the step, the rcode when there was one,
+ * and the detail ("store write: mdb_put: MDB_MAP_FULL: ..."). What the store keeps
+ * as last error and the FAILED event carries (beside the code's text).
+ * @param buf  filled, cut to @p size
+ */
+void engine_error_text(const struct xfr_result *r, char *buf, size_t size);
 
 #endif

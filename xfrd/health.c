@@ -183,10 +183,12 @@ static void on_health(struct evhttp_request *req, void *arg)
 static void on_ready(struct evhttp_request *req, void *arg)
 {
 	struct health_http *h = arg;
-	bool ok = h->ready(h->arg);
-	const char *t = ok ? "ready\n" : "not ready\n";
-	reply(req, ok ? HTTP_OK : 503, ok ? "OK" : "Service Unavailable", "text/plain", t,
-	      strlen(t));
+	char why[300] = "", text[320];
+	bool ok = h->ready(h->arg, why, sizeof(why));
+	int n = snprintf(text, sizeof(text), ok ? "ready\n" : why[0] != '\0' ? "not ready: %s\n"
+	                                                                       : "not ready\n", why);
+	reply(req, ok ? HTTP_OK : 503, ok ? "OK" : "Service Unavailable", "text/plain", text,
+	      (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
 }
 
 int health_http_new(struct event_base *base, const struct cfg_endpoint *ep, struct metrics *m,

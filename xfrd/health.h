@@ -20,7 +20,7 @@
  * feeds it. The HTTP side (health_http_*) serves on the caller's libevent base:
  *   GET /metrics  the Prometheus registry (text format 0.0.4)
  *   GET /health   200 "ok", or 503 with the stalled partition (liveness)
- *   GET /ready    200 when the readiness callback says so, else 503
+ *   GET /ready    200 when the readiness callback says so, else 503 "not ready: WHY"
  *
  * Threading: one thread (the consumer's event loop) for everything here.
  */
@@ -90,8 +90,8 @@ size_t health_map_size(const struct health_map *m);
 /** Liveness (0 alive, else a ZX_E* code with the reason in @p why). */
 typedef int (*health_live_fn)(void *arg, char *why, size_t whylen);
 
-/** Readiness. */
-typedef bool (*health_ready_fn)(void *arg);
+/** Readiness; when not ready, @p why says why ("requests topic x does not exist"). */
+typedef bool (*health_ready_fn)(void *arg, char *why, size_t whylen);
 
 /**
  * Serve /metrics, /health and /ready on @p ep.

@@ -19,7 +19,10 @@
  *                                SIGINT/SIGTERM stop it.
  *   xfrd -c zx.yaml --once       one refresh of every zone (or of the --zone ones),
  *                                then exit: 0 when all are current, 1 otherwise.
- *   --force-axfr                 full retransfer instead of SOA check + IXFR.
+ *   --force-axfr                 full retransfer instead of SOA check + IXFR (the
+ *                                serial already held may be stored again).
+ *   --force                      as --force-axfr, and an older serial may be stored
+ *                                (an operator's decision; logged at warn).
  *   --workers N                  transfer worker threads (default 2).
  */
 #include "common/cfg.h"
@@ -295,7 +298,7 @@ static void serve_thread_stop(struct serve_thread *st)
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: xfrd -c CONFIG [--pipeline | --standalone | --once [--zone NAME]...]\n"
-	                "            [--force-axfr] [--workers N]\n       xfrd --version\n");
+	                "            [--force-axfr | --force] [--workers N]\n       xfrd --version\n");
 }
 
 struct args {
@@ -315,7 +318,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"zone", required_argument, NULL, 'z'},   {"force-axfr", no_argument, NULL, 'f'},
 		{"workers", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
 		{"pipeline", no_argument, NULL, 'P'},   {"standalone", no_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
+		{"help", no_argument, NULL, 'h'},       {"force", no_argument, NULL, 'F'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -328,6 +331,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->zones[a->nz++] = optarg;
 		} else if (ch == 'f') {
 			a->flags |= ENGINE_FORCE_AXFR;
+		} else if (ch == 'F') {
+			a->flags |= ENGINE_FORCE_AXFR | ENGINE_FORCE_OLDER;
 		} else if (ch == 'w') {
 			a->workers = (unsigned)strtoul(optarg, NULL, 10);
 		} else if (ch == 'P') {

@@ -12,6 +12,7 @@
 #include "xfrd/notifier.h"
 #include "xfrd/refresh.h"
 #include "xfrd/serve.h"
+#include "xfrd/store.h"
 #include "xfrd/updates.h"
 
 #include <event2/event.h>
@@ -53,9 +54,9 @@ static int live(void *arg, char *why, size_t whylen)
 	return consumer_live(arg, why, whylen);
 }
 
-static bool ready(void *arg)
+static bool ready(void *arg, char *why, size_t whylen)
 {
-	return consumer_ready(arg);
+	return consumer_ready(arg, why, whylen);
 }
 
 static uint64_t revoke_wait(const struct cfg *cfg)
@@ -70,6 +71,9 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 	char err[512] = "";
 	const char *replica = cfg->xfrd.replica;
 	int rc = updates_new(&cfg->kafka, replica, p->base, &p->up, err, sizeof(err));
+	if (rc == 0) {
+		rc = store_metrics(p->m, db); /* map use, read at each scrape */
+	}
 	if (rc == 0) {
 		rc = refresh_new(cfg, db, p->up, p->m, replica, &p->rf);
 	}

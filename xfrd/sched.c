@@ -23,7 +23,7 @@ struct zone_job {
 	int32_t partition; /* from the latest request; -1 unknown */
 	bool running;
 	bool scheduled;
-	bool force_axfr; /* of the scheduled run */
+	unsigned force; /* of the scheduled run: its requests' flags, ORed */
 	struct reqs run;  /* requests the running transfer will finish */
 	struct reqs wait; /* requests folded into the scheduled run */
 };
@@ -163,7 +163,7 @@ static int job_get(struct sched *s, const char *zone, struct zone_job **out)
 }
 
 int sched_request(struct sched *s, const char *zone, struct sched_ref ref, bool has_serial,
-                  uint32_t serial, bool force_axfr)
+                  uint32_t serial, unsigned force)
 {
 	struct zone_job *j = NULL;
 	int rc = job_get(s, zone, &j);
@@ -179,7 +179,7 @@ int sched_request(struct sched *s, const char *zone, struct sched_ref ref, bool 
 		}
 		j->running = true;
 		s->running++;
-		s->start(s->ctx, j->zone, force_axfr);
+		s->start(s->ctx, j->zone, force);
 		return 0;
 	}
 	rc = reqs_push(&j->wait, q);
@@ -190,7 +190,7 @@ int sched_request(struct sched *s, const char *zone, struct sched_ref ref, bool 
 		j->scheduled = true;
 		s->scheduled++;
 	}
-	j->force_axfr = j->force_axfr || force_axfr;
+	j->force |= force;
 	return 0;
 }
 
@@ -216,7 +216,7 @@ int sched_finished(struct sched *s, const char *zone, bool has_serial, uint32_t 
 	for (size_t i = 0; i < j->wait.n; i++) {
 		struct req q = j->wait.v[i];
 		bool covered = has_serial && q.has_serial && !serial_newer(q.serial, serial) &&
-		               !j->force_axfr;
+		               j->force == 0;
 		if (covered && q.ref.offset >= 0) {
 			s->done(s->ctx, j->zone, q.ref);
 		} else if (!covered) {
@@ -226,7 +226,7 @@ int sched_finished(struct sched *s, const char *zone, bool has_serial, uint32_t 
 	j->wait.n = keep;
 	if (j->scheduled && keep == 0) {
 		j->scheduled = false;
-		j->force_axfr = false;
+		j->force = 0;
 		s->scheduled--;
 	}
 	if (!j->scheduled) {
@@ -238,9 +238,9 @@ int sched_finished(struct sched *s, const char *zone, bool has_serial, uint32_t 
 	struct reqs tmp = j->run;
 	j->run = j->wait;
 	j->wait = tmp;
-	bool force = j->force_axfr;
+	unsigned force = j->force;
 	j->scheduled = false;
-	j->force_axfr = false;
+	j->force = 0;
 	s->scheduled--;
 	s->start(s->ctx, j->zone, force);
 	return 0;
@@ -257,7 +257,7 @@ void sched_drop_partition(struct sched *s, int32_t partition)
 			j->wait.n = 0;
 			if (j->scheduled) {
 				j->scheduled = false;
-				j->force_axfr = false;
+				j->force = 0;
 				s->scheduled--;
 			}
 			if (j->running) {

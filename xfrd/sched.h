@@ -42,10 +42,11 @@ struct sched_ref {
 
 /**
  * Called when a zone's transfer must start now (the caller runs it and later
- * calls sched_finished()). @p force_axfr is set when any request folded into
- * this run asked for a full retransfer.
+ * calls sched_finished()). @p force is the OR of the force flags of the requests
+ * folded into this run (the caller's bits: a full retransfer, an older serial
+ * allowed); 0 when none asked.
  */
-typedef void (*sched_start_cb)(void *ctx, const char *zone, bool force_axfr);
+typedef void (*sched_start_cb)(void *ctx, const char *zone, unsigned force);
 
 /**
  * Called for each request that is finished (to mark the offset done).
@@ -77,11 +78,13 @@ void sched_free(struct sched *s);
  * Add a request for @p zone (canonical name; copied).
  * @param ref        Kafka position, or {-1, -1}
  * @param has_serial whether @p serial is a hint (the NOTIFY's SOA serial)
- * @param force_axfr ask for a full retransfer
+ * @param force      the caller's force flags (0 none); a forced request is never
+ *                   covered by a serial already reached, and flags of folded
+ *                   requests are ORed
  * @return 0 (the start callback ran when nothing was running); ZX_ENOMEM
  */
 ZX_MUSTCHECK int sched_request(struct sched *s, const char *zone, struct sched_ref ref,
-                               bool has_serial, uint32_t serial, bool force_axfr);
+                               bool has_serial, uint32_t serial, unsigned force);
 
 /**
  * The running transfer of @p zone ended.

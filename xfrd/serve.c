@@ -93,6 +93,9 @@ static int metrics_init(struct serve *sv, struct metrics *mx)
 	                             "Messages dropped unanswered (short, or responses).");
 	m->xfr_failures = metrics_counter(mx, "xfrd_serve_transfer_failures_total", NULL,
 	                                  "Transfers broken off (store error, client gone).");
+	m->corrupt = metrics_counter(mx, "xfrd_store_corrupt_total", NULL,
+	                             "Zones found corrupt while serving them (checksum or "
+	                             "record count differs); not served until fetched again.");
 	m->xfr_records = metrics_counter(mx, "xfrd_serve_transfer_records_total", NULL,
 	                                 "Records sent in transfers.");
 	m->xfr_bytes = metrics_counter(mx, "xfrd_serve_transfer_bytes_total", NULL,
@@ -103,7 +106,8 @@ static int metrics_init(struct serve *sv, struct metrics *mx)
 	                                   "UDP answers sent with TC set.");
 	m->tcp_conns = metrics_gauge(mx, "xfrd_serve_tcp_connections", NULL,
 	                             "Open TCP connections of the DNS endpoint.");
-	if (m->dropped == NULL || m->xfr_failures == NULL || m->xfr_records == NULL ||
+	if (m->dropped == NULL || m->xfr_failures == NULL || m->corrupt == NULL ||
+	    m->xfr_records == NULL ||
 	    m->xfr_bytes == NULL || m->tcp_rejected == NULL || m->udp_truncated == NULL ||
 	    m->tcp_conns == NULL) {
 		return ZX_ENOMEM;
@@ -464,6 +468,7 @@ static void reply_zone(struct serve_reply *r, const struct zdb_zone_info *info)
 {
 	memcpy(r->apex, info->name, info->name_len);
 	r->apex_len = info->name_len;
+	r->version = info->version;
 	r->soa_ttl = info->soa_ttl;
 	r->soa_rdlen = info->soa_rdlen;
 	memcpy(r->soa_rdata, info->soa_rdata, info->soa_rdlen);
@@ -527,8 +532,8 @@ static int answer_zone(struct serve_reply *r, struct verdict *v, const struct qu
 {
 	bool apex = dname_equal(q->q.name, info->name);
 	uint16_t qt = q->q.qtype;
-	if (!info->loaded || info->state == ZDB_STATE_EXPIRED) {
-		return answer_rcode(r, v, DNS_RC_SERVFAIL, now);
+	if (!info->loaded || info->state == ZDB_STATE_EXPIRED || info->corrupt) {
+		return answer_rcode(r, v, DNS_RC_SERVFAIL, now); /* nothing whole to serve */
 	}
 	if (q->q.qclass != info->rclass && q->q.qclass != DNS_C_ANY) {
 		return answer_rcode(r, v, DNS_RC_REFUSED, now);

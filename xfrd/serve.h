@@ -28,8 +28,9 @@
  *     NOTAUTH/BADKEY, bad MAC NOTAUTH/BADSIG, clock skew NOTAUTH/BADTIME; a
  *     verified request gets signed answers, every message of a transfer signed.
  *   - NOTAUTH for a zone not in the store; SERVFAIL for a zone in the store that
- *     has no data yet (first transfer failed) or has expired; FORMERR for a
- *     malformed query; NOTIMP for an opcode other than QUERY and for meta types;
+ *     has no data yet (first transfer failed), has expired, or was found corrupt;
+ *     FORMERR for a malformed query; NOTIMP for an opcode other than QUERY and for
+ *     meta types;
  *     EDNS(0) echoed (our payload size serve_opts.udp_size), version > 0 BADVERS.
  *   - Messages without a readable header and responses (QR set) are dropped.
  *
@@ -151,7 +152,12 @@ ZX_MUSTCHECK int serve_query(struct serve *sv, const uint8_t *msg, size_t len,
  *         ZX_ELIMIT @p cap is too small for the message (nothing consumed), or
  *         one RR of the zone is too large for any message; ZX_ESTORE the store
  *         failed mid-transfer (the answer is broken: close the connection);
- *         ZX_ENOMEM. After an error the reply only produces that error again.
+ *         ZX_ECORRUPT the zone read does not match its record count or checksum
+ *         (common/zdb.h): close the connection so the client's transfer fails
+ *         (the closing SOA is never sent); the zone is marked corrupt in the store
+ *         (zdb_zone_set_corrupt(): answered SERVFAIL until a transfer replaces it)
+ *         and counted (xfrd_store_corrupt_total); ZX_ENOMEM. After an error the
+ *         reply only produces that error again.
  */
 ZX_MUSTCHECK int serve_reply_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t now,
                                   size_t *len);
@@ -164,8 +170,10 @@ bool serve_reply_is_transfer(const struct serve_reply *r);
 
 /**
  * Release the answer and its store snapshot. A transfer logs its `serve_xfr`
- * line here: outcome=ok when serve_reply_next() returned 0, failed after an
- * error, aborted when freed before the end (the client went away). NULL ok.
+ * line here: outcome=ok when serve_reply_next() returned 0, corrupt after
+ * ZX_ECORRUPT (at error level, with the store's text naming zone, version,
+ * expected and got), failed after another error, aborted when freed before the
+ * end (the client went away). NULL ok.
  */
 void serve_reply_free(struct serve_reply *r);
 

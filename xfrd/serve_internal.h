@@ -33,6 +33,7 @@ struct serve_metrics {
 	struct metrics_val *dropped;
 	struct metrics_val *transfers[SM_COUNT];
 	struct metrics_val *xfr_failures;
+	struct metrics_val *corrupt;
 	struct metrics_val *xfr_records;
 	struct metrics_val *xfr_bytes;
 	struct metrics_val *tcp_rejected;
@@ -70,6 +71,7 @@ struct serve_reply {
 	uint16_t qtype, qclass;
 	uint8_t apex[DNAME_MAXLEN];  /**< the zone, lowercase */
 	size_t apex_len;
+	uint32_t version;            /**< the zone's version served (zdb_zone_info) */
 	uint32_t soa_ttl;
 	uint16_t soa_rdlen;
 	uint8_t soa_rdata[ZDB_SOA_MAX];
@@ -83,6 +85,7 @@ struct serve_reply {
 	char client[64];
 	uint32_t serial_from, serial_to;
 	uint64_t records, bytes;
+	char errtext[ZDB_ERRTEXT_MAX]; /**< the store's words for err */
 	unsigned messages;
 	struct timespec started;
 };

@@ -217,6 +217,20 @@ static int stream_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t
 	return 1;
 }
 
+/* The zone read short or wrong: it is not served again until a transfer replaces
+ * its version (zdb_zone_set_corrupt(); the next refresh or a retransfer AXFRs it). */
+static void found_corrupt(struct serve_reply *r, int64_t now)
+{
+	if (r->sv->o.metrics != NULL) {
+		metrics_add(r->sv->m.corrupt, 1);
+	}
+	int rc = zdb_zone_set_corrupt(r->sv->o.db, r->apex, r->version, now, r->errtext);
+	if (rc != 0 && rc != ZX_EAGAIN) {
+		log_warn("store_corrupt_unmarked", "zone=%s version=%u error=%s detail=\"%s\"",
+		         r->zone_text, r->version, zx_strerror(rc), zdb_last_error());
+	}
+}
+
 int serve_reply_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t now, size_t *len)
 {
 	if (r->err != 0) {
@@ -239,8 +253,12 @@ int serve_reply_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t n
 	}
 	int rc = stream_next(r, buf, cap, now, len);
 	if (rc < 0 && !(rc == ZX_ELIMIT && cap < r->max_len)) {
-		r->err = rc == ZX_ENOMEM || rc == ZX_ELIMIT ? rc : ZX_ESTORE;
+		r->err = rc == ZX_ENOMEM || rc == ZX_ELIMIT || rc == ZX_ECORRUPT ? rc : ZX_ESTORE;
+		snprintf(r->errtext, sizeof(r->errtext), "%s", rc == ZX_ENOMEM ? "" : zdb_last_error());
 		release_store(r);
+		if (r->err == ZX_ECORRUPT) {
+			found_corrupt(r, (int64_t)now);
+		}
 		return r->err;
 	}
 	return rc;
@@ -263,18 +281,22 @@ static void log_transfer(const struct serve_reply *r)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
 	            (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
-	const char *outcome = r->err != 0 ? "failed" : r->phase == SP_DONE ? "ok" : "aborted";
+	const char *outcome = r->err == ZX_ECORRUPT ? "corrupt" : r->err != 0 ? "failed"
+	                      : r->phase == SP_DONE ? "ok" : "aborted";
+	char detail[ZDB_ERRTEXT_MAX + 16];
 	char from[16] = "-"; /* an AXFR starts from nothing */
 	if (r->method != SM_AXFR) {
 		snprintf(from, sizeof(from), "%u", r->serial_from);
 	}
-	log_write(r->err != 0 ? LOG_LVL_WARN : LOG_LVL_INFO, "serve_xfr",
+	log_write(r->err == ZX_ECORRUPT ? LOG_LVL_ERROR : r->err != 0 ? LOG_LVL_WARN : LOG_LVL_INFO,
+	          "serve_xfr",
 	          "zone=%s method=%s serial_from=%s serial_to=%u records=%llu messages=%u "
-	          "bytes=%llu duration_ms=%.1f client=%s tsig=%s outcome=%s%s%s",
+	          "bytes=%llu duration_ms=%.1f client=%s tsig=%s outcome=%s%s%s%s%s",
 	          r->zone_text, names[r->method], from, r->serial_to,
 	          (unsigned long long)r->records, r->messages, (unsigned long long)r->bytes, ms,
 	          r->client, r->tsig ? "yes" : "no", outcome, r->err != 0 ? " error=" : "",
-	          r->err != 0 ? zx_strerror(r->err) : "");
+	          r->err != 0 ? zx_strerror(r->err) : "", r->errtext[0] != '\0' ? " detail=" : "",
+	          r->errtext[0] != '\0' ? log_quote(r->errtext, detail, sizeof(detail)) : "");
 	const struct serve_metrics *m = &r->sv->m;
 	if (r->sv->o.metrics == NULL) {
 		return;

@@ -2,6 +2,7 @@
 /* xfrd/store.c -- struct xfr_store_ops over common/zdb. */
 #include "xfrd/store.h"
 
+#include "common/metrics.h"
 #include "common/zdb.h"
 
 #include <stdlib.h>
@@ -30,6 +31,7 @@ static int zone_get(void *store, const uint8_t *zone, struct xfr_held *out)
 		rc = 0;
 	} else if (rc == 0) {
 		out->loaded = info->loaded;
+		out->corrupt = info->loaded && info->corrupt;
 		out->serial = info->loaded ? info->serial : 0;
 		out->soa_rdlen = info->loaded ? info->soa_rdlen : 0;
 		memcpy(out->soa_rdata, info->soa_rdata, out->soa_rdlen);
@@ -38,7 +40,8 @@ static int zone_get(void *store, const uint8_t *zone, struct xfr_held *out)
 	return rc;
 }
 
-static int begin(void *store, const uint8_t *zone, bool axfr, void **txn)
+static int begin(void *store, const uint8_t *zone, bool axfr, enum zdb_serial_rule rule,
+                 void **txn)
 {
 	struct txn *t = calloc(1, sizeof(*t));
 	if (t == NULL) {
@@ -49,6 +52,11 @@ static int begin(void *store, const uint8_t *zone, bool axfr, void **txn)
 	if (rc != 0) {
 		free(t);
 		return rc;
+	}
+	if (axfr) {
+		zdb_axfr_set_rule(t->a, rule);
+	} else {
+		zdb_ixfr_set_rule(t->x, rule);
 	}
 	*txn = t;
 	return 0;
@@ -148,4 +156,32 @@ const struct xfr_store_ops store_ops = {
 	.abort = txn_abort,
 	.fail = zone_fail,
 	.fresh = zone_fresh,
+	.error = zdb_last_error,
 };
+
+/* ---------------------------------------------------------------- metrics */
+
+static double used_bytes(void *arg)
+{
+	struct zdb_usage u;
+	return zdb_usage(arg, &u) == 0 ? (double)u.used_bytes : 0.0;
+}
+
+static double map_bytes(void *arg)
+{
+	struct zdb_usage u;
+	return zdb_usage(arg, &u) == 0 ? (double)u.map_bytes : 0.0;
+}
+
+int store_metrics(struct metrics *m, struct zdb *db)
+{
+	int rc = metrics_gauge_cb(m, "xfrd_store_used_bytes", NULL,
+	                          "Bytes of the store's map in use, up to its last page.",
+	                          used_bytes, db);
+	if (rc == 0) {
+		rc = metrics_gauge_cb(m, "xfrd_store_size_bytes", NULL,
+		                      "The store's map size (store-size): the most it may use.",
+		                      map_bytes, db);
+	}
+	return rc;
+}

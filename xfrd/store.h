@@ -16,7 +16,18 @@
 
 #include "xfrd/xfr.h"
 
-/** The operations; pass a struct zdb * (borrowed, must outlive every xfr) as the store. */
+/** The operations; pass a struct zdb * (borrowed, must outlive every xfr) as the store.
+ *  error() is zdb_last_error(). */
 extern const struct xfr_store_ops store_ops;
+
+struct metrics;
+
+/**
+ * Register the store's gauges on @p m: xfrd_store_used_bytes and
+ * xfrd_store_size_bytes (zdb_usage(), read at scrape time).
+ * @param db borrowed; must outlive @p m's last render
+ * @return 0; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int store_metrics(struct metrics *m, struct zdb *db);
 
 #endif

@@ -20,7 +20,12 @@
  *              +------------------------> DONE <--------------------------+
  *
  *   Any state: connect/read/whole timeout, reset, TSIG failure, limit, store
- *   error --> FAILED (what was written is aborted; the zone stays as it was).
+ *   error --> FAILED (what was written is aborted; the zone stays as it was),
+ *   except in IXFR: an answer over the zone's limits, a corrupt stored zone, or
+ *   a timeout once the primary began answering (reading, applying, committing)
+ *   falls back to AXFR too, the whole-transfer timer started again.
+ *   A result whose serial is not newer than the stored one (RFC 1982) is refused
+ *   (ZX_ESERIAL), unless XFR_FORCE_AXFR (same serial) / XFR_FORCE_OLDER (any).
  *
  * Every step that leaves a state runs from the deferred `step` event, never
  * inside a socket callback, so a callback never sees its conn reopened or freed.
@@ -39,6 +44,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -191,6 +197,44 @@ static int make_query(struct xfr *x, uint16_t qtype)
 	return rc;
 }
 
+/* Whatever the store said about its last failure on this thread, as the detail. */
+static void store_detail(struct xfr *x)
+{
+	const char *e = x->p.ops->error != NULL ? x->p.ops->error() : NULL;
+	snprintf(x->res.detail, sizeof(x->res.detail), "%s", e != NULL ? e : "");
+}
+
+/* The serials the store may take from this transfer (xfr.h, Serials). */
+static enum zdb_serial_rule serial_rule(const struct xfr *x)
+{
+	if ((x->p.flags & XFR_FORCE_OLDER) != 0) {
+		return ZDB_SERIAL_ANY;
+	}
+	if ((x->p.flags & XFR_FORCE_AXFR) != 0 || x->held.corrupt) {
+		return ZDB_SERIAL_SAME;
+	}
+	return ZDB_SERIAL_NEWER;
+}
+
+/* The answer's serial against what we hold: refused early, before the zone comes
+   (the store checks again in its commit, against what it holds then). */
+static int serial_check(struct xfr *x, uint32_t serial)
+{
+	if (!x->held.loaded) {
+		return 0;
+	}
+	enum serial_order o = serial_cmp(serial, x->held.serial);
+	enum zdb_serial_rule rule = serial_rule(x);
+	if (o == SERIAL_GT || rule == ZDB_SERIAL_ANY || (o == SERIAL_EQ && rule == ZDB_SERIAL_SAME)) {
+		return 0;
+	}
+	snprintf(x->res.detail, sizeof(x->res.detail),
+	         "the answer's serial %u is %s the stored serial %u (RFC 1982); refused", serial,
+	         o == SERIAL_EQ ? "the same as" : o == SERIAL_LT ? "older than" : "not comparable with",
+	         x->held.serial);
+	return ZX_ESERIAL;
+}
+
 /* TSIG check of one answer message (no-op without a key). */
 static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 {
@@ -334,20 +378,33 @@ static int on_stream(void *arg, enum xfrstream_ev ev, const struct xfrstream_rr 
 	int rc = 0;
 	if (ev == XFRSTREAM_BEGIN_AXFR || ev == XFRSTREAM_BEGIN_IXFR) {
 		drop_txn(x);
-		rc = x->p.ops->begin(x->p.store, x->zone, ev == XFRSTREAM_BEGIN_AXFR, &x->txn);
+		rc = serial_check(x, rr->serial);
+		if (rc != 0) {
+			return rc;
+		}
+		rc = x->p.ops->begin(x->p.store, x->zone, ev == XFRSTREAM_BEGIN_AXFR, serial_rule(x),
+		                     &x->txn);
 	}
 	if (rc == 0 && x->txn != NULL) {
 		rc = x->p.ops->put(x->txn, ev, rr);
+	}
+	if (rc != 0) {
+		store_detail(x);
 	}
 	return rc;
 }
 
 static bool ixfr_fallback(const struct xfr *x, int rc)
 {
-	if (x->st != ST_IXFR) {
+	if (x->st != ST_IXFR || x->res.fell_back) {
 		return false;
 	}
 	switch (rc) {
+	case ZX_ELIMIT: /* an IXFR larger than the zone may be: the AXFR is the bound */
+		return x->stream.kind == XFRSTREAM_BEGIN_IXFR;
+	case ZX_ETIMEDOUT: /* the primary answered, the IXFR took too long */
+		return x->stream.messages > 0;
+	case ZX_ECORRUPT: /* the zone we hold cannot take a diff */
 	case ZX_ERCODE:
 		switch (x->res.rcode) {
 		case DNS_RC_NOTIMP:
@@ -378,6 +435,11 @@ static void xfr_error(struct xfr *x, int rc, const char *why)
 		x->res.fell_back = true;
 		x->res.fallback_error = rc;
 		x->res.rcode = 0;
+		x->res.detail[0] = '\0';
+		if (rc == ZX_ETIMEDOUT && x->p.transfer_ms != 0) {
+			struct timeval tv = ms_tv(x->p.transfer_ms); /* the AXFR's own time */
+			(void)event_add(x->timer, &tv);
+		}
 		schedule(x, ACT_AXFR);
 		return;
 	}
@@ -416,8 +478,8 @@ static void stream_done(struct xfr *x)
 static void committed(struct xfr *x, int rc)
 {
 	x->res.commit_us = since_us(&x->tc);
-	if (rc != 0 && x->late) { /* no time left for an AXFR fallback */
-		fail(x, ZX_ETIMEDOUT, "whole transfer timeout");
+	if (rc != 0 && x->late) { /* the timer ran out while committing */
+		xfr_error(x, ZX_ETIMEDOUT, "whole transfer timeout");
 		return;
 	}
 	if (rc != 0) {
@@ -454,13 +516,18 @@ static void commit(struct xfr *x)
 	x->txn = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &x->tc);
 	if (x->p.commitq == NULL || (x->p.ops->movable != NULL && !x->p.ops->movable(txn))) {
-		committed(x, x->p.ops->commit(txn, (int64_t)time(NULL), x->res.primary,
-		                              &x->res.commit));
+		int rc = x->p.ops->commit(txn, (int64_t)time(NULL), x->res.primary, &x->res.commit);
+		if (rc != 0) {
+			store_detail(x);
+		}
+		committed(x, rc);
 		return;
 	}
 	x->committing = true;
 	x->cjob = (struct commitq_job){.ops = x->p.ops, .txn = txn, .now = (int64_t)time(NULL),
 	                               .primary = x->res.primary, .res = &x->res.commit,
+	                               .errtext = x->res.detail,
+	                               .errtext_size = sizeof(x->res.detail),
 	                               .done = on_commit_done};
 	commitq_submit(x->p.commitq, &x->cjob);
 }
@@ -497,7 +564,12 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 	} else {
 		count_stream(x);
 		x->res.rcode = x->stream.rcode;
-		xfr_error(x, rc, x->stream.why != NULL ? x->stream.why : "transfer");
+		if (x->res.detail[0] == '\0') { /* the store's text, when it refused, says more */
+			snprintf(x->res.detail, sizeof(x->res.detail), "%.*s",
+			         (int)sizeof(x->res.detail) - 1, x->stream.detail);
+		}
+		xfr_error(x, rc, rc == ZX_ESERIAL ? "serial check"
+		                 : x->stream.why != NULL ? x->stream.why : "transfer");
 	}
 	return 1;
 }
@@ -583,9 +655,8 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		x->late = true;
 		return;
 	}
-	drop_txn(x);
 	close_io(x);
-	fail(x, ZX_ETIMEDOUT, "whole transfer timeout");
+	xfr_error(x, ZX_ETIMEDOUT, "whole transfer timeout"); /* an IXFR under way: AXFR */
 }
 
 static int init(struct xfr *x, struct event_base *base, const struct xfr_params *p)
@@ -640,7 +711,7 @@ int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb c
 	rc = p->ops->zone_get(p->store, x->zone, &x->held);
 	if (rc != 0) {
 		fail(x, rc, "store read");
-	} else if (!x->held.loaded || (p->flags & XFR_FORCE_AXFR) != 0) {
+	} else if (!x->held.loaded || (p->flags & XFR_FORCE_AXFR) != 0 || x->held.corrupt) {
 		x->res.had_zone = x->held.loaded;
 		x->res.old_serial = x->held.serial;
 		schedule(x, ACT_AXFR);

@@ -18,6 +18,15 @@
  * Memory: one xfr is one allocation (about 200 KiB: the receive buffer and the
  * stream's record buffers); nothing is allocated per message or per record.
  *
+ * Serials: a transfer whose result is not newer (RFC 1982) than the serial the
+ * store holds is refused (ZX_ESERIAL), early when the answer's SOA shows it and
+ * for good in the store's commit transaction; a retransfer (XFR_FORCE_AXFR) or a
+ * zone found corrupt may store the same serial, only XFR_FORCE_OLDER an older one.
+ *
+ * Timeouts: an IXFR that the primary began answering but that did not finish in
+ * time (reading, applying or committing) falls back to AXFR like any other IXFR
+ * failure, with the whole-transfer timeout started again for it.
+ *
  * Threading: an xfr belongs to the thread running its event base; its callback
  * runs on that thread. With a commitq in the params, the commit runs on a
  * commitq thread while the base goes on with other work; xfr_free() during that
@@ -43,6 +52,8 @@ struct tsig_key;
 /** What the store holds of a zone before the refresh. */
 struct xfr_held {
 	bool loaded;      /**< false: not held (first transfer is an AXFR) */
+	bool corrupt;     /**< the stored version was found corrupt: AXFR it again, the same
+	                       serial allowed (zdb_zone_set_corrupt()) */
 	uint32_t serial;
 	uint16_t soa_rdlen;
 	uint8_t soa_rdata[ZDB_SOA_MAX];
@@ -55,8 +66,11 @@ struct xfr_held {
 struct xfr_store_ops {
 	/** Our copy of @p zone: 0 and @p out filled (loaded may be false). */
 	int (*zone_get)(void *store, const uint8_t *zone, struct xfr_held *out);
-	/** Start writing: @p axfr a new version, else a diff. *txn owned until commit/abort. */
-	int (*begin)(void *store, const uint8_t *zone, bool axfr, void **txn);
+	/** Start writing: @p axfr a new version, else a diff; commit() then accepts the
+	    serials @p rule allows (RFC 1982, against the serial stored at commit time, in
+	    the commit's transaction). *txn owned until commit/abort. */
+	int (*begin)(void *store, const uint8_t *zone, bool axfr, enum zdb_serial_rule rule,
+	             void **txn);
 	/** One stream event, in order (BEGIN_AXFR carries the SOA to store). */
 	int (*put)(void *txn, enum xfrstream_ev ev, const struct xfrstream_rr *rr);
 	/** Make it visible; @p txn is gone whatever the result (ZX_EDIFF: diff does not apply). */
@@ -70,10 +84,19 @@ struct xfr_store_ops {
 	            const char *primary);
 	/** Record an SOA check that found nothing newer. */
 	int (*fresh)(void *store, const uint8_t *zone, int64_t now);
+	/** What the last failed call on this thread ran into, in the store's own words
+	    ("mdb_put: MDB_MAP_FULL: ..."); valid until the next call on this thread.
+	    NULL: the store has no such texts. */
+	const char *(*error)(void);
 };
 
 /** Flags of struct xfr_params. */
-#define XFR_FORCE_AXFR 0x1u /**< skip the SOA check and IXFR: a full retransfer */
+#define XFR_FORCE_AXFR 0x1u  /**< skip the SOA check and IXFR: a full retransfer, which may
+                                  store the serial already held */
+#define XFR_FORCE_OLDER 0x2u /**< with XFR_FORCE_AXFR: an operator's forced retransfer,
+                                  which may store a serial older than the one held (the
+                                  caller logs it); without it, a result that is not newer
+                                  (RFC 1982) is refused: ZX_ESERIAL */
 
 struct xfr_params {
 	const uint8_t *zone;              /**< wire name; copied */
@@ -103,10 +126,17 @@ enum xfr_outcome {
 	XFR_FAILED,       /**< nothing changed in the zone; error and why say what failed */
 };
 
+/** Room for struct xfr_result's detail. */
+#define XFR_DETAIL_MAX 256
+
 struct xfr_result {
 	enum xfr_outcome outcome;
 	int error;                 /**< XFR_FAILED: the ZX_E* code */
 	const char *why;           /**< XFR_FAILED: short static text ("SOA query", ...) */
+	char detail[XFR_DETAIL_MAX]; /**< XFR_FAILED: what the store said in its own words
+	                                  (map full, disk full, malformed RDATA of owner and
+	                                  type, serial not newer), or the record the stream
+	                                  failed on; "" when there is nothing more to say */
 	uint8_t rcode;             /**< when the primary answered an error rcode */
 	bool had_zone;             /**< we held the zone before */
 	uint32_t old_serial;       /**< when had_zone */

@@ -6,8 +6,13 @@
  * command from one snapshot, so xfrctl runs beside xfrd without stopping it and
  * never sees half a transfer. Records are printed through ldns' presentation code.
  *
+ * A zone a reader of xfrd found corrupt shows as state "corrupt"; dump checks
+ * the records it prints against the zone's count and checksum and exits 3 with
+ * a message when they differ (the output is then not the zone).
+ *
  * refresh/retransfer never touch the store: they publish one TransferRequest
- * (origin OPERATOR or RETRANSFER) to kafka.requests-topic, keyed by the zone's
+ * (origin OPERATOR or RETRANSFER, retransfer --force sets force) to
+ * kafka.requests-topic, keyed by the zone's
  * canonical name and partitioned as notifyd does (murmur2_random), with an
  * idempotent producer and acks=all, and wait for Kafka's delivery report. The
  * request so takes the path a NOTIFY takes, to the replica that owns the zone.
@@ -41,7 +46,7 @@ enum {
 #define DEFAULT_CONFIG "/etc/zx/zx.yaml"
 
 static const char usage_text[] =
-	"usage: xfrctl [-c FILE | --store DIR] [--json] COMMAND [ZONE]\n"
+	"usage: xfrctl [-c FILE | --store DIR] [--json] COMMAND [--force] [ZONE]\n"
 	"\n"
 	"Reads xfrd's zone store (read-only; xfrd keeps running), or asks xfrd for a\n"
 	"transfer through Kafka.\n"
@@ -50,18 +55,23 @@ static const char usage_text[] =
 	"  zones            one line per zone: name, state, serial, last success, records,\n"
 	"                   primary, last error\n"
 	"  show ZONE        all of a zone's metadata, the journal's range included\n"
-	"  dump ZONE        the zone in zone-file format, SOA first, canonical order\n"
+	"  dump ZONE        the zone in zone-file format, SOA first, canonical order;\n"
+	"                   checked against the zone's record count and checksum\n"
 	"  refresh ZONE     publish a transfer request (origin operator) to\n"
 	"                   kafka.requests-topic: xfrd checks the primary's SOA and\n"
 	"                   transfers when it is newer; waits until Kafka stored it\n"
 	"                   (at most kafka.delivery-timeout); needs the configuration\n"
 	"  retransfer ZONE  as refresh, but xfrd does a full AXFR even when up to date\n"
+	"                   (the same serial may be stored again: a corrupt zone is\n"
+	"                   fetched anew); with --force the primary's serial is stored\n"
+	"                   even when it is older than the one held (logged by xfrd)\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE  the configuration (xfrd.store names the store);\n"
 	"                     default " DEFAULT_CONFIG "\n"
 	"  -s, --store DIR    the store directory itself (no configuration read)\n"
 	"  -j, --json         JSON output for zones, show, refresh and retransfer\n"
+	"  -f, --force        retransfer only: allow an older serial\n"
 	"  -h, --help         this text\n"
 	"  -V, --version      the version\n"
 	"\n"
@@ -70,18 +80,22 @@ static const char usage_text[] =
 	"  1  the zone is not in the store (or, for dump, has no data yet; for\n"
 	"     refresh and retransfer, not in the configuration)\n"
 	"  2  usage error (unknown command or option, bad zone name)\n"
-	"  3  the store or the configuration could not be read\n"
+	"  3  the store or the configuration could not be read, or the zone's data is\n"
+	"     corrupt (dump)\n"
 	"  4  Kafka did not store the request (broker down, timeout, refused)\n";
 
 struct ctl {
 	const char *config;
 	const char *store;
 	bool json;
+	bool force;
 	const char *cmd;
 	bool request; /* refresh or retransfer: Kafka, not the store */
 	const char *zone_text;
 	uint8_t zone[DNAME_MAXLEN];
 };
+
+static const char *zone_state(const struct zdb_zone_info *zi);
 
 static const char *state_name(enum zdb_state s)
 {
@@ -96,6 +110,12 @@ static const char *state_name(enum zdb_state s)
 		return "expired";
 	}
 	return "unknown";
+}
+
+/* A zone's state as shown: "corrupt" over the recorded one when a reader found it so. */
+static const char *zone_state(const struct zdb_zone_info *zi)
+{
+	return zi->corrupt ? "corrupt" : state_name(zi->state);
 }
 
 /* UTC ISO 8601 of @p t, or "-" for never. */
@@ -198,8 +218,9 @@ static void json_zone(FILE *o, const struct zdb_zone_info *zi, bool full)
 	}
 	fputs("{", o);
 	json_opt_str(o, "zone", name, true);
-	json_opt_str(o, "state", state_name(zi->state), true);
-	fprintf(o, "\"loaded\": %s, ", zi->loaded ? "true" : "false");
+	json_opt_str(o, "state", zone_state(zi), true);
+	fprintf(o, "\"loaded\": %s, \"corrupt\": %s, ", zi->loaded ? "true" : "false",
+	        zi->corrupt ? "true" : "false");
 	if (zi->loaded) {
 		fprintf(o, "\"serial\": %u, \"records\": %llu, ", zi->serial,
 		        (unsigned long long)zi->records);
@@ -249,7 +270,7 @@ static int list_one(const struct zdb_zone_info *zi, void *arg)
 	}
 	snprintf(serial, sizeof(serial), "%u", zi->serial);
 	snprintf(records, sizeof(records), "%llu", (unsigned long long)zi->records);
-	fprintf(ls->o, "%-30s %-10s %10s %-20s %10s %-24s %s\n", name, state_name(zi->state),
+	fprintf(ls->o, "%-30s %-10s %10s %-20s %10s %-24s %s\n", name, zone_state(zi),
 	        zi->loaded ? serial : "-", time_text(zi->last_success, t, sizeof(t)),
 	        zi->loaded ? records : "-", zi->primary[0] ? zi->primary : "-",
 	        zi->last_error_text[0] ? zi->last_error_text : "-");
@@ -301,7 +322,7 @@ static void show_text(const struct zdb_zone_info *zi)
 		snprintf(name, sizeof(name), "?");
 	}
 	printf("zone:          %s\n", name);
-	printf("state:         %s\n", state_name(zi->state));
+	printf("state:         %s\n", zone_state(zi));
 	printf("loaded:        %s\n", zi->loaded ? "yes" : "no");
 	if (zi->loaded) {
 		char *soa = soa_text(zi);
@@ -371,8 +392,10 @@ static int cmd_dump(struct zdb_snap *s, const struct ctl *c)
 	}
 	zdb_iter_free(it);
 	if (rc != 0) {
-		fprintf(stderr, "xfrctl: dump %s: %s (%s)\n", c->zone_text, zx_strerror(rc),
-		        zdb_last_error());
+		fflush(stdout);
+		fprintf(stderr, "xfrctl: dump %s: %s (%s)%s\n", c->zone_text, zx_strerror(rc),
+		        zdb_last_error(), rc == ZX_ECORRUPT ? "; what was printed is not the zone; "
+		        "xfrctl retransfer fetches it again" : "");
 		return EXIT_STORE;
 	}
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_STORE;
@@ -461,7 +484,8 @@ static int producer_new(const struct cfg_kafka *kc, struct delivery *d, rd_kafka
 }
 
 /* The request for @p z, packed (malloc'd, the caller frees it). */
-static int request_pack(const struct cfg_zone *z, bool full, uint8_t **buf, size_t *len)
+static int request_pack(const struct cfg_zone *z, bool full, bool force, uint8_t **buf,
+                        size_t *len)
 {
 	Zx__Events__TransferRequest req = ZX__EVENTS__TRANSFER_REQUEST__INIT;
 	char host[256] = "", producer[300];
@@ -473,6 +497,7 @@ static int request_pack(const struct cfg_zone *z, bool full, uint8_t **buf, size
 	snprintf(producer, sizeof(producer), "xfrctl@%s", host);
 	req.zone = (char *)z->name_text;
 	req.origin = full ? ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER : ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR;
+	req.force = full && force;
 	req.received_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
 	req.producer = producer;
 	return events_request_pack(&req, buf, len);
@@ -540,13 +565,13 @@ static void request_report(const struct ctl *c, const struct cfg *cfg, const str
 		json_str(stdout, z->name_text);
 		printf(", \"command\": \"%s\", \"origin\": \"%s\", \"topic\": ", c->cmd, origin);
 		json_str(stdout, cfg->kafka.requests_topic);
-		printf(", \"partition\": %d, \"offset\": %lld}\n", (int)d->partition,
-		       (long long)d->offset);
+		printf(", \"partition\": %d, \"offset\": %lld, \"force\": %s}\n", (int)d->partition,
+		       (long long)d->offset, c->force ? "true" : "false");
 		return;
 	}
-	printf("%s requested: zone=%s origin=%s topic=%s partition=%d offset=%lld\n", c->cmd,
+	printf("%s requested: zone=%s origin=%s topic=%s partition=%d offset=%lld%s\n", c->cmd,
 	       z->name_text, origin, cfg->kafka.requests_topic, (int)d->partition,
-	       (long long)d->offset);
+	       (long long)d->offset, c->force ? " force=yes" : "");
 }
 
 static int cmd_request(const struct cfg *cfg, const struct ctl *c)
@@ -565,7 +590,7 @@ static int cmd_request(const struct cfg *cfg, const struct ctl *c)
 	if (ex != EXIT_OK) {
 		return ex;
 	}
-	if (request_pack(z, strcmp(c->cmd, "retransfer") == 0, &payload, &len) != 0) {
+	if (request_pack(z, strcmp(c->cmd, "retransfer") == 0, c->force, &payload, &len) != 0) {
 		d.done = true;
 		d.rc = ZX_ENOMEM;
 		snprintf(d.reason, sizeof(d.reason), "out of memory");
@@ -594,10 +619,11 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 	static const struct option longs[] = {
 		{"config", required_argument, NULL, 'c'}, {"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},      {NULL, 0, NULL, 0},
+		{"version", no_argument, NULL, 'V'},      {"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:s:jhV", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:jfhV", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			c->config = optarg;
@@ -607,6 +633,9 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 			break;
 		case 'j':
 			c->json = true;
+			break;
+		case 'f':
+			c->force = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -628,6 +657,10 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 	bool needs_zone = c->request || strcmp(c->cmd, "show") == 0 || strcmp(c->cmd, "dump") == 0;
 	if (!needs_zone && strcmp(c->cmd, "zones") != 0) {
 		fprintf(stderr, "xfrctl: unknown command \"%s\"\n%s", c->cmd, usage_text);
+		return EXIT_USAGE;
+	}
+	if (c->force && strcmp(c->cmd, "retransfer") != 0) {
+		fprintf(stderr, "xfrctl: --force goes with retransfer only\n");
 		return EXIT_USAGE;
 	}
 	if (c->request && c->store != NULL && c->config == NULL) {

@@ -18,8 +18,10 @@
 #include "xfrd/xfrstream.h"
 
 #include "common/dnsmsg.h"
+#include "common/rdata.h"
 #include "common/serial.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *xfrstream_ev_str(enum xfrstream_ev ev)
@@ -56,6 +58,7 @@ int xfrstream_init(struct xfrstream *s, const struct xfrstream_cfg *cfg)
 		return ZX_EINVAL;
 	}
 	memset(s, 0, offsetof(struct xfrstream, first_owner));
+	s->detail[0] = '\0';
 	s->cfg = *cfg;
 	memcpy(s->zone, cfg->zone, (size_t)n);
 	dname_lower(s->zone);
@@ -73,7 +76,22 @@ static int fail(struct xfrstream *s, int rc, const char *why)
 	return rc;
 }
 
-/* Count a record that becomes part of the zone against the limits. */
+/* A failure caused by one record: the reason, and the record in @c detail. */
+static int fail_rr(struct xfrstream *s, int rc, const char *why, const uint8_t *owner,
+                   uint16_t type)
+{
+	char name[DNAME_TEXTLEN], tn[RDATA_TYPE_NAMELEN];
+	if (s->why == NULL) {
+		if (dname_to_text(owner, name, sizeof(name)) != 0) {
+			snprintf(name, sizeof(name), "?");
+		}
+		snprintf(s->detail, sizeof(s->detail), "owner %s type %s", name,
+		         rdata_type_name(type, tn));
+	}
+	return fail(s, rc, why);
+}
+
+/* Count a record of the answer against the limits (all but the closing SOA). */
 static int count(struct xfrstream *s, const struct xfrstream_rr *rr)
 {
 	s->rec_bytes += rr->owner_len + 10 + rr->rdlen;
@@ -89,13 +107,9 @@ static int count(struct xfrstream *s, const struct xfrstream_rr *rr)
 
 static int emit(struct xfrstream *s, enum xfrstream_ev ev, const struct xfrstream_rr *rr)
 {
-	int rc = 0;
+	int rc = ev == XFRSTREAM_END ? 0 : count(s, rr);
 	switch (ev) {
-	case XFRSTREAM_BEGIN_AXFR:
-		rc = count(s, rr);
-		break;
 	case XFRSTREAM_ADD:
-		rc = count(s, rr);
 		s->added++;
 		break;
 	case XFRSTREAM_DEL:
@@ -110,7 +124,7 @@ static int emit(struct xfrstream *s, enum xfrstream_ev ev, const struct xfrstrea
 	if (rc == 0) {
 		rc = s->cfg.cb(s->cfg.arg, ev, rr);
 		if (rc != 0) {
-			fail(s, rc, "refused by the receiver");
+			fail_rr(s, rc, "store write", rr->owner, rr->type);
 		}
 	}
 	return rc;
@@ -231,14 +245,14 @@ static int take_rr(struct xfrstream *s, const struct dns_walk *w, const struct d
                    struct xfrstream_rr *out)
 {
 	if (in->rclass != DNS_C_IN) {
-		return fail(s, ZX_EXFR, "record of another class");
+		return fail_rr(s, ZX_EXFR, "record of another class", in->owner, in->type);
 	}
 	if (!dname_is_subdomain(in->owner, s->zone)) {
-		return fail(s, ZX_EXFR, "record outside the zone");
+		return fail_rr(s, ZX_EXFR, "record outside the zone", in->owner, in->type);
 	}
 	int n = dnsmsg_rdata_unpack(w, in, s->rdata, sizeof(s->rdata));
 	if (n < 0) {
-		return fail(s, ZX_EFORMAT, "malformed RDATA");
+		return fail_rr(s, ZX_EFORMAT, "malformed RDATA", in->owner, in->type);
 	}
 	memcpy(s->owner, in->owner, in->owner_len);
 	dname_lower(s->owner);
@@ -249,10 +263,10 @@ static int take_rr(struct xfrstream *s, const struct dns_walk *w, const struct d
 	if (in->type == DNS_T_SOA) {
 		struct dns_soa soa;
 		if (!dname_equal(s->owner, s->zone)) {
-			return fail(s, ZX_EXFR, "SOA off the zone apex");
+			return fail_rr(s, ZX_EXFR, "SOA off the zone apex", s->owner, in->type);
 		}
 		if (dnsmsg_soa_parse(s->rdata, (size_t)n, &soa) != 0) {
-			return fail(s, ZX_EFORMAT, "malformed SOA");
+			return fail_rr(s, ZX_EFORMAT, "malformed SOA", s->owner, in->type);
 		}
 		out->serial = soa.serial;
 	}
@@ -343,6 +357,9 @@ int xfrstream_feed(struct xfrstream *s, const uint8_t *msg, size_t len)
 	}
 	s->messages++;
 	s->wire_bytes += len;
+	if (s->cfg.max_bytes != 0 && s->wire_bytes > s->cfg.max_bytes) {
+		return fail(s, ZX_ELIMIT, "byte limit (messages)");
+	}
 	struct dns_walk w;
 	int rc = dnsmsg_walk_init(&w, msg, len);
 	if (rc != 0) {

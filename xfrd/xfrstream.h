@@ -23,8 +23,12 @@
  * skipped here); TCP framing is the caller's too.
  *
  * What it does not judge: whether a diff applies to the zone we hold (the store
- * answers ZX_EDIFF for that), and the zone's record limit under IXFR (additions
- * are counted against it, as a bound on the work one answer can cause).
+ * answers ZX_EDIFF for that), nor each RDATA field by field (the store does,
+ * common/rdata.h). The limits bound the work one answer can cause: every record
+ * of the answer but the closing SOA counts against max_records and its bytes
+ * against max_bytes (for an AXFR that is the zone; for an IXFR every deletion,
+ * addition and changeset SOA), and the message bytes received count against
+ * max_bytes as well (an answer of many empty messages is not free either).
  *
  * Threading: a stream belongs to one thread.
  */
@@ -104,6 +108,9 @@ struct xfrstream {
 	uint64_t deleted;   /**< records deleted (SOA excluded) */
 	uint64_t wire_bytes;/**< message bytes fed */
 	const char *why;    /**< after a failure: a short static reason for logs */
+	char detail[DNAME_TEXTLEN + 48]; /**< after a failure caused by one record: its
+	                                      owner and type ("owner www.example.com. type MX");
+	                                      "" otherwise */
 
 	struct xfrstream_cfg cfg;
 	uint8_t zone[DNAME_MAXLEN];
@@ -141,9 +148,11 @@ ZX_MUSTCHECK int xfrstream_init(struct xfrstream *s, const struct xfrstream_cfg 
  *         with another serial, records after the closing SOA, IXFR change sets
  *         that do not chain from our serial, a single newer SOA to an IXFR (the
  *         primary wants AXFR), a message after the end);
- *         ZX_EFORMAT / ZX_ETRUNC the message itself is malformed;
+ *         ZX_EFORMAT / ZX_ETRUNC the message itself is malformed (a record's RDATA
+ *         that does not decompress: @c detail names it);
  *         ZX_ELIMIT max_records or max_bytes exceeded;
- *         any non-zero code the callback returned.
+ *         any non-zero code the callback returned (why: "store write"; @c detail
+ *         names the record).
  *         After any error the stream is failed and returns ZX_EXFR from then on.
  */
 ZX_MUSTCHECK int xfrstream_feed(struct xfrstream *s, const uint8_t *msg, size_t len);

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -327,6 +328,9 @@ static int fetch_store(struct zonecopy *c, struct zdb *db, struct zonefetch_resu
 	if (rc != 0) {
 		zonecopy_abort(c);
 		res->why = rc == ZX_ENOTFOUND ? "the zone is not in the store, or has no data" : "store";
+		if (rc != ZX_ENOTFOUND && rc != ZX_ENOMEM) {
+			snprintf(res->detail, sizeof(res->detail), "%s", zdb_last_error());
+		}
 	}
 	zdb_snap_end(s);
 	return rc;
@@ -334,7 +338,8 @@ static int fetch_store(struct zonecopy *c, struct zdb *db, struct zonefetch_resu
 
 int zonefetch(struct zonecopy *c, const struct zonefetch_src *src, struct zonefetch_result *res)
 {
-	*res = (struct zonefetch_result){.method = "none", .from = c->serial, .why = ""};
+	*res = (struct zonefetch_result){.method = "none", .from = c->serial, .why = "",
+	                                 .detail = ""};
 	int rc = src->store != NULL ? fetch_store(c, src->store, res) : fetch_dns(c, src, res);
 	res->to = c->serial;
 	return rc;

@@ -48,6 +48,8 @@ struct zonefetch_result {
 	uint64_t changes;   /**< records deleted + added (IXFR) or received (AXFR) */
 	uint64_t bytes;     /**< DNS: message bytes received; store: 0 */
 	const char *why;    /**< on error: a short reason for the log line; static */
+	char detail[256];   /**< on a store error: the store's own words (a corrupt
+	                         zone: zone, version, expected and got); "" otherwise */
 };
 
 /**
@@ -62,7 +64,9 @@ struct zonefetch_result {
  *         endpoint does not hold the zone; REFUSED: ACL or TSIG);
  *         ZX_EXFR / ZX_EFORMAT / ZX_ETRUNC a broken answer; ZX_ETSIG_* the
  *         answer's TSIG failed; ZX_ENOTFOUND (store) the zone is not in the store
- *         or has no data; ZX_ESTORE the store failed; ZX_ENOMEM
+ *         or has no data; ZX_ECORRUPT (store) the zone read does not match its
+ *         record count or checksum (res->detail says how); ZX_ESTORE the store
+ *         failed; ZX_ENOMEM
  */
 ZX_MUSTCHECK int zonefetch(struct zonecopy *c, const struct zonefetch_src *src,
                            struct zonefetch_result *res);

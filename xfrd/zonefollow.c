@@ -349,7 +349,7 @@ static int sync_zone(struct follow *f, struct followed *z, const char *trigger, 
                      uint32_t want)
 {
 	struct zonefetch_result res;
-	char comment[DNAME_TEXTLEN + 128], why[256], used[128];
+	char comment[DNAME_TEXTLEN + 128], why[256], used[128], detail[sizeof(res.detail) + 16];
 	int64_t t0 = now_ms();
 	int rc = fetch_any(f, z, &res, used, sizeof(used));
 	if (rc == 0 && strcmp(res.method, "none") != 0) {
@@ -362,9 +362,11 @@ static int sync_zone(struct follow *f, struct followed *z, const char *trigger, 
 	if (rc != 0) {
 		owe(z, have_want ? want : z->want);
 		log_warn("zone_follow_failed", "zone=%s serial=%u trigger=%s source=%s server=%s "
-		         "error=%s why=%s retry_in_ms=%u", z->copy.zone_text, z->copy.serial, trigger,
-		         f->db != NULL ? "store" : "dns", used, zx_strerror(rc),
-		         log_quote(res.why, why, sizeof(why)), z->backoff_ms);
+		         "error=%s why=%s%s%s retry_in_ms=%u", z->copy.zone_text, z->copy.serial,
+		         trigger, f->db != NULL ? "store" : "dns", used, zx_strerror(rc),
+		         log_quote(res.why, why, sizeof(why)), res.detail[0] != '\0' ? " detail=" : "",
+		         res.detail[0] != '\0' ? log_quote(res.detail, detail, sizeof(detail)) : "",
+		         z->backoff_ms);
 		return rc;
 	}
 	log_info("zone_followed", "zone=%s serial_from=%u serial_to=%u method=%s source=%s "

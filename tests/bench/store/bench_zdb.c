@@ -383,6 +383,7 @@ static int cmd_axfr(int argc, char **argv)
 	if (rc != 0) {
 		die("zdb_axfr_begin", rc);
 	}
+	zdb_axfr_set_rule(a, ZDB_SERIAL_ANY); /* rounds store the same zone again */
 	uint64_t sent = 0;
 	do {
 		if (pace > 0 && ++sent % 1000 == 0) {
@@ -618,6 +619,7 @@ static int many_zone(struct zdb *db, int i)
 	if (rc != 0) {
 		return rc;
 	}
+	zdb_axfr_set_rule(a, ZDB_SERIAL_ANY); /* rounds store the same zone again */
 	rc = zdb_axfr_add(a, &s);
 	if (rc == 0) {
 		rc = many_rr(a, zone, 2, ns, (uint16_t)nl);

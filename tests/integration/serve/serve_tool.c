@@ -156,6 +156,9 @@ static int cmd_load(const char *store, const char *file)
 	int rc = open_store(store, false, &db);
 	if (rc == 0) {
 		rc = zdb_axfr_begin(db, ldns_rdf_data(ldns_rr_owner(soa)), &a);
+		if (rc == 0) {
+			zdb_axfr_set_rule(a, ZDB_SERIAL_ANY); /* a tool: loads what it is given */
+		}
 		rc = rc != 0 ? fail("axfr begin", rc) : put(soa, axfr_add, a);
 		for (size_t i = 0; rc == 0 && i < f.n; i++) {
 			rc = put(f.rr[i], axfr_add, a);

@@ -35,6 +35,14 @@
  *   soadrop         UDP SOA queries are ignored (lost)
  *   onequery        a second query on a TCP connection is read, then the
  *                   connection is closed without an answer
+ *   oldzone:S       SOA queries say SERIAL, but AXFR and IXFR are answered with the
+ *                   whole zone at serial S (a primary gone back in time)
+ *   badrdata:K      AXFR (and AXFR-style IXFR) carry one malformed record in the
+ *                   middle: K 1 an A of 3 bytes (r-bad A), 2 an MX whose name is cut
+ *                   short (mx MX), 3 a TXT whose string runs past its RDATA (txt TXT)
+ *   empties         IXFR from any older serial v-k: k change sets that change
+ *                   nothing but the serial (no AXFR-style answer however large k)
+ *   ixfrstall:N     as stall:N, for IXFR answers only (AXFR is served)
  *
  * Single-threaded; one TCP connection at a time, which serves queries until the
  * client closes it or sends nothing for 100 ms. Test code only.
@@ -172,9 +180,10 @@ static void msg_flush(struct out *o, bool last, uint8_t rcode)
 	o->msg[0] = (uint8_t)(len >> 8);
 	o->msg[1] = (uint8_t)len;
 	send_all(o->fd, o->msg, len + 2);
-	if ((mode_is("reset") || mode_is("stall")) && o->sent == g.mode_n && !last) {
+	bool stall = mode_is("stall") || (mode_is("ixfrstall") && o->qtype == DNS_T_IXFR);
+	if ((mode_is("reset") || stall) && o->sent == g.mode_n && !last) {
 		o->dead = 1;
-		if (mode_is("stall")) {
+		if (stall) {
 			sleep(g.stall);
 		}
 	}
@@ -225,6 +234,21 @@ static void ver_txt(struct out *o, uint32_t v)
 	rr(o, "ver", DNS_T_TXT, 3600, rd, (size_t)n + 1);
 }
 
+/* One malformed record (mode badrdata:K), as a broken primary would send it. */
+static void bad_rdata(struct out *o)
+{
+	if (g.mode_n == 1) {
+		static const uint8_t a3[] = {10, 0, 1};
+		rr(o, "r-bad", DNS_T_A, 3600, a3, sizeof(a3));
+	} else if (g.mode_n == 2) {
+		static const uint8_t mx[] = {0, 10, 4, 'm', 'a', 'i', 'l', 7, 'e', 'x'};
+		rr(o, "mx", DNS_T_MX, 3600, mx, sizeof(mx));
+	} else {
+		static const uint8_t txt[] = {9, 'h', 'i'};
+		rr(o, "txt", DNS_T_TXT, 3600, txt, sizeof(txt));
+	}
+}
+
 static void body(struct out *o, uint32_t v)
 {
 	uint8_t ns[DNAME_MAXLEN];
@@ -249,12 +273,18 @@ static void body(struct out *o, uint32_t v)
 		if (mode_is("midsoa") && i == g.records / 2) {
 			soa(o, v);
 		}
+		if (mode_is("badrdata") && i == g.records / 2) {
+			bad_rdata(o);
+		}
 		a_rec(o, label, i);
 	}
 }
 
 static void answer_axfr(struct out *o, uint32_t v)
 {
+	if (mode_is("oldzone")) {
+		v = g.mode_n;
+	}
 	soa(o, v);
 	body(o, v);
 	if (!mode_is("noclose")) {
@@ -276,8 +306,18 @@ static void answer_ixfr(struct out *o, uint32_t from)
 		msg_flush(o, true, 0);
 		return;
 	}
-	if (mode_is("axfrstyle") || k > 16) {
+	if (mode_is("axfrstyle") || mode_is("oldzone") || (k > 16 && !mode_is("empties"))) {
 		answer_axfr(o, v);
+		return;
+	}
+	if (mode_is("empties")) {
+		soa(o, v);
+		for (uint32_t s = from; s != v; s++) {
+			soa(o, s);
+			soa(o, s + 1);
+		}
+		soa(o, v);
+		msg_flush(o, true, 0);
 		return;
 	}
 	soa(o, v);

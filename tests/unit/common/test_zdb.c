@@ -384,9 +384,9 @@ static void test_map_full(void **state)
 		struct zdb_rr v = trr_view(&r);
 		rc = zdb_axfr_add(a, &v);
 	}
-	assert_int_equal(rc, ZX_ELIMIT);
+	assert_int_equal(rc, ZX_ESTOREFULL);
 	assert_non_null(strstr(zdb_last_error(), "store-size"));
-	assert_int_equal(zdb_axfr_commit(a, 2, NULL, NULL), ZX_ELIMIT);
+	assert_int_equal(zdb_axfr_commit(a, 2, NULL, NULL), ZX_ESTOREFULL);
 	assert_zone(db, ZONE, small, 2);
 	zdb_close(db);
 	rm_store(dir);

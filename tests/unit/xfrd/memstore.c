@@ -3,6 +3,7 @@
 #include "tests/unit/xfrd/memstore.h"
 
 #include "common/dnsmsg.h"
+#include "common/serial.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ struct txn {
 	struct memstore *m;
 	uint8_t zone[DNAME_MAXLEN];
 	bool axfr;
+	enum zdb_serial_rule rule;
 	struct op *ops;
 	size_t n, cap;
 };
@@ -110,11 +112,20 @@ static int zone_get(void *store, const uint8_t *zone, struct xfr_held *out)
 	return 0;
 }
 
-static int begin(void *store, const uint8_t *zone, bool axfr, void **txn)
+static _Thread_local char errtext[128];
+
+static const char *last_error(void)
+{
+	return errtext;
+}
+
+static int begin(void *store, const uint8_t *zone, bool axfr, enum zdb_serial_rule rule,
+                 void **txn)
 {
 	struct txn *t = calloc(1, sizeof(*t));
 	t->m = store;
 	t->axfr = axfr;
+	t->rule = rule;
 	memcpy(t->zone, zone, (size_t)dname_wire_len(zone, DNAME_MAXLEN));
 	*txn = t;
 	return 0;
@@ -197,6 +208,16 @@ static int commit(void *txn, int64_t now, const char *primary, struct zdb_commit
 	size_t n = 0;
 	uint32_t serial = 0;
 	int rc = z == NULL ? ZX_ENOMEM : apply(t, z, &v, &n, &serial);
+	enum serial_order o = z != NULL ? serial_cmp(serial, z->pub.serial) : SERIAL_GT;
+	if (rc == 0 && z->pub.loaded && o != SERIAL_GT && t->rule != ZDB_SERIAL_ANY &&
+	    !(o == SERIAL_EQ && t->rule == ZDB_SERIAL_SAME)) {
+		snprintf(errtext, sizeof(errtext), "memstore: serial %u not newer than %u", serial,
+		         z->pub.serial);
+		free(v);
+		rc = ZX_ESERIAL;
+	} else if (rc != 0) {
+		snprintf(errtext, sizeof(errtext), "memstore: the diff does not apply");
+	}
 	if (rc == 0) {
 		*res = (struct zdb_commit){.had_serial = z->pub.loaded, .old_serial = z->pub.serial,
 		                           .serial = serial, .records = n};
@@ -282,4 +303,5 @@ const struct xfr_store_ops memstore_ops = {
 	.abort = txn_abort,
 	.fail = zone_fail,
 	.fresh = zone_fresh,
+	.error = last_error,
 };

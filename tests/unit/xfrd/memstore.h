@@ -2,7 +2,8 @@
 /* tests/unit/xfrd/memstore.h -- an in-memory struct xfr_store_ops for engine tests.
  * Same contract as the zdb one where the engine can tell: AXFR replaces the zone
  * at commit, IXFR applies in order at commit and answers ZX_EDIFF when an SOA's
- * serial is not the zone's, a deleted RR is absent or an added RR present.
+ * serial is not the zone's, a deleted RR is absent or an added RR present; a
+ * commit whose serial the begin's rule does not allow is ZX_ESERIAL.
  * Thread-safe (one mutex). Test code only. */
 #ifndef ZX_TESTS_XFRD_MEMSTORE_H
 #define ZX_TESTS_XFRD_MEMSTORE_H

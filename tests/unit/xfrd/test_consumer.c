@@ -199,7 +199,7 @@ static void test_consumer_reads_refreshes_commits(void **state)
 	assert_true(st.outcomes >= 2 && st.outcomes <= 5);
 	assert_int_equal(st.events, st.outcomes); /* every failure announced */
 	assert_int_equal(st.partitions, 2);
-	assert_true(consumer_ready(b->c));
+	assert_true(consumer_ready(b->c, NULL, 0));
 	assert_int_equal(consumer_live(b->c, err, sizeof(err)), 0);
 }
 

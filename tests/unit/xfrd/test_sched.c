@@ -21,11 +21,11 @@ struct log {
 	int ncancels;
 };
 
-static void on_start(void *ctx, const char *zone, bool force_axfr)
+static void on_start(void *ctx, const char *zone, unsigned force_axfr)
 {
 	struct log *l = ctx;
 	snprintf(l->starts[l->nstarts], sizeof(l->starts[0]), "%s", zone);
-	l->force[l->nstarts++] = force_axfr;
+	l->force[l->nstarts++] = force_axfr != 0;
 }
 
 static void on_done(void *ctx, const char *zone, struct sched_ref ref)

@@ -254,7 +254,78 @@ static void test_limits(void **state)
 	assert_string_equal(f->s->why, "record limit");
 	start(f, DNS_T_AXFR, 0, 0, 100);
 	assert_int_equal(feed(f, DNS_T_AXFR, m1), ZX_ELIMIT);
+	assert_string_equal(f->s->why, "byte limit (messages)"); /* the message is 140 bytes */
+	/* records of 49 bytes uncompressed, 18 on the wire: 567 bytes of records, 318 of
+	   message */
+	const char *m2[] = {SOA(9), "a.very.long.name.below.example.com. A 192.0.2.1",
+	                    "b.very.long.name.below.example.com. A 192.0.2.2",
+	                    "c.very.long.name.below.example.com. A 192.0.2.3",
+	                    "d.very.long.name.below.example.com. A 192.0.2.3",
+	                    "e.very.long.name.below.example.com. A 192.0.2.3",
+	                    "f.very.long.name.below.example.com. A 192.0.2.3",
+	                    "g.very.long.name.below.example.com. A 192.0.2.3",
+	                    "h.very.long.name.below.example.com. A 192.0.2.3",
+	                    "i.very.long.name.below.example.com. A 192.0.2.3",
+	                    "j.very.long.name.below.example.com. A 192.0.2.3", SOA(9), NULL};
+	start(f, DNS_T_AXFR, 0, 0, 400);
+	assert_int_equal(feed(f, DNS_T_AXFR, m2), ZX_ELIMIT);
 	assert_string_equal(f->s->why, "byte limit");
+}
+
+/* Issue 11: every record of an IXFR counts, not only additions. 40 changesets that add
+ * nothing pass no limit on additions but are 82 records. */
+static void test_ixfr_every_record_counts(void **state)
+{
+	struct fx *f = *state;
+	static char soas[48][128];
+	const char *m[48];
+	size_t n = 0;
+	snprintf(soas[n], sizeof(soas[n]), "%s", SOA(42));
+	m[n] = soas[n];
+	n++;
+	for (int sr = 2; sr < 42; sr++) {
+		snprintf(soas[n], sizeof(soas[n]), Z " 3600 IN SOA ns.example.com. host.example.com. "
+		         "%d 3600 900 86400 300", sr);
+		m[n] = soas[n];
+		n++;
+	}
+	/* each changeset is SOA(s) SOA(s+1); written as a run of serials 2..42 twice */
+	static char run[128][128];
+	const char *rr[128];
+	size_t k = 0;
+	rr[k++] = m[0];
+	for (int sr = 2; sr < 42; sr++) {
+		for (int t = 0; t < 2; t++) {
+			snprintf(run[k], sizeof(run[k]), Z " 3600 IN SOA ns.example.com. "
+			         "host.example.com. %d 3600 900 86400 300", sr + t);
+			rr[k] = run[k];
+			k++;
+		}
+	}
+	rr[k++] = m[0];
+	rr[k] = NULL;
+	start(f, DNS_T_IXFR, 2, 81, 0);
+	assert_int_equal(feed(f, DNS_T_IXFR, rr), 1); /* 81 records without the closing SOA */
+	assert_int_equal(f->s->added, 0);
+	start(f, DNS_T_IXFR, 2, 80, 0);
+	assert_int_equal(feed(f, DNS_T_IXFR, rr), ZX_ELIMIT);
+	assert_string_equal(f->s->why, "record limit");
+}
+
+/* A record the stream or the receiver refuses is named in the detail. */
+static void test_failing_record_is_named(void **state)
+{
+	struct fx *f = *state;
+	const char *m1[] = {SOA(9), "www.example.com. MX 10 mail.example.com.", SOA(9), NULL};
+	start(f, DNS_T_AXFR, 0, 0, 0);
+	f->log.fail_at = 2;
+	assert_int_equal(feed(f, DNS_T_AXFR, m1), ZX_EIO);
+	assert_string_equal(f->s->why, "store write");
+	assert_string_equal(f->s->detail, "owner www.example.com. type MX");
+	const char *m2[] = {SOA(9), "x.other.test. A 192.0.2.1", NULL};
+	start(f, DNS_T_AXFR, 0, 0, 0);
+	assert_int_equal(feed(f, DNS_T_AXFR, m2), ZX_EXFR);
+	assert_string_equal(f->s->detail, "owner x.other.test. type A");
 }
 
 static void test_ixfr_one_change_set(void **state)
@@ -398,6 +469,8 @@ int main(void)
 		                                teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_messages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ixfr_every_record_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failing_record_is_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr_one_change_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ixfr_several_change_sets_over_messages, setup,
 		                                teardown),
