@@ -94,7 +94,7 @@ static int reply(struct job *j, enum notify_outcome o, uint8_t rcode, bool sign)
 				break; /* cannot happen with cap >= NOTIFY_REPLY_MAX; answer nothing */
 			}
 		}
-		if (len <= j->in->len) {
+		if (j->in->tcp || len <= j->in->len) {
 			out->reply = true;
 			out->reply_len = len;
 			return 0;

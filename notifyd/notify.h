@@ -31,12 +31,15 @@
  * rewrote it (dnsdist) matches its own. Error replies other than NOTIMP and
  * FORMERR carry the question; NOTIMP and FORMERR replies are a bare header.
  *
- * No amplification: a reply is never longer than the request. The only
- * replies that can come out longer are signed ones whose TSIG grew (BADTIME
- * adds 6 bytes of server time; a request that compressed its key name into the
- * question). Then the reply is rebuilt without the question section (QDCOUNT 0,
- * as RFC 1035 permits for error answers) and signed again; if that is still
- * longer, nothing is sent and out->oversize is set.
+ * No amplification over UDP: a reply is never longer than the request. The
+ * only replies that can come out longer are signed ones whose TSIG grew (BADTIME
+ * adds 6 bytes of server time; BADTRUNC answers a truncated MAC with a full one;
+ * a request that compressed its key name into the question). Then the reply is
+ * rebuilt without the question section (QDCOUNT 0, as RFC 1035 permits for error
+ * answers) and signed again; if that is still longer, nothing is sent and
+ * out->oversize is set. Over TCP (notify_in.tcp) the handshake has proved the
+ * source address, so there is nothing to amplify: every reply is sent whole,
+ * and a BADTRUNC answer (RFC 8945 5.2.4) always reaches its sender.
  *
  * An OPT record in the request is accepted and not echoed (a NOTIFY answer
  * carries no EDNS data we would use, and it keeps the reply small).
@@ -96,6 +99,7 @@ struct notify_in {
 	const struct sockaddr *src; /**< the real source (from PROXY when proxied); borrowed */
 	uint64_t now_s;             /**< wall clock, seconds since the epoch (TSIG) */
 	uint64_t now_ms;            /**< monotonic milliseconds (rate limits) */
+	bool tcp;                   /**< came over TCP: replies may be longer than @ref len */
 };
 
 /** Largest reply notify_decide() builds before trimming: header, question, TSIG. */

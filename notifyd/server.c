@@ -370,7 +370,8 @@ static void on_msg(const struct listener_msg *m, void *arg)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct notify_in in = {.msg = m->msg, .len = m->len, .src = m->src,
-	                       .now_s = (uint64_t)ts.tv_sec, .now_ms = mono_us() / 1000u};
+	                       .now_s = (uint64_t)ts.tv_sec, .now_ms = mono_us() / 1000u,
+	                       .tcp = m->transport == LISTENER_TCP};
 	if (notify_decide(&s->env, &in, reply, sizeof(reply), &o) != 0) {
 		return; /* OpenSSL out of memory: nothing sensible to answer */
 	}

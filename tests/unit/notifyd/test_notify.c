@@ -51,6 +51,7 @@ struct fx {
 	struct notify_out out;
 	struct tsig_session sess;
 	bool sess_used;
+	bool tcp; /**< decide as if the message came over TCP */
 };
 
 static struct fx F;
@@ -138,11 +139,11 @@ static void decide_from(const char *src)
 	socklen_t sl;
 	assert_int_equal(acl_endpoint_parse(src, 0, &F.src, &sl), 0);
 	struct notify_in in = {.msg = F.msg, .len = F.len, .src = (struct sockaddr *)&F.src,
-	                       .now_s = NOW, .now_ms = 1000};
+	                       .now_s = NOW, .now_ms = 1000, .tcp = F.tcp};
 	memset(&F.out, 0x5a, sizeof(F.out));
 	assert_int_equal(notify_decide(&F.env, &in, F.reply, sizeof(F.reply), &F.out), 0);
 	if (F.out.reply) {
-		assert_true(F.out.reply_len <= F.len); /* never an amplifier */
+		assert_true(F.tcp || F.out.reply_len <= F.len); /* never an amplifier over UDP */
 		assert_true(F.out.reply_len >= DNS_HDR_LEN);
 	}
 }
@@ -564,6 +565,35 @@ static void test_notify_truncated_mac_is_badtrunc(void **state)
 	assert_int_equal(F.out.outcome, NOTIFY_FORMERR);
 }
 
+/* A short name, no serial hint, half a MAC: the full-MAC BADTRUNC answer is longer
+ * than the request even without its question. Over UDP that stays unsent (no
+ * amplification); over TCP it is sent whole (RFC 8945 5.2.4). */
+static void test_notify_badtrunc_longer_than_request_goes_over_tcp(void **state)
+{
+	(void)state;
+	build(4, DNS_OP_NOTIFY, "a.b", DNS_T_SOA, -1);
+	sign_truncated(16, NOW);
+	size_t req_len = F.len;
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_BADTRUNC);
+	assert_false(F.out.reply);
+	assert_true(F.out.oversize);
+	F.tcp = true;
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_BADTRUNC);
+	assert_false(F.out.oversize);
+	struct dns_hdr h = reply_hdr(DNS_OP_NOTIFY, DNS_RC_NOTAUTH);
+	assert_int_equal(h.qdcount, 1); /* the question kept: nothing had to be cut */
+	assert_true(F.out.reply_len > req_len);
+	struct tsig_rr rr = reply_tsig();
+	assert_int_equal(rr.error, DNS_RC_BADTRUNC);
+	assert_int_equal(rr.mac_len, 32);
+	/* The client can check it: signed over its (truncated) request MAC. */
+	struct tsig_rr req;
+	assert_int_equal(tsig_rr_parse(F.msg, req_len, &req), 0);
+	assert_int_equal(rr.orig_id, req.orig_id);
+}
+
 static void test_notify_tsig_not_last_is_formerr(void **state)
 {
 	(void)state;
@@ -640,6 +670,7 @@ int main(void)
 		T(test_notify_skewed_clock_is_badtime_signed),
 		T(test_notify_badtime_without_hint_trims_question),
 		T(test_notify_truncated_mac_is_badtrunc),
+		T(test_notify_badtrunc_longer_than_request_goes_over_tcp),
 		T(test_notify_tsig_not_last_is_formerr),
 		T(test_notify_rate_limits),
 		T(test_notify_small_buffer_is_einval),
