@@ -565,7 +565,10 @@ static int answer_store(struct serve_reply *r, struct verdict *v, const struct q
 		goto out;
 	}
 	if (rc == ZX_ENOTFOUND) {
-		rc = answer_rcode(r, v, DNS_RC_NOTAUTH, now);
+		/* Who may not ask gets REFUSED whether we hold the zone or not, so the
+		 * rcode tells an outsider nothing about what is in the store. */
+		why = policy_denies(zone_policy(r->sv->o.cfg, q->q.name), src, v);
+		rc = answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
 	} else if (rc != 0) {
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);

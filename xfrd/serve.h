@@ -27,7 +27,10 @@
  *   - TSIG (RFC 8945) against every key of the config: unknown key or algorithm
  *     NOTAUTH/BADKEY, bad MAC NOTAUTH/BADSIG, clock skew NOTAUTH/BADTIME; a
  *     verified request gets signed answers, every message of a transfer signed.
- *   - NOTAUTH for a zone not in the store; SERVFAIL for a zone in the store that
+ *   - NOTAUTH for a zone not in the store, to a source the policy lets in (the
+ *     zone's `serve` when the config names it, else xfrd.serve); REFUSED to any
+ *     other source, as for a zone in the store, so that an outsider cannot tell
+ *     which zones we hold. SERVFAIL for a zone in the store that
  *     has no data yet (first transfer failed) or has expired; FORMERR for a
  *     malformed query; NOTIMP for an opcode other than QUERY and for meta types;
  *     EDNS(0) echoed (our payload size serve_opts.udp_size), version > 0 BADVERS.

@@ -557,6 +557,16 @@ static void test_serve_notauth_refused_servfail(void **state)
 	                        .ixfr_serial = -1}, "10.1.2.3", SERVE_TCP, &a);
 	assert_int_equal(rcode_of(&a), DNS_RC_REFUSED);
 	ans_free(&a);
+	/* ... and for a zone we do not hold: the same REFUSED, so that an outsider
+	 * cannot tell held zones from others. */
+	ask_from(f, &(struct q){.name = "nowhere.test", .type = DNS_T_AXFR, .edns = -1,
+	                        .ixfr_serial = -1}, "10.1.2.3", SERVE_TCP, &a);
+	assert_int_equal(rcode_of(&a), DNS_RC_REFUSED);
+	ans_free(&a);
+	ask_from(f, &(struct q){.name = "nowhere.test", .type = DNS_T_SOA, .edns = -1,
+	                        .ixfr_serial = -1}, "10.1.2.3", SERVE_UDP, &a);
+	assert_int_equal(rcode_of(&a), DNS_RC_REFUSED);
+	ans_free(&a);
 	/* The zone's own allow list overrides xfrd.serve. */
 	ask_from(f, &(struct q){.name = "narrow.test", .type = DNS_T_SOA, .edns = -1,
 	                        .ixfr_serial = -1}, "127.0.0.1", SERVE_UDP, &a);
