@@ -108,6 +108,8 @@ struct cfg_notifyd {
 	struct cfg_endpoints listen;   /**< UDP and TCP DNS sockets */
 	struct cfg_endpoint http;      /**< metrics and health */
 	struct cfg_rate_limit rate_limit;
+	uint32_t replay_cache;         /**< signed NOTIFYs remembered to refuse replays (entries,
+	                                  common/tsig_replay.h); 0: no replay check */
 	uint32_t tcp_max_connections;
 	uint64_t tcp_idle_timeout_ms;    /**< a TCP connection with no query for this long is closed */
 	uint64_t tcp_message_timeout_ms; /**< a started TCP message must be complete within this */
@@ -160,6 +162,12 @@ struct cfg_zone {
 	                                      verify); NULL: unsigned. Default: NULL */
 };
 
+/** TSIG policy for every request checked with the keyring (notifyd, xfrd's endpoint). */
+struct cfg_tsig {
+	uint64_t max_fudge_ms; /**< a request's fudge is capped to this (whole seconds,
+	                          tsig_keyring_set_max_fudge(), applied to cfg->keys) */
+};
+
 /**
  * A loaded configuration. Every pointer inside is owned by the cfg and lives
  * until cfg_free(); in particular the struct acl members must not be passed to
@@ -169,7 +177,8 @@ struct cfg {
 	const char *path;          /**< the file name it was loaded from */
 	enum log_level log_level;
 	struct cfg_kafka kafka;
-	struct tsig_keyring *keys; /**< every key of the file; owned */
+	struct tsig_keyring *keys; /**< every key of the file; owned; tsig.max_fudge applied */
+	struct cfg_tsig tsig;
 	struct acl proxy_trusted;  /**< PROXY headers accepted, and required, from these */
 	struct cfg_notifyd notifyd;
 	struct cfg_xfrd xfrd;

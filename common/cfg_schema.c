@@ -91,6 +91,7 @@ static const struct cfg_field notifyd_fields[] = {
 	F("listen", CFG_FT_ENDPOINTS, offsetof(struct cfg_notifyd, listen), 53, 0),
 	F("http", CFG_FT_ENDPOINT, offsetof(struct cfg_notifyd, http), 0, 0),
 	MAP("rate-limit", offsetof(struct cfg_notifyd, rate_limit), rate_fields),
+	F("replay-cache", CFG_FT_U32, offsetof(struct cfg_notifyd, replay_cache), 0, 1u << 24),
 	MAP("tcp", 0, tcp_fields),
 	MAP("udp", 0, udp_fields),
 	END,
@@ -159,6 +160,13 @@ static const struct cfg_field xfrd_fields[] = {
 	END,
 };
 
+/* The fudge is 16-bit seconds on the wire. */
+static const struct cfg_field tsig_fields[] = {
+	F("max-fudge", CFG_FT_DURATION, offsetof(struct cfg_tsig, max_fudge_ms), MS_S,
+	  65535 * MS_S),
+	END,
+};
+
 /* Zone keys; zone-defaults takes the same table without "name". */
 enum {
 	ZF_NAME,
@@ -208,6 +216,7 @@ static const struct cfg_field top_fields[] = {
 	MAP("xfrd", offsetof(struct cfg, xfrd), xfrd_fields),
 	[TF_ZONE_DEFAULTS] = FN("zone-defaults", 0, NULL),
 	[TF_ZONES] = FN("zones", 0, NULL),
+	MAP("tsig", offsetof(struct cfg, tsig), tsig_fields),
 	END,
 };
 
@@ -586,6 +595,7 @@ static void defaults_notifyd(struct cfg_parse *p, struct cfg_notifyd *n)
 		n->http = h.v[0];
 	}
 	n->rate_limit = (struct cfg_rate_limit){.per_source = 200, .per_zone = 20, .burst = 2};
+	n->replay_cache = 65536;
 	n->tcp_max_connections = 1024;
 	n->tcp_idle_timeout_ms = 10 * MS_S;
 	n->tcp_message_timeout_ms = 5 * MS_S;
@@ -636,6 +646,7 @@ static void defaults(struct cfg_parse *p)
 	};
 	defaults_notifyd(p, &c->notifyd);
 	defaults_xfrd(p, &c->xfrd);
+	c->tsig.max_fudge_ms = TSIG_FUDGE_MAX_DEFAULT * MS_S;
 }
 
 /* The zone every zone starts from: xfrd's settings, then zone-defaults on top. */
@@ -657,7 +668,9 @@ void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)
 		return; /* an empty file: every default, no zones */
 	}
 	struct cfg_node *found[CFG_FIELDS_MAX];
-	if (!cfg_walk(p, root, "", top_fields, p->cfg, found)) {
+	bool walked = cfg_walk(p, root, "", top_fields, p->cfg, found);
+	tsig_keyring_set_max_fudge(p->cfg->keys, (uint16_t)(p->cfg->tsig.max_fudge_ms / MS_S));
+	if (!walked) {
 		return;
 	}
 	template_init(p);

@@ -26,6 +26,8 @@ static const char *const outcome_names[NOTIFY_OUTCOME_COUNT] = {
 	[NOTIFY_REFUSED_ACL] = "refused_acl",
 	[NOTIFY_REFUSED_UNSIGNED] = "refused_unsigned",
 	[NOTIFY_REFUSED_KEY] = "refused_key",
+	[NOTIFY_REPLAY] = "replay",
+	[NOTIFY_INFLIGHT] = "in_flight",
 };
 
 const char *notify_outcome_name(enum notify_outcome o)
@@ -209,12 +211,30 @@ static int decide_zone(struct job *j)
 	if (z->notify_keys.count > 0 && !zone_lists_key(z, out->key)) {
 		return reply(j, NOTIFY_REFUSED_KEY, DNS_RC_REFUSED, true);
 	}
+	struct tsig_replay *rp = sign ? j->env->replay : NULL;
+	struct tsig_replay_id rid = {0};
+	if (rp != NULL) {
+		rid = tsig_replay_id(rp, &j->treq);
+		enum tsig_replay_seen seen = tsig_replay_check(rp, &rid, j->in->now_s);
+		if (seen == TSIG_REPLAY_PENDING) {
+			return drop(j, NOTIFY_INFLIGHT);
+		}
+		if (seen != TSIG_REPLAY_NEW) {
+			return reply(j, NOTIFY_REPLAY, DNS_RC_REFUSED, true);
+		}
+	}
 	if (j->env->per_zone != NULL &&
 	    ratelimit_take(j->env->per_zone, z->name, (size_t)dname_wire_len(z->name, DNAME_MAXLEN),
 	                   j->in->now_ms) != 0) {
 		return drop(j, NOTIFY_RATE_ZONE);
 	}
-	return reply(j, NOTIFY_ACCEPTED, DNS_RC_NOERROR, sign);
+	int rc = reply(j, NOTIFY_ACCEPTED, DNS_RC_NOERROR, sign);
+	if (rc == 0 && rp != NULL) {
+		tsig_replay_hold(rp, &rid, j->in->now_s);
+		out->replay_held = true;
+		out->replay_id = rid;
+	}
+	return rc;
 }
 
 static int run(struct job *j)

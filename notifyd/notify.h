@@ -23,8 +23,30 @@
  *   ACL        real source not in notify-from ... REFUSED
  *   keys       zone has notify-keys, unsigned ... REFUSED
  *              signed with a key not in them .... REFUSED (signed)
+ *   replay     signed, and the same (key, time
+ *              signed, MAC) already accepted .... REPLAY: REFUSED (signed), not published
+ *              a copy still waiting for Kafka ... INFLIGHT (dropped)
  *   per-zone rate limit ......................... RATE_ZONE (dropped)
  *   otherwise ................................... ACCEPTED: NOERROR, AA, the question
+ *
+ * Replays (env->replay, common/tsig_replay.h): TSIG proves who signed a NOTIFY
+ * and when, not that it is new, so a captured signed NOTIFY would verify again
+ * from any allowed source while its time signed is within the fudge (capped by
+ * the keyring's max fudge, tsig.max-fudge). An ACCEPTED signed NOTIFY is held in
+ * the replay memory as pending (out->replay_held, out->replay_id); the caller
+ * confirms it once Kafka stored its event, or forgets it when Kafka did not, so
+ * the memory only ever records NOTIFYs that were really accepted. Then:
+ *   - a repeat of an accepted one is answered REFUSED, signed, and not
+ *     published. Its event is already in Kafka, so nothing is lost: a primary
+ *     that sends the same bytes again because our NOERROR got lost learns that
+ *     its NOTIFY was not needed, and a replay by anyone else costs us one HMAC
+ *     and costs the primary no SOA query or transfer;
+ *   - a repeat while the first copy waits for Kafka is dropped unanswered, as
+ *     the first copy has no answer yet either;
+ *   - a NOTIFY that was never accepted (Kafka down: no answer) is not in the
+ *     memory, so the primary's retransmission of the same bytes is accepted;
+ *   - a NOTIFY signed at or before the horizon of a full memory is REPLAY too
+ *     (see tsig_replay.h: a full memory refuses rather than forgets).
  *
  * Replies to signed requests are signed (with the request's key, MAC, fudge
  * and Original ID); the header ID is the one received, so a proxy that
@@ -44,13 +66,16 @@
  * An OPT record in the request is accepted and not echoed (a NOTIFY answer
  * carries no EDNS data we would use, and it keeps the reply small).
  *
- * Threading: notify_decide() touches only @p env's rate limiters (one thread).
+ * Threading: notify_decide() touches only @p env's rate limiters and replay
+ * memory (one thread).
  */
 #ifndef ZX_NOTIFYD_NOTIFY_H
 #define ZX_NOTIFYD_NOTIFY_H
 
 #include "common/dname.h"
 #include "common/err.h"
+
+#include "common/tsig_replay.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -79,6 +104,8 @@ enum notify_outcome {
 	NOTIFY_REFUSED_ACL,      /**< source not in the zone's notify-from */
 	NOTIFY_REFUSED_UNSIGNED, /**< zone requires a key; none used */
 	NOTIFY_REFUSED_KEY,      /**< signed with a key the zone does not list */
+	NOTIFY_REPLAY,           /**< a signed NOTIFY accepted before: REFUSED, not published */
+	NOTIFY_INFLIGHT,         /**< a copy of a signed NOTIFY still waiting for Kafka: dropped */
 	NOTIFY_OUTCOME_COUNT
 };
 
@@ -90,6 +117,7 @@ struct notify_env {
 	const struct cfg *cfg;         /**< zones, keys; borrowed */
 	struct ratelimit *per_source;  /**< NULL: unlimited */
 	struct ratelimit *per_zone;    /**< NULL: unlimited */
+	struct tsig_replay *replay;    /**< accepted signed NOTIFYs; NULL: no replay check */
 };
 
 /** One received message. */
@@ -120,6 +148,9 @@ struct notify_out {
 	uint32_t serial;
 	uint8_t qname[DNAME_MAXLEN]; /**< the question's name (case as received); qname_len 0 if none */
 	size_t qname_len;
+	bool replay_held;             /**< ACCEPTED and signed: held pending in env->replay; the
+	                                 caller must tsig_replay_confirm() or _forget() it */
+	struct tsig_replay_id replay_id; /**< valid when replay_held */
 };
 
 /**

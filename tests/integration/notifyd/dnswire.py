@@ -13,6 +13,18 @@
 #                     HOST PORT ZONE [SERIAL]
 #       Send one unsigned NOTIFY (optionally behind a PROXY header claiming
 #       source A@P), wait 2 s, print "answer HEX" or "noanswer".
+#   dnswire.py send [--tcp] [--bind ADDR] HOST PORT HEX
+#       Send the message HEX as it is (a captured request), print "answer HEX"
+#       or "noanswer".
+#   dnswire.py resend [--tcp] HOST PORT HEX COUNT
+#       Send HEX COUNT times, each time from the next of 127.0.0.2..201, and
+#       print how the answers went: "rcode0=N rcode5=N ... noanswer=N".
+#   dnswire.py signed ZONE SERIAL KEYNAME SECRET TIME FUDGE
+#       Print (hex) a NOTIFY signed by hand with hmac-sha256, with the time
+#       signed and fudge given (tools sign with "now" and 300).
+import base64
+import hashlib
+import hmac
 import socket
 import struct
 import sys
@@ -139,8 +151,72 @@ def notify(args):
         print("noanswer")
 
 
+def exchange(msg, host, port, tcp, bind=None, timeout=2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if tcp else socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        if bind:
+            s.bind((bind, 0))
+        if tcp:
+            s.connect((host, port))
+            s.sendall(struct.pack(">H", len(msg)) + msg)
+            ln = s.recv(2)
+            return s.recv(struct.unpack(">H", ln)[0]) if len(ln) == 2 else b""
+        s.sendto(msg, (host, port))
+        return s.recv(65535)
+    except (socket.timeout, ConnectionError):
+        return b""
+    finally:
+        s.close()
+
+
+def send(args):
+    tcp, bind = False, None
+    while args[0].startswith("--"):
+        opt = args.pop(0)
+        if opt == "--tcp":
+            tcp = True
+        elif opt == "--bind":
+            bind = args.pop(0)
+    rep = exchange(bytes.fromhex(args[2]), args[0], int(args[1]), tcp, bind)
+    print("answer " + rep.hex() if rep else "noanswer")
+
+
+def resend(args):
+    tcp = args[0] == "--tcp"
+    if tcp:
+        args.pop(0)
+    host, port, msg, count = args[0], int(args[1]), bytes.fromhex(args[2]), int(args[3])
+    seen = {}
+    for i in range(count):
+        rep = exchange(msg, host, port, tcp, "127.0.0.%d" % (2 + i % 200), timeout=1)
+        k = "rcode%d" % decode(rep)["rcode"] if len(rep) >= 12 else "noanswer"
+        seen[k] = seen.get(k, 0) + 1
+    print(" ".join("%s=%d" % kv for kv in sorted(seen.items())))
+
+
+def signed(args):
+    zone, serial, key, secret, t, fudge = args[:6]
+    msg = notify_msg(zone, int(serial))
+    mid = struct.unpack(">H", msg[:2])[0]
+    kname, alg = wire_name(key), wire_name("hmac-sha256")
+    timers = struct.pack(">HIH", int(t) >> 32, int(t) & 0xFFFFFFFF, int(fudge))
+    data = msg + kname + struct.pack(">HI", 255, 0) + alg + timers + struct.pack(">HH", 0, 0)
+    mac = hmac.new(base64.b64decode(secret), data, hashlib.sha256).digest()
+    rdata = alg + timers + struct.pack(">H", len(mac)) + mac + struct.pack(">HHH", mid, 0, 0)
+    rr = kname + struct.pack(">HHIH", 250, 255, 0, len(rdata)) + rdata
+    ar = struct.unpack(">H", msg[10:12])[0] + 1
+    print((msg[:10] + struct.pack(">H", ar) + msg[12:] + rr).hex())
+
+
 def main():
     cmd = sys.argv[1]
+    if cmd == "send":
+        return send(sys.argv[2:])
+    if cmd == "resend":
+        return resend(sys.argv[2:])
+    if cmd == "signed":
+        return signed(sys.argv[2:])
     if cmd == "relay":
         relay(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif cmd == "decode":

@@ -91,6 +91,9 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	assert_int_equal(cfg->notifyd.tcp_idle_timeout_ms, 10000);
 	assert_int_equal(cfg->notifyd.tcp_message_timeout_ms, 5000);
 	assert_int_equal(cfg->notifyd.udp_receive_buffer, 4 << 20);
+	assert_int_equal(cfg->notifyd.replay_cache, 65536);
+	assert_int_equal(cfg->tsig.max_fudge_ms, 300000);
+	assert_int_equal(tsig_keyring_max_fudge(cfg->keys), 300);
 	assert_non_null(cfg->xfrd.replica);
 	assert_string_equal(cfg->xfrd.store, "/var/lib/zx/zones.lmdb");
 	assert_int_equal(cfg->xfrd.store_size, 64ull << 30);
@@ -159,7 +162,8 @@ static void test_cfg_units(void **state)
 	                            "  expire: { min: 2d, max: 8w }\n"
 	                            "  store-size: 1T\n"
 	                            "  jitter: 25\n"
-	                            "  journal: { bytes: 4096, changes: 0 }\n");
+	                            "  journal: { bytes: 4096, changes: 0 }\n"
+	                            "tsig: { max-fudge: 1m }\n");
 	assert_int_equal(cfg->kafka.delivery_timeout_ms, 250);
 	assert_int_equal(cfg->notifyd.tcp_idle_timeout_ms, 90000);
 	assert_int_equal(cfg->notifyd.udp_receive_buffer, 512 * 1024);
@@ -171,6 +175,7 @@ static void test_cfg_units(void **state)
 	assert_int_equal(cfg->xfrd.jitter_pct, 25);
 	assert_int_equal(cfg->xfrd.journal_bytes, 4096);
 	assert_int_equal(cfg->xfrd.journal_changes, 0);
+	assert_int_equal(tsig_keyring_max_fudge(cfg->keys), 60);
 	cfg_free(cfg);
 }
 
@@ -193,6 +198,8 @@ static void test_cfg_bad_values(void **state)
 		"kafka: { settings: { a: 1, a: 2 } }", "zones: { name: a.example }",
 		"zones: [ a.example ]",              "keys: [ { file: k, name: k } ]",
 		"{ 1: 2 }",                           "zone-defaults: { name: a.example }",
+		"tsig: { max-fudge: 0 }",            "tsig: { max-fudge: 65536s }",
+		"notifyd: { replay-cache: -1 }",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cfg *cfg = NULL;

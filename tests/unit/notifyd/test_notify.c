@@ -79,6 +79,7 @@ static int teardown(void **state)
 	}
 	ratelimit_free(F.env.per_source);
 	ratelimit_free(F.env.per_zone);
+	tsig_replay_free(F.env.replay);
 	cfg_free(F.cfg);
 	return 0;
 }
@@ -628,6 +629,59 @@ static void test_notify_rate_limits(void **state)
 	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
 }
 
+/* The same signed bytes again: dropped while the first copy waits for Kafka,
+ * REFUSED (signed, not published) once it was accepted, accepted again when Kafka
+ * never stored the first (the primary's retry after no answer). Unsigned NOTIFYs
+ * carry nothing to remember. */
+static void test_notify_signed_replay_refused_once_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(tsig_replay_new(1024, 300, 7, &F.env.replay), 0);
+	build(0x5151, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 42);
+	sign(key("k1"), NOW);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	assert_true(F.out.replay_held);
+	struct tsig_replay_id id = F.out.replay_id;
+	/* a copy while the first is on its way to Kafka: no answer yet, as for the first */
+	decide_from("192.0.2.99@1234");
+	assert_int_equal(F.out.outcome, NOTIFY_INFLIGHT);
+	assert_false(F.out.reply);
+	assert_false(F.out.replay_held);
+	/* Kafka did not store it: the retransmission of the same bytes goes through */
+	tsig_replay_forget(F.env.replay, &id);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	assert_true(F.out.replay_held);
+	/* stored this time: every later copy, from any allowed source, is a replay */
+	tsig_replay_confirm(F.env.replay, &F.out.replay_id, NOW);
+	for (int i = 0; i < 3; i++) {
+		decide_from(i == 0 ? "192.0.2.53@5300" : "192.0.2.7@53");
+		assert_int_equal(F.out.outcome, NOTIFY_REPLAY);
+		assert_false(F.out.replay_held);
+		reply_hdr(DNS_OP_NOTIFY, DNS_RC_REFUSED);
+		if (i == 0) { /* the session takes one answer */
+			assert_int_equal(tsig_session_verify(&F.sess, F.reply, F.out.reply_len, NOW),
+			                 0);
+		}
+	}
+	/* still outside the zone's ACL first: REFUSED for that reason */
+	decide_from("198.51.100.1@53");
+	assert_int_equal(F.out.outcome, NOTIFY_REFUSED_ACL);
+	/* the same NOTIFY signed again (a new time signed, a new MAC) is new */
+	build(0x5151, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 42);
+	sign(key("k1"), NOW + 1);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	/* unsigned: nothing held */
+	build(9, DNS_OP_NOTIFY, "open.test", DNS_T_SOA, 1);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	assert_false(F.out.replay_held);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+}
+
 static void test_notify_small_buffer_is_einval(void **state)
 {
 	(void)state;
@@ -673,6 +727,7 @@ int main(void)
 		T(test_notify_badtrunc_longer_than_request_goes_over_tcp),
 		T(test_notify_tsig_not_last_is_formerr),
 		T(test_notify_rate_limits),
+		T(test_notify_signed_replay_refused_once_accepted),
 		T(test_notify_small_buffer_is_einval),
 		T(test_notify_outcome_names),
 	};
