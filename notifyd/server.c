@@ -137,6 +137,16 @@ static bool log_budget(struct server *s)
 	return true;
 }
 
+/* The serial hint of a log line: the number, or "-" when the NOTIFY carried none. */
+static const char *serial_text(bool has, uint32_t serial, char buf[16])
+{
+	if (!has) {
+		return "-";
+	}
+	snprintf(buf, 16, "%" PRIu32, serial);
+	return buf;
+}
+
 /* ---- metrics ----------------------------------------------------------- */
 
 static double gauge_pending(void *arg)
@@ -234,12 +244,12 @@ static void log_outcome(struct server *s, const struct listener_msg *m,
 	if (o->qname_len == 0 || dname_to_text(o->qname, zone, sizeof(zone)) != 0) {
 		snprintf(zone, sizeof(zone), "-");
 	}
-	char zq[64];
+	char zq[64], serial[16];
 	log_write(o->outcome == NOTIFY_ACCEPTED ? LOG_LVL_INFO : LOG_LVL_WARN, "notify",
-	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s proxy=%s outcome=%s "
+	          "zone=%s serial=%s source=%s transport=%s proxy=%s outcome=%s "
 	          "rcode=%u key=%s id=%u%s",
-	          log_quote(zone, zq, sizeof(zq)), o->has_serial ? "" : "-",
-	          o->has_serial ? o->serial : 0, acl_addr_str(m->src, true, src, sizeof(src)),
+	          log_quote(zone, zq, sizeof(zq)), serial_text(o->has_serial, o->serial, serial),
+	          acl_addr_str(m->src, true, src, sizeof(src)),
 	          tp_name(m->transport),
 	          m->via_proxy ? acl_addr_str(m->peer, false, peer, sizeof(peer)) : "-",
 	          notify_outcome_name(o->outcome), o->reply ? o->rcode : 0,
@@ -442,10 +452,10 @@ static void log_answer(struct server *s, const struct pending *p, enum unanswere
 		return;
 	}
 	bool ok = why == UNANS_COUNT;
-	char src[ACL_ADDRSTRLEN];
+	char src[ACL_ADDRSTRLEN], serial[16];
 	log_write(ok ? LOG_LVL_INFO : LOG_LVL_WARN, "notify_answer",
-	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s answer=%s kafka_ms=%.3f%s%s",
-	          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0,
+	          "zone=%s serial=%s source=%s transport=%s answer=%s kafka_ms=%.3f%s%s",
+	          p->zone, serial_text(p->has_serial, p->serial, serial),
 	          acl_addr_str((const struct sockaddr *)&p->src, true, src, sizeof(src)),
 	          tp_name(p->tp), ok ? "noerror" : "none", (double)us / 1000, ok ? "" : " why=",
 	          ok ? "" : unans_names[why]);
