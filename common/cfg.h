@@ -101,6 +101,8 @@ struct cfg_rate_limit {
 	uint32_t per_source; /**< NOTIFYs per second per real source address; 0: unlimited */
 	uint32_t per_zone;   /**< NOTIFYs per second per zone; 0: unlimited */
 	uint32_t burst;      /**< bucket size as a multiple of the rate (>= 1) */
+	uint32_t ipv4_prefix; /**< per-source: IPv4 sources grouped by this prefix (0..32) */
+	uint32_t ipv6_prefix; /**< per-source: IPv6 sources grouped by this prefix (0..128) */
 };
 
 struct cfg_notifyd {
@@ -111,6 +113,8 @@ struct cfg_notifyd {
 	uint32_t replay_cache;         /**< signed NOTIFYs remembered to refuse replays (entries,
 	                                  common/tsig_replay.h); 0: no replay check */
 	uint32_t tcp_max_connections;
+	uint32_t tcp_max_per_source;     /**< TCP connections at once from one source (grouped
+	                                    as rate_limit.ipv4_prefix / ipv6_prefix) */
 	uint64_t tcp_idle_timeout_ms;    /**< a TCP connection with no query for this long is closed */
 	uint64_t tcp_message_timeout_ms; /**< a started TCP message must be complete within this */
 	uint64_t udp_receive_buffer;     /**< SO_RCVBUF bytes */

@@ -67,11 +67,15 @@ static const struct cfg_field rate_fields[] = {
 	F("per-source", CFG_FT_U32, offsetof(struct cfg_rate_limit, per_source), 0, 10000000),
 	F("per-zone", CFG_FT_U32, offsetof(struct cfg_rate_limit, per_zone), 0, 10000000),
 	F("burst", CFG_FT_U32, offsetof(struct cfg_rate_limit, burst), 1, 1000),
+	F("ipv4-prefix", CFG_FT_U32, offsetof(struct cfg_rate_limit, ipv4_prefix), 0, 32),
+	F("ipv6-prefix", CFG_FT_U32, offsetof(struct cfg_rate_limit, ipv6_prefix), 0, 128),
 	END,
 };
 
 static const struct cfg_field tcp_fields[] = {
 	F("max-connections", CFG_FT_U32, offsetof(struct cfg_notifyd, tcp_max_connections), 1,
+	  1000000),
+	F("max-per-source", CFG_FT_U32, offsetof(struct cfg_notifyd, tcp_max_per_source), 1,
 	  1000000),
 	F("idle-timeout", CFG_FT_DURATION, offsetof(struct cfg_notifyd, tcp_idle_timeout_ms),
 	  1, MS_H),
@@ -594,9 +598,11 @@ static void defaults_notifyd(struct cfg_parse *p, struct cfg_notifyd *n)
 	if (h.v != NULL) {
 		n->http = h.v[0];
 	}
-	n->rate_limit = (struct cfg_rate_limit){.per_source = 200, .per_zone = 20, .burst = 2};
+	n->rate_limit = (struct cfg_rate_limit){.per_source = 200, .per_zone = 20, .burst = 2,
+	                                        .ipv4_prefix = 32, .ipv6_prefix = 64};
 	n->replay_cache = 65536;
 	n->tcp_max_connections = 1024;
+	n->tcp_max_per_source = 32;
 	n->tcp_idle_timeout_ms = 10 * MS_S;
 	n->tcp_message_timeout_ms = 5 * MS_S;
 	n->udp_receive_buffer = 4 * MIB;

@@ -2,6 +2,7 @@
 /* notifyd/notify.c -- RFC 1996 NOTIFY + RFC 8945 TSIG decision (see notify.h for the table). */
 #include "notifyd/notify.h"
 
+#include "common/acl.h"
 #include "common/cfg.h"
 #include "common/dnsmsg.h"
 #include "common/tsig.h"
@@ -47,19 +48,6 @@ struct job {
 	bool tsig_present;
 	struct tsig_request treq;
 };
-
-/* Key bytes for the per-source bucket: family + address, port ignored. */
-static size_t source_key(const struct sockaddr *sa, uint8_t key[17])
-{
-	if (sa->sa_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 5;
-	}
-	key[0] = 6;
-	memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	return 17;
-}
 
 /* Header (+ question when @p with_q) of a reply with @p rcode; returns its length. */
 static size_t put_header(struct job *j, uint8_t rcode, bool with_q)
@@ -247,9 +235,12 @@ static int run(struct job *j)
 	if (j->hdr.flags & DNS_FLAG_QR) {
 		return drop(j, NOTIFY_RESPONSE);
 	}
-	uint8_t key[17];
+	uint8_t key[ACL_PREFIX_KEY_MAX];
+	const struct cfg_rate_limit *rl = &j->env->cfg->notifyd.rate_limit;
 	if (j->env->per_source != NULL &&
-	    ratelimit_take(j->env->per_source, key, source_key(in->src, key), in->now_ms) != 0) {
+	    ratelimit_take(j->env->per_source, key,
+	                   acl_prefix_key(in->src, rl->ipv4_prefix, rl->ipv6_prefix, key),
+	                   in->now_ms) != 0) {
 		return drop(j, NOTIFY_RATE_SOURCE);
 	}
 	if (DNS_OPCODE(j->hdr.flags) != DNS_OP_NOTIFY) {

@@ -10,7 +10,9 @@
  *   header     shorter than 12 bytes ............ SILENT (no answer possible)
  *              QR=1 (a response) ................ RESPONSE (dropped: never answer one)
  *   per-source rate limit ....................... RATE_SOURCE (dropped; before any
- *              HMAC work, so a flood from one source cannot buy CPU)
+ *              HMAC work, so a flood from one source cannot buy CPU). A source is
+ *              its network: rate-limit.ipv4-prefix (/32) and ipv6-prefix (/64, what
+ *              one site gets, so hopping addresses inside it buys nothing)
  *   opcode     not NOTIFY ....................... NOTIMP
  *   message    not one question SOA/IN, or a bad
  *              record anywhere .................. FORMERR

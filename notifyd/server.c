@@ -413,6 +413,16 @@ fail:
 	                                             : " answer=none why=kafka_error");
 }
 
+/* A TCP connection whose NOTIFY was refused (or malformed, or over its source's
+ * rate) is closed once the answer is out, so it holds no slot: a client that
+ * cannot get a NOTIFY in cannot keep connections either. Accepted ones stay (a
+ * primary may send more), and so do connections whose NOTIFY only met the zone's
+ * rate limit or duplicated one still waiting for Kafka. */
+static bool closes_connection(enum notify_outcome o)
+{
+	return o != NOTIFY_ACCEPTED && o != NOTIFY_RATE_ZONE && o != NOTIFY_INFLIGHT;
+}
+
 static void on_msg(const struct listener_msg *m, void *arg)
 {
 	struct server *s = arg;
@@ -439,6 +449,9 @@ static void on_msg(const struct listener_msg *m, void *arg)
 	}
 	if (o.reply && listener_send(s->lis, &m->dest, reply, o.reply_len) != 0) {
 		metrics_add(s->send_errors, 1);
+	}
+	if (m->transport == LISTENER_TCP && closes_connection(o.outcome)) {
+		listener_close_after(s->lis, &m->dest);
 	}
 	if (o.outcome != NOTIFY_RATE_SOURCE && o.outcome != NOTIFY_RATE_ZONE) {
 		log_outcome(s, m, &o, "");

@@ -13,6 +13,11 @@
 #                     HOST PORT ZONE [SERIAL]
 #       Send one unsigned NOTIFY (optionally behind a PROXY header claiming
 #       source A@P), wait 2 s, print "answer HEX" or "noanswer".
+#       (A may be IPv6: "[2001:db8::1]@53".)
+#   dnswire.py tcpseq [--bind ADDR] HOST PORT ZONE...
+#       One TCP connection, one unsigned NOTIFY per ZONE in turn: prints the
+#       answer's rcode (or "none") for each, then "eof" when the server closed
+#       the connection within 2 s of the last answer, else "open".
 #   dnswire.py send [--tcp] [--bind ADDR] HOST PORT HEX
 #       Send the message HEX as it is (a captured request), print "answer HEX"
 #       or "noanswer".
@@ -107,14 +112,22 @@ def notify_msg(zone, serial):
 
 def proxy_header(kind, src, dst, tcp):
     sa, sp = src.rsplit("@", 1)
+    sa = sa.strip("[]")
     da, dp = dst
+    v6 = ":" in sa
     if kind == "v1":
-        return ("PROXY TCP4 %s %s %s %d\r\n" % (sa, da, sp, dp)).encode()
+        return ("PROXY TCP%d %s %s %s %d\r\n" % (6 if v6 else 4, sa, da, sp, dp)).encode()
     sig = b"\r\n\r\n\x00\r\nQUIT\n"
     if kind == "v2local":
         return sig + b"\x20\x00\x00\x00"
-    body = socket.inet_aton(sa) + socket.inet_aton(da) + struct.pack(">HH", int(sp), dp)
-    return sig + bytes([0x21, 0x11 if tcp else 0x12]) + struct.pack(">H", len(body)) + body
+    if v6:
+        body = socket.inet_pton(socket.AF_INET6, sa) + \
+            socket.inet_pton(socket.AF_INET6, "::ffff:" + da) + struct.pack(">HH", int(sp), dp)
+        fam = 0x21 if tcp else 0x22
+    else:
+        body = socket.inet_aton(sa) + socket.inet_aton(da) + struct.pack(">HH", int(sp), dp)
+        fam = 0x11 if tcp else 0x12
+    return sig + bytes([0x21, fam]) + struct.pack(">H", len(body)) + body
 
 
 def notify(args):
@@ -209,8 +222,50 @@ def signed(args):
     print((msg[:10] + struct.pack(">H", ar) + msg[12:] + rr).hex())
 
 
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        part = s.recv(n - len(b))
+        if not part:
+            return b
+        b += part
+    return b
+
+
+def tcpseq(args):
+    bind = None
+    if args[0] == "--bind":
+        args.pop(0)
+        bind = args.pop(0)
+    host, port, zones = args[0], int(args[1]), args[2:]
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(2)
+    if bind:
+        s.bind((bind, 0))
+    s.connect((host, port))
+    out = []
+    for z in zones:
+        msg = notify_msg(z, 7)
+        try:
+            s.sendall(struct.pack(">H", len(msg)) + msg)
+            ln = recv_exact(s, 2)
+            rep = recv_exact(s, struct.unpack(">H", ln)[0]) if len(ln) == 2 else b""
+            out.append("rcode=%d" % decode(rep)["rcode"] if len(rep) >= 12 else "none")
+        except (socket.timeout, ConnectionError):
+            out.append("none")
+    try:
+        out.append("eof" if s.recv(1) == b"" else "data")
+    except socket.timeout:
+        out.append("open")
+    except ConnectionError:
+        out.append("eof")
+    print(" ".join(out))
+
+
 def main():
     cmd = sys.argv[1]
+    if cmd == "tcpseq":
+        return tcpseq(sys.argv[2:])
     if cmd == "send":
         return send(sys.argv[2:])
     if cmd == "resend":

@@ -88,6 +88,9 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	assert_int_equal(cfg->notifyd.rate_limit.per_zone, 20);
 	assert_int_equal(cfg->notifyd.rate_limit.burst, 2);
 	assert_int_equal(cfg->notifyd.tcp_max_connections, 1024);
+	assert_int_equal(cfg->notifyd.tcp_max_per_source, 32);
+	assert_int_equal(cfg->notifyd.rate_limit.ipv4_prefix, 32);
+	assert_int_equal(cfg->notifyd.rate_limit.ipv6_prefix, 64);
 	assert_int_equal(cfg->notifyd.tcp_idle_timeout_ms, 10000);
 	assert_int_equal(cfg->notifyd.tcp_message_timeout_ms, 5000);
 	assert_int_equal(cfg->notifyd.udp_receive_buffer, 4 << 20);
@@ -199,7 +202,8 @@ static void test_cfg_bad_values(void **state)
 		"zones: [ a.example ]",              "keys: [ { file: k, name: k } ]",
 		"{ 1: 2 }",                           "zone-defaults: { name: a.example }",
 		"tsig: { max-fudge: 0 }",            "tsig: { max-fudge: 65536s }",
-		"notifyd: { replay-cache: -1 }",
+		"notifyd: { replay-cache: -1 }",    "notifyd: { rate-limit: { ipv6-prefix: 129 } }",
+		"notifyd: { rate-limit: { ipv4-prefix: 33 } }", "notifyd: { tcp: { max-per-source: 0 } }",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cfg *cfg = NULL;

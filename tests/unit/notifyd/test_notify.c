@@ -682,6 +682,28 @@ static void test_notify_signed_replay_refused_once_accepted(void **state)
 	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
 }
 
+/* IPv6 sources share a bucket per /64 (rate-limit.ipv6-prefix): hopping addresses
+ * inside one's own /64 buys nothing; the next /64 is another source. */
+static void test_notify_rate_limit_groups_ipv6_by_64(void **state)
+{
+	(void)state;
+	assert_int_equal(ratelimit_new(1, 1, 64, 1, &F.env.per_source), 0);
+	build(3, DNS_OP_NOTIFY, "open.test", DNS_T_SOA, 1);
+	decide_from("[2001:db8::1]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	decide_from("[2001:db8::2]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_RATE_SOURCE);
+	decide_from("[2001:db8::ffff:ffff:ffff:ffff]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_RATE_SOURCE);
+	decide_from("[2001:db8:0:1::1]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	/* IPv4: each address its own (/32) */
+	decide_from("192.0.2.1@53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	decide_from("192.0.2.2@53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+}
+
 static void test_notify_small_buffer_is_einval(void **state)
 {
 	(void)state;
@@ -728,6 +750,7 @@ int main(void)
 		T(test_notify_tsig_not_last_is_formerr),
 		T(test_notify_rate_limits),
 		T(test_notify_signed_replay_refused_once_accepted),
+		T(test_notify_rate_limit_groups_ipv6_by_64),
 		T(test_notify_small_buffer_is_einval),
 		T(test_notify_outcome_names),
 	};
