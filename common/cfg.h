@@ -127,6 +127,11 @@ struct cfg_xfrd {
 	struct cfg_endpoints listen; /**< DNS endpoint serving SOA/AXFR/IXFR of stored zones */
 	struct cfg_endpoint http;    /**< metrics and health */
 	struct cfg_serve serve;      /**< default for every zone */
+	uint32_t serve_transfers;       /**< outgoing AXFR/IXFR streams at once; more: REFUSED */
+	uint32_t serve_transfers_per_source; /**< of which from one source (IPv4 /32, IPv6 /64) */
+	uint64_t serve_snapshot_hold_ms; /**< a transfer waiting this long for its client lets go
+	                                    of its store snapshot (0: at once) */
+	uint64_t serve_snapshot_max_ms;  /**< no transfer reads one snapshot longer than this */
 	uint32_t transfers_max;         /**< transfers running at once */
 	uint32_t transfers_per_primary; /**< transfers running at once against one primary */
 	uint64_t timeout_connect_ms;

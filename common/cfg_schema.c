@@ -107,6 +107,21 @@ static const struct cfg_field serve_fields[] = {
 	END,
 };
 
+/* xfrd.serve: the zones' serve keys, and the endpoint's own limits (offsets from
+ * struct cfg_xfrd). */
+static const struct cfg_field xfrd_serve_fields[] = {
+	F("allow", CFG_FT_ACL, offsetof(struct cfg_xfrd, serve.allow), 0, 0),
+	F("keys", CFG_FT_KEYREFS, offsetof(struct cfg_xfrd, serve.keys), 0, 0),
+	F("transfers", CFG_FT_U32, offsetof(struct cfg_xfrd, serve_transfers), 1, 100000),
+	F("transfers-per-source", CFG_FT_U32, offsetof(struct cfg_xfrd, serve_transfers_per_source),
+	  1, 100000),
+	F("snapshot-hold", CFG_FT_DURATION, offsetof(struct cfg_xfrd, serve_snapshot_hold_ms), 0,
+	  MS_H),
+	F("snapshot-max", CFG_FT_DURATION, offsetof(struct cfg_xfrd, serve_snapshot_max_ms), MS_S,
+	  MS_D),
+	END,
+};
+
 static const struct cfg_field clamp_fields[] = {
 	F("min", CFG_FT_DURATION, offsetof(struct cfg_clamp, min_ms), MS_S, SOA_MAX_MS),
 	F("max", CFG_FT_DURATION, offsetof(struct cfg_clamp, max_ms), MS_S, SOA_MAX_MS),
@@ -151,7 +166,7 @@ static const struct cfg_field xfrd_fields[] = {
 	F("store-size", CFG_FT_SIZE, offsetof(struct cfg_xfrd, store_size), MIB, 1024 * TIB),
 	F("listen", CFG_FT_ENDPOINTS, offsetof(struct cfg_xfrd, listen), 53, 0),
 	F("http", CFG_FT_ENDPOINT, offsetof(struct cfg_xfrd, http), 0, 0),
-	MAP("serve", offsetof(struct cfg_xfrd, serve), serve_fields),
+	MAP("serve", 0, xfrd_serve_fields),
 	MAP("transfers", 0, transfers_fields),
 	MAP("timeouts", 0, timeouts_fields),
 	FN("refresh", offsetof(struct cfg_xfrd, refresh), clamp_fn),
@@ -623,6 +638,10 @@ static void defaults_xfrd(struct cfg_parse *p, struct cfg_xfrd *x)
 		x->http = h.v[0];
 	}
 	default_acl(p, &x->serve.allow, allow, 2);
+	x->serve_transfers = 64;
+	x->serve_transfers_per_source = 16;
+	x->serve_snapshot_hold_ms = MS_S;
+	x->serve_snapshot_max_ms = 60 * MS_S;
 	x->transfers_max = 64;
 	x->transfers_per_primary = 8;
 	x->timeout_connect_ms = 2 * MS_S;
