@@ -615,7 +615,7 @@ static void defaults_notifyd(struct cfg_parse *p, struct cfg_notifyd *n)
 	}
 	n->rate_limit = (struct cfg_rate_limit){.per_source = 200, .per_zone = 20, .burst = 2,
 	                                        .ipv4_prefix = 32, .ipv6_prefix = 64};
-	n->replay_cache = 65536;
+	n->replay_cache = 262144;
 	n->tcp_max_connections = 1024;
 	n->tcp_max_per_source = 32;
 	n->tcp_idle_timeout_ms = 10 * MS_S;

@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* common/tsig_replay.c -- a fixed table of recently accepted signed requests.
+/* common/tsig_replay.c -- the requests accepted lately, in order of arrival.
  *
- * Every lookup scans the same TSIG_REPLAY_PROBE slots, so removing an entry is
- * clearing its slot (no probe chains to repair), and a dead entry (past its
- * window) is simply a free slot.
+ * A ring of entries in the order they were first held, and an open-addressing
+ * index (linear probing, at most half full, backward-shift deletion) from a
+ * request's hash to its ring position, with 32 bits of the hash beside the
+ * position so that a probe reads the ring only for a likely match. A new entry
+ * takes the ring's oldest slot; if that one is still live, its time signed
+ * raises the horizon. Since requests arrive roughly in the order they were
+ * signed, the horizon then trails "now" by about the time the ring takes to turn
+ * over; a table that dropped entries in any other order (the oldest of a few
+ * probed slots, say) pushes it up to "now" after a few thousand evictions and
+ * refuses everything fresh.
+ *
+ * Cost per accepted request (what notifyd pays per signed NOTIFY): a hash of
+ * about 50 bytes; tsig_replay_admit() one index probe (to an empty slot, for a
+ * new request) and one sequential ring write, plus one index deletion when the
+ * ring is full; tsig_replay_confirm() one ring read through the position hint.
  */
 #include "common/tsig_replay.h"
 
@@ -17,16 +29,24 @@
 
 enum { ST_EMPTY = 0, ST_PENDING = 1, ST_DONE = 2 };
 
-struct slot {
-	uint64_t hash;
+struct entry {
+	uint64_t hash; /**< 0: not in the index */
 	uint64_t word; /**< time signed << 2 | state */
+};
+
+struct islot {
+	uint32_t pos1; /**< ring position + 1; 0 empty */
+	uint32_t tag;  /**< the hash's high half */
 };
 
 struct tsig_replay {
 	uint64_t seed;
 	uint32_t window;
-	size_t mask;
-	struct slot *slots;
+	size_t mask;         /**< ring size - 1 */
+	size_t imask;        /**< index size - 1 (twice the ring) */
+	uint64_t head;       /**< ring position the next entry takes (counts up) */
+	struct entry *ring;
+	struct islot *index;
 	struct tsig_replay_stats st;
 };
 
@@ -67,14 +87,16 @@ int tsig_replay_new(size_t entries, uint32_t window_s, uint64_t seed, struct tsi
 	if (r == NULL) {
 		return ZX_ENOMEM;
 	}
-	r->slots = calloc(n, sizeof(*r->slots));
-	if (r->slots == NULL) {
-		free(r);
+	r->ring = calloc(n, sizeof(*r->ring));
+	r->index = calloc(2 * n, sizeof(*r->index));
+	if (r->ring == NULL || r->index == NULL) {
+		tsig_replay_free(r);
 		return ZX_ENOMEM;
 	}
 	r->seed = seed;
 	r->window = window_s;
 	r->mask = n - 1;
+	r->imask = 2 * n - 1;
 	*out = r;
 	return 0;
 }
@@ -82,7 +104,8 @@ int tsig_replay_new(size_t entries, uint32_t window_s, uint64_t seed, struct tsi
 void tsig_replay_free(struct tsig_replay *r)
 {
 	if (r != NULL) {
-		free(r->slots);
+		free(r->ring);
+		free(r->index);
 		free(r);
 	}
 }
@@ -100,40 +123,88 @@ struct tsig_replay_id tsig_replay_id(const struct tsig_replay *r, const struct t
 	return (struct tsig_replay_id){.hash = h != 0 ? h : 1, .time_signed = req->time_signed};
 }
 
-static uint64_t slot_time(const struct slot *s)
+static uint64_t e_time(const struct entry *e)
 {
-	return s->word >> 2;
+	return e->word >> 2;
 }
 
-static unsigned slot_state(const struct slot *s)
+static unsigned e_state(const struct entry *e)
 {
-	return (unsigned)(s->word & 3u);
+	return (unsigned)(e->word & 3u);
 }
 
 /* Live: in use and still within its window (a copy could still verify). */
-static bool live(const struct tsig_replay *r, const struct slot *s, uint64_t now)
+static bool live(const struct tsig_replay *r, const struct entry *e, uint64_t now)
 {
-	return slot_state(s) != ST_EMPTY && slot_time(s) + r->window >= now;
+	return e_state(e) != ST_EMPTY && e_time(e) + r->window >= now;
 }
 
-static struct slot *find(const struct tsig_replay *r, const struct tsig_replay_id *id)
+/* The index slot of @p hash (*found), or the empty slot that ends its probe. */
+static size_t islot_find(const struct tsig_replay *r, uint64_t hash, bool *found)
 {
-	for (size_t i = 0; i < TSIG_REPLAY_PROBE; i++) {
-		struct slot *s = &r->slots[(id->hash + i) & r->mask];
-		if (s->hash == id->hash && slot_state(s) != ST_EMPTY &&
-		    slot_time(s) == id->time_signed) {
-			return s;
+	uint32_t tag = (uint32_t)(hash >> 32);
+	size_t i = hash & r->imask;
+	for (; r->index[i].pos1 != 0; i = (i + 1) & r->imask) {
+		if (r->index[i].tag == tag && r->ring[r->index[i].pos1 - 1].hash == hash) {
+			*found = true;
+			return i;
 		}
 	}
-	return NULL;
+	*found = false;
+	return i;
+}
+
+/* Remove index slot @p i, moving later entries of the probe back (no tombstones). */
+static void index_del(struct tsig_replay *r, size_t i)
+{
+	size_t j = i;
+	for (;;) {
+		j = (j + 1) & r->imask;
+		if (r->index[j].pos1 == 0) {
+			break;
+		}
+		size_t home = r->ring[r->index[j].pos1 - 1].hash & r->imask;
+		/* j moves into the hole at i unless its home lies cyclically in (i, j] */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (!stays) {
+			r->index[i] = r->index[j];
+			i = j;
+		}
+	}
+	r->index[i].pos1 = 0;
+}
+
+/* Drop @p e from the index (it keeps its ring place until the ring comes round). */
+static void unindex(struct tsig_replay *r, struct entry *e)
+{
+	bool found;
+	size_t i = islot_find(r, e->hash, &found);
+	if (found) {
+		index_del(r, i);
+	}
+	e->hash = 0;
+}
+
+/* The entry of @p id: through its position hint, else the index. */
+static struct entry *lookup(const struct tsig_replay *r, const struct tsig_replay_id *id)
+{
+	struct entry *e = NULL;
+	if (id->slot != 0 && id->slot - 1 <= r->mask && r->ring[id->slot - 1].hash == id->hash) {
+		e = &r->ring[id->slot - 1];
+	} else {
+		bool found;
+		size_t i = islot_find(r, id->hash, &found);
+		e = found ? &r->ring[r->index[i].pos1 - 1] : NULL;
+	}
+	return e != NULL && e_time(e) == id->time_signed ? e : NULL;
 }
 
 enum tsig_replay_seen tsig_replay_check(const struct tsig_replay *r,
                                         const struct tsig_replay_id *id, uint64_t now)
 {
-	const struct slot *s = find(r, id);
-	if (s != NULL && live(r, s, now)) {
-		return slot_state(s) == ST_PENDING ? TSIG_REPLAY_PENDING : TSIG_REPLAY_DONE;
+	const struct entry *e = lookup(r, id);
+	if (e != NULL && live(r, e, now)) {
+		return e_state(e) == ST_PENDING ? TSIG_REPLAY_PENDING : TSIG_REPLAY_DONE;
 	}
 	if (r->st.horizon != 0 && id->time_signed <= r->st.horizon) {
 		return TSIG_REPLAY_HORIZON;
@@ -141,56 +212,78 @@ enum tsig_replay_seen tsig_replay_check(const struct tsig_replay *r,
 	return TSIG_REPLAY_NEW;
 }
 
-/* A slot for a new entry: a dead one, else the live one signed earliest (evicted). */
-static struct slot *claim(struct tsig_replay *r, const struct tsig_replay_id *id, uint64_t now)
+/* A new entry in the ring's oldest place (a live one there moves the horizon:
+ * whatever was signed before it can no longer be told from a replay). */
+static void push(struct tsig_replay *r, struct tsig_replay_id *id, unsigned state, uint64_t now)
 {
-	struct slot *victim = NULL;
-	for (size_t i = 0; i < TSIG_REPLAY_PROBE; i++) {
-		struct slot *s = &r->slots[(id->hash + i) & r->mask];
-		if (!live(r, s, now)) {
-			return s;
+	struct entry *e = &r->ring[r->head & r->mask];
+	if (e->hash != 0) {
+		if (live(r, e, now)) {
+			r->st.evicted++;
+			if (e_time(e) > r->st.horizon) {
+				r->st.horizon = e_time(e);
+			}
 		}
-		if (victim == NULL || slot_time(s) < slot_time(victim)) {
-			victim = s;
-		}
+		unindex(r, e);
 	}
-	r->st.evicted++;
-	if (slot_time(victim) > r->st.horizon) {
-		r->st.horizon = slot_time(victim);
-	}
-	return victim;
+	bool found;
+	size_t i = islot_find(r, id->hash, &found); /* after the deletion: it may move slots */
+	e->hash = id->hash;
+	e->word = id->time_signed << 2 | state;
+	id->slot = (uint32_t)(r->head & r->mask) + 1;
+	r->index[i] = (struct islot){.pos1 = id->slot, .tag = (uint32_t)(id->hash >> 32)};
+	r->head++;
 }
 
-static void put(struct tsig_replay *r, const struct tsig_replay_id *id, unsigned state,
-                uint64_t now)
+enum tsig_replay_seen tsig_replay_admit(struct tsig_replay *r, struct tsig_replay_id *id,
+                                        uint64_t now)
 {
-	struct slot *s = find(r, id);
-	if (s == NULL) {
-		s = claim(r, id, now);
+	struct entry *e = lookup(r, id);
+	if (e != NULL && live(r, e, now)) {
+		id->slot = (uint32_t)(e - r->ring) + 1;
+		return e_state(e) == ST_PENDING ? TSIG_REPLAY_PENDING : TSIG_REPLAY_DONE;
 	}
-	s->hash = id->hash;
-	s->word = id->time_signed << 2 | state;
-}
-
-void tsig_replay_hold(struct tsig_replay *r, const struct tsig_replay_id *id, uint64_t now)
-{
+	if (r->st.horizon != 0 && id->time_signed <= r->st.horizon) {
+		return TSIG_REPLAY_HORIZON;
+	}
+	bool found;
+	size_t i = islot_find(r, id->hash, &found);
+	if (found) { /* dead, forgotten, or another time signed with this hash */
+		r->ring[r->index[i].pos1 - 1].hash = 0;
+		index_del(r, i);
+	}
 	r->st.held++;
-	put(r, id, ST_PENDING, now);
+	push(r, id, ST_PENDING, now);
+	return TSIG_REPLAY_NEW;
 }
 
-void tsig_replay_confirm(struct tsig_replay *r, const struct tsig_replay_id *id, uint64_t now)
+void tsig_replay_confirm(struct tsig_replay *r, struct tsig_replay_id *id, uint64_t now)
 {
 	r->st.confirmed++;
-	put(r, id, ST_DONE, now);
+	struct entry *e = lookup(r, id);
+	if (e != NULL) {
+		e->word = id->time_signed << 2 | ST_DONE;
+		return;
+	}
+	/* dropped from a full ring meanwhile: at or before the horizon it is refused
+	 * anyway; after it, it must be remembered again */
+	if (id->time_signed > r->st.horizon) {
+		bool found;
+		size_t i = islot_find(r, id->hash, &found);
+		if (found) {
+			r->ring[r->index[i].pos1 - 1].hash = 0;
+			index_del(r, i);
+		}
+		push(r, id, ST_DONE, now);
+	}
 }
 
 void tsig_replay_forget(struct tsig_replay *r, const struct tsig_replay_id *id)
 {
-	struct slot *s = find(r, id);
-	if (s != NULL) {
+	struct entry *e = lookup(r, id);
+	if (e != NULL && e_state(e) != ST_EMPTY) {
 		r->st.forgotten++;
-		s->hash = 0;
-		s->word = 0;
+		e->word = e->word >> 2 << 2; /* stays in the ring and the index until reused */
 	}
 }
 

@@ -12,29 +12,31 @@
  * reused.
  *
  * Life of an entry, driven by the server:
- *   tsig_replay_check()    NEW, or a repeat of one PENDING / DONE, or HORIZON
- *   tsig_replay_hold()     the request is being acted on (notifyd: its event is
- *                          on its way to Kafka): PENDING, so copies arriving
- *                          meanwhile are recognised
+ *   tsig_replay_admit()    NEW: the request is now held, PENDING (notifyd: its
+ *                          event goes to Kafka), so copies arriving meanwhile
+ *                          are recognised; or a repeat of one PENDING / DONE,
+ *                          or HORIZON (nothing held)
  *   tsig_replay_confirm()  it was accepted (Kafka stored the event): DONE
  *   tsig_replay_forget()   it was not (Kafka failed, timed out): the entry goes,
  *                          and the sender's retransmission of the same bytes is
  *                          NEW again, since it never got an answer.
  *
- * Memory: a fixed table of 2^k 16-byte slots (at least the entries asked for),
- * allocated at creation and never grown: 65536 entries take 1 MiB. A request is
- * kept in one of TSIG_REPLAY_PROBE slots chosen by a seeded 64-bit hash of the
- * key name, time signed and MAC (the seed is random per process, so nobody can
- * aim collisions; a false match needs two MACs whose hashes collide).
+ * Memory: a ring of 2^k entries (at least the entries asked for) in the order
+ * they were first held, and an index from a seeded 64-bit hash of key name,
+ * time signed and MAC to the ring (the seed is random per process, so nobody can
+ * aim collisions; a false match needs two MACs whose hashes collide): 24 bytes
+ * an entry, allocated at creation and never grown (262144 entries: 6 MiB).
+ * An accepted request costs a hash, one index probe and a ring write to admit,
+ * and one ring read (through the id's position hint) to confirm.
  *
- * When full (every candidate slot holds a live entry), the entry with the
- * oldest time signed among the candidates is dropped and its time raises the
- * horizon: from then on every request signed at or before the horizon is
- * answered HORIZON (refuse it: it may be a replay of the dropped entry). So a
- * full table never lets a replay through; it narrows the window instead.
- * Requests signed "now" by a primary are refused only when the table turns over
- * faster than that primary's clock skew (65536 entries hold one second of 65k
- * accepted signed requests per second). Counted in tsig_replay_stats.evicted.
+ * When the ring is full, a new entry takes the place of the oldest one. If that
+ * one is still live, its time signed raises the horizon: from then on every
+ * request signed at or before the horizon is answered HORIZON (refuse it: it may
+ * be a replay of the dropped entry). So a full memory never lets a replay
+ * through; it narrows the window instead, to about the time the ring takes to
+ * turn over (262144 entries: 26 s at 10,000 accepted signed requests per
+ * second). A primary's fresh request is refused only when that is shorter than
+ * its clock skew. Counted in tsig_replay_stats.evicted.
  *
  * No clock is read here: times are arguments (seconds since the epoch).
  *
@@ -51,9 +53,6 @@
 struct tsig_request;
 struct tsig_replay;
 
-/** Candidate slots per request (linear probe distance). */
-#define TSIG_REPLAY_PROBE 8
-
 /** What tsig_replay_check() found. */
 enum tsig_replay_seen {
 	TSIG_REPLAY_NEW = 0, /**< not seen in the window: act on it */
@@ -66,10 +65,11 @@ enum tsig_replay_seen {
 struct tsig_replay_id {
 	uint64_t hash;        /**< seeded hash of key name, time signed and MAC; never 0 */
 	uint64_t time_signed; /**< the request's, seconds */
+	uint32_t slot;        /**< where it was held + 1, a hint (0: unknown) */
 };
 
 struct tsig_replay_stats {
-	uint64_t held;      /**< tsig_replay_hold() calls */
+	uint64_t held;      /**< requests held (tsig_replay_admit() said NEW) */
 	uint64_t confirmed; /**< tsig_replay_confirm() calls */
 	uint64_t forgotten; /**< tsig_replay_forget() calls that found their entry */
 	uint64_t evicted;   /**< live entries dropped because the table was full */
@@ -101,7 +101,7 @@ void tsig_replay_set_window(struct tsig_replay *r, uint32_t window_s);
 struct tsig_replay_id tsig_replay_id(const struct tsig_replay *r, const struct tsig_request *req);
 
 /**
- * Has this request been seen within the window?
+ * Has this request been seen within the window? (Looks only.)
  * @param now seconds since the epoch
  * @return enum tsig_replay_seen (see there); HORIZON wins over NEW only
  */
@@ -109,16 +109,19 @@ enum tsig_replay_seen tsig_replay_check(const struct tsig_replay *r,
                                         const struct tsig_replay_id *id, uint64_t now);
 
 /**
- * Remember the request as PENDING (after tsig_replay_check() said NEW). When its
- * candidate slots are all live, the one signed earliest is evicted (see above).
+ * As tsig_replay_check(), and a NEW request is held (PENDING) at once; when the
+ * ring is full the oldest entry goes (see above).
+ * @param[in,out] id its slot hint is set
+ * @return NEW (now held: confirm or forget it later); PENDING; DONE; HORIZON
  */
-void tsig_replay_hold(struct tsig_replay *r, const struct tsig_replay_id *id, uint64_t now);
+enum tsig_replay_seen tsig_replay_admit(struct tsig_replay *r, struct tsig_replay_id *id,
+                                        uint64_t now);
 
 /**
- * The request was accepted: DONE. When its entry was evicted meanwhile it is
- * remembered again (as tsig_replay_hold() would), now DONE.
+ * The request was accepted: DONE. Dropped from a full ring meanwhile, it is not
+ * needed any more (the horizon covers it).
  */
-void tsig_replay_confirm(struct tsig_replay *r, const struct tsig_replay_id *id, uint64_t now);
+void tsig_replay_confirm(struct tsig_replay *r, struct tsig_replay_id *id, uint64_t now);
 
 /** The request was not accepted after all: forget it (a later copy is NEW). */
 void tsig_replay_forget(struct tsig_replay *r, const struct tsig_replay_id *id);

@@ -170,6 +170,15 @@ static int check_tsig(struct job *j)
 	}
 }
 
+/* Not accepted after all: the held replay entry goes, so a retry is new. */
+static void release(struct job *j)
+{
+	if (j->out->replay_held) {
+		tsig_replay_forget(j->env->replay, &j->out->replay_id);
+		j->out->replay_held = false;
+	}
+}
+
 static bool zone_lists_key(const struct cfg_zone *z, const struct tsig_key *key)
 {
 	for (size_t i = 0; i < z->notify_keys.count; i++) {
@@ -200,27 +209,26 @@ static int decide_zone(struct job *j)
 		return reply(j, NOTIFY_REFUSED_KEY, DNS_RC_REFUSED, true);
 	}
 	struct tsig_replay *rp = sign ? j->env->replay : NULL;
-	struct tsig_replay_id rid = {0};
 	if (rp != NULL) {
-		rid = tsig_replay_id(rp, &j->treq);
-		enum tsig_replay_seen seen = tsig_replay_check(rp, &rid, j->in->now_s);
+		out->replay_id = tsig_replay_id(rp, &j->treq);
+		enum tsig_replay_seen seen = tsig_replay_admit(rp, &out->replay_id, j->in->now_s);
 		if (seen == TSIG_REPLAY_PENDING) {
 			return drop(j, NOTIFY_INFLIGHT);
 		}
 		if (seen != TSIG_REPLAY_NEW) {
 			return reply(j, NOTIFY_REPLAY, DNS_RC_REFUSED, true);
 		}
+		out->replay_held = true; /* held from here on: every return below settles it */
 	}
 	if (j->env->per_zone != NULL &&
 	    ratelimit_take(j->env->per_zone, z->name, (size_t)dname_wire_len(z->name, DNAME_MAXLEN),
 	                   j->in->now_ms) != 0) {
+		release(j);
 		return drop(j, NOTIFY_RATE_ZONE);
 	}
 	int rc = reply(j, NOTIFY_ACCEPTED, DNS_RC_NOERROR, sign);
-	if (rc == 0 && rp != NULL) {
-		tsig_replay_hold(rp, &rid, j->in->now_s);
-		out->replay_held = true;
-		out->replay_id = rid;
+	if (rc != 0) {
+		release(j);
 	}
 	return rc;
 }

@@ -349,7 +349,7 @@ static void replay_count_evictions(struct server *s)
 
 /* A held signed NOTIFY's fate: Kafka stored its event (remember it as accepted, so
  * copies are refused) or did not (forget it, so the primary's retry is accepted). */
-static void replay_settle(struct server *s, bool held, const struct tsig_replay_id *id,
+static void replay_settle(struct server *s, bool held, struct tsig_replay_id *id,
                           bool stored)
 {
 	if (!held || s->replay == NULL) {
@@ -407,7 +407,8 @@ static void accept_notify(struct server *s, const struct listener_msg *m,
 fail:
 	free(ev);
 	free(p);
-	replay_settle(s, o->replay_held, &o->replay_id, false);
+	struct tsig_replay_id rid = o->replay_id;
+	replay_settle(s, o->replay_held, &rid, false);
 	metrics_add(s->unans[why], 1);
 	log_outcome(s, m, o, why == UNANS_QUEUE_FULL ? " answer=none why=queue_full"
 	                                             : " answer=none why=kafka_error");

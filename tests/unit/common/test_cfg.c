@@ -94,7 +94,7 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	assert_int_equal(cfg->notifyd.tcp_idle_timeout_ms, 10000);
 	assert_int_equal(cfg->notifyd.tcp_message_timeout_ms, 5000);
 	assert_int_equal(cfg->notifyd.udp_receive_buffer, 4 << 20);
-	assert_int_equal(cfg->notifyd.replay_cache, 65536);
+	assert_int_equal(cfg->notifyd.replay_cache, 262144);
 	assert_int_equal(cfg->tsig.max_fudge_ms, 300000);
 	assert_int_equal(tsig_keyring_max_fudge(cfg->keys), 300);
 	assert_non_null(cfg->xfrd.replica);

@@ -79,8 +79,13 @@ static void test_tsig_replay_repeat_is_pending_then_done(void **state)
 	assert_int_not_equal(id.hash, 0);
 	assert_int_equal(id.time_signed, T0);
 	assert_int_equal(tsig_replay_check(f->r, &id, T0), TSIG_REPLAY_NEW);
-	tsig_replay_hold(f->r, &id, T0);
+	assert_int_equal(tsig_replay_admit(f->r, &id, T0), TSIG_REPLAY_NEW);
+	assert_int_not_equal(id.slot, 0);
 	assert_int_equal(tsig_replay_check(f->r, &id, T0), TSIG_REPLAY_PENDING);
+	struct tsig_replay_id copy = id;
+	copy.slot = 0; /* no hint: found through the index */
+	assert_int_equal(tsig_replay_admit(f->r, &copy, T0), TSIG_REPLAY_PENDING);
+	assert_int_equal(copy.slot, id.slot);
 	tsig_replay_confirm(f->r, &id, T0 + 1);
 	assert_int_equal(tsig_replay_check(f->r, &id, T0 + 1), TSIG_REPLAY_DONE);
 	/* the same bytes are the same request; another ID is another MAC */
@@ -106,17 +111,25 @@ static void test_tsig_replay_forgotten_request_is_new_again(void **state)
 	struct fx *f = *state;
 	struct tsig_request req = request(f, 7, T0);
 	struct tsig_replay_id id = tsig_replay_id(f->r, &req);
-	tsig_replay_hold(f->r, &id, T0);
+	assert_int_equal(tsig_replay_admit(f->r, &id, T0), TSIG_REPLAY_NEW);
 	tsig_replay_forget(f->r, &id);
 	assert_int_equal(tsig_replay_check(f->r, &id, T0), TSIG_REPLAY_NEW);
 	tsig_replay_forget(f->r, &id); /* twice: nothing to find */
 	assert_int_equal(tsig_replay_stats(f->r).forgotten, 1);
-	/* confirmed without a hold (its entry was evicted meanwhile): remembered */
+	/* the retry: new, held again, then accepted */
+	id.slot = 0;
+	assert_int_equal(tsig_replay_admit(f->r, &id, T0), TSIG_REPLAY_NEW);
 	tsig_replay_confirm(f->r, &id, T0);
 	assert_int_equal(tsig_replay_check(f->r, &id, T0), TSIG_REPLAY_DONE);
+	/* confirmed without being held (dropped meanwhile, after the horizon):
+	 * remembered all the same */
+	struct tsig_request other = request(f, 8, T0);
+	struct tsig_replay_id oid = tsig_replay_id(f->r, &other);
+	tsig_replay_confirm(f->r, &oid, T0);
+	assert_int_equal(tsig_replay_check(f->r, &oid, T0), TSIG_REPLAY_DONE);
 }
 
-/* 64 slots, 2000 requests in one second each: entries get evicted, the horizon
+/* 64 entries, 2000 requests, ten a second: entries get dropped, the horizon
  * rises, and no request that was accepted is ever reported NEW again. */
 static void test_tsig_replay_full_table_refuses_instead_of_forgetting(void **state)
 {
@@ -127,10 +140,9 @@ static void test_tsig_replay_full_table_refuses_instead_of_forgetting(void **sta
 		uint64_t t = T0 + i / 10; /* ten a second */
 		struct tsig_request req = request(f, (uint16_t)i, t);
 		ids[i] = tsig_replay_id(f->r, &req);
-		enum tsig_replay_seen seen = tsig_replay_check(f->r, &ids[i], t);
+		enum tsig_replay_seen seen = tsig_replay_admit(f->r, &ids[i], t);
 		assert_true(seen == TSIG_REPLAY_NEW || seen == TSIG_REPLAY_HORIZON);
 		if (seen == TSIG_REPLAY_NEW) {
-			tsig_replay_hold(f->r, &ids[i], t);
 			tsig_replay_confirm(f->r, &ids[i], t);
 		}
 	}
@@ -147,6 +159,33 @@ static void test_tsig_replay_full_table_refuses_instead_of_forgetting(void **sta
 	struct tsig_request fresh = request(f, 9999, now + 1);
 	struct tsig_replay_id fid = tsig_replay_id(f->r, &fresh);
 	assert_int_equal(tsig_replay_check(f->r, &fid, now + 1), TSIG_REPLAY_NEW);
+}
+
+/* Steady overload: 100 accepted requests a second into a ring of 1024 (ten
+ * seconds of them) for 100 s. Entries are dropped all along, yet the horizon stays
+ * about ten seconds behind, so fresh requests keep being accepted. (A table that
+ * drops the oldest of a few probed slots pushes its horizon up to "now".) */
+static void test_tsig_replay_horizon_trails_under_overload(void **state)
+{
+	struct fx *f = *state;
+	struct tsig_replay *r = NULL;
+	assert_int_equal(tsig_replay_new(1024, WINDOW, 5, &r), 0);
+	uint16_t id = 0;
+	for (uint64_t t = T0; t < T0 + 100; t++) {
+		for (int i = 0; i < 100; i++) {
+			struct tsig_request req = request(f, id++, t);
+			struct tsig_replay_id rid = tsig_replay_id(r, &req);
+			assert_int_equal(tsig_replay_admit(r, &rid, t), TSIG_REPLAY_NEW);
+			tsig_replay_confirm(r, &rid, t);
+			assert_int_equal(tsig_replay_check(r, &rid, t), TSIG_REPLAY_DONE);
+		}
+		struct tsig_replay_stats st = tsig_replay_stats(r);
+		if (t >= T0 + 11) {
+			assert_true(st.evicted > 0);
+			assert_true(st.horizon + 9 <= t && st.horizon + 12 >= t);
+		}
+	}
+	tsig_replay_free(r);
 }
 
 static void test_tsig_replay_bad_sizes(void **state)
@@ -169,6 +208,7 @@ int main(void)
 		T(test_tsig_replay_repeat_is_pending_then_done),
 		T(test_tsig_replay_forgotten_request_is_new_again),
 		T(test_tsig_replay_full_table_refuses_instead_of_forgetting),
+		T(test_tsig_replay_horizon_trails_under_overload),
 		cmocka_unit_test(test_tsig_replay_bad_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

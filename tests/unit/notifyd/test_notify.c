@@ -643,6 +643,7 @@ static void test_notify_signed_replay_refused_once_accepted(void **state)
 	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
 	assert_true(F.out.replay_held);
 	struct tsig_replay_id id = F.out.replay_id;
+	assert_int_not_equal(id.slot, 0);
 	/* a copy while the first is on its way to Kafka: no answer yet, as for the first */
 	decide_from("192.0.2.99@1234");
 	assert_int_equal(F.out.outcome, NOTIFY_INFLIGHT);
@@ -673,6 +674,21 @@ static void test_notify_signed_replay_refused_once_accepted(void **state)
 	sign(key("k1"), NOW + 1);
 	decide();
 	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	/* dropped by the zone's rate limit after all: not held, its retry is new */
+	assert_int_equal(ratelimit_new(1, 1, 64, 3, &F.env.per_zone), 0);
+	build(0x6161, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 43);
+	sign(key("k1"), NOW + 2);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	tsig_replay_confirm(F.env.replay, &F.out.replay_id, NOW);
+	build(0x6262, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 44);
+	sign(key("k1"), NOW + 2);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_RATE_ZONE);
+	assert_false(F.out.replay_held);
+	assert_int_equal(tsig_replay_check(F.env.replay, &F.out.replay_id, NOW), TSIG_REPLAY_NEW);
+	ratelimit_free(F.env.per_zone);
+	F.env.per_zone = NULL;
 	/* unsigned: nothing held */
 	build(9, DNS_OP_NOTIFY, "open.test", DNS_T_SOA, 1);
 	decide();
