@@ -14,6 +14,11 @@
 #       Send one unsigned NOTIFY (optionally behind a PROXY header claiming
 #       source A@P), wait 2 s, print "answer HEX" or "noanswer".
 #       (A may be IPv6: "[2001:db8::1]@53".)
+#   dnswire.py burst BIND HOST PORT ZONE SRC...
+#       From one UDP socket bound to BIND (a trusted proxy), one NOTIFY per SRC
+#       (A@P, claimed in a PROXY v2 header) back to back, then the answers for
+#       2 s: prints "answers=N" (a rate limit that drops some shows at once,
+#       however slowly Kafka answers the others).
 #   dnswire.py tcpseq [--bind ADDR] HOST PORT ZONE...
 #       One TCP connection, one unsigned NOTIFY per ZONE in turn: prints the
 #       answer's rcode (or "none") for each, then "eof" when the server closed
@@ -262,8 +267,28 @@ def tcpseq(args):
     print(" ".join(out))
 
 
+def burst(args):
+    bind, host, port, zone, srcs = args[0], args[1], int(args[2]), args[3], args[4:]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((bind, 0))
+    for n, src in enumerate(srcs):
+        s.sendto(proxy_header("v2", src, (host, port), False) + notify_msg(zone, 1000 + n),
+                 (host, port))
+    s.settimeout(2)
+    got = 0
+    try:
+        while got < len(srcs):
+            s.recv(65535)
+            got += 1
+    except socket.timeout:
+        pass
+    print("answers=%d" % got)
+
+
 def main():
     cmd = sys.argv[1]
+    if cmd == "burst":
+        return burst(sys.argv[2:])
     if cmd == "tcpseq":
         return tcpseq(sys.argv[2:])
     if cmd == "send":
