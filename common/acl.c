@@ -244,3 +244,39 @@ const char *acl_addr_str(const struct sockaddr *sa, bool with_port, char *buf, s
 	}
 	return buf;
 }
+
+/* Clear every bit of @p a (n bytes) past the first @p prefix. */
+static void mask_bits(uint8_t *a, size_t n, unsigned prefix)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned keep = prefix > 8 * i ? prefix - 8 * (unsigned)i : 0;
+		if (keep < 8) {
+			a[i] &= (uint8_t)(0xffu << (8 - keep));
+		}
+	}
+}
+
+size_t acl_prefix_key(const struct sockaddr *sa, unsigned v4_prefix, unsigned v6_prefix,
+                      uint8_t key[ACL_PREFIX_KEY_MAX])
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	const uint8_t *a4 = NULL;
+	if (sa->sa_family == AF_INET) {
+		a4 = (const uint8_t *)&((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		const uint8_t *a6 = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		if (memcmp(a6, mapped, sizeof(mapped)) != 0) {
+			key[0] = 6;
+			memcpy(key + 1, a6, 16);
+			mask_bits(key + 1, 16, v6_prefix > 128 ? 128 : v6_prefix);
+			return 17;
+		}
+		a4 = a6 + 12;
+	} else {
+		return 0;
+	}
+	key[0] = 4;
+	memcpy(key + 1, a4, 4);
+	mask_bits(key + 1, 4, v4_prefix > 32 ? 32 : v4_prefix);
+	return 5;
+}

@@ -77,4 +77,22 @@ bool acl_endpoint_equal(const struct sockaddr *a, const struct sockaddr *b);
 /** Buffer size that holds any acl_addr_str() result. */
 #define ACL_ADDRSTRLEN (INET6_ADDRSTRLEN + 8)
 
+/** Bytes an acl_prefix_key() result may take: a family byte and 16 address bytes. */
+#define ACL_PREFIX_KEY_MAX 17
+
+/**
+ * The key that groups sources by network, for per-source limits: the family
+ * (4 or 6), then the address with every bit past the prefix cleared. An
+ * IPv4-mapped IPv6 source counts as the IPv4 address. Port ignored. So with
+ * @p v6_prefix 64 every address of one /64 (what one customer, or one attacker,
+ * gets) shares one key, and with @p v4_prefix 32 each IPv4 address has its own.
+ * @param sa          AF_INET or AF_INET6; borrowed
+ * @param v4_prefix   0..32 (larger counts as 32)
+ * @param v6_prefix   0..128 (larger counts as 128)
+ * @param[out] key    ACL_PREFIX_KEY_MAX bytes of room
+ * @return the key's length: 5 (IPv4) or 17 (IPv6); 0 for another family (key untouched)
+ */
+size_t acl_prefix_key(const struct sockaddr *sa, unsigned v4_prefix, unsigned v6_prefix,
+                      uint8_t key[ACL_PREFIX_KEY_MAX]);
+
 #endif

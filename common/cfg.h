@@ -101,6 +101,8 @@ struct cfg_rate_limit {
 	uint32_t per_source; /**< NOTIFYs per second per real source address; 0: unlimited */
 	uint32_t per_zone;   /**< NOTIFYs per second per zone; 0: unlimited */
 	uint32_t burst;      /**< bucket size as a multiple of the rate (>= 1) */
+	uint32_t ipv4_prefix; /**< per-source: IPv4 sources grouped by this prefix (0..32) */
+	uint32_t ipv6_prefix; /**< per-source: IPv6 sources grouped by this prefix (0..128) */
 };
 
 struct cfg_notifyd {
@@ -108,7 +110,11 @@ struct cfg_notifyd {
 	struct cfg_endpoints listen;   /**< UDP and TCP DNS sockets */
 	struct cfg_endpoint http;      /**< metrics and health */
 	struct cfg_rate_limit rate_limit;
+	uint32_t replay_cache;         /**< signed NOTIFYs remembered to refuse replays (entries,
+	                                  common/tsig_replay.h); 0: no replay check */
 	uint32_t tcp_max_connections;
+	uint32_t tcp_max_per_source;     /**< TCP connections at once from one source (grouped
+	                                    as rate_limit.ipv4_prefix / ipv6_prefix) */
 	uint64_t tcp_idle_timeout_ms;    /**< a TCP connection with no query for this long is closed */
 	uint64_t tcp_message_timeout_ms; /**< a started TCP message must be complete within this */
 	uint64_t udp_receive_buffer;     /**< SO_RCVBUF bytes */
@@ -121,6 +127,11 @@ struct cfg_xfrd {
 	struct cfg_endpoints listen; /**< DNS endpoint serving SOA/AXFR/IXFR of stored zones */
 	struct cfg_endpoint http;    /**< metrics and health */
 	struct cfg_serve serve;      /**< default for every zone */
+	uint32_t serve_transfers;       /**< outgoing AXFR/IXFR streams at once; more: REFUSED */
+	uint32_t serve_transfers_per_source; /**< of which from one source (IPv4 /32, IPv6 /64) */
+	uint64_t serve_snapshot_hold_ms; /**< a transfer waiting this long for its client lets go
+	                                    of its store snapshot (0: at once) */
+	uint64_t serve_snapshot_max_ms;  /**< no transfer reads one snapshot longer than this */
 	uint32_t transfers_max;         /**< transfers running at once */
 	uint32_t transfers_per_primary; /**< transfers running at once against one primary */
 	uint64_t timeout_connect_ms;
@@ -160,6 +171,12 @@ struct cfg_zone {
 	                                      verify); NULL: unsigned. Default: NULL */
 };
 
+/** TSIG policy for every request checked with the keyring (notifyd, xfrd's endpoint). */
+struct cfg_tsig {
+	uint64_t max_fudge_ms; /**< a request's fudge is capped to this (whole seconds,
+	                          tsig_keyring_set_max_fudge(), applied to cfg->keys) */
+};
+
 /**
  * A loaded configuration. Every pointer inside is owned by the cfg and lives
  * until cfg_free(); in particular the struct acl members must not be passed to
@@ -169,7 +186,8 @@ struct cfg {
 	const char *path;          /**< the file name it was loaded from */
 	enum log_level log_level;
 	struct cfg_kafka kafka;
-	struct tsig_keyring *keys; /**< every key of the file; owned */
+	struct tsig_keyring *keys; /**< every key of the file; owned; tsig.max_fudge applied */
+	struct cfg_tsig tsig;
 	struct acl proxy_trusted;  /**< PROXY headers accepted, and required, from these */
 	struct cfg_notifyd notifyd;
 	struct cfg_xfrd xfrd;

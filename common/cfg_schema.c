@@ -67,11 +67,15 @@ static const struct cfg_field rate_fields[] = {
 	F("per-source", CFG_FT_U32, offsetof(struct cfg_rate_limit, per_source), 0, 10000000),
 	F("per-zone", CFG_FT_U32, offsetof(struct cfg_rate_limit, per_zone), 0, 10000000),
 	F("burst", CFG_FT_U32, offsetof(struct cfg_rate_limit, burst), 1, 1000),
+	F("ipv4-prefix", CFG_FT_U32, offsetof(struct cfg_rate_limit, ipv4_prefix), 0, 32),
+	F("ipv6-prefix", CFG_FT_U32, offsetof(struct cfg_rate_limit, ipv6_prefix), 0, 128),
 	END,
 };
 
 static const struct cfg_field tcp_fields[] = {
 	F("max-connections", CFG_FT_U32, offsetof(struct cfg_notifyd, tcp_max_connections), 1,
+	  1000000),
+	F("max-per-source", CFG_FT_U32, offsetof(struct cfg_notifyd, tcp_max_per_source), 1,
 	  1000000),
 	F("idle-timeout", CFG_FT_DURATION, offsetof(struct cfg_notifyd, tcp_idle_timeout_ms),
 	  1, MS_H),
@@ -91,6 +95,7 @@ static const struct cfg_field notifyd_fields[] = {
 	F("listen", CFG_FT_ENDPOINTS, offsetof(struct cfg_notifyd, listen), 53, 0),
 	F("http", CFG_FT_ENDPOINT, offsetof(struct cfg_notifyd, http), 0, 0),
 	MAP("rate-limit", offsetof(struct cfg_notifyd, rate_limit), rate_fields),
+	F("replay-cache", CFG_FT_U32, offsetof(struct cfg_notifyd, replay_cache), 0, 1u << 24),
 	MAP("tcp", 0, tcp_fields),
 	MAP("udp", 0, udp_fields),
 	END,
@@ -99,6 +104,21 @@ static const struct cfg_field notifyd_fields[] = {
 static const struct cfg_field serve_fields[] = {
 	F("allow", CFG_FT_ACL, offsetof(struct cfg_serve, allow), 0, 0),
 	F("keys", CFG_FT_KEYREFS, offsetof(struct cfg_serve, keys), 0, 0),
+	END,
+};
+
+/* xfrd.serve: the zones' serve keys, and the endpoint's own limits (offsets from
+ * struct cfg_xfrd). */
+static const struct cfg_field xfrd_serve_fields[] = {
+	F("allow", CFG_FT_ACL, offsetof(struct cfg_xfrd, serve.allow), 0, 0),
+	F("keys", CFG_FT_KEYREFS, offsetof(struct cfg_xfrd, serve.keys), 0, 0),
+	F("transfers", CFG_FT_U32, offsetof(struct cfg_xfrd, serve_transfers), 1, 100000),
+	F("transfers-per-source", CFG_FT_U32, offsetof(struct cfg_xfrd, serve_transfers_per_source),
+	  1, 100000),
+	F("snapshot-hold", CFG_FT_DURATION, offsetof(struct cfg_xfrd, serve_snapshot_hold_ms), 0,
+	  MS_H),
+	F("snapshot-max", CFG_FT_DURATION, offsetof(struct cfg_xfrd, serve_snapshot_max_ms), MS_S,
+	  MS_D),
 	END,
 };
 
@@ -146,7 +166,7 @@ static const struct cfg_field xfrd_fields[] = {
 	F("store-size", CFG_FT_SIZE, offsetof(struct cfg_xfrd, store_size), MIB, 1024 * TIB),
 	F("listen", CFG_FT_ENDPOINTS, offsetof(struct cfg_xfrd, listen), 53, 0),
 	F("http", CFG_FT_ENDPOINT, offsetof(struct cfg_xfrd, http), 0, 0),
-	MAP("serve", offsetof(struct cfg_xfrd, serve), serve_fields),
+	MAP("serve", 0, xfrd_serve_fields),
 	MAP("transfers", 0, transfers_fields),
 	MAP("timeouts", 0, timeouts_fields),
 	FN("refresh", offsetof(struct cfg_xfrd, refresh), clamp_fn),
@@ -156,6 +176,13 @@ static const struct cfg_field xfrd_fields[] = {
 	MAP("limits", offsetof(struct cfg_xfrd, limits), limits_fields),
 	MAP("journal", 0, journal_fields),
 	MAP("health", 0, health_fields),
+	END,
+};
+
+/* The fudge is 16-bit seconds on the wire. */
+static const struct cfg_field tsig_fields[] = {
+	F("max-fudge", CFG_FT_DURATION, offsetof(struct cfg_tsig, max_fudge_ms), MS_S,
+	  65535 * MS_S),
 	END,
 };
 
@@ -208,6 +235,7 @@ static const struct cfg_field top_fields[] = {
 	MAP("xfrd", offsetof(struct cfg, xfrd), xfrd_fields),
 	[TF_ZONE_DEFAULTS] = FN("zone-defaults", 0, NULL),
 	[TF_ZONES] = FN("zones", 0, NULL),
+	MAP("tsig", offsetof(struct cfg, tsig), tsig_fields),
 	END,
 };
 
@@ -585,8 +613,11 @@ static void defaults_notifyd(struct cfg_parse *p, struct cfg_notifyd *n)
 	if (h.v != NULL) {
 		n->http = h.v[0];
 	}
-	n->rate_limit = (struct cfg_rate_limit){.per_source = 200, .per_zone = 20, .burst = 2};
+	n->rate_limit = (struct cfg_rate_limit){.per_source = 200, .per_zone = 20, .burst = 2,
+	                                        .ipv4_prefix = 32, .ipv6_prefix = 64};
+	n->replay_cache = 262144;
 	n->tcp_max_connections = 1024;
+	n->tcp_max_per_source = 32;
 	n->tcp_idle_timeout_ms = 10 * MS_S;
 	n->tcp_message_timeout_ms = 5 * MS_S;
 	n->udp_receive_buffer = 4 * MIB;
@@ -607,6 +638,10 @@ static void defaults_xfrd(struct cfg_parse *p, struct cfg_xfrd *x)
 		x->http = h.v[0];
 	}
 	default_acl(p, &x->serve.allow, allow, 2);
+	x->serve_transfers = 64;
+	x->serve_transfers_per_source = 16;
+	x->serve_snapshot_hold_ms = MS_S;
+	x->serve_snapshot_max_ms = 60 * MS_S;
 	x->transfers_max = 64;
 	x->transfers_per_primary = 8;
 	x->timeout_connect_ms = 2 * MS_S;
@@ -636,6 +671,7 @@ static void defaults(struct cfg_parse *p)
 	};
 	defaults_notifyd(p, &c->notifyd);
 	defaults_xfrd(p, &c->xfrd);
+	c->tsig.max_fudge_ms = TSIG_FUDGE_MAX_DEFAULT * MS_S;
 }
 
 /* The zone every zone starts from: xfrd's settings, then zone-defaults on top. */
@@ -657,7 +693,9 @@ void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)
 		return; /* an empty file: every default, no zones */
 	}
 	struct cfg_node *found[CFG_FIELDS_MAX];
-	if (!cfg_walk(p, root, "", top_fields, p->cfg, found)) {
+	bool walked = cfg_walk(p, root, "", top_fields, p->cfg, found);
+	tsig_keyring_set_max_fudge(p->cfg->keys, (uint16_t)(p->cfg->tsig.max_fudge_ms / MS_S));
+	if (!walked) {
 		return;
 	}
 	template_init(p);

@@ -456,7 +456,8 @@ int tsig_verify(const struct tsig_keyring *ring, const uint8_t *msg, size_t len,
 	}
 	memcpy(req.mac, rr.mac, rr.mac_len);
 	req.mac_len = rr.mac_len;
-	if (!time_ok(now, rr.time_signed, rr.fudge)) {
+	uint16_t cap = tsig_keyring_max_fudge(ring);
+	if (!time_ok(now, rr.time_signed, rr.fudge < cap ? rr.fudge : cap)) {
 		req.error = DNS_RC_BADTIME;
 		rc = ZX_ETSIG_BADTIME;
 	} else if (rr.mac_len < tsig_alg_mac_len(req.key->alg)) {

@@ -125,6 +125,22 @@ const struct tsig_key *tsig_keyring_find_text(const struct tsig_keyring *ring, c
 /** Number of keys in @p ring. */
 size_t tsig_keyring_count(const struct tsig_keyring *ring);
 
+/** Default of tsig_keyring_set_max_fudge(), seconds (RFC 8945 10 recommends 300 s). */
+#define TSIG_FUDGE_MAX_DEFAULT 300
+
+/**
+ * Cap the fudge a request may claim: tsig_verify() accepts a request only when
+ * |now - time signed| <= min(the request's fudge, @p seconds). A captured request
+ * replayed with a large fudge (the field is the signer's choice, up to 65535 s)
+ * then stays usable for at most @p seconds around its time signed, which is also
+ * how long a replay memory (common/tsig_replay.h) must remember it.
+ * @param seconds 0 accepts only a request signed this very second
+ */
+void tsig_keyring_set_max_fudge(struct tsig_keyring *ring, uint16_t seconds);
+
+/** The cap set by tsig_keyring_set_max_fudge() (TSIG_FUDGE_MAX_DEFAULT until then). */
+uint16_t tsig_keyring_max_fudge(const struct tsig_keyring *ring);
+
 /* ---- messages --------------------------------------------------------------
  *
  * A TSIG record is the last RR of the additional section (RFC 8945 5.1): class
@@ -138,7 +154,8 @@ size_t tsig_keyring_count(const struct tsig_keyring *ring);
  * multi-message answer, only the timers (time signed, fudge).
  *
  * Checks come in RFC 8945 5.2 order: key (BADKEY), MAC (BADSIG, compared in
- * constant time), time (BADTIME: |now - time signed| > fudge), MAC length
+ * constant time), time (BADTIME: |now - time signed| > fudge; for requests
+ * checked by tsig_verify() the fudge is capped by the keyring's max fudge), MAC length
  * (BADTRUNC). A MAC shorter than the algorithm's is verified on its bytes, but
  * local policy then refuses it with BADTRUNC (RFC 8945 5.2.2.1); one longer than
  * the algorithm's, or shorter than max(10, half of it), is malformed.
@@ -213,7 +230,8 @@ struct tsig_request {
  *         max(10, half of it) (answer FORMERR, unsigned);
  *         ZX_ETSIG_BADKEY unknown key, or the record's algorithm is not the key's;
  *         ZX_ETSIG_BADSIG the MAC does not verify; ZX_ETSIG_BADTIME MAC good but
- *         the time is off by more than the fudge; ZX_ETSIG_BADTRUNC MAC good but
+ *         the time is off by more than min(the request's fudge, the keyring's max
+ *         fudge: tsig_keyring_set_max_fudge()); ZX_ETSIG_BADTRUNC MAC good but
  *         truncated (our policy wants the full MAC); ZX_ENOMEM (OpenSSL failed)
  * @note The header RCODE of the answer is the caller's: NOTAUTH with every
  *       ZX_ETSIG_* (RFC 8945 5.2), FORMERR for ZX_EFORMAT; then tsig_sign_reply().

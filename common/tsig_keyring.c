@@ -23,11 +23,26 @@
 struct tsig_keyring {
 	struct tsig_key **keys; /**< sorted by (name_len, name) */
 	size_t count, cap;
+	uint16_t max_fudge;     /**< requests get min(their fudge, this) (tsig_verify()) */
 };
 
 struct tsig_keyring *tsig_keyring_new(void)
 {
-	return calloc(1, sizeof(struct tsig_keyring));
+	struct tsig_keyring *ring = calloc(1, sizeof(struct tsig_keyring));
+	if (ring != NULL) {
+		ring->max_fudge = TSIG_FUDGE_MAX_DEFAULT;
+	}
+	return ring;
+}
+
+void tsig_keyring_set_max_fudge(struct tsig_keyring *ring, uint16_t seconds)
+{
+	ring->max_fudge = seconds;
+}
+
+uint16_t tsig_keyring_max_fudge(const struct tsig_keyring *ring)
+{
+	return ring->max_fudge;
 }
 
 static void key_free(struct tsig_key *key)

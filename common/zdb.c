@@ -692,6 +692,7 @@ int zdb_open(const struct zdb_opts *o, struct zdb **out)
 	pthread_mutex_init(&db->gc_mu, NULL);
 	pthread_cond_init(&db->gc_cv, NULL);
 	pthread_mutex_init(&db->grp_mu, NULL);
+	pthread_mutex_init(&db->pin_mu, NULL);
 	db->map_size = o->map_size;
 	db->journal_count = o->journal_bytes == 0 ? 0 : o->journal_count;
 	db->journal_bytes = o->journal_count == 0 ? 0 : o->journal_bytes;
@@ -718,6 +719,12 @@ int zdb_open(const struct zdb_opts *o, struct zdb **out)
 	return 0;
 }
 
+unsigned zdb_max_readers(const struct zdb *db)
+{
+	unsigned n = 0;
+	return mdb_env_get_maxreaders(db->env, &n) == 0 ? n : 0;
+}
+
 void zdb_close(struct zdb *db)
 {
 	if (db == NULL) {
@@ -727,6 +734,7 @@ void zdb_close(struct zdb *db)
 	pthread_mutex_destroy(&db->gc_mu);
 	pthread_cond_destroy(&db->gc_cv);
 	pthread_mutex_destroy(&db->grp_mu);
+	pthread_mutex_destroy(&db->pin_mu);
 	if (db->env != NULL) {
 		mdb_env_close(db->env);
 	}

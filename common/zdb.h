@@ -145,7 +145,9 @@ struct zdb_opts {
 	uint64_t journal_bytes;     /**< config journal: bytes per zone; 0 = no journal */
 	uint32_t chunk_records;     /**< AXFR: commit every this many records (>= 1) */
 	size_t chunk_bytes;         /**< AXFR: or when this many bytes are buffered (>= 4096) */
-	unsigned max_readers;       /**< LMDB reader slots (snapshots at once, all processes) */
+	unsigned max_readers;       /**< LMDB reader slots (snapshots at once, all processes;
+	                                 default 126); the first process to open the
+	                                 environment sets it, see zdb_max_readers() */
 	bool gc_thread;             /**< writable: a thread deletes dropped versions in chunks
 	                                 by itself (default); off: call zdb_gc() */
 };
@@ -335,8 +337,62 @@ ZX_MUSTCHECK int zdb_iter_next(struct zdb_iter *it, struct zdb_rr *rr);
  */
 enum zdb_op zdb_iter_op(const struct zdb_iter *it, uint32_t *from, uint32_t *to);
 
-/** Free an iterator. NULL ok. */
+/** Free an iterator (attached or detached; a pin it holds is released). NULL ok. */
 void zdb_iter_free(struct zdb_iter *it);
+
+/*
+ * Detached iterators: reading a zone over minutes without holding a snapshot.
+ *
+ * A snapshot held for as long as a slow client takes to read an AXFR keeps one
+ * LMDB reader slot and keeps every page freed meanwhile from reuse, so the store
+ * grows with each transfer committed during it. Instead, the reader lets go of
+ * its snapshot between reads: zdb_iter_detach(), zdb_snap_end(), and later
+ * zdb_snap_begin(), zdb_iter_attach(), and the iterator goes on after the last RR
+ * it returned, reading the same zone version:
+ *   - a zone iterator pins its version in this process at the first detach: the
+ *     gc (zdb_gc(), the gc thread) does not delete a pinned version even after an
+ *     AXFR replaced it or the zone was removed, until zdb_iter_free(). The pin is
+ *     in memory, so only the writing process (xfrd, whose DNS endpoint serves the
+ *     AXFRs) can detach; another process's gc would not see it;
+ *   - an IXFR changes a version in place: once one has been committed to the
+ *     version being read, zdb_iter_attach() fails (ZX_ENOTFOUND) rather than mix
+ *     two serials in one answer, as it does when the zone is gone;
+ *   - a journal iterator needs no pin (a changeset is never rewritten, only
+ *     dropped); it fails to attach when its changeset was dropped (the journal
+ *     trimmed, or emptied by an AXFR), and ends at the newest changeset of its
+ *     first snapshot even when newer ones exist by then.
+ * Threading: as any iterator (one thread at a time); pins are shared with the gc
+ * and IXFR commits under a mutex (one lock per detach, attach and IXFR commit).
+ */
+
+/**
+ * Let go of the iterator's snapshot (the caller may then zdb_snap_end() it).
+ * Every RR returned so far becomes invalid (its pointers are into the snapshot).
+ * @param again  the RR returned last comes again first after zdb_iter_attach()
+ *               (for a caller that could not use it yet)
+ * @return 0 (also when detached already); ZX_EINVAL a read-only store (see above);
+ *         ZX_ENOTFOUND a zone iterator whose version an AXFR or IXFR replaced or
+ *         changed after the iterator began and before this first detach (the
+ *         iterator stays attached and usable in its snapshot); ZX_ENOMEM;
+ *         ZX_ESTORE
+ */
+ZX_MUSTCHECK int zdb_iter_detach(struct zdb_iter *it, bool again);
+
+/**
+ * Go on with a detached iterator in snapshot @p s (of the same store).
+ * @return 0; ZX_EINVAL not detached; ZX_ENOTFOUND the version or changeset being
+ *         read is gone or changed (see above): the read cannot go on, free the
+ *         iterator; ZX_ENOMEM; ZX_ESTORE. On error the iterator stays detached.
+ */
+ZX_MUSTCHECK int zdb_iter_attach(struct zdb_iter *it, struct zdb_snap *s);
+
+/**
+ * LMDB reader slots of the environment: one per snapshot open at once, in all
+ * processes. A writable zdb_open() sets them to zdb_opts.max_readers when it is
+ * the first to open the environment; otherwise the size fixed by the process
+ * that was (another reader still holding it) stays, and this tells which.
+ */
+unsigned zdb_max_readers(const struct zdb *db);
 
 /* ---------------------------------------------------------------- AXFR */
 

@@ -94,6 +94,9 @@ struct zdb {
 	pthread_cond_t gc_cv;
 	pthread_t gc;
 	bool gc_started, gc_stop, gc_work;
+	/* versions pinned by detached iterators of this process (zdb_pin.c) */
+	pthread_mutex_t pin_mu;
+	struct zdb_pin *pins;
 	/* the group commit of one-chunk AXFRs (zdb_axfr.c) */
 	pthread_mutex_t grp_mu;
 	struct zdb_axfr *grp_head, *grp_tail; /**< waiting to be committed, oldest first */
@@ -213,6 +216,23 @@ ZX_MUSTCHECK int zdb_upgrade_v1(struct zdb *db, MDB_txn *txn);
 
 /* zdb_read.c */
 MDB_txn *zdb_snap_txn(struct zdb_snap *s);
+
+/*
+ * zdb_pin.c: a version pinned by a detached zone iterator of this process. The
+ * gc skips a pinned DEAD version (zdb_pinned()); an IXFR commit marks the pins of
+ * the version it changed in place (zdb_pin_touch()), so that an iterator resumed
+ * later knows its records are no longer the ones it started on.
+ */
+struct zdb_pin {
+	uint32_t vid;
+	bool changed;          /**< an IXFR changed the version since the pin was taken */
+	struct zdb_pin *next;
+};
+ZX_MUSTCHECK int zdb_pin_take(struct zdb *db, uint32_t vid, struct zdb_pin **out);
+void zdb_pin_drop(struct zdb *db, struct zdb_pin *pin);
+bool zdb_pin_changed(struct zdb *db, const struct zdb_pin *pin);
+bool zdb_pinned(struct zdb *db, uint32_t vid);
+void zdb_pin_touch(struct zdb *db, uint32_t vid);
 
 /* zdb_state.c */
 ZX_MUSTCHECK int zdb_recover(struct zdb *db);

@@ -722,6 +722,9 @@ int zdb_ixfr_commit(struct zdb_ixfr *x, int64_t now, const char *primary, struct
 		rc = zdb_wtxn_commit(x->txn);
 		x->txn = NULL;
 	}
+	if (rc == 0) {
+		zdb_pin_touch(x->db, x->vid); /* changed in place: detached readers must not go on */
+	}
 	if (rc == 0 && res != NULL) {
 		*res = r;
 	}

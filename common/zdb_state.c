@@ -226,8 +226,9 @@ static int gc_txn(struct zdb *db, MDB_txn *txn, size_t budget)
 	int mrc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
 	for (; mrc == 0; mrc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		const uint8_t *val = v.mv_data;
-		if (k.mv_size != 4 || v.mv_size < 1 || val[0] != ZDB_V_DEAD) {
-			continue;
+		if (k.mv_size != 4 || v.mv_size < 1 || val[0] != ZDB_V_DEAD ||
+		    zdb_pinned(db, zdb_rd32(k.mv_data))) {
+			continue; /* a pinned one: zdb_pin_drop() kicks the gc again */
 		}
 		if (budget == 0) {
 			more = 1;

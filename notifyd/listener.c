@@ -4,6 +4,7 @@
 
 #include "common/acl.h"
 #include "common/cfg.h"
+#include "notifyd/ratelimit.h"
 #include "proto/proxy.h"
 
 #include <event2/buffer.h>
@@ -14,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define UDP_BATCH 32
@@ -23,6 +26,10 @@
 #define MAX_SOCKS 64
 #define NEED_MORE (-2)
 #define CMSG_ROOM CMSG_SPACE(sizeof(struct in6_pktinfo))
+/** Buckets of the per-source connection count: enough for the default 1024
+ * connections to sit one a bucket; more connections make longer chains, but a
+ * chain holds at most tcp max-per-source entries of any one source. */
+#define SRC_BUCKETS_MAX 65536
 
 static const char *const drop_names[LISTENER_DROP_COUNT] = {
 	[LISTENER_DROP_PROXY_UNTRUSTED] = "proxy_untrusted",
@@ -34,6 +41,7 @@ static const char *const drop_names[LISTENER_DROP_COUNT] = {
 	[LISTENER_DROP_TCP_IDLE] = "tcp_idle",
 	[LISTENER_DROP_TCP_SLOW] = "tcp_slow",
 	[LISTENER_DROP_TCP_SHORT] = "tcp_short",
+	[LISTENER_DROP_TCP_SOURCE] = "tcp_source_limit",
 };
 
 const char *listener_drop_name(enum listener_drop d)
@@ -55,8 +63,13 @@ struct listener_conn {
 	struct sockaddr_storage src;
 	bool proxy_done;
 	bool via_proxy;
+	bool closing;  /**< listener_close_after(): not reading; closed once flushed */
+	bool counted;  /**< in its source's bucket (srckey) */
+	uint8_t srckey_len;
+	uint8_t srckey[ACL_PREFIX_KEY_MAX]; /**< acl_prefix_key() of the real source */
 	unsigned refs; /**< 1 while open, plus one per held dest */
 	struct listener_conn *prev, *next;
+	struct listener_conn *src_next; /**< next in its source bucket */
 };
 
 struct listener {
@@ -72,6 +85,9 @@ struct listener {
 	uint16_t ports[MAX_SOCKS];
 	struct listener_conn *conns; /**< open connections */
 	size_t n_conns;
+	struct listener_conn **src; /**< counted connections by hash of their source key */
+	size_t src_mask;
+	uint64_t src_seed;
 	/* UDP answers queued by listener_send(), sent by one sendmmsg() per socket once
 	 * the current callback is done (flush_ev is made active, not timed) */
 	struct event *flush_ev;
@@ -245,6 +261,63 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 
 /* ---- TCP --------------------------------------------------------------- */
 
+/* The source key of @p sa, grouped as the per-source rate limit groups it. */
+static uint8_t src_key(const struct listener *l, const struct sockaddr *sa,
+                       uint8_t key[ACL_PREFIX_KEY_MAX])
+{
+	const struct cfg_rate_limit *rl = &l->cfg->notifyd.rate_limit;
+	return (uint8_t)acl_prefix_key(sa, rl->ipv4_prefix, rl->ipv6_prefix, key);
+}
+
+static struct listener_conn **src_bucket(const struct listener *l, const uint8_t *key, size_t len)
+{
+	return &l->src[ratelimit_hash(l->src_seed, key, len) & l->src_mask];
+}
+
+/* Open connections counted for this source key. */
+static size_t src_count(const struct listener *l, const uint8_t *key, size_t len)
+{
+	size_t n = 0;
+	for (const struct listener_conn *c = *src_bucket(l, key, len); c != NULL; c = c->src_next) {
+		n += c->srckey_len == len && memcmp(c->srckey, key, len) == 0;
+	}
+	return n;
+}
+
+/* Count @p c for its source, unless the source has max-per-source already. */
+static bool src_admit(struct listener_conn *c, const struct sockaddr *sa)
+{
+	struct listener *l = c->l;
+	uint8_t key[ACL_PREFIX_KEY_MAX];
+	uint8_t len = src_key(l, sa, key);
+	if (len == 0) {
+		return true;
+	}
+	if (src_count(l, key, len) >= l->cfg->notifyd.tcp_max_per_source) {
+		return false;
+	}
+	memcpy(c->srckey, key, len);
+	c->srckey_len = len;
+	struct listener_conn **b = src_bucket(l, key, len);
+	c->src_next = *b;
+	*b = c;
+	c->counted = true;
+	return true;
+}
+
+static void src_forget(struct listener_conn *c)
+{
+	if (!c->counted) {
+		return;
+	}
+	struct listener_conn **p = src_bucket(c->l, c->srckey, c->srckey_len);
+	while (*p != c) {
+		p = &(*p)->src_next;
+	}
+	*p = c->src_next;
+	c->counted = false;
+}
+
 static void conn_unref(struct listener_conn *c)
 {
 	if (--c->refs == 0) {
@@ -258,6 +331,7 @@ static void conn_close(struct listener_conn *c)
 	if (c->bev == NULL) {
 		return;
 	}
+	src_forget(c);
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	event_free(c->deadline);
@@ -280,11 +354,25 @@ static void conn_drop(struct listener_conn *c, enum listener_drop d)
 	conn_close(c);
 }
 
+/* A closing connection goes once its answers are out and none is owed any more. */
+static void conn_try_close(struct listener_conn *c)
+{
+	if (c->bev != NULL && c->closing && c->refs == 1 &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_close(c);
+	}
+}
+
 static void conn_deadline(evutil_socket_t fd, short what, void *arg)
 {
+	struct listener_conn *c = arg;
 	(void)fd;
 	(void)what;
-	conn_drop(arg, LISTENER_DROP_TCP_SLOW);
+	if (c->closing) {
+		conn_close(c); /* its reader never took the answer: enough waiting */
+		return;
+	}
+	conn_drop(c, LISTENER_DROP_TCP_SLOW);
 }
 
 /* The PROXY header at the start of a connection. 1 done, 0 need more, -1 closed. */
@@ -305,6 +393,12 @@ static int conn_proxy(struct listener_conn *c, struct evbuffer *in)
 	}
 	evbuffer_drain(in, (size_t)off);
 	c->proxy_done = true;
+	/* behind a proxy the real source is known only now (LOCAL: the proxy's own
+	 * health check, not counted) */
+	if (c->via_proxy && !src_admit(c, (const struct sockaddr *)&c->src)) {
+		conn_drop(c, LISTENER_DROP_TCP_SOURCE);
+		return -1;
+	}
 	return 1;
 }
 
@@ -346,10 +440,14 @@ static void conn_read(struct bufferevent *bev, void *arg)
 	if (!c->proxy_done) {
 		rc = conn_proxy(c, in);
 	}
-	while (rc == 1 && c->bev != NULL) {
+	while (rc == 1 && c->bev != NULL && !c->closing) {
 		rc = conn_message(c, in);
 	}
 	if (rc < 0 || c->bev == NULL) {
+		return;
+	}
+	if (c->closing) {
+		conn_try_close(c);
 		return;
 	}
 	if (evbuffer_get_length(in) == 0) {
@@ -360,6 +458,12 @@ static void conn_read(struct bufferevent *bev, void *arg)
 		                     .tv_usec = (suseconds_t)(ms % 1000 * 1000)};
 		event_add(c->deadline, &tv);
 	}
+}
+
+static void conn_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	conn_try_close(arg); /* the output drained: a closing connection may go */
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -391,6 +495,13 @@ static void tcp_accept(struct evconnlistener *lev, evutil_socket_t fd, struct so
 	c->l = l;
 	c->refs = 1;
 	memcpy(&c->peer, sa, (size_t)salen < sizeof(c->peer) ? (size_t)salen : sizeof(c->peer));
+	/* a trusted proxy carries many sources: they are counted after its header */
+	if (!acl_match(&l->cfg->proxy_trusted, sa) && !src_admit(c, sa)) {
+		dropped(l, LISTENER_DROP_TCP_SOURCE, sa);
+		close(fd);
+		free(c);
+		return;
+	}
 	c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	c->deadline = evtimer_new(l->base, conn_deadline, c);
 	if (c->bev == NULL || c->deadline == NULL) {
@@ -402,16 +513,18 @@ static void tcp_accept(struct evconnlistener *lev, evutil_socket_t fd, struct so
 		if (c->deadline != NULL) {
 			event_free(c->deadline);
 		}
+		src_forget(c);
 		free(c);
 		return;
 	}
 	uint64_t ms = l->cfg->notifyd.tcp_idle_timeout_ms;
 	struct timeval idle = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000 * 1000)};
 	bufferevent_set_timeouts(c->bev, &idle, NULL);
-	bufferevent_setcb(c->bev, conn_read, NULL, conn_event, c);
+	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
 	if (bufferevent_enable(c->bev, EV_READ | EV_WRITE) != 0) {
 		bufferevent_free(c->bev);
 		event_free(c->deadline);
+		src_forget(c);
 		free(c);
 		return;
 	}
@@ -536,8 +649,21 @@ int listener_new(struct event_base *base, const struct cfg *cfg, listener_msg_cb
 	l->on_msg = on_msg;
 	l->on_drop = on_drop;
 	l->arg = arg;
+	size_t nb = 64;
+	while (nb < cfg->notifyd.tcp_max_connections && nb < SRC_BUCKETS_MAX) {
+		nb <<= 1;
+	}
+	if (getrandom(&l->src_seed, sizeof(l->src_seed), GRND_NONBLOCK) != sizeof(l->src_seed)) {
+		l->src_seed = (uint64_t)(uintptr_t)l ^ (uint64_t)time(NULL);
+	}
+	l->src_mask = nb - 1;
+	l->src = calloc(nb, sizeof(*l->src));
 	l->flush_ev = event_new(base, -1, 0, on_flush, l);
-	if (l->flush_ev == NULL) {
+	if (l->flush_ev == NULL || l->src == NULL) {
+		if (l->flush_ev != NULL) {
+			event_free(l->flush_ev);
+		}
+		free(l->src);
 		free(l);
 		return ZX_ENOMEM;
 	}
@@ -573,6 +699,7 @@ void listener_free(struct listener *l)
 	for (size_t i = 0; i < l->n_tcp; i++) {
 		evconnlistener_free(l->tcp[i]);
 	}
+	free(l->src);
 	free(l);
 }
 
@@ -600,10 +727,32 @@ void listener_dest_hold(struct listener_dest *d)
 
 void listener_dest_release(struct listener_dest *d)
 {
-	if (d->conn != NULL) {
-		conn_unref(d->conn);
-		d->conn = NULL;
+	struct listener_conn *c = d->conn;
+	if (c == NULL) {
+		return;
 	}
+	d->conn = NULL;
+	if (--c->refs == 0) {
+		free(c);
+	} else {
+		conn_try_close(c); /* a closing connection waited for this answer */
+	}
+}
+
+void listener_close_after(struct listener *l, const struct listener_dest *d)
+{
+	struct listener_conn *c = d->conn;
+	(void)l;
+	if (c == NULL || c->bev == NULL || c->closing) {
+		return;
+	}
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* bound the wait for a reader that never takes its answer */
+	uint64_t ms = c->l->cfg->notifyd.tcp_idle_timeout_ms;
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000 * 1000)};
+	event_del(c->deadline);
+	event_add(c->deadline, &tv);
 }
 
 /* Answer from the address the question went to (matters for wildcard sockets). */

@@ -13,11 +13,17 @@
  * (LOCAL/UNKNOWN: the peer itself). From any other peer a PROXY header is
  * refused. Everything dropped is counted by reason (enum listener_drop).
  *
- * TCP: at most cfg tcp_max_connections at once (more are accepted and closed
- * at once, counted); a connection with no complete message for idle-timeout
+ * TCP: at most cfg tcp_max_connections at once, and at most tcp_max_per_source
+ * from one source (more are accepted and closed at once, counted: tcp_limit,
+ * tcp_source_limit), so one client cannot take every connection. A source is
+ * its network as the per-source rate limit groups it (rate-limit.ipv4-prefix,
+ * ipv6-prefix: /32, /64); behind a trusted proxy it is the real source from the
+ * PROXY header, counted once the header is read (the proxy itself is not
+ * limited per source). A connection with no complete message for idle-timeout
  * is closed; a message (or PROXY header) that has started must complete within
  * message-timeout. A connection with replies still owed (waiting for Kafka) is
- * kept until they are sent or given up.
+ * kept until they are sent or given up; listener_close_after() closes one once
+ * that is done.
  *
  * Threading: everything runs on the one event loop thread.
  */
@@ -50,6 +56,7 @@ enum listener_drop {
 	LISTENER_DROP_TCP_IDLE,            /**< connection idle past idle-timeout */
 	LISTENER_DROP_TCP_SLOW,            /**< message not complete within message-timeout */
 	LISTENER_DROP_TCP_SHORT,           /**< a length prefix below a DNS header */
+	LISTENER_DROP_TCP_SOURCE,          /**< connection over tcp max-per-source */
 	LISTENER_DROP_COUNT
 };
 
@@ -113,6 +120,15 @@ void listener_dest_hold(struct listener_dest *d);
 
 /** Done with a held @p d (after sending or giving up). */
 void listener_dest_release(struct listener_dest *d);
+
+/**
+ * Read no more from the TCP connection of @p d (nothing for UDP) and close it
+ * once what was written to it has gone out and no held dest still owes it an
+ * answer; a reader that does not take its answers within idle-timeout is cut.
+ * For a client whose request was refused: it keeps no connection slot.
+ * Call it from the message callback (after listener_send() of the answer).
+ */
+void listener_close_after(struct listener *l, const struct listener_dest *d);
 
 /**
  * Send a reply. TCP: appended to the connection's output. UDP: queued, and all

@@ -2,6 +2,7 @@
 /* notifyd/notify.c -- RFC 1996 NOTIFY + RFC 8945 TSIG decision (see notify.h for the table). */
 #include "notifyd/notify.h"
 
+#include "common/acl.h"
 #include "common/cfg.h"
 #include "common/dnsmsg.h"
 #include "common/tsig.h"
@@ -26,6 +27,8 @@ static const char *const outcome_names[NOTIFY_OUTCOME_COUNT] = {
 	[NOTIFY_REFUSED_ACL] = "refused_acl",
 	[NOTIFY_REFUSED_UNSIGNED] = "refused_unsigned",
 	[NOTIFY_REFUSED_KEY] = "refused_key",
+	[NOTIFY_REPLAY] = "replay",
+	[NOTIFY_INFLIGHT] = "in_flight",
 };
 
 const char *notify_outcome_name(enum notify_outcome o)
@@ -45,19 +48,6 @@ struct job {
 	bool tsig_present;
 	struct tsig_request treq;
 };
-
-/* Key bytes for the per-source bucket: family + address, port ignored. */
-static size_t source_key(const struct sockaddr *sa, uint8_t key[17])
-{
-	if (sa->sa_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 5;
-	}
-	key[0] = 6;
-	memcpy(key + 1, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	return 17;
-}
 
 /* Header (+ question when @p with_q) of a reply with @p rcode; returns its length. */
 static size_t put_header(struct job *j, uint8_t rcode, bool with_q)
@@ -94,7 +84,7 @@ static int reply(struct job *j, enum notify_outcome o, uint8_t rcode, bool sign)
 				break; /* cannot happen with cap >= NOTIFY_REPLY_MAX; answer nothing */
 			}
 		}
-		if (len <= j->in->len) {
+		if (j->in->tcp || len <= j->in->len) {
 			out->reply = true;
 			out->reply_len = len;
 			return 0;
@@ -180,6 +170,15 @@ static int check_tsig(struct job *j)
 	}
 }
 
+/* Not accepted after all: the held replay entry goes, so a retry is new. */
+static void release(struct job *j)
+{
+	if (j->out->replay_held) {
+		tsig_replay_forget(j->env->replay, &j->out->replay_id);
+		j->out->replay_held = false;
+	}
+}
+
 static bool zone_lists_key(const struct cfg_zone *z, const struct tsig_key *key)
 {
 	for (size_t i = 0; i < z->notify_keys.count; i++) {
@@ -209,12 +208,29 @@ static int decide_zone(struct job *j)
 	if (z->notify_keys.count > 0 && !zone_lists_key(z, out->key)) {
 		return reply(j, NOTIFY_REFUSED_KEY, DNS_RC_REFUSED, true);
 	}
+	struct tsig_replay *rp = sign ? j->env->replay : NULL;
+	if (rp != NULL) {
+		out->replay_id = tsig_replay_id(rp, &j->treq);
+		enum tsig_replay_seen seen = tsig_replay_admit(rp, &out->replay_id, j->in->now_s);
+		if (seen == TSIG_REPLAY_PENDING) {
+			return drop(j, NOTIFY_INFLIGHT);
+		}
+		if (seen != TSIG_REPLAY_NEW) {
+			return reply(j, NOTIFY_REPLAY, DNS_RC_REFUSED, true);
+		}
+		out->replay_held = true; /* held from here on: every return below settles it */
+	}
 	if (j->env->per_zone != NULL &&
 	    ratelimit_take(j->env->per_zone, z->name, (size_t)dname_wire_len(z->name, DNAME_MAXLEN),
 	                   j->in->now_ms) != 0) {
+		release(j);
 		return drop(j, NOTIFY_RATE_ZONE);
 	}
-	return reply(j, NOTIFY_ACCEPTED, DNS_RC_NOERROR, sign);
+	int rc = reply(j, NOTIFY_ACCEPTED, DNS_RC_NOERROR, sign);
+	if (rc != 0) {
+		release(j);
+	}
+	return rc;
 }
 
 static int run(struct job *j)
@@ -227,9 +243,12 @@ static int run(struct job *j)
 	if (j->hdr.flags & DNS_FLAG_QR) {
 		return drop(j, NOTIFY_RESPONSE);
 	}
-	uint8_t key[17];
+	uint8_t key[ACL_PREFIX_KEY_MAX];
+	const struct cfg_rate_limit *rl = &j->env->cfg->notifyd.rate_limit;
 	if (j->env->per_source != NULL &&
-	    ratelimit_take(j->env->per_source, key, source_key(in->src, key), in->now_ms) != 0) {
+	    ratelimit_take(j->env->per_source, key,
+	                   acl_prefix_key(in->src, rl->ipv4_prefix, rl->ipv6_prefix, key),
+	                   in->now_ms) != 0) {
 		return drop(j, NOTIFY_RATE_SOURCE);
 	}
 	if (DNS_OPCODE(j->hdr.flags) != DNS_OP_NOTIFY) {

@@ -10,7 +10,9 @@
  *   header     shorter than 12 bytes ............ SILENT (no answer possible)
  *              QR=1 (a response) ................ RESPONSE (dropped: never answer one)
  *   per-source rate limit ....................... RATE_SOURCE (dropped; before any
- *              HMAC work, so a flood from one source cannot buy CPU)
+ *              HMAC work, so a flood from one source cannot buy CPU). A source is
+ *              its network: rate-limit.ipv4-prefix (/32) and ipv6-prefix (/64, what
+ *              one site gets, so hopping addresses inside it buys nothing)
  *   opcode     not NOTIFY ....................... NOTIMP
  *   message    not one question SOA/IN, or a bad
  *              record anywhere .................. FORMERR
@@ -23,31 +25,59 @@
  *   ACL        real source not in notify-from ... REFUSED
  *   keys       zone has notify-keys, unsigned ... REFUSED
  *              signed with a key not in them .... REFUSED (signed)
+ *   replay     signed, and the same (key, time
+ *              signed, MAC) already accepted .... REPLAY: REFUSED (signed), not published
+ *              a copy still waiting for Kafka ... INFLIGHT (dropped)
  *   per-zone rate limit ......................... RATE_ZONE (dropped)
  *   otherwise ................................... ACCEPTED: NOERROR, AA, the question
+ *
+ * Replays (env->replay, common/tsig_replay.h): TSIG proves who signed a NOTIFY
+ * and when, not that it is new, so a captured signed NOTIFY would verify again
+ * from any allowed source while its time signed is within the fudge (capped by
+ * the keyring's max fudge, tsig.max-fudge). An ACCEPTED signed NOTIFY is held in
+ * the replay memory as pending (out->replay_held, out->replay_id); the caller
+ * confirms it once Kafka stored its event, or forgets it when Kafka did not, so
+ * the memory only ever records NOTIFYs that were really accepted. Then:
+ *   - a repeat of an accepted one is answered REFUSED, signed, and not
+ *     published. Its event is already in Kafka, so nothing is lost: a primary
+ *     that sends the same bytes again because our NOERROR got lost learns that
+ *     its NOTIFY was not needed, and a replay by anyone else costs us one HMAC
+ *     and costs the primary no SOA query or transfer;
+ *   - a repeat while the first copy waits for Kafka is dropped unanswered, as
+ *     the first copy has no answer yet either;
+ *   - a NOTIFY that was never accepted (Kafka down: no answer) is not in the
+ *     memory, so the primary's retransmission of the same bytes is accepted;
+ *   - a NOTIFY signed at or before the horizon of a full memory is REPLAY too
+ *     (see tsig_replay.h: a full memory refuses rather than forgets).
  *
  * Replies to signed requests are signed (with the request's key, MAC, fudge
  * and Original ID); the header ID is the one received, so a proxy that
  * rewrote it (dnsdist) matches its own. Error replies other than NOTIMP and
  * FORMERR carry the question; NOTIMP and FORMERR replies are a bare header.
  *
- * No amplification: a reply is never longer than the request. The only
- * replies that can come out longer are signed ones whose TSIG grew (BADTIME
- * adds 6 bytes of server time; a request that compressed its key name into the
- * question). Then the reply is rebuilt without the question section (QDCOUNT 0,
- * as RFC 1035 permits for error answers) and signed again; if that is still
- * longer, nothing is sent and out->oversize is set.
+ * No amplification over UDP: a reply is never longer than the request. The
+ * only replies that can come out longer are signed ones whose TSIG grew (BADTIME
+ * adds 6 bytes of server time; BADTRUNC answers a truncated MAC with a full one;
+ * a request that compressed its key name into the question). Then the reply is
+ * rebuilt without the question section (QDCOUNT 0, as RFC 1035 permits for error
+ * answers) and signed again; if that is still longer, nothing is sent and
+ * out->oversize is set. Over TCP (notify_in.tcp) the handshake has proved the
+ * source address, so there is nothing to amplify: every reply is sent whole,
+ * and a BADTRUNC answer (RFC 8945 5.2.4) always reaches its sender.
  *
  * An OPT record in the request is accepted and not echoed (a NOTIFY answer
  * carries no EDNS data we would use, and it keeps the reply small).
  *
- * Threading: notify_decide() touches only @p env's rate limiters (one thread).
+ * Threading: notify_decide() touches only @p env's rate limiters and replay
+ * memory (one thread).
  */
 #ifndef ZX_NOTIFYD_NOTIFY_H
 #define ZX_NOTIFYD_NOTIFY_H
 
 #include "common/dname.h"
 #include "common/err.h"
+
+#include "common/tsig_replay.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,6 +106,8 @@ enum notify_outcome {
 	NOTIFY_REFUSED_ACL,      /**< source not in the zone's notify-from */
 	NOTIFY_REFUSED_UNSIGNED, /**< zone requires a key; none used */
 	NOTIFY_REFUSED_KEY,      /**< signed with a key the zone does not list */
+	NOTIFY_REPLAY,           /**< a signed NOTIFY accepted before: REFUSED, not published */
+	NOTIFY_INFLIGHT,         /**< a copy of a signed NOTIFY still waiting for Kafka: dropped */
 	NOTIFY_OUTCOME_COUNT
 };
 
@@ -87,6 +119,7 @@ struct notify_env {
 	const struct cfg *cfg;         /**< zones, keys; borrowed */
 	struct ratelimit *per_source;  /**< NULL: unlimited */
 	struct ratelimit *per_zone;    /**< NULL: unlimited */
+	struct tsig_replay *replay;    /**< accepted signed NOTIFYs; NULL: no replay check */
 };
 
 /** One received message. */
@@ -96,6 +129,7 @@ struct notify_in {
 	const struct sockaddr *src; /**< the real source (from PROXY when proxied); borrowed */
 	uint64_t now_s;             /**< wall clock, seconds since the epoch (TSIG) */
 	uint64_t now_ms;            /**< monotonic milliseconds (rate limits) */
+	bool tcp;                   /**< came over TCP: replies may be longer than @ref len */
 };
 
 /** Largest reply notify_decide() builds before trimming: header, question, TSIG. */
@@ -116,6 +150,9 @@ struct notify_out {
 	uint32_t serial;
 	uint8_t qname[DNAME_MAXLEN]; /**< the question's name (case as received); qname_len 0 if none */
 	size_t qname_len;
+	bool replay_held;             /**< ACCEPTED and signed: held pending in env->replay; the
+	                                 caller must tsig_replay_confirm() or _forget() it */
+	struct tsig_replay_id replay_id; /**< valid when replay_held */
 };
 
 /**

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/tsig.h"
+#include "common/tsig_replay.h"
 #include "notifyd/listener.h"
 #include "notifyd/notify.h"
 #include "notifyd/publish.h"
@@ -48,6 +49,8 @@ struct server {
 	struct listener *lis;
 	struct publish *pub;
 	struct notify_env env;
+	struct tsig_replay *replay; /**< kept across reloads (env.replay points here) */
+	uint64_t replay_evicted;    /**< evictions already added to the metric */
 	uint64_t seed;
 	struct evhttp *http;
 	struct event *sig[3];
@@ -67,6 +70,7 @@ struct server {
 	struct metrics_val *reloads;
 	struct metrics_val *send_errors;
 	struct metrics_val *kafka_errors;
+	struct metrics_val *replay_evictions;
 	struct metrics_hist *latency;
 	/* logging budget */
 	uint64_t log_sec;
@@ -93,6 +97,8 @@ struct pending {
 	bool has_serial;
 	uint32_t serial;
 	struct sockaddr_storage src; /**< the real source, formatted only when logged */
+	bool replay_held;             /**< signed: in the replay memory, pending */
+	struct tsig_replay_id replay_id;
 	size_t reply_len; /**< 0: no answer fits (oversize) */
 	char *zone;       /**< into data, after the reply */
 	uint8_t data[];
@@ -133,6 +139,16 @@ static bool log_budget(struct server *s)
 	return true;
 }
 
+/* The serial hint of a log line: the number, or "-" when the NOTIFY carried none. */
+static const char *serial_text(bool has, uint32_t serial, char buf[16])
+{
+	if (!has) {
+		return "-";
+	}
+	snprintf(buf, 16, "%" PRIu32, serial);
+	return buf;
+}
+
 /* ---- metrics ----------------------------------------------------------- */
 
 static double gauge_pending(void *arg)
@@ -170,12 +186,14 @@ static int metrics_setup(struct server *s)
 	}
 	static const enum notify_outcome tsig_kinds[] = {NOTIFY_BADKEY, NOTIFY_BADSIG, NOTIFY_BADTIME,
 	                                                 NOTIFY_BADTRUNC, NOTIFY_REFUSED_KEY,
-	                                                 NOTIFY_REFUSED_UNSIGNED};
+	                                                 NOTIFY_REFUSED_UNSIGNED, NOTIFY_REPLAY,
+	                                                 NOTIFY_INFLIGHT};
 	for (size_t k = 0; k < sizeof(tsig_kinds) / sizeof(tsig_kinds[0]); k++) {
 		snprintf(lb, sizeof(lb), "kind=\"%s\"", notify_outcome_name(tsig_kinds[k]));
 		s->tsig_fail[tsig_kinds[k]] = metrics_counter(
 			m, "notifyd_tsig_failures_total", lb,
-			"NOTIFYs failing TSIG: bad key/MAC/time/truncation, key not allowed, unsigned.");
+			"NOTIFYs failing TSIG: bad key/MAC/time/truncation, key not allowed, unsigned, "
+			"replayed (accepted before, or still waiting for Kafka).");
 	}
 	for (int d = 0; d < LISTENER_DROP_COUNT; d++) {
 		snprintf(lb, sizeof(lb), "reason=\"%s\"", listener_drop_name((enum listener_drop)d));
@@ -194,12 +212,16 @@ static int metrics_setup(struct server *s)
 	                                 "Immediate answers that could not be sent.");
 	s->kafka_errors = metrics_counter(m, "notifyd_kafka_errors_total", NULL,
 	                                  "Kafka client errors (brokers down, ...).");
+	s->replay_evictions = metrics_counter(
+		m, "notifyd_replay_evictions_total", NULL,
+		"Accepted signed NOTIFYs dropped from the full replay memory (its horizon rose).");
 	static const double b[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,
 	                           0.1,    0.25,  0.5,   1,     2.5,  5,    10};
 	s->latency = metrics_histogram(m, "notifyd_kafka_delivery_seconds", NULL,
 	                               "NOTIFY received to Kafka delivery report.", b,
 	                               sizeof(b) / sizeof(b[0]));
 	if (s->latency == NULL || s->answered == NULL || s->kafka_errors == NULL ||
+	    s->replay_evictions == NULL ||
 	    s->send_errors == NULL || s->reloads == NULL ||
 	    metrics_gauge_cb(m, "notifyd_pending_answers", NULL,
 	                     "Accepted NOTIFYs waiting for Kafka.", gauge_pending, s) != 0 ||
@@ -224,12 +246,12 @@ static void log_outcome(struct server *s, const struct listener_msg *m,
 	if (o->qname_len == 0 || dname_to_text(o->qname, zone, sizeof(zone)) != 0) {
 		snprintf(zone, sizeof(zone), "-");
 	}
-	char zq[64];
+	char zq[64], serial[16];
 	log_write(o->outcome == NOTIFY_ACCEPTED ? LOG_LVL_INFO : LOG_LVL_WARN, "notify",
-	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s proxy=%s outcome=%s "
+	          "zone=%s serial=%s source=%s transport=%s proxy=%s outcome=%s "
 	          "rcode=%u key=%s id=%u%s",
-	          log_quote(zone, zq, sizeof(zq)), o->has_serial ? "" : "-",
-	          o->has_serial ? o->serial : 0, acl_addr_str(m->src, true, src, sizeof(src)),
+	          log_quote(zone, zq, sizeof(zq)), serial_text(o->has_serial, o->serial, serial),
+	          acl_addr_str(m->src, true, src, sizeof(src)),
 	          tp_name(m->transport),
 	          m->via_proxy ? acl_addr_str(m->peer, false, peer, sizeof(peer)) : "-",
 	          notify_outcome_name(o->outcome), o->reply ? o->rcode : 0,
@@ -277,6 +299,8 @@ static struct pending *pending_new(struct server *s, const struct listener_msg *
 	p->tp = m->transport;
 	p->has_serial = o->has_serial;
 	p->serial = o->serial;
+	p->replay_held = o->replay_held;
+	p->replay_id = o->replay_id;
 	memcpy(&p->src, m->src, m->src->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 	                                                     : sizeof(struct sockaddr_in6));
 	p->reply_len = rl;
@@ -317,6 +341,30 @@ static void list_del(struct server *s, struct pending *p)
 static void log_answer(struct server *s, const struct pending *p, enum unanswered why,
                        uint64_t us);
 
+/* Evictions from the replay memory since the last look, added to their counter. */
+static void replay_count_evictions(struct server *s)
+{
+	uint64_t ev = tsig_replay_stats(s->replay).evicted;
+	metrics_add(s->replay_evictions, ev - s->replay_evicted);
+	s->replay_evicted = ev;
+}
+
+/* A held signed NOTIFY's fate: Kafka stored its event (remember it as accepted, so
+ * copies are refused) or did not (forget it, so the primary's retry is accepted). */
+static void replay_settle(struct server *s, bool held, struct tsig_replay_id *id,
+                          bool stored)
+{
+	if (!held || s->replay == NULL) {
+		return;
+	}
+	if (stored) {
+		tsig_replay_confirm(s->replay, id, wall_us() / 1000000u);
+		replay_count_evictions(s);
+	} else {
+		tsig_replay_forget(s->replay, id);
+	}
+}
+
 /* Our own bound on the wait, exact to the timer's 20 ms: librdkafka's
  * message.timeout.ms is checked only now and then (seconds late with the broker down). */
 static void on_expire(evutil_socket_t fd, short what, void *arg)
@@ -333,6 +381,8 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 		metrics_add(s->unans[UNANS_KAFKA_TIMEOUT], 1);
 		log_answer(s, p, UNANS_KAFKA_TIMEOUT, now - p->t0_ms_x1000);
 		listener_dest_release(&p->dest);
+		/* unanswered: the primary sends it again, and that copy must get through */
+		replay_settle(s, p->replay_held, &p->replay_id, false);
 	}
 }
 
@@ -360,9 +410,21 @@ static void accept_notify(struct server *s, const struct listener_msg *m,
 fail:
 	free(ev);
 	free(p);
+	struct tsig_replay_id rid = o->replay_id;
+	replay_settle(s, o->replay_held, &rid, false);
 	metrics_add(s->unans[why], 1);
 	log_outcome(s, m, o, why == UNANS_QUEUE_FULL ? " answer=none why=queue_full"
 	                                             : " answer=none why=kafka_error");
+}
+
+/* A TCP connection whose NOTIFY was refused (or malformed, or over its source's
+ * rate) is closed once the answer is out, so it holds no slot: a client that
+ * cannot get a NOTIFY in cannot keep connections either. Accepted ones stay (a
+ * primary may send more), and so do connections whose NOTIFY only met the zone's
+ * rate limit or duplicated one still waiting for Kafka. */
+static bool closes_connection(enum notify_outcome o)
+{
+	return o != NOTIFY_ACCEPTED && o != NOTIFY_RATE_ZONE && o != NOTIFY_INFLIGHT;
 }
 
 static void on_msg(const struct listener_msg *m, void *arg)
@@ -373,7 +435,8 @@ static void on_msg(const struct listener_msg *m, void *arg)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	struct notify_in in = {.msg = m->msg, .len = m->len, .src = m->src,
-	                       .now_s = (uint64_t)ts.tv_sec, .now_ms = mono_us() / 1000u};
+	                       .now_s = (uint64_t)ts.tv_sec, .now_ms = mono_us() / 1000u,
+	                       .tcp = m->transport == LISTENER_TCP};
 	if (notify_decide(&s->env, &in, reply, sizeof(reply), &o) != 0) {
 		return; /* OpenSSL out of memory: nothing sensible to answer */
 	}
@@ -382,11 +445,17 @@ static void on_msg(const struct listener_msg *m, void *arg)
 		metrics_add(s->tsig_fail[o.outcome], 1);
 	}
 	if (o.outcome == NOTIFY_ACCEPTED) {
+		if (o.replay_held) {
+			replay_count_evictions(s);
+		}
 		accept_notify(s, m, &o, reply);
 		return;
 	}
 	if (o.reply && listener_send(s->lis, &m->dest, reply, o.reply_len) != 0) {
 		metrics_add(s->send_errors, 1);
+	}
+	if (m->transport == LISTENER_TCP && closes_connection(o.outcome)) {
+		listener_close_after(s->lis, &m->dest);
 	}
 	if (o.outcome != NOTIFY_RATE_SOURCE && o.outcome != NOTIFY_RATE_ZONE) {
 		log_outcome(s, m, &o, "");
@@ -400,10 +469,10 @@ static void log_answer(struct server *s, const struct pending *p, enum unanswere
 		return;
 	}
 	bool ok = why == UNANS_COUNT;
-	char src[ACL_ADDRSTRLEN];
+	char src[ACL_ADDRSTRLEN], serial[16];
 	log_write(ok ? LOG_LVL_INFO : LOG_LVL_WARN, "notify_answer",
-	          "zone=%s serial=%s%" PRIu32 " source=%s transport=%s answer=%s kafka_ms=%.3f%s%s",
-	          p->zone, p->has_serial ? "" : "-", p->has_serial ? p->serial : 0,
+	          "zone=%s serial=%s source=%s transport=%s answer=%s kafka_ms=%.3f%s%s",
+	          p->zone, serial_text(p->has_serial, p->serial, serial),
 	          acl_addr_str((const struct sockaddr *)&p->src, true, src, sizeof(src)),
 	          tp_name(p->tp), ok ? "noerror" : "none", (double)us / 1000, ok ? "" : " why=",
 	          ok ? "" : unans_names[why]);
@@ -414,10 +483,13 @@ static void on_done(void *opaque, int rc, void *arg)
 	struct server *s = arg;
 	struct pending *p = opaque;
 	if (p->expired) {
-		free(p); /* already counted and given up on */
+		/* already counted and given up on; but stored after all: copies are replays */
+		replay_settle(s, p->replay_held && rc == 0, &p->replay_id, true);
+		free(p);
 		return;
 	}
 	list_del(s, p);
+	replay_settle(s, p->replay_held, &p->replay_id, rc == 0);
 	enum unanswered why = UNANS_COUNT;
 	uint64_t us = mono_us() - p->t0_ms_x1000;
 	if (rc == 0) {
@@ -481,6 +553,7 @@ static int limits_setup(struct server *s, const struct cfg *cfg, struct notify_e
 	uint32_t burst = r->burst > 0 ? r->burst : 1;
 	env->cfg = cfg;
 	env->per_source = env->per_zone = NULL;
+	env->replay = s->replay;
 	int rc = ratelimit_new(r->per_source, burst, RL_SLOTS, s->seed, &env->per_source);
 	if (rc == 0) {
 		rc = ratelimit_new(r->per_zone, burst, RL_SLOTS, s->seed ^ 0x5a5a5a5a5a5a5a5aull,
@@ -513,6 +586,9 @@ static void reload(struct server *s)
 	ratelimit_free(s->env.per_source);
 	ratelimit_free(s->env.per_zone);
 	s->env = env;
+	if (s->replay != NULL) { /* kept: a reload must not open a window for replays */
+		tsig_replay_set_window(s->replay, tsig_keyring_max_fudge(ncfg->keys));
+	}
 	listener_set_cfg(s->lis, ncfg);
 	cfg_free(s->cfg);
 	s->cfg = ncfg;
@@ -736,6 +812,10 @@ int server_new(struct event_base *base, struct cfg *cfg, const char *path, struc
 		s->seed = wall_us() ^ (uint64_t)(uintptr_t)s;
 	}
 	int rc = metrics_setup(s);
+	if (rc == 0 && cfg->notifyd.replay_cache > 0) {
+		rc = tsig_replay_new(cfg->notifyd.replay_cache, tsig_keyring_max_fudge(cfg->keys),
+		                     s->seed ^ 0x7265706c61790000ull, &s->replay);
+	}
 	if (rc == 0) {
 		rc = limits_setup(s, cfg, &s->env);
 	}
@@ -795,6 +875,7 @@ void server_free(struct server *s)
 	}
 	ratelimit_free(s->env.per_source);
 	ratelimit_free(s->env.per_zone);
+	tsig_replay_free(s->replay);
 	metrics_free(s->m);
 	cfg_free(s->cfg);
 	free(s);

@@ -186,11 +186,34 @@ static int run_once(struct ctx *c, unsigned flags, char *const *zones, int nz)
 	return atomic_load(&c->failures) == 0 ? 0 : 1;
 }
 
+/* Commit threads: enough for the commits of many small zones to overlap into
+ * group commits, never more than the transfers that may run at once. */
+#define COMMIT_THREADS 8
+/* Snapshots the daemon's own loops may hold at once besides the transfers (the
+ * refresh timers, the consumer, health checks, the notifier, the main loop). */
+#define READERS_OWN 16
+/* Slots left for the other processes on this host: xfrctl, zx-follow --store,
+ * zone builders reading the store. */
+#define READERS_OTHERS 64
+
+/* LMDB reader slots (one per snapshot open at once, in all processes), sized so
+ * that no number of DNS clients can take the slots the transfers need: the
+ * endpoint holds at most serve.transfers of them (+1 for the one-message
+ * answers, which it makes one at a time), the engine one per running transfer
+ * and per commit thread, plus READERS_OWN and READERS_OTHERS. */
+static unsigned store_readers(const struct cfg *cfg)
+{
+	const struct cfg_xfrd *x = &cfg->xfrd;
+	return x->serve_transfers + 1 + x->transfers_max + COMMIT_THREADS + READERS_OWN +
+	       READERS_OTHERS;
+}
+
 static int open_store(const struct cfg *cfg, struct zdb **db)
 {
 	struct zdb_opts o;
 	zdb_opts_init(&o);
 	o.path = cfg->xfrd.store;
+	o.max_readers = store_readers(cfg);
 	o.map_size = cfg->xfrd.store_size;
 	o.journal_count = cfg->xfrd.journal_changes;
 	o.journal_bytes = cfg->xfrd.journal_bytes;
@@ -209,13 +232,15 @@ static int open_store(const struct cfg *cfg, struct zdb **db)
 	if (rc != 0) {
 		log_error("store_open_failed", "path=%s error=%s detail=\"%s\"", o.path,
 		          zx_strerror(rc), zdb_last_error());
+	} else if (zdb_max_readers(*db) < o.max_readers) {
+		/* LMDB keeps the size of whoever opened the environment first */
+		log_warn("store_readers_short", "path=%s readers=%u want=%u hint=\"a reader "
+		         "(zx-follow --store, a zone builder) kept the store open across the "
+		         "restart; restart it after xfrd\"", o.path, zdb_max_readers(*db),
+		         o.max_readers);
 	}
 	return rc;
 }
-
-/* Commit threads: enough for the commits of many small zones to overlap into
- * group commits, never more than the transfers that may run at once. */
-#define COMMIT_THREADS 8
 
 static int start_engine(struct ctx *c, unsigned workers)
 {
@@ -263,9 +288,7 @@ static int serve_thread_start(struct serve_thread *st, const struct cfg *cfg, st
 		return ZX_ENOMEM;
 	}
 	struct serve_opts so;
-	serve_opts_init(&so);
-	so.cfg = cfg;
-	so.db = db;
+	serve_opts_from_cfg(&so, cfg, db);
 	int rc = serve_new(&so, &st->srv);
 	if (rc == 0) {
 		rc = serve_start(st->srv, st->base);

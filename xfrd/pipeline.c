@@ -92,9 +92,7 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 	}
 	if (rc == 0 && cfg->xfrd.listen.count > 0) {
 		struct serve_opts so;
-		serve_opts_init(&so);
-		so.cfg = cfg;
-		so.db = db;
+		serve_opts_from_cfg(&so, cfg, db);
 		so.metrics = p->m;
 		rc = serve_new(&so, &p->srv);
 		if (rc == 0) {

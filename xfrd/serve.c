@@ -14,7 +14,9 @@
  *     │
  *   policy (allow, keys) ──> REFUSED;  no data or expired ──> SERVFAIL
  *     │
- *   SOA/apex types ──> one message;  AXFR / IXFR / IXFR→AXFR ──> stream
+ *   SOA/apex types ──> one message;  AXFR / IXFR / IXFR→AXFR ──> transfer slot
+ *     │                                                 (none free ──> REFUSED)
+ *   stream
  */
 #include "xfrd/serve.h"
 
@@ -60,6 +62,21 @@ void serve_opts_init(struct serve_opts *o)
 	o->tcp_max = SERVE_DEFAULT_TCP_MAX;
 	o->tcp_idle_ms = SERVE_DEFAULT_TCP_IDLE_MS;
 	o->tcp_queue = SERVE_DEFAULT_TCP_QUEUE;
+	o->xfr_max = SERVE_DEFAULT_XFR_MAX;
+	o->xfr_per_source = SERVE_DEFAULT_XFR_PER_SOURCE;
+	o->snapshot_hold_ms = SERVE_DEFAULT_SNAPSHOT_HOLD_MS;
+	o->snapshot_max_ms = SERVE_DEFAULT_SNAPSHOT_MAX_MS;
+}
+
+void serve_opts_from_cfg(struct serve_opts *o, const struct cfg *cfg, struct zdb *db)
+{
+	serve_opts_init(o);
+	o->cfg = cfg;
+	o->db = db;
+	o->xfr_max = cfg->xfrd.serve_transfers;
+	o->xfr_per_source = cfg->xfrd.serve_transfers_per_source;
+	o->snapshot_hold_ms = cfg->xfrd.serve_snapshot_hold_ms;
+	o->snapshot_max_ms = cfg->xfrd.serve_snapshot_max_ms;
 }
 
 static const char *const qt_names[SQT_COUNT] = {"SOA", "AXFR", "IXFR", "ANY", "other"};
@@ -106,10 +123,24 @@ static int metrics_init(struct serve *sv, struct metrics *mx)
 	                                   "UDP answers sent with TC set.");
 	m->tcp_conns = metrics_gauge(mx, "xfrd_serve_tcp_connections", NULL,
 	                             "Open TCP connections of the DNS endpoint.");
+	m->xfr_active = metrics_gauge(mx, "xfrd_serve_transfers_active", NULL,
+	                              "Transfers out in progress (each may hold a reader slot).");
+	m->xfr_refused_max = metrics_counter(mx, "xfrd_serve_transfers_refused_total",
+	                                     "reason=\"max\"",
+	                                     "Transfers refused: serve.transfers (all) or "
+	                                     "serve.transfers-per-source reached.");
+	m->xfr_refused_source = metrics_counter(mx, "xfrd_serve_transfers_refused_total",
+	                                        "reason=\"per_source\"",
+	                                        "Transfers refused: serve.transfers (all) or "
+	                                        "serve.transfers-per-source reached.");
+	m->snap_releases = metrics_counter(mx, "xfrd_serve_snapshot_releases_total", NULL,
+	                                   "Store snapshots let go by transfers waiting for "
+	                                   "their client, or renewed after snapshot-max.");
 	if (m->dropped == NULL || m->xfr_failures == NULL || m->corrupt == NULL ||
 	    m->xfr_records == NULL ||
 	    m->xfr_bytes == NULL || m->tcp_rejected == NULL || m->udp_truncated == NULL ||
-	    m->tcp_conns == NULL) {
+	    m->tcp_conns == NULL || m->xfr_active == NULL || m->xfr_refused_max == NULL ||
+	    m->xfr_refused_source == NULL || m->snap_releases == NULL) {
 		return ZX_ENOMEM;
 	}
 	return 0;
@@ -119,7 +150,8 @@ int serve_new(const struct serve_opts *o, struct serve **out)
 {
 	if (o == NULL || o->cfg == NULL || o->db == NULL || o->msg_target < 512 ||
 	    o->msg_target > 65000 || o->udp_size < 512 || o->udp_size > 4096 || o->tcp_max == 0 ||
-	    o->tcp_idle_ms == 0 || o->tcp_queue == 0) {
+	    o->tcp_idle_ms == 0 || o->tcp_queue == 0 || o->xfr_max == 0 || o->xfr_per_source == 0 ||
+	    o->snapshot_max_ms == 0) {
 		return ZX_EINVAL;
 	}
 	struct serve *sv = calloc(1, sizeof(*sv));
@@ -276,6 +308,7 @@ static struct serve_reply *reply_new(struct serve *sv, const struct query *q,
 		r->max_len = want < 512 ? 512 : want > sv->o.udp_size ? sv->o.udp_size : want;
 	}
 	r->opt = q->have_opt;
+	r->srckey_len = (uint8_t)acl_prefix_key(src, 32, 64, r->srckey);
 	(void)acl_addr_str(src, true, r->client, sizeof(r->client));
 	clock_gettime(CLOCK_MONOTONIC, &r->started);
 	return r;
@@ -505,6 +538,12 @@ static int answer_ixfr(struct serve_reply *r, struct verdict *v, const struct qu
 	if (rc != 0) {
 		return rc == ZX_ENOMEM ? rc : answer_rcode(r, v, DNS_RC_SERVFAIL, now);
 	}
+	const char *busy = serve_xfr_admit(r);
+	if (busy != NULL) {
+		zdb_iter_free(it);
+		log_denied(r, r->zone_text, busy);
+		return answer_rcode(r, v, DNS_RC_REFUSED, now);
+	}
 	r->serial_from = q->soa_serial;
 	serve_xfr_begin(r, snap, it, method, v->sign ? &v->treq : NULL);
 	serve_count(r->sv, r->qtype, DNS_RC_NOERROR, false);
@@ -514,6 +553,11 @@ static int answer_ixfr(struct serve_reply *r, struct verdict *v, const struct qu
 static int answer_axfr(struct serve_reply *r, struct verdict *v, struct zdb_snap **snap,
                        uint64_t now)
 {
+	const char *busy = serve_xfr_admit(r);
+	if (busy != NULL) {
+		log_denied(r, r->zone_text, busy);
+		return answer_rcode(r, v, DNS_RC_REFUSED, now);
+	}
 	struct zdb_iter *it = NULL;
 	int rc = zdb_iter_zone(*snap, r->apex, &it);
 	if (rc != 0) {
@@ -570,7 +614,10 @@ static int answer_store(struct serve_reply *r, struct verdict *v, const struct q
 		goto out;
 	}
 	if (rc == ZX_ENOTFOUND) {
-		rc = answer_rcode(r, v, DNS_RC_NOTAUTH, now);
+		/* Who may not ask gets REFUSED whether we hold the zone or not, so the
+		 * rcode tells an outsider nothing about what is in the store. */
+		why = policy_denies(zone_policy(r->sv->o.cfg, q->q.name), src, v);
+		rc = answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
 	} else if (rc != 0) {
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);

@@ -11,7 +11,7 @@
  *   - Names below an apex: REFUSED. The store has no point lookup, and a scan of
  *     the zone per query would cost O(zone): this endpoint is for transfers, not
  *     a general authoritative server.
- *   - AXFR over TCP (RFC 5936), streamed from one store snapshot: the SOA, every
+ *   - AXFR over TCP (RFC 5936), streamed from one zone version: the SOA, every
  *     RR in canonical order, the SOA again, in messages of about
  *     serve_opts.msg_target bytes; memory stays bounded by one message whatever
  *     the zone size. AXFR over UDP: NOTIMP.
@@ -27,12 +27,40 @@
  *   - TSIG (RFC 8945) against every key of the config: unknown key or algorithm
  *     NOTAUTH/BADKEY, bad MAC NOTAUTH/BADSIG, clock skew NOTAUTH/BADTIME; a
  *     verified request gets signed answers, every message of a transfer signed.
- *   - NOTAUTH for a zone not in the store; SERVFAIL for a zone in the store that
- *     has no data yet (first transfer failed), has expired, or was found corrupt;
- *     FORMERR for a malformed query; NOTIMP for an opcode other than QUERY and for
- *     meta types;
+ *   - NOTAUTH for a zone not in the store, to a source the policy lets in (the
+ *     zone's `serve` when the config names it, else xfrd.serve); REFUSED to any
+ *     other source, as for a zone in the store, so that an outsider cannot tell
+ *     which zones we hold. SERVFAIL for a zone in the store that has no data yet
+ *     (first transfer failed), has expired, or was found corrupt; FORMERR for a
+ *     malformed query; NOTIMP for an opcode other than QUERY and for meta types;
  *     EDNS(0) echoed (our payload size serve_opts.udp_size), version > 0 BADVERS.
  *   - Messages without a readable header and responses (QR set) are dropped.
+ *
+ * Transfers out (AXFR, and IXFR answered with more than one SOA) are limited:
+ * at most serve_opts.xfr_max at once, at most xfr_per_source from one source
+ * (IPv4 /32, IPv6 /64); more get REFUSED at once (log serve_denied
+ * reason=busy|busy_source, metric xfrd_serve_transfers_refused_total). REFUSED
+ * rather than a queue: a secondary retries by its own SOA timers, as it does
+ * with BIND's transfers-out; a queue would keep connections and memory for
+ * clients that may never be served, and a hostile one could fill it.
+ *
+ * Store snapshots: a transfer reads its zone version through a snapshot (one
+ * LMDB reader slot; pages freed meanwhile are not reused, so a held snapshot
+ * makes the store grow with every transfer committed while it is held). It
+ * keeps one only while it produces messages for a client that keeps up:
+ * serve_reply_pause() (the network side calls it once a client has left the
+ * output full for serve_opts.snapshot_hold_ms) lets go of it, and the next
+ * serve_reply_next() takes a new one and goes on after the last RR sent, from
+ * the same version (common/zdb.h, detached iterators: the version is pinned
+ * in this process, so an AXFR that replaces it meanwhile does not delete it).
+ * Nor is a snapshot kept longer than serve_opts.snapshot_max_ms. If the version
+ * cannot be read on (an IXFR changed it in place, or the zone was removed), the
+ * transfer ends as failed (the client retries and gets the new version) rather
+ * than mixing two serials. On a store opened read-only (another process writes
+ * it, so no pin can be taken here) a transfer keeps its snapshot to the end.
+ * So the endpoint holds at most xfr_max reader slots,
+ * plus one for the one-message answers, while the daemon needs its own: size
+ * the store's max_readers from both (xfrd does, see xfrd.8).
  *
  * The answering logic is pure: serve_query() takes a message, the source address
  * and the time, and returns a struct serve_reply from which serve_reply_next()
@@ -49,7 +77,9 @@
  * xfrd_serve_dropped_total, xfrd_serve_transfers_total{method},
  * xfrd_serve_transfer_failures_total, xfrd_serve_transfer_records_total,
  * xfrd_serve_transfer_bytes_total, xfrd_serve_tcp_connections,
- * xfrd_serve_tcp_rejected_total, xfrd_serve_udp_truncated_total.
+ * xfrd_serve_tcp_rejected_total, xfrd_serve_udp_truncated_total,
+ * xfrd_serve_transfers_active, xfrd_serve_transfers_refused_total{reason},
+ * xfrd_serve_snapshot_releases_total.
  * Logs: one `serve_xfr` key=value line per transfer served (zone, method, serial
  * from and to, records, messages, bytes, duration, client, tsig, outcome), and
  * IXFR answered with one SOA (outcome=uptodate); one `serve_denied` line per
@@ -58,8 +88,8 @@
  *
  * Threading: a struct serve is used by one thread (its event loop's), except
  * that it only reads the cfg and the store, which other threads may share. A
- * struct serve_reply belongs to the thread that made it; it holds a store
- * snapshot (one LMDB reader slot) while a transfer is in progress.
+ * struct serve_reply belongs to the thread that made it; a transfer in progress
+ * holds a store snapshot (one LMDB reader slot) while it is not paused.
  */
 #ifndef ZX_XFRD_SERVE_H
 #define ZX_XFRD_SERVE_H
@@ -87,6 +117,10 @@ struct serve_reply;
 #define SERVE_DEFAULT_TCP_MAX 256            /**< TCP connections at once */
 #define SERVE_DEFAULT_TCP_IDLE_MS 10000      /**< idle / stalled-reader timeout */
 #define SERVE_DEFAULT_TCP_QUEUE (256 * 1024) /**< output bytes queued per connection */
+#define SERVE_DEFAULT_XFR_MAX 64             /**< transfers out at once */
+#define SERVE_DEFAULT_XFR_PER_SOURCE 16      /**< transfers out at once to one source */
+#define SERVE_DEFAULT_SNAPSHOT_HOLD_MS 1000  /**< a stalled transfer keeps its snapshot */
+#define SERVE_DEFAULT_SNAPSHOT_MAX_MS 60000  /**< no transfer keeps one snapshot longer */
 
 /** Options of serve_new(); start from serve_opts_init(). */
 struct serve_opts {
@@ -99,10 +133,18 @@ struct serve_opts {
 	uint32_t tcp_max;        /**< TCP connections at once (>= 1); more are closed at accept */
 	uint64_t tcp_idle_ms;    /**< close a connection idle (or not draining) for this long */
 	size_t tcp_queue;        /**< produce transfer messages while less than this is queued */
+	uint32_t xfr_max;        /**< transfers out at once (>= 1); more are REFUSED */
+	uint32_t xfr_per_source; /**< of which to one source (>= 1); more are REFUSED */
+	uint64_t snapshot_hold_ms; /**< serve_start(): pause a transfer whose client left the
+	                              output full this long (0: at once) */
+	uint64_t snapshot_max_ms;  /**< serve_reply_next() renews a snapshot older than this */
 };
 
 /** Fill @p o with the defaults above (cfg, db and metrics NULL). */
 void serve_opts_init(struct serve_opts *o);
+
+/** serve_opts_init(), then cfg, db and the xfrd.serve limits of @p cfg. */
+void serve_opts_from_cfg(struct serve_opts *o, const struct cfg *cfg, struct zdb *db);
 
 /**
  * Make a server (no sockets yet).
@@ -151,16 +193,28 @@ ZX_MUSTCHECK int serve_query(struct serve *sv, const uint8_t *msg, size_t len,
  * @return 1 a message; 0 the answer is complete (nothing written);
  *         ZX_ELIMIT @p cap is too small for the message (nothing consumed), or
  *         one RR of the zone is too large for any message; ZX_ESTORE the store
- *         failed mid-transfer (the answer is broken: close the connection);
+ *         failed mid-transfer, or no snapshot could be had (no free reader slot);
+ *         ZX_ENOTFOUND the version being sent is gone or was changed in place (an
+ *         IXFR, a removal) while the transfer was paused: it cannot go on;
  *         ZX_ECORRUPT the zone read does not match its record count or checksum
- *         (common/zdb.h): close the connection so the client's transfer fails
- *         (the closing SOA is never sent); the zone is marked corrupt in the store
- *         (zdb_zone_set_corrupt(): answered SERVFAIL until a transfer replaces it)
- *         and counted (xfrd_store_corrupt_total); ZX_ENOMEM. After an error the
- *         reply only produces that error again.
+ *         (common/zdb.h): the closing SOA is never sent; the zone is marked corrupt
+ *         in the store (zdb_zone_set_corrupt(): answered SERVFAIL until a transfer
+ *         replaces it) and counted (xfrd_store_corrupt_total). Each way the answer
+ *         is broken: close the connection. ZX_ENOMEM. After an error the reply only
+ *         produces that error again.
  */
 ZX_MUSTCHECK int serve_reply_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t now,
                                   size_t *len);
+
+/**
+ * The client does not take messages for now: let go of the store snapshot (the
+ * transfer goes on from the same version at the next serve_reply_next()). No-op
+ * for a one-message answer, a finished transfer, or one without a snapshot.
+ * @return 0; ZX_ENOTFOUND the version changed since the transfer began (it could
+ *         not be pinned: the reply is broken, free it); ZX_ENOMEM; ZX_ESTORE.
+ *         An error sticks, as for serve_reply_next().
+ */
+ZX_MUSTCHECK int serve_reply_pause(struct serve_reply *r);
 
 /** The answer's RCODE (the low 4 bits; BADVERS shows as 0 here and 16 in the OPT). */
 int serve_reply_rcode(const struct serve_reply *r);

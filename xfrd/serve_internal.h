@@ -5,6 +5,7 @@
 #ifndef ZX_XFRD_SERVE_INTERNAL_H
 #define ZX_XFRD_SERVE_INTERNAL_H
 
+#include "common/acl.h"
 #include "common/dname.h"
 #include "common/tsig.h"
 #include "common/zdb.h"
@@ -39,12 +40,17 @@ struct serve_metrics {
 	struct metrics_val *tcp_rejected;
 	struct metrics_val *udp_truncated;
 	struct metrics_val *tcp_conns; /**< gauge */
+	struct metrics_val *xfr_active; /**< gauge */
+	struct metrics_val *xfr_refused_max, *xfr_refused_source;
+	struct metrics_val *snap_releases;
 };
 
 struct serve {
 	struct serve_opts o;
 	struct serve_metrics m;   /**< every pointer NULL when o.metrics is NULL */
 	struct serve_net *net;    /**< NULL until serve_start() */
+	uint32_t xfr_active;      /**< transfers out now (replies with a slot) */
+	struct serve_reply *xfrs; /**< those replies */
 };
 
 /** Phases of a transfer stream. */
@@ -61,8 +67,13 @@ struct serve_reply {
 	/* A transfer stream. */
 	enum serve_method method;
 	enum serve_phase phase;
-	struct zdb_snap *snap;
+	struct zdb_snap *snap;    /**< NULL while paused (the iterator is detached) */
 	struct zdb_iter *it;
+	struct timespec snap_at;  /**< when snap was taken (CLOCK_MONOTONIC) */
+	bool slot;                /**< counts among the transfers out (serve.xfr_active) */
+	struct serve_reply *xprev, *xnext; /**< in serve.xfrs while slot */
+	uint8_t srckey[ACL_PREFIX_KEY_MAX]; /**< the client's network (per-source limit) */
+	uint8_t srckey_len;
 	bool pending;             /**< rr holds an RR that did not fit the last message */
 	struct zdb_rr rr;
 	uint16_t id, flags;       /**< the answers' header ID and flags (QR AA, RD copied) */
@@ -123,10 +134,18 @@ size_t serve_tsig_reserve(const struct tsig_request *req);
 
 /**
  * Turn @p r into a transfer stream: takes *@p snap (set to NULL) and @p it;
- * @p treq (NULL: unsigned) starts the TSIG session signing every message.
+ * @p treq (NULL: unsigned) starts the TSIG session signing every message. The
+ * transfer slot was taken by serve_xfr_admit().
  */
 void serve_xfr_begin(struct serve_reply *r, struct zdb_snap **snap, struct zdb_iter *it,
                      enum serve_method method, const struct tsig_request *treq);
+
+/**
+ * Take a transfer slot for @p r (its client's network in r->srckey).
+ * @return NULL taken (released by serve_reply_free()); else why not, for the log:
+ *         "busy" (xfr_max reached) or "busy_source" (xfr_per_source reached)
+ */
+const char *serve_xfr_admit(struct serve_reply *r);
 
 /** Count a finished query in the metrics. */
 void serve_count(struct serve *sv, uint16_t qtype, int rcode, bool badvers);

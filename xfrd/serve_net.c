@@ -9,8 +9,11 @@
  * A transfer's messages are produced only while less than serve_opts.tcp_queue
  * bytes wait in the output buffer; the write callback (low watermark at half
  * of it) produces more as the client drains them, so a slow reader costs one
- * bounded buffer and never blocks the loop. A connection that neither sends a
- * query nor drains its output for serve_opts.tcp_idle_ms is closed.
+ * bounded buffer and never blocks the loop. When a transfer's client has left
+ * the output full for serve_opts.snapshot_hold_ms, the transfer is paused
+ * (serve_reply_pause(): its store snapshot goes; the next message takes a new
+ * one). A connection that neither sends a query nor drains its output for
+ * serve_opts.tcp_idle_ms is closed.
  */
 #include "xfrd/serve.h"
 
@@ -37,6 +40,7 @@
 struct serve_conn {
 	struct serve_net *net;
 	struct bufferevent *bev;
+	struct event *hold;        /**< the client stalled a transfer: pause it */
 	struct sockaddr_storage peer;
 	struct serve_reply *reply; /**< the answer being written; NULL between queries */
 	struct serve_conn *prev, *next;
@@ -138,6 +142,9 @@ static void conn_free(struct serve_conn *c)
 {
 	struct serve_net *net = c->net;
 	serve_reply_free(c->reply);
+	if (c->hold != NULL) {
+		event_free(c->hold);
+	}
 	bufferevent_free(c->bev);
 	if (c->prev != NULL) {
 		c->prev->next = c->next;
@@ -178,12 +185,40 @@ static int conn_query(struct serve_conn *c)
 	return 1;
 }
 
+/* The output is full with a transfer going on: if the client does not take some
+ * within snapshot_hold_ms, the transfer lets go of its snapshot (hold_cb). */
+static void conn_stalled(struct serve_conn *c)
+{
+	uint64_t ms = c->net->sv->o.snapshot_hold_ms;
+	if (!serve_reply_is_transfer(c->reply)) {
+		return;
+	}
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (ms > 0 && (event_pending(c->hold, EV_TIMEOUT, NULL) || event_add(c->hold, &tv) == 0)) {
+		return;
+	}
+	if (serve_reply_pause(c->reply) != 0) { /* at once (hold 0, or no timer) */
+		conn_free(c); /* the transfer cannot go on: close, it is logged */
+	}
+}
+
+static void hold_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (c->reply != NULL && serve_reply_pause(c->reply) != 0) {
+		conn_free(c);
+	}
+}
+
 /* Answer queries and produce messages until the output is full enough, the
  * input has no complete query, or the connection must close. */
 static void conn_run(struct serve_conn *c)
 {
 	struct serve_net *net = c->net;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	event_del(c->hold); /* the client takes messages again */
 	for (;;) {
 		if (c->reply == NULL) {
 			int rc = conn_query(c);
@@ -195,7 +230,8 @@ static void conn_run(struct serve_conn *c)
 			}
 		}
 		if (evbuffer_get_length(out) >= net->sv->o.tcp_queue) {
-			return; /* the write callback comes back when it drains */
+			conn_stalled(c); /* the write callback comes back when it drains */
+			return;
 		}
 		size_t len = 0;
 		int rc = serve_reply_next(c->reply, net->buf + 2, SERVE_MSG_MAX,
@@ -246,7 +282,8 @@ static int conn_setup(struct serve_net *net, struct serve_conn *c, evutil_socket
 {
 	const struct serve_opts *o = &net->sv->o;
 	c->bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	c->hold = evtimer_new(net->base, hold_cb, c);
+	if (c->bev == NULL || c->hold == NULL) {
 		return ZX_ENOMEM;
 	}
 	struct timeval idle = {.tv_sec = (time_t)(o->tcp_idle_ms / 1000),
@@ -282,6 +319,9 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 			bufferevent_free(c->bev);
 		} else {
 			evutil_closesocket(fd);
+		}
+		if (c->hold != NULL) {
+			event_free(c->hold);
 		}
 		free(c);
 		return;

@@ -2,7 +2,8 @@
 /* xfrd/serve_reply.c -- the messages of xfrd's DNS endpoint: a small writer with
  * owner compression, and the AXFR/IXFR stream produced one message at a time
  * from a store iterator, so a transfer holds one message in memory whatever the
- * zone size. */
+ * zone size; the transfer slots; and the stream's store snapshot, let go while
+ * the client does not read (serve_reply_pause()) and taken again to go on. */
 #include "xfrd/serve.h"
 
 #include "common/dnsmsg.h"
@@ -108,6 +109,60 @@ size_t serve_tsig_reserve(const struct tsig_request *req)
 	return req->key_name_len + req->alg_name_len + 10 + 16 + TSIG_MAC_MAX + 6;
 }
 
+/* ------------------------------------------------------------ transfer slots */
+
+static void set_active_gauge(struct serve *sv)
+{
+	if (sv->o.metrics != NULL) {
+		metrics_set(sv->m.xfr_active, (int64_t)sv->xfr_active);
+	}
+}
+
+const char *serve_xfr_admit(struct serve_reply *r)
+{
+	struct serve *sv = r->sv;
+	bool full = sv->xfr_active >= sv->o.xfr_max;
+	uint32_t same = 0;
+	for (const struct serve_reply *x = sv->xfrs; x != NULL && !full; x = x->xnext) {
+		same += x->srckey_len == r->srckey_len &&
+		        memcmp(x->srckey, r->srckey, r->srckey_len) == 0;
+	}
+	if (full || same >= sv->o.xfr_per_source) {
+		if (sv->o.metrics != NULL) {
+			metrics_add(full ? sv->m.xfr_refused_max : sv->m.xfr_refused_source, 1);
+		}
+		return full ? "busy" : "busy_source";
+	}
+	r->slot = true;
+	r->xnext = sv->xfrs;
+	if (sv->xfrs != NULL) {
+		sv->xfrs->xprev = r;
+	}
+	sv->xfrs = r;
+	sv->xfr_active++;
+	set_active_gauge(sv);
+	return NULL;
+}
+
+static void xfr_release(struct serve_reply *r)
+{
+	struct serve *sv = r->sv;
+	if (!r->slot) {
+		return;
+	}
+	if (r->xprev != NULL) {
+		r->xprev->xnext = r->xnext;
+	} else {
+		sv->xfrs = r->xnext;
+	}
+	if (r->xnext != NULL) {
+		r->xnext->xprev = r->xprev;
+	}
+	r->slot = false;
+	sv->xfr_active--;
+	set_active_gauge(sv);
+}
+
 /* ------------------------------------------------------------ transfers */
 
 void serve_xfr_begin(struct serve_reply *r, struct zdb_snap **snap, struct zdb_iter *it,
@@ -115,6 +170,7 @@ void serve_xfr_begin(struct serve_reply *r, struct zdb_snap **snap, struct zdb_i
 {
 	r->snap = *snap;
 	*snap = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &r->snap_at);
 	r->it = it;
 	r->method = method;
 	/* The zone iterator starts with the SOA; the journal's lacks the leading one. */
@@ -127,14 +183,79 @@ void serve_xfr_begin(struct serve_reply *r, struct zdb_snap **snap, struct zdb_i
 	}
 }
 
-/* Let go of the snapshot as soon as the last RR is read: a slow client then
- * holds no LMDB reader slot while its output drains. */
+/* The last RR is read (or the transfer failed): iterator and snapshot go, so a
+ * client still draining its last messages holds no reader slot. */
 static void release_store(struct serve_reply *r)
 {
 	zdb_iter_free(r->it);
 	r->it = NULL;
 	zdb_snap_end(r->snap);
 	r->snap = NULL;
+}
+
+/* Let go of the snapshot mid-stream; the iterator, detached, keeps its place (and
+ * the RR that did not fit the last message comes again). */
+static int snap_release(struct serve_reply *r)
+{
+	if (r->snap == NULL || r->it == NULL) {
+		return 0;
+	}
+	int rc = zdb_iter_detach(r->it, r->pending);
+	if (rc == ZX_EINVAL) {
+		return 0; /* a read-only store: no pin without the writer, keep the snapshot */
+	}
+	if (rc != 0) {
+		snprintf(r->errtext, sizeof(r->errtext), "%s", zdb_last_error());
+		return rc;
+	}
+	r->pending = false;
+	zdb_snap_end(r->snap);
+	r->snap = NULL;
+	if (r->sv->o.metrics != NULL) {
+		metrics_add(r->sv->m.snap_releases, 1);
+	}
+	return 0;
+}
+
+/* A snapshot again for a paused stream, the iterator where it was. */
+static int snap_take(struct serve_reply *r)
+{
+	if (r->snap != NULL || r->it == NULL) {
+		return 0;
+	}
+	int rc = zdb_snap_begin(r->sv->o.db, &r->snap);
+	if (rc == 0) {
+		rc = zdb_iter_attach(r->it, r->snap);
+		if (rc != 0) {
+			zdb_snap_end(r->snap);
+			r->snap = NULL;
+		}
+	}
+	if (rc != 0) {
+		snprintf(r->errtext, sizeof(r->errtext), "%s", zdb_last_error());
+		return rc;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &r->snap_at);
+	return 0;
+}
+
+/* Before producing: a snapshot to read from, not older than snapshot_max_ms. */
+static int snap_ready(struct serve_reply *r)
+{
+	if (r->snap != NULL) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		uint64_t ms = (uint64_t)(now.tv_sec - r->snap_at.tv_sec) * 1000u +
+		              (uint64_t)(now.tv_nsec / 1000000) - (uint64_t)(r->snap_at.tv_nsec / 1000000);
+		if (ms < r->sv->o.snapshot_max_ms) {
+			return 0;
+		}
+		int rc = snap_release(r);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return snap_take(r);
 }
 
 /* The RR the stream is at; 1 one, 0 the body ended, < 0 a store error. */
@@ -197,9 +318,13 @@ static int stream_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t
 	if (cap < r->max_len) {
 		return ZX_ELIMIT;
 	}
+	int rc = snap_ready(r);
+	if (rc != 0) {
+		return rc;
+	}
 	serve_msg_start(&m, r, buf, r->max_len - r->tsig_reserve, 0);
 	size_t target = r->sv->o.msg_target < m.cap ? r->sv->o.msg_target : m.cap;
-	int rc = stream_fill(r, &m, target);
+	rc = stream_fill(r, &m, target);
 	if (rc != 0) {
 		return rc;
 	}
@@ -253,8 +378,12 @@ int serve_reply_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t n
 	}
 	int rc = stream_next(r, buf, cap, now, len);
 	if (rc < 0 && !(rc == ZX_ELIMIT && cap < r->max_len)) {
-		r->err = rc == ZX_ENOMEM || rc == ZX_ELIMIT || rc == ZX_ECORRUPT ? rc : ZX_ESTORE;
-		snprintf(r->errtext, sizeof(r->errtext), "%s", rc == ZX_ENOMEM ? "" : zdb_last_error());
+		r->err = rc == ZX_ENOMEM || rc == ZX_ELIMIT || rc == ZX_ECORRUPT || rc == ZX_ENOTFOUND
+		         ? rc
+		         : ZX_ESTORE;
+		if (r->errtext[0] == '\0' && rc != ZX_ENOMEM) {
+			snprintf(r->errtext, sizeof(r->errtext), "%s", zdb_last_error());
+		}
 		release_store(r);
 		if (r->err == ZX_ECORRUPT) {
 			found_corrupt(r, (int64_t)now);
@@ -262,6 +391,19 @@ int serve_reply_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t n
 		return r->err;
 	}
 	return rc;
+}
+
+int serve_reply_pause(struct serve_reply *r)
+{
+	if (r->err != 0) {
+		return r->err;
+	}
+	int rc = snap_release(r);
+	if (rc != 0) {
+		r->err = rc == ZX_ENOMEM || rc == ZX_ENOTFOUND ? rc : ZX_ESTORE;
+		release_store(r);
+	}
+	return rc != 0 ? r->err : 0;
 }
 
 int serve_reply_rcode(const struct serve_reply *r)
@@ -318,6 +460,7 @@ void serve_reply_free(struct serve_reply *r)
 		}
 	}
 	release_store(r);
+	xfr_release(r);
 	free(r->single);
 	free(r);
 }

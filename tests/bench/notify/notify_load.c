@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -403,6 +404,12 @@ int main(int argc, char **argv)
 		                "[-a ADDR] [-z ZONES] [-s SOURCES] [-T TCPCONNS] [-S SERIAL] "
 		                "[-L TRACE_FILE]\n");
 		return 2;
+	}
+	/* IDs from a random start: a message is (ID, zone, second), so two runs within
+	 * one second would otherwise send identical signed NOTIFYs, which notifyd
+	 * rightly refuses as replays. */
+	if (getrandom(&g.next_id, sizeof(g.next_id), 0) != sizeof(g.next_id)) {
+		g.next_id = (uint16_t)(getpid() ^ time(NULL));
 	}
 	g.slots = calloc(65536, sizeof(*g.slots));
 	g.caplat = (size_t)(g.rate * g.secs) + 1024;

@@ -131,6 +131,55 @@ static void test_acl_endpoint_equal(void **state)
 	assert_false(acl_endpoint_equal(F, G));
 }
 
+/* The key of @p text with prefixes 32/64 unless given otherwise. */
+static size_t key_of(const char *text, unsigned v4, unsigned v6, uint8_t k[ACL_PREFIX_KEY_MAX])
+{
+	struct sockaddr_storage a = addr(text);
+	memset(k, 0xee, ACL_PREFIX_KEY_MAX);
+	return acl_prefix_key((const struct sockaddr *)&a, v4, v6, k);
+}
+
+static void test_acl_prefix_key_groups_by_network(void **state)
+{
+	(void)state;
+	uint8_t a[ACL_PREFIX_KEY_MAX], b[ACL_PREFIX_KEY_MAX];
+	/* IPv6 by /64: one key for the whole /64, another for the next one */
+	assert_int_equal(key_of("2001:db8::1", 32, 64, a), 17);
+	assert_int_equal(key_of("[2001:db8::ffff:1:2:3]:5353", 32, 64, b), 17);
+	assert_memory_equal(a, b, 17);
+	assert_int_equal(a[0], 6);
+	assert_memory_equal(a + 1, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	key_of("2001:db8:0:1::1", 32, 64, b);
+	assert_memory_not_equal(a, b, 17);
+	/* /128: every address its own; /56 groups two /64s; odd prefixes mask bits */
+	key_of("2001:db8::1", 32, 128, a);
+	key_of("2001:db8::2", 32, 128, b);
+	assert_memory_not_equal(a, b, 17);
+	key_of("2001:db8:0:1::1", 32, 56, a);
+	key_of("2001:db8:0:2::1", 32, 56, b);
+	assert_memory_equal(a, b, 17);
+	key_of("2001:db8:ffff::", 32, 33, a);
+	assert_memory_equal(a + 1, "\x20\x01\x0d\xb8\x80\0\0\0\0\0\0\0\0\0\0\0", 16);
+	/* IPv4 by /32 by default; /24 when configured; mapped IPv6 is IPv4 */
+	assert_int_equal(key_of("192.0.2.1", 32, 64, a), 5);
+	assert_memory_equal(a, "\x04\xc0\x00\x02\x01", 5);
+	key_of("192.0.2.2", 32, 64, b);
+	assert_memory_not_equal(a, b, 5);
+	key_of("192.0.2.1", 24, 64, a);
+	key_of("192.0.2.200", 24, 64, b);
+	assert_memory_equal(a, b, 5);
+	assert_memory_equal(a, "\x04\xc0\x00\x02\x00", 5);
+	assert_int_equal(key_of("::ffff:192.0.2.1", 32, 64, a), 5);
+	assert_memory_equal(a, "\x04\xc0\x00\x02\x01", 5);
+	/* out of range prefixes count as the whole address; other families: 0 */
+	key_of("192.0.2.1", 99, 999, a);
+	assert_memory_equal(a, "\x04\xc0\x00\x02\x01", 5);
+	struct sockaddr un = {.sa_family = AF_UNIX};
+	memset(a, 0xee, sizeof(a));
+	assert_int_equal(acl_prefix_key(&un, 32, 64, a), 0);
+	assert_int_equal(a[0], 0xee);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_acl_rejects_bad_text),
 		cmocka_unit_test(test_acl_endpoint_forms),
 		cmocka_unit_test(test_acl_endpoint_equal),
+		cmocka_unit_test(test_acl_prefix_key_groups_by_network),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

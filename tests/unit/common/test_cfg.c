@@ -88,9 +88,15 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	assert_int_equal(cfg->notifyd.rate_limit.per_zone, 20);
 	assert_int_equal(cfg->notifyd.rate_limit.burst, 2);
 	assert_int_equal(cfg->notifyd.tcp_max_connections, 1024);
+	assert_int_equal(cfg->notifyd.tcp_max_per_source, 32);
+	assert_int_equal(cfg->notifyd.rate_limit.ipv4_prefix, 32);
+	assert_int_equal(cfg->notifyd.rate_limit.ipv6_prefix, 64);
 	assert_int_equal(cfg->notifyd.tcp_idle_timeout_ms, 10000);
 	assert_int_equal(cfg->notifyd.tcp_message_timeout_ms, 5000);
 	assert_int_equal(cfg->notifyd.udp_receive_buffer, 4 << 20);
+	assert_int_equal(cfg->notifyd.replay_cache, 262144);
+	assert_int_equal(cfg->tsig.max_fudge_ms, 300000);
+	assert_int_equal(tsig_keyring_max_fudge(cfg->keys), 300);
 	assert_non_null(cfg->xfrd.replica);
 	assert_string_equal(cfg->xfrd.store, "/var/lib/zx/zones.lmdb");
 	assert_int_equal(cfg->xfrd.store_size, 64ull << 30);
@@ -98,6 +104,10 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	assert_string_equal(addr_of(&cfg->xfrd.http), "127.0.0.1@9154");
 	assert_int_equal(cfg->xfrd.serve.allow.count, 2);
 	assert_int_equal(cfg->xfrd.serve.keys.count, 0);
+	assert_int_equal(cfg->xfrd.serve_transfers, 64);
+	assert_int_equal(cfg->xfrd.serve_transfers_per_source, 16);
+	assert_int_equal(cfg->xfrd.serve_snapshot_hold_ms, 1000);
+	assert_int_equal(cfg->xfrd.serve_snapshot_max_ms, 60000);
 	assert_int_equal(cfg->xfrd.transfers_max, 64);
 	assert_int_equal(cfg->xfrd.transfers_per_primary, 8);
 	assert_int_equal(cfg->xfrd.timeout_connect_ms, 2000);
@@ -159,7 +169,10 @@ static void test_cfg_units(void **state)
 	                            "  expire: { min: 2d, max: 8w }\n"
 	                            "  store-size: 1T\n"
 	                            "  jitter: 25\n"
-	                            "  journal: { bytes: 4096, changes: 0 }\n");
+	                            "  journal: { bytes: 4096, changes: 0 }\n"
+	                            "  serve: { transfers: 3, transfers-per-source: 2,\n"
+	                            "           snapshot-hold: 250ms, snapshot-max: 2m }\n"
+	                            "tsig: { max-fudge: 1m }\n");
 	assert_int_equal(cfg->kafka.delivery_timeout_ms, 250);
 	assert_int_equal(cfg->notifyd.tcp_idle_timeout_ms, 90000);
 	assert_int_equal(cfg->notifyd.udp_receive_buffer, 512 * 1024);
@@ -171,6 +184,12 @@ static void test_cfg_units(void **state)
 	assert_int_equal(cfg->xfrd.jitter_pct, 25);
 	assert_int_equal(cfg->xfrd.journal_bytes, 4096);
 	assert_int_equal(cfg->xfrd.journal_changes, 0);
+	assert_int_equal(tsig_keyring_max_fudge(cfg->keys), 60);
+	assert_int_equal(cfg->xfrd.serve_transfers, 3);
+	assert_int_equal(cfg->xfrd.serve_transfers_per_source, 2);
+	assert_int_equal(cfg->xfrd.serve_snapshot_hold_ms, 250);
+	assert_int_equal(cfg->xfrd.serve_snapshot_max_ms, 120000);
+	assert_int_equal(cfg->xfrd.serve.allow.count, 2); /* the default stays */
 	cfg_free(cfg);
 }
 
@@ -193,6 +212,11 @@ static void test_cfg_bad_values(void **state)
 		"kafka: { settings: { a: 1, a: 2 } }", "zones: { name: a.example }",
 		"zones: [ a.example ]",              "keys: [ { file: k, name: k } ]",
 		"{ 1: 2 }",                           "zone-defaults: { name: a.example }",
+		"tsig: { max-fudge: 0 }",            "tsig: { max-fudge: 65536s }",
+		"notifyd: { replay-cache: -1 }",    "notifyd: { rate-limit: { ipv6-prefix: 129 } }",
+		"notifyd: { rate-limit: { ipv4-prefix: 33 } }", "notifyd: { tcp: { max-per-source: 0 } }",
+		"xfrd: { serve: { transfers: 0 } }",  "xfrd: { serve: { snapshot-max: 10ms } }",
+		"zones: [ { name: a.example, primaries: [ \"192.0.2.1\" ], serve: { transfers: 1 } } ]",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cfg *cfg = NULL;

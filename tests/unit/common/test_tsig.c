@@ -648,6 +648,37 @@ static void test_tsig_badtime_and_signed_badtime_reply(void **state)
 	tsig_keyring_free(ring);
 }
 
+/* A request claiming a fudge of 65535 s: accepted only within the keyring's cap
+ * (default 300 s), so a captured message cannot stay replayable for 18 hours. */
+static void test_tsig_max_fudge_caps_the_request_fudge(void **state)
+{
+	(void)state;
+	const struct tsig_key *key = NULL;
+	struct tsig_keyring *ring = test_ring("hmac-sha256", &key);
+	struct tsig_session s;
+	uint8_t q[512];
+	tsig_session_init(&s, key, 65535);
+	size_t qlen = make_query(q, 0x1234);
+	assert_int_equal(tsig_session_sign_request(&s, q, &qlen, sizeof(q), T0), 0);
+	struct tsig_request tr;
+	assert_int_equal(tsig_keyring_max_fudge(ring), TSIG_FUDGE_MAX_DEFAULT);
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 + 300, &tr), 0);
+	assert_int_equal(tr.fudge, 65535); /* the reply still carries the request's */
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 - 300, &tr), 0);
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 + 301, &tr), ZX_ETSIG_BADTIME);
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 - 3600, &tr), ZX_ETSIG_BADTIME);
+	tsig_keyring_set_max_fudge(ring, 10);
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 + 10, &tr), 0);
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 + 11, &tr), ZX_ETSIG_BADTIME);
+	/* a request fudge below the cap still rules */
+	tsig_keyring_set_max_fudge(ring, 65535);
+	tsig_session_deinit(&s);
+	qlen = signed_query(&s, key, T0, q, sizeof(q));
+	assert_int_equal(tsig_verify(ring, q, qlen, T0 + 301, &tr), ZX_ETSIG_BADTIME);
+	tsig_session_deinit(&s);
+	tsig_keyring_free(ring);
+}
+
 static void test_tsig_original_id_not_header_id(void **state)
 {
 	(void)state;
@@ -1154,6 +1185,7 @@ int main(void)
 		cmocka_unit_test(test_tsig_badkey_unknown_key_and_wrong_algorithm),
 		cmocka_unit_test(test_tsig_badsig_flipped_bit_and_wrong_secret),
 		cmocka_unit_test(test_tsig_badtime_and_signed_badtime_reply),
+		cmocka_unit_test(test_tsig_max_fudge_caps_the_request_fudge),
 		cmocka_unit_test(test_tsig_original_id_not_header_id),
 		cmocka_unit_test(test_tsig_malformed_records),
 		cmocka_unit_test(test_tsig_truncated_mac_is_badtrunc),

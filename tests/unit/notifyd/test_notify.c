@@ -51,6 +51,7 @@ struct fx {
 	struct notify_out out;
 	struct tsig_session sess;
 	bool sess_used;
+	bool tcp; /**< decide as if the message came over TCP */
 };
 
 static struct fx F;
@@ -78,6 +79,7 @@ static int teardown(void **state)
 	}
 	ratelimit_free(F.env.per_source);
 	ratelimit_free(F.env.per_zone);
+	tsig_replay_free(F.env.replay);
 	cfg_free(F.cfg);
 	return 0;
 }
@@ -138,11 +140,11 @@ static void decide_from(const char *src)
 	socklen_t sl;
 	assert_int_equal(acl_endpoint_parse(src, 0, &F.src, &sl), 0);
 	struct notify_in in = {.msg = F.msg, .len = F.len, .src = (struct sockaddr *)&F.src,
-	                       .now_s = NOW, .now_ms = 1000};
+	                       .now_s = NOW, .now_ms = 1000, .tcp = F.tcp};
 	memset(&F.out, 0x5a, sizeof(F.out));
 	assert_int_equal(notify_decide(&F.env, &in, F.reply, sizeof(F.reply), &F.out), 0);
 	if (F.out.reply) {
-		assert_true(F.out.reply_len <= F.len); /* never an amplifier */
+		assert_true(F.tcp || F.out.reply_len <= F.len); /* never an amplifier over UDP */
 		assert_true(F.out.reply_len >= DNS_HDR_LEN);
 	}
 }
@@ -564,6 +566,35 @@ static void test_notify_truncated_mac_is_badtrunc(void **state)
 	assert_int_equal(F.out.outcome, NOTIFY_FORMERR);
 }
 
+/* A short name, no serial hint, half a MAC: the full-MAC BADTRUNC answer is longer
+ * than the request even without its question. Over UDP that stays unsent (no
+ * amplification); over TCP it is sent whole (RFC 8945 5.2.4). */
+static void test_notify_badtrunc_longer_than_request_goes_over_tcp(void **state)
+{
+	(void)state;
+	build(4, DNS_OP_NOTIFY, "a.b", DNS_T_SOA, -1);
+	sign_truncated(16, NOW);
+	size_t req_len = F.len;
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_BADTRUNC);
+	assert_false(F.out.reply);
+	assert_true(F.out.oversize);
+	F.tcp = true;
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_BADTRUNC);
+	assert_false(F.out.oversize);
+	struct dns_hdr h = reply_hdr(DNS_OP_NOTIFY, DNS_RC_NOTAUTH);
+	assert_int_equal(h.qdcount, 1); /* the question kept: nothing had to be cut */
+	assert_true(F.out.reply_len > req_len);
+	struct tsig_rr rr = reply_tsig();
+	assert_int_equal(rr.error, DNS_RC_BADTRUNC);
+	assert_int_equal(rr.mac_len, 32);
+	/* The client can check it: signed over its (truncated) request MAC. */
+	struct tsig_rr req;
+	assert_int_equal(tsig_rr_parse(F.msg, req_len, &req), 0);
+	assert_int_equal(rr.orig_id, req.orig_id);
+}
+
 static void test_notify_tsig_not_last_is_formerr(void **state)
 {
 	(void)state;
@@ -595,6 +626,97 @@ static void test_notify_rate_limits(void **state)
 	build(3, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 1);
 	sign(key("k1"), NOW);
 	decide_from("192.0.2.54@53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+}
+
+/* The same signed bytes again: dropped while the first copy waits for Kafka,
+ * REFUSED (signed, not published) once it was accepted, accepted again when Kafka
+ * never stored the first (the primary's retry after no answer). Unsigned NOTIFYs
+ * carry nothing to remember. */
+static void test_notify_signed_replay_refused_once_accepted(void **state)
+{
+	(void)state;
+	assert_int_equal(tsig_replay_new(1024, 300, 7, &F.env.replay), 0);
+	build(0x5151, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 42);
+	sign(key("k1"), NOW);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	assert_true(F.out.replay_held);
+	struct tsig_replay_id id = F.out.replay_id;
+	assert_int_not_equal(id.slot, 0);
+	/* a copy while the first is on its way to Kafka: no answer yet, as for the first */
+	decide_from("192.0.2.99@1234");
+	assert_int_equal(F.out.outcome, NOTIFY_INFLIGHT);
+	assert_false(F.out.reply);
+	assert_false(F.out.replay_held);
+	/* Kafka did not store it: the retransmission of the same bytes goes through */
+	tsig_replay_forget(F.env.replay, &id);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	assert_true(F.out.replay_held);
+	/* stored this time: every later copy, from any allowed source, is a replay */
+	tsig_replay_confirm(F.env.replay, &F.out.replay_id, NOW);
+	for (int i = 0; i < 3; i++) {
+		decide_from(i == 0 ? "192.0.2.53@5300" : "192.0.2.7@53");
+		assert_int_equal(F.out.outcome, NOTIFY_REPLAY);
+		assert_false(F.out.replay_held);
+		reply_hdr(DNS_OP_NOTIFY, DNS_RC_REFUSED);
+		if (i == 0) { /* the session takes one answer */
+			assert_int_equal(tsig_session_verify(&F.sess, F.reply, F.out.reply_len, NOW),
+			                 0);
+		}
+	}
+	/* still outside the zone's ACL first: REFUSED for that reason */
+	decide_from("198.51.100.1@53");
+	assert_int_equal(F.out.outcome, NOTIFY_REFUSED_ACL);
+	/* the same NOTIFY signed again (a new time signed, a new MAC) is new */
+	build(0x5151, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 42);
+	sign(key("k1"), NOW + 1);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	/* dropped by the zone's rate limit after all: not held, its retry is new */
+	assert_int_equal(ratelimit_new(1, 1, 64, 3, &F.env.per_zone), 0);
+	build(0x6161, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 43);
+	sign(key("k1"), NOW + 2);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	tsig_replay_confirm(F.env.replay, &F.out.replay_id, NOW);
+	build(0x6262, DNS_OP_NOTIFY, "signed.test", DNS_T_SOA, 44);
+	sign(key("k1"), NOW + 2);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_RATE_ZONE);
+	assert_false(F.out.replay_held);
+	assert_int_equal(tsig_replay_check(F.env.replay, &F.out.replay_id, NOW), TSIG_REPLAY_NEW);
+	ratelimit_free(F.env.per_zone);
+	F.env.per_zone = NULL;
+	/* unsigned: nothing held */
+	build(9, DNS_OP_NOTIFY, "open.test", DNS_T_SOA, 1);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	assert_false(F.out.replay_held);
+	decide();
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+}
+
+/* IPv6 sources share a bucket per /64 (rate-limit.ipv6-prefix): hopping addresses
+ * inside one's own /64 buys nothing; the next /64 is another source. */
+static void test_notify_rate_limit_groups_ipv6_by_64(void **state)
+{
+	(void)state;
+	assert_int_equal(ratelimit_new(1, 1, 64, 1, &F.env.per_source), 0);
+	build(3, DNS_OP_NOTIFY, "open.test", DNS_T_SOA, 1);
+	decide_from("[2001:db8::1]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	decide_from("[2001:db8::2]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_RATE_SOURCE);
+	decide_from("[2001:db8::ffff:ffff:ffff:ffff]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_RATE_SOURCE);
+	decide_from("[2001:db8:0:1::1]:53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	/* IPv4: each address its own (/32) */
+	decide_from("192.0.2.1@53");
+	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
+	decide_from("192.0.2.2@53");
 	assert_int_equal(F.out.outcome, NOTIFY_ACCEPTED);
 }
 
@@ -640,8 +762,11 @@ int main(void)
 		T(test_notify_skewed_clock_is_badtime_signed),
 		T(test_notify_badtime_without_hint_trims_question),
 		T(test_notify_truncated_mac_is_badtrunc),
+		T(test_notify_badtrunc_longer_than_request_goes_over_tcp),
 		T(test_notify_tsig_not_last_is_formerr),
 		T(test_notify_rate_limits),
+		T(test_notify_signed_replay_refused_once_accepted),
+		T(test_notify_rate_limit_groups_ipv6_by_64),
 		T(test_notify_small_buffer_is_einval),
 		T(test_notify_outcome_names),
 	};

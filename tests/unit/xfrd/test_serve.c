@@ -92,6 +92,7 @@ static void load_example(struct zdb *db, int n)
 	char line[256];
 	wname("example.com", z);
 	assert_int_equal(zdb_axfr_begin(db, z, &a), 0);
+	zdb_axfr_set_rule(a, ZDB_SERIAL_SAME); /* loaded again at serial 1: a retransfer */
 	put_text(a, false, true, "example.com. 3600 IN SOA ns1.example.com. host.example.com. "
 	                         "1 3600 600 86400 300");
 	put_text(a, false, true, "example.com. 3600 IN NS ns1.example.com.");
@@ -557,6 +558,16 @@ static void test_serve_notauth_refused_servfail(void **state)
 	                        .ixfr_serial = -1}, "10.1.2.3", SERVE_TCP, &a);
 	assert_int_equal(rcode_of(&a), DNS_RC_REFUSED);
 	ans_free(&a);
+	/* ... and for a zone we do not hold: the same REFUSED, so that an outsider
+	 * cannot tell held zones from others. */
+	ask_from(f, &(struct q){.name = "nowhere.test", .type = DNS_T_AXFR, .edns = -1,
+	                        .ixfr_serial = -1}, "10.1.2.3", SERVE_TCP, &a);
+	assert_int_equal(rcode_of(&a), DNS_RC_REFUSED);
+	ans_free(&a);
+	ask_from(f, &(struct q){.name = "nowhere.test", .type = DNS_T_SOA, .edns = -1,
+	                        .ixfr_serial = -1}, "10.1.2.3", SERVE_UDP, &a);
+	assert_int_equal(rcode_of(&a), DNS_RC_REFUSED);
+	ans_free(&a);
 	/* The zone's own allow list overrides xfrd.serve. */
 	ask_from(f, &(struct q){.name = "narrow.test", .type = DNS_T_SOA, .edns = -1,
 	                        .ixfr_serial = -1}, "127.0.0.1", SERVE_UDP, &a);
@@ -789,6 +800,178 @@ static void test_serve_metrics(void **state)
 	free(text);
 }
 
+/* A query answered by @p sv, the reply kept (not drained). */
+static struct serve_reply *start(struct serve *sv, const struct q *q, const char *src,
+                                 enum serve_proto proto)
+{
+	uint8_t buf[4096];
+	struct tsig_session ts;
+	size_t len = build(q, buf, sizeof(buf), &ts);
+	struct serve_reply *r = NULL;
+	assert_int_equal(serve_query(sv, buf, len, addr(src), proto, NOW, &r), 0);
+	return r;
+}
+
+/* Drain @p r: answer RRs counted; the serial of the last one (the closing SOA). */
+static int drain(struct serve_reply *r, int *last_serial)
+{
+	uint8_t out[SERVE_MSG_MAX];
+	size_t n = 0;
+	int rc, total = 0;
+	while ((rc = serve_reply_next(r, out, sizeof(out), NOW, &n)) == 1) {
+		struct ans a = {.nmsg = 1, .msg = {out}, .len = {n}};
+		char *v[200];
+		int k = rrs(&a, v, 200);
+		if (k > 0 && last_serial != NULL && strstr(v[k - 1], "\tSOA\t") != NULL) {
+			*last_serial = soa_serial_of(v[k - 1]);
+		}
+		rrs_free(v, k);
+		total += k;
+	}
+	return rc < 0 ? rc : total;
+}
+
+static struct serve *small_serve(struct fx *f, uint32_t xfr_max, uint32_t per_source,
+                                 struct metrics *mx)
+{
+	struct serve_opts o;
+	serve_opts_init(&o);
+	o.cfg = f->cfg;
+	o.db = f->db;
+	o.metrics = mx;
+	o.msg_target = 512;
+	o.xfr_max = xfr_max;
+	o.xfr_per_source = per_source;
+	struct serve *sv = NULL;
+	assert_int_equal(serve_new(&o, &sv), 0);
+	return sv;
+}
+
+/* Transfers out are capped, overall and per source: the excess is REFUSED at
+ * once; a single-SOA IXFR is no transfer; a finished one frees its slot. */
+static void test_serve_transfer_limits(void **state)
+{
+	struct fx *f = *state;
+	struct metrics *mx = metrics_new();
+	struct serve *sv = small_serve(f, 2, 1, mx);
+	const struct q axfr = {.name = "example.com", .type = DNS_T_AXFR, .edns = -1,
+	                       .ixfr_serial = -1};
+	const struct q ixfr_old = {.name = "example.com", .type = DNS_T_IXFR, .edns = -1,
+	                           .ixfr_serial = 0};
+	struct serve_reply *r1 = start(sv, &axfr, "127.0.0.1", SERVE_TCP);
+	assert_true(serve_reply_is_transfer(r1));
+	struct serve_reply *r2 = start(sv, &axfr, "127.0.0.1", SERVE_TCP);
+	assert_false(serve_reply_is_transfer(r2));
+	assert_int_equal(serve_reply_rcode(r2), DNS_RC_REFUSED);
+	serve_reply_free(r2);
+	struct serve_reply *r3 = start(sv, &ixfr_old, "127.0.0.2", SERVE_TCP); /* AXFR-style */
+	assert_true(serve_reply_is_transfer(r3));
+	struct serve_reply *r4 = start(sv, &axfr, "127.0.0.3", SERVE_TCP);
+	assert_int_equal(serve_reply_rcode(r4), DNS_RC_REFUSED);
+	serve_reply_free(r4);
+	r4 = start(sv, &ixfr_old, "127.0.0.3", SERVE_UDP); /* one SOA over UDP: no slot */
+	assert_int_equal(serve_reply_rcode(r4), DNS_RC_NOERROR);
+	assert_false(serve_reply_is_transfer(r4));
+	serve_reply_free(r4);
+	assert_int_equal(drain(r1, NULL), 125);
+	serve_reply_free(r1);
+	r4 = start(sv, &axfr, "127.0.0.3", SERVE_TCP);
+	assert_true(serve_reply_is_transfer(r4));
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(metrics_render(mx, &text, &len), 0);
+	assert_non_null(strstr(text, "xfrd_serve_transfers_refused_total{reason=\"per_source\"} 1"));
+	assert_non_null(strstr(text, "xfrd_serve_transfers_refused_total{reason=\"max\"} 1"));
+	assert_non_null(strstr(text, "xfrd_serve_transfers_active 2"));
+	free(text);
+	serve_reply_free(r3);
+	serve_reply_free(r4);
+	serve_free(sv);
+	metrics_free(mx);
+}
+
+/* A paused transfer holds no snapshot; an AXFR replacing the zone meanwhile does
+ * not cut it (its version is pinned): it goes on and ends whole at serial 1. An
+ * IXFR changing the version in place ends a paused transfer as failed. */
+static void test_serve_paused_transfer_and_a_new_version(void **state)
+{
+	struct fx *f = *state;
+	const struct q axfr = {.name = "example.com", .type = DNS_T_AXFR, .edns = -1,
+	                       .ixfr_serial = -1};
+	struct serve_reply *r = start(f->sv, &axfr, "127.0.0.1", SERVE_TCP);
+	uint8_t out[SERVE_MSG_MAX];
+	size_t n = 0;
+	struct dns_hdr h;
+	int sent = 0;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(serve_reply_next(r, out, sizeof(out), NOW, &n), 1);
+		assert_int_equal(dnsmsg_hdr_parse(out, n, &h), 0);
+		sent += h.ancount;
+	}
+	assert_int_equal(serve_reply_pause(r), 0);
+	assert_int_equal(serve_reply_pause(r), 0); /* paused already */
+	/* the zone, replaced twice (30 names instead of 120); the gc runs dry */
+	load_example(f->db, 30);
+	load_example(f->db, 30);
+	while (zdb_gc(f->db, 1000) == 1) {
+	}
+	int serial = 0, rest = drain(r, &serial);
+	serve_reply_free(r);
+	assert_int_equal(sent + rest, 4 + 120 + 1); /* the old version, whole */
+	assert_int_equal(serial, 1);
+	struct serve_reply *r2 = start(f->sv, &axfr, "127.0.0.1", SERVE_TCP);
+	assert_int_equal(drain(r2, NULL), 4 + 30 + 1); /* a new transfer: the new one */
+	serve_reply_free(r2);
+	/* changed in place by an IXFR while paused: the transfer cannot go on */
+	r = start(f->sv, &axfr, "127.0.0.1", SERVE_TCP);
+	assert_int_equal(serve_reply_next(r, out, sizeof(out), NOW, &n), 1);
+	assert_int_equal(serve_reply_pause(r), 0);
+	ixfr_example(f->db); /* serial 1 -> 2 */
+	assert_int_equal(serve_reply_next(r, out, sizeof(out), NOW, &n), ZX_ENOTFOUND);
+	assert_int_equal(serve_reply_next(r, out, sizeof(out), NOW, &n), ZX_ENOTFOUND);
+	serve_reply_free(r); /* logged outcome=failed with the reason */
+}
+
+/* snapshot_max_ms: a transfer renews its snapshot as it goes, and still sends
+ * the whole zone. */
+static void test_serve_snapshot_renewed(void **state)
+{
+	struct fx *f = *state;
+	struct metrics *mx = metrics_new();
+	struct serve_opts o;
+	serve_opts_init(&o);
+	o.cfg = f->cfg;
+	o.db = f->db;
+	o.metrics = mx;
+	o.msg_target = 512;
+	o.snapshot_max_ms = 1;
+	struct serve *sv = NULL;
+	assert_int_equal(serve_new(&o, &sv), 0);
+	struct serve_reply *r = start(sv, &(struct q){.name = "example.com", .type = DNS_T_AXFR,
+	                                              .edns = -1, .ixfr_serial = -1},
+	                              "127.0.0.1", SERVE_TCP);
+	uint8_t out[SERVE_MSG_MAX];
+	size_t n = 0;
+	int rc, total = 0;
+	while ((rc = serve_reply_next(r, out, sizeof(out), NOW, &n)) == 1) {
+		struct dns_hdr h;
+		assert_int_equal(dnsmsg_hdr_parse(out, n, &h), 0);
+		total += h.ancount;
+		nanosleep(&(struct timespec){.tv_nsec = 2000000}, NULL);
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(total, 125);
+	serve_reply_free(r);
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(metrics_render(mx, &text, &len), 0);
+	assert_null(strstr(text, "xfrd_serve_snapshot_releases_total 0\n"));
+	assert_non_null(strstr(text, "xfrd_serve_snapshot_releases_total "));
+	free(text);
+	serve_free(sv);
+	metrics_free(mx);
+}
+
 /* Mutated queries (bit flips, cuts, random counts): never a crash or a leak
  * (ASan), every answer a parseable DNS message within the UDP size. */
 static void test_serve_mutated_queries(void **state)
@@ -886,6 +1069,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_serve_reply_next_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_new_invalid, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_metrics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serve_transfer_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serve_paused_transfer_and_a_new_version, setup,
+		                                teardown),
+		cmocka_unit_test_setup_teardown(test_serve_snapshot_renewed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_mutated_queries, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_start_stop, setup, teardown),
 	};
