@@ -3,7 +3,8 @@
 # deploy_image_build: docker/Dockerfile built for real, without a Docker engine, and
 # looked at from inside (tests/deploy/image_lib.sh has the how and the caches):
 #   - a Debian 12 base from mmdebstrap, imported under the tag the Dockerfile's FROM
-#     names; `podman build --isolation=chroot --network=host -f docker/Dockerfile .`
+#     names (--pull=never: no registry is asked for it); `podman build --isolation=chroot
+#     --network=host -f docker/Dockerfile .`
 #     from the repository root, as an operator runs it (build context as
 #     docker/Dockerfile.dockerignore leaves it);
 #   - the image's config: numeric non-root USER, ENTRYPOINT, CMD, ZX_CONFIG, WORKDIR,
@@ -46,8 +47,9 @@ build()
 {
 	local log=$1
 	shift
-	(cd "$ZX_SRC" && zxpodman build --format docker --isolation=chroot --network=host \
-		-f docker/Dockerfile "$@" .) >"$log" 2>&1
+	# --pull=never: the base is the imported one, never one from a registry.
+	(cd "$ZX_SRC" && zxpodman build --pull=never --format docker --isolation=chroot \
+		--network=host -f docker/Dockerfile "$@" .) >"$log" 2>&1
 }
 # The build stage under a tag of its own first: its apt-get layer then stays in the cache
 # when the prune below removes the build layers of earlier sources.
