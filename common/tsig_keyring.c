@@ -299,6 +299,9 @@ struct keyfile {
 };
 
 static int file_error(struct keyfile *f, int line, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int file_error(struct keyfile *f, int line, int rc, const char *fmt, ...)
 {
 	if (f->errlen == 0) {
 		return rc;
