@@ -57,6 +57,12 @@ cleanup()
 			fi
 		done <"$f"
 	done
+	# Their unix-socket dirs (tests/bed/lib.sh: short dirs outside the checkout).
+	for f in "$ZX_BED_DIR"/t/*/sockdir; do
+		[ -f "$f" ] && [ "$f" -nt "$run_mark" ] || continue
+		d=$(cat "$f")
+		case "$d" in */zx.??????) rm -rf "$d" ;; esac
+	done
 	rm -f "$run_mark"
 	if [ "$kafka_started" = 1 ]; then
 		"$src/tests/bed/kafka.sh" stop || true

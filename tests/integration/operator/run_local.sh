@@ -98,7 +98,7 @@ file_serial() { awk '$4 == "SOA" { print $7; exit }' "$BED_T/zones/example.test.
 file_has() { [ "$(file_serial)" = "$1" ]; }
 bed_wait_for 20 file_has 2 || bed_die "zx-follow: no serial 2: $(tail -3 "$BED_T/zx-follow.out")"
 key=$(sed -n 's/.*name: xfr-key, algorithm: \([^,]*\), secret: "\([^"]*\)".*/\1:xfr-key:\2/p' "$cfg")
-K=(knotc -s "$state/bed/primary/primary-local/knot.sock")
+K=(knotc -s "$(cat "$state/bed/primary/primary-local/ctl")")
 for i in $(seq 3 12); do
 	"${K[@]}" zone-begin example.test >/dev/null &&
 		"${K[@]}" zone-set example.test "h$i" 300 A "192.0.2.$i" >/dev/null &&
