@@ -139,7 +139,9 @@ static bool on_close(struct builder *b)
 	if (kids == NULL) {
 		return false;
 	}
-	memcpy(kids, b->pending + f.first, count * sizeof(*kids));
+	if (count > 0) { /* an empty {} or [] first: nothing pending yet, b->pending NULL */
+		memcpy(kids, b->pending + f.first, count * sizeof(*kids));
+	}
 	b->npending = f.first;
 	f.node->kids = kids;
 	f.node->n = f.node->type == CFG_N_MAP ? count / 2 : count;

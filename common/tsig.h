@@ -326,7 +326,8 @@ ZX_MUSTCHECK int tsig_session_sign_request(struct tsig_session *s, uint8_t *msg,
  *         answered BADKEY; ZX_ETSIG_BADSIG the MAC does not verify, or the server
  *         answered BADSIG; ZX_ETSIG_BADTIME our clock check failed, or the server
  *         answered BADTIME (s->error tells which); ZX_ETSIG_BADTRUNC truncated MAC,
- *         or the server answered BADTRUNC; ZX_EINVAL no request signed yet;
+ *         or the server answered BADTRUNC; ZX_ERCODE the server answered with
+ *         another TSIG error (s->error tells which); ZX_EINVAL no request signed yet;
  *         ZX_ENOMEM. After an error the session is spent.
  */
 ZX_MUSTCHECK int tsig_session_verify(struct tsig_session *s, const uint8_t *msg, size_t len,

@@ -314,6 +314,9 @@ struct keyfile {
 };
 
 static int file_error(struct keyfile *f, int line, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int file_error(struct keyfile *f, int line, int rc, const char *fmt, ...)
 {
 	if (f->errlen == 0) {
 		return rc;
@@ -532,9 +535,13 @@ done:
 static int parse_bind(struct keyfile *f, struct tsig_keyring *ring)
 {
 	struct lexer lx = {.p = f->text, .line = 1};
-	for (;;) {
+	for (int keys = 0;; keys++) {
 		enum tok t = lex_next(&lx);
 		char word[8];
+		if (t == TOK_END && keys == 0) {
+			/* as a Knot file: nothing to use is an error, not an empty success */
+			return file_error(f, lx.line, ZX_EFORMAT, "no key in the file");
+		}
 		if (t == TOK_END) {
 			return 0;
 		}

@@ -267,7 +267,7 @@ if [ -z "$user_cfg" ]; then
 	primary_started=1
 	PRIMARY_NOTIFY=127.0.0.1@$notifyd_port primary_start knot local "$primary_port" \
 		example.test "$src/docker/local.zone" "$key"
-	sock=$(_primary_dir local)/knot.sock
+	sock=$(primary_ctl local)
 	# The primary NOTIFYs notifyd at start: wait for xfrd to hold serial 1.
 	for ((i = 0; i < 300; i++)); do
 		"${xfrctl[@]}" show example.test 2>/dev/null | grep -q '^serial: *1$' && break

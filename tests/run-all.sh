@@ -4,12 +4,15 @@
 # with sudo), install the packages, build with the sanitizers, start the test
 # bed's Kafka, run every test, stop everything, exit non-zero on any failure.
 #
-#   tests/run-all.sh                 unit + integration
-#   tests/run-all.sh -L unit         arguments go to ctest (-L, -R, -E, ...)
+#   tests/run-all.sh                 unit + integration, then a short fuzz campaign
+#   tests/run-all.sh -L unit         arguments go to ctest (-L, -R, -E, ...); no fuzzing
 #
 # Environment: ZX_BUILD (default <repo>/build), ZX_BED_DIR (default
 # $ZX_BUILD/bed), ZX_CACHE (jar cache, default ~/.cache/zx), ZX_KAFKA_FORCE=mock
-# (run the mock cluster instead of Apache Kafka), ZX_JOBS (default 2).
+# (run the mock cluster instead of Apache Kafka), ZX_JOBS (default 2),
+# ZX_FUZZ_SECONDS (seconds per fuzz target, tests/fuzz/campaign.sh; default 10 for a
+# full run, 0 with ctest arguments; 0 skips), ZX_FUZZ_BUILD (the clang fuzz build,
+# default $ZX_BUILD-fuzz).
 set -euo pipefail
 
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,6 +20,12 @@ export ZX_SRC=$src
 export ZX_BUILD=${ZX_BUILD:-$src/build}
 export ZX_BED_DIR=${ZX_BED_DIR:-$ZX_BUILD/bed}
 jobs=${ZX_JOBS:-2}
+fuzz_secs=${ZX_FUZZ_SECONDS:-}
+if [ -z "$fuzz_secs" ]; then
+	fuzz_secs=10
+	[ $# -eq 0 ] || fuzz_secs=0
+fi
+fuzz_build=${ZX_FUZZ_BUILD:-$ZX_BUILD-fuzz}
 
 t_start=$SECONDS
 t_mark=$SECONDS
@@ -56,6 +65,12 @@ cleanup()
 				kill -TERM "$pid" 2>/dev/null || true
 			fi
 		done <"$f"
+	done
+	# Their unix-socket dirs (tests/bed/lib.sh: short dirs outside the checkout).
+	for f in "$ZX_BED_DIR"/t/*/sockdir; do
+		[ -f "$f" ] && [ "$f" -nt "$run_mark" ] || continue
+		d=$(cat "$f")
+		case "$d" in */zx.??????) rm -rf "$d" ;; esac
 	done
 	rm -f "$run_mark"
 	if [ "$kafka_started" = 1 ]; then
@@ -105,4 +120,12 @@ ctest_pid=$!
 wait "$ctest_pid" || rc=$?
 ctest_pid=""
 phase ctest
+
+# Each fuzz target for a few seconds, from its corpus, in a clang build of its own
+# (the libraries instrumented): a crash fails the run like a failed test.
+if [ "$fuzz_secs" != 0 ]; then
+	say "fuzz campaign: ${fuzz_secs} s per target (clang build in $fuzz_build)"
+	ZX_JOBS=$jobs bash "$src/tests/fuzz/campaign.sh" -t "$fuzz_secs" -b "$fuzz_build" || rc=1
+	phase fuzz
+fi
 exit "$rc"

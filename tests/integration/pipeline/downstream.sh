@@ -66,7 +66,7 @@ bed_wait_for 30 curl -fs "http://127.0.0.1:$xhttp/ready" || bed_die "xfrd not re
 # The secondary starts first: xfrd does not hold the zone yet, so its bootstrap
 # fails; xfrd's NOTIFY after the first commit is what brings the zone.
 bed_spawn downstream knotd -c "$kd/knot.conf"
-bed_wait_for 20 knotc -s "$kd/knot.sock" status || bed_die "downstream knotd did not start"
+bed_wait_for 20 knotc -s "$(knot_ctl "$kd")" status || bed_die "downstream knotd did not start"
 "$(bed_tool zonegen)" -z "$zone" -n 200 -s 5 -S 2025010100 -o "$BED_T/zone.db"
 PRIMARY_NOTIFY="127.0.0.1@$nport" primary_start knot up "$kport" "$zone" "$BED_T/zone.db" \
 	"hmac-sha256:up-key:$psecret"

@@ -73,6 +73,7 @@ pl_knot()
 	shift
 	mkdir -p "$d/db"
 	PL_KNOT_DIR=$d
+	PL_KNOT_CTL=$(bed_sock "knot-$port.sock")
 	{
 		echo "server:"
 		echo "    rundir: \"$d\""
@@ -81,7 +82,7 @@ pl_knot()
 		echo "    tcp-workers: ${PL_KNOT_TCP_WORKERS:-2}"
 		echo "    background-workers: 1"
 		echo "control:"
-		echo "    listen: \"$d/knot.sock\""
+		echo "    listen: \"$PL_KNOT_CTL\""
 		echo "database:"
 		echo "    storage: \"$d/db\""
 		echo "log:"
@@ -134,7 +135,7 @@ pl_bump()
 		# shellcheck disable=SC2086
 		pl_zonefile "$z" $((s + 1)) $PL_KNOT_TIMERS >"$f"
 	done
-	knotc -s "$PL_KNOT_DIR/knot.sock" zone-reload "$@" >/dev/null 2>&1 ||
+	knotc -s "$PL_KNOT_CTL" zone-reload "$@" >/dev/null 2>&1 ||
 		bed_die "knotc zone-reload failed"
 	# a primary NOTIFYs once it serves the new serial: wait for that too
 	for z in "$@"; do

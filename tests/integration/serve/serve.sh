@@ -155,7 +155,7 @@ server:
     tcp-workers: 1
     background-workers: 1
 control:
-    listen: "$kd/knot.sock"
+    listen: "$(bed_sock knot.sock)"
 database:
     storage: "$kd/db"
 log:
@@ -194,7 +194,7 @@ prev=1
 for s in $(seq 2 11); do
 	gen "$szone" "$s" "$s"
 	"$tool" diff "$store" "$BED_T/$szone.$prev.db" "$BED_T/$szone.$s.db" || bed_die "diff $s"
-	knotc -s "$kd/knot.sock" zone-refresh "$szone" >/dev/null || bed_die "knotc zone-refresh"
+	knotc -s "$(bed_sock knot.sock)" zone-refresh "$szone" >/dev/null || bed_die "knotc zone-refresh"
 	bed_wait_for 20 knot_has "$s" || bed_die "knotd did not follow to $s: $(tail -5 "$kd/knotd.log")"
 	prev=$s
 done
@@ -245,7 +245,7 @@ bed_wait_for 30 bind_has 11 || bed_die "named did not transfer $szone: $(tail -5
 for s in 12 13; do
 	gen "$szone" "$s" "$s"
 	"$tool" diff "$store" "$BED_T/$szone.$prev.db" "$BED_T/$szone.$s.db" || bed_die "diff $s"
-	knotc -s "$kd/knot.sock" zone-refresh "$szone" >/dev/null || bed_die "knotc zone-refresh"
+	knotc -s "$(bed_sock knot.sock)" zone-refresh "$szone" >/dev/null || bed_die "knotc zone-refresh"
 	rndc -c "$bd/rndc.conf" refresh "$szone" >/dev/null || bed_die "rndc refresh"
 	bed_wait_for 20 knot_has "$s" || bed_die "knotd did not follow to $s"
 	bed_wait_for 20 bind_has "$s" || bed_die "named did not follow to $s: $(tail -5 "$bd/named.log")"

@@ -36,7 +36,7 @@ secondary_knot_conf "$kd" "$dport" "$zone" "127.0.0.1@$xdns" ds-key "$dsecret"
 "$(bed_tool zonegen)" -z "$zone" -n 50 -s 5 -S 100 -o "$BED_T/zone.db"
 primary_start knot up "$kport" "$zone" "$BED_T/zone.db" "hmac-sha256:up-key:$psecret"
 bed_spawn downstream knotd -c "$kd/knot.conf"
-bed_wait_for 20 knotc -s "$kd/knot.sock" status || bed_die "downstream knotd did not start"
+bed_wait_for 20 knotc -s "$(knot_ctl "$kd")" status || bed_die "downstream knotd did not start"
 bed_spawn x "$xfrd" -c "$BED_T/zx.yaml" --standalone
 dsoa() { kdig @127.0.0.1 -p "$dport" +short +time=1 +retry=0 SOA "$zone" 2>/dev/null | awk '{print $3}'; }
 ds_has() { [ "$(dsoa)" = "$1" ]; }

@@ -131,6 +131,17 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	cfg_free(cfg);
 }
 
+/* "{}" is an empty top mapping: every default (libyaml's flow mapping with nothing
+ * before it once made the loader memcpy from NULL; found by fuzz_cfg) */
+static void test_cfg_empty_flow_mapping_is_empty_file(void **state)
+{
+	(void)state;
+	struct cfg *cfg = load_text("{}\n");
+	assert_int_equal(cfg->zone_count, 0);
+	assert_string_equal(cfg->kafka.requests_topic, "xfr.requests");
+	cfg_free(cfg);
+}
+
 /* The shipped example loads, and says what its comments say. */
 static void test_cfg_example_loads(void **state)
 {
@@ -651,6 +662,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg_defaults_of_empty_file),
+		cmocka_unit_test(test_cfg_empty_flow_mapping_is_empty_file),
 		cmocka_unit_test(test_cfg_example_loads),
 		cmocka_unit_test(test_cfg_units),
 		cmocka_unit_test(test_cfg_bad_values),

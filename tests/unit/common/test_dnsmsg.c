@@ -20,8 +20,8 @@ static uint8_t *build(size_t *len)
 	ldns_pkt_set_id(p, 0x1234);
 	ldns_pkt_set_qr(p, true);
 	ldns_pkt_set_aa(p, true);
-	const char *an[] = {"Example.COM. 3600 IN SOA ns1.example.com. hostmaster.example.com. "
-	                    "2026112601 7200 3600 1209600 300",
+	const char *an[] = {("Example.COM. 3600 IN SOA ns1.example.com. hostmaster.example.com. "
+	                     "2026112601 7200 3600 1209600 300"),
 	                    "example.com. 300 IN MX 10 mail.example.com.",
 	                    "_sip._tcp.example.com. 60 IN SRV 1 2 5060 sip.example.com.",
 	                    "www.example.com. 60 IN A 192.0.2.1"};
