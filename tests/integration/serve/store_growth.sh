@@ -34,7 +34,7 @@ server:
     tcp-workers: 1
     background-workers: 1
 control:
-    listen: "$kd/knot.sock"
+    listen: "$(bed_sock knot.sock)"
 database:
     storage: "$kd/db"
 log:
@@ -91,7 +91,7 @@ for s in 2 3 4 5 6 7; do
 	echo "changed-$s.$zone. 3600 IN TXT \"serial $s\"" >>"$kd/zone.new"
 	mv "$kd/zone.new" "$kd/zone.db"
 	touch -d "@$(($(date +%s) + s))" "$kd/zone.db"
-	knotc -s "$kd/knot.sock" zone-reload "$zone" >/dev/null || bed_die "knotc zone-reload failed"
+	knotc -s "$(bed_sock knot.sock)" zone-reload "$zone" >/dev/null || bed_die "knotc zone-reload failed"
 	bed_wait_for 30 kserves "$s" || bed_die "knotd does not serve serial $s"
 	bed_wait_for 30 xhas "$s" || bed_die "xfrd did not get serial $s: $(tail -n 3 "$BED_T/xfrd.out")"
 	[ "$s" = 4 ] && sleep 2 && p3=$(pages) # after three retransfers
