@@ -85,7 +85,8 @@ static int on_stream(void *arg, enum xfrstream_ev ev, const struct xfrstream_rr 
 		if (r->txn != NULL) {
 			abort(); /* the stream begins once */
 		}
-		rc = store_ops.begin(r->db, zone, ev == XFRSTREAM_BEGIN_AXFR, &r->txn);
+		rc = store_ops.begin(r->db, zone, ev == XFRSTREAM_BEGIN_AXFR, ZDB_SERIAL_NEWER,
+		                     &r->txn);
 	}
 	if (rc == 0 && r->txn != NULL) {
 		rc = store_ops.put(r->txn, ev, rr);

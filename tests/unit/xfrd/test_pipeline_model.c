@@ -170,7 +170,7 @@ static void violated(struct world *w, const char *fmt, ...)
 
 /* ---- the driver: the consumer's calls into sched and offtrack -------------- */
 
-static void on_start(void *ctx, const char *zone, bool force)
+static void on_start(void *ctx, const char *zone, unsigned force)
 {
 	struct world *w = ctx;
 	int z = zone_of(zone);
