@@ -376,7 +376,7 @@ void zdb_meta_new(struct zdb_zmeta *m, const struct zdb_zname *z)
 {
 	memset(&m->r, 0, sizeof(m->r));
 	m->r.fmt = ZDB_FORMAT;
-	m->r.state = ZDB_STATE_REFRESHING;
+	m->r.state = ZDB_STATE_FAILED; /* a new record is given its state by zdb_meta_apply() */
 	m->r.name_len = (uint8_t)z->len;
 	memcpy(m->name, z->wire, z->len);
 	m->primary[0] = '\0';

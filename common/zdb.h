@@ -21,7 +21,7 @@
  * ZX_ECORRUPT instead of the end when they differ, so a damaged store never reads
  * as a whole zone. Opening checks the data file against LMDB's meta page, so a
  * truncated file is ZX_ESTORE, not a SIGBUS. A writer told of a corrupt version
- * (zdb_zone_set_corrupt()) keeps that mark until a new version replaces it, and
+ * (zdb_zone_event() CORRUPT) keeps that mark until a new version replaces it, and
  * then never garbage-collects it (its damaged pages stay untouched: rebuild the
  * store to get their space back). The limit: LMDB keeps no checksum of its own
  * pages; damage to a page's header or node offsets can trip LMDB's assertions
@@ -127,12 +127,52 @@ enum zdb_sync {
 	ZDB_SYNC_NONE,     /**< MDB_NOSYNC: a system crash may corrupt the store; tests only */
 };
 
-/** A zone's state, as the engine last recorded it. */
+/**
+ * A zone's state: one state machine, and this store is the only place that moves
+ * it. Each event is applied in one commit together with what it records
+ * (timestamps, error, primary; a new version for COMMITTED), so a reader never
+ * sees an intermediate state:
+ *
+ *   no record --COMMITTED--> FRESH        no record --FAILED--> FAILED
+ *
+ *          +------------ COMMITTED, UPTODATE ------------+
+ *          v                                             |
+ *      [FRESH] ------------ FAILED, CORRUPT ---------> [FAILED] --+
+ *       |  ^                                            |   ^     | FAILED,
+ *       |  +------------ COMMITTED, UPTODATE ---------+ |   +-----+ CORRUPT
+ *       | EXPIRED                                     | | EXPIRED
+ *       v                                             | v
+ *      [EXPIRED] ------------------------------------>+ (to FRESH)
+ *       |   ^
+ *       +---+ FAILED, CORRUPT, EXPIRED (it stays EXPIRED)
+ *
+ * - COMMITTED: a transfer stored a new version (zdb_axfr_commit(),
+ *   zdb_ixfr_commit()): FRESH, last success and attempt now, error cleared.
+ * - UPTODATE: an SOA check found nothing newer: FRESH, last success and attempt
+ *   now, error cleared. Refused for a zone with nothing loaded.
+ * - FAILED: an attempt failed: last attempt now, the error and primary recorded;
+ *   FAILED, except that an EXPIRED zone stays EXPIRED (only a success revives
+ *   it). Creates the record of a zone never loaded.
+ * - EXPIRED: the data passed its SOA expire: EXPIRED (again: nothing changes).
+ *   Refused for a zone with nothing loaded.
+ * - CORRUPT: a reader found the active version corrupt: the version marked,
+ *   error ZX_ECORRUPT; FAILED, or EXPIRED when it was.
+ * (A transfer running is the runtime's business, not a stored state.)
+ */
 enum zdb_state {
-	ZDB_STATE_FRESH = 0,  /**< the last transfer or SOA check succeeded */
-	ZDB_STATE_REFRESHING, /**< a refresh is running */
-	ZDB_STATE_FAILED,     /**< the last attempt failed (last_error says why); data kept */
-	ZDB_STATE_EXPIRED,    /**< past SOA expire without a successful refresh */
+	ZDB_STATE_FRESH = 0,   /**< the last transfer or SOA check succeeded */
+	/* 1 was REFRESHING, never written: the number is not reused */
+	ZDB_STATE_FAILED = 2,  /**< the last attempt failed (last_error says why); data kept */
+	ZDB_STATE_EXPIRED = 3, /**< past SOA expire without a successful refresh */
+};
+
+/** What happened to a zone (the state machine's events; see enum zdb_state). */
+enum zdb_event {
+	ZDB_EV_COMMITTED = 0, /**< a new version (made by the commits themselves) */
+	ZDB_EV_UPTODATE,      /**< an SOA check found nothing newer */
+	ZDB_EV_FAILED,        /**< an attempt failed */
+	ZDB_EV_EXPIRED,       /**< the data passed its expire */
+	ZDB_EV_CORRUPT,       /**< a reader found the active version corrupt */
 };
 
 /** Options for zdb_open(); start from zdb_opts_init(). */
@@ -180,7 +220,7 @@ struct zdb_zone_info {
 	uint64_t records;        /**< RRs in the active version, the SOA included */
 	uint32_t version;        /**< active version id (0 when not loaded) */
 	bool corrupt;            /**< a reader found the active version corrupt
-	                              (zdb_zone_set_corrupt()); a new version clears it */
+	                              (zdb_zone_event() CORRUPT); a new version clears it */
 	enum zdb_state state;
 	int64_t last_success;    /**< seconds since the epoch of the last commit; 0 never */
 	int64_t last_attempt;    /**< of the last attempt, successful or not; 0 never */
@@ -298,7 +338,7 @@ ZX_MUSTCHECK int zdb_zone_list(struct zdb_snap *s, zdb_zone_cb cb, void *arg);
  * zone exactly, or gets ZX_ECORRUPT (never a short zone that looks complete).
  * @param[out] out owned by the caller (zdb_iter_free() before zdb_snap_end())
  * @return 0; ZX_ENOTFOUND the zone is unknown or not loaded; ZX_ECORRUPT the
- *         active version is marked corrupt (zdb_zone_set_corrupt()); ZX_EINVAL bad
+ *         active version is marked corrupt (zdb_zone_event() CORRUPT); ZX_EINVAL bad
  *         name; ZX_ENOMEM
  */
 ZX_MUSTCHECK int zdb_iter_zone(struct zdb_snap *s, const uint8_t *zone, struct zdb_iter **out);
@@ -535,42 +575,52 @@ void zdb_ixfr_set_rule(struct zdb_ixfr *x, enum zdb_serial_rule rule);
 /* ---------------------------------------------------------------- state */
 
 /**
- * Record a zone's state without touching its data (the zone record is created
- * when the zone is unknown, so a zone that never loaded is listed).
- * REFRESHING sets last_attempt = @p now; FRESH (an SOA check found nothing newer)
- * sets last_attempt and last_success = @p now and clears the error; FAILED and
- * EXPIRED change only the state (zdb_zone_fail() records a failure in full).
+ * The state machine itself (pure; the diagram at enum zdb_state).
+ * @param before  the stored state (ignored when @p exists is false)
+ * @param exists  the store has a record of the zone
+ * @param loaded  a version is active
+ * @param[out] after the state after @p ev; untouched on error
+ * @return 0; ZX_ENOTFOUND @p ev needs a loaded zone (UPTODATE, EXPIRED, CORRUPT)
+ *         and none is; ZX_EINVAL not an event
+ */
+ZX_MUSTCHECK int zdb_state_next(enum zdb_state before, bool exists, bool loaded,
+                                enum zdb_event ev, enum zdb_state *after);
+
+/** What an event records besides the state (zdb_zone_event()). */
+struct zdb_event_info {
+	int err;             /**< FAILED: the ZX_E* code of the failure */
+	const char *text;    /**< FAILED, CORRUPT: borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes;
+	                          NULL = zx_strerror() of the code */
+	const char *primary; /**< FAILED: the primary tried; borrowed; NULL keeps the old one */
+	uint32_t version;    /**< CORRUPT: the version found corrupt */
+};
+
+/** A transition as it was made. */
+struct zdb_transition {
+	bool existed;         /**< the zone had a record before */
+	enum zdb_state before; /**< valid when existed */
+	enum zdb_state after;
+};
+
+/**
+ * Apply @p ev to @p zone in one commit, with what it records (see enum
+ * zdb_state): UPTODATE, FAILED, EXPIRED or CORRUPT (COMMITTED is the commits').
+ * CORRUPT also marks @p info->version, so that readers get ZX_ECORRUPT at once
+ * (zdb_iter_zone()), an IXFR is refused, and the next AXFR may store the same
+ * serial again; nothing is marked when the zone moved on to another version.
  * @param now   seconds since the epoch
- * @return 0; ZX_EINVAL bad name, bad state or readonly store; ZX_ESTOREFULL map full
+ * @param info  FAILED: borrowed, may be NULL (no error recorded); CORRUPT: borrowed,
+ *              required (the version); ignored otherwise
+ * @param[out] out may be NULL; filled on 0
+ * @return 0; ZX_ENOTFOUND UPTODATE, EXPIRED or CORRUPT of a zone with nothing
+ *         loaded; ZX_EAGAIN CORRUPT of a version that is no longer the active one
+ *         (a new transfer replaced it: nothing to do); ZX_EINVAL bad name, bad
+ *         event (COMMITTED), CORRUPT without @p info, or readonly store;
+ *         ZX_ESTOREFULL, ZX_ENOSPC
  */
-ZX_MUSTCHECK int zdb_zone_set_state(struct zdb *db, const uint8_t *zone, enum zdb_state state,
-                                    int64_t now);
-
-/**
- * Record a failed attempt: state FAILED, last_attempt = @p now, the error, and
- * the primary tried. The zone's data (if any) stays as it was.
- * @param err   the ZX_E* code of the failure
- * @param text  borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes; NULL = zx_strerror(err)
- * @param primary borrowed; NULL keeps the old one
- * @return 0; ZX_EINVAL bad name or readonly store; ZX_ESTOREFULL map full
- */
-ZX_MUSTCHECK int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now, int err,
-                               const char *text, const char *primary);
-
-/**
- * Record that a reader found version @p version of @p zone corrupt (a count or
- * checksum that differs, a record that does not decode): state FAILED, last error
- * ZX_ECORRUPT with @p text, and the version marked so that readers get ZX_ECORRUPT
- * at once (zdb_iter_zone()), an IXFR is refused, and the next AXFR may store the
- * same serial again. Nothing is marked when the zone has moved on to another
- * version meanwhile.
- * @param text  borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes; NULL = zx_strerror()
- * @return 0 marked; ZX_EAGAIN @p version is no longer the active one (a new
- *         transfer replaced it: nothing to do); ZX_ENOTFOUND no such zone or not
- *         loaded; ZX_EINVAL bad name or readonly store; ZX_ESTOREFULL, ZX_ENOSPC
- */
-ZX_MUSTCHECK int zdb_zone_set_corrupt(struct zdb *db, const uint8_t *zone, uint32_t version,
-                                      int64_t now, const char *text);
+ZX_MUSTCHECK int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev,
+                                int64_t now, const struct zdb_event_info *info,
+                                struct zdb_transition *out);
 
 /**
  * Remove a zone: metadata and journal at once (one commit), its records later

@@ -614,15 +614,9 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 	memcpy(m.soa, a->soa, a->soa_rdlen);
 	m.r.records = a->records;
 	m.r.sum = a->sum;
-	m.r.corrupt_vid = 0;
-	m.r.state = ZDB_STATE_FRESH;
-	m.r.last_success = m.r.last_attempt = now;
-	m.r.last_error = 0;
-	m.errtext[0] = '\0';
-	if (primary != NULL) {
-		zdb_meta_set_text(m.primary, sizeof(m.primary), primary);
-	}
-	return zdb_meta_put(a->db, txn, &m);
+	struct zdb_event_info info = {.primary = primary};
+	rc = zdb_meta_apply(&m, true, ZDB_EV_COMMITTED, now, &info);
+	return rc != 0 ? rc : zdb_meta_put(a->db, txn, &m);
 }
 
 /*

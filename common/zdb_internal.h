@@ -74,7 +74,7 @@
 #define ZDB_KEY_MAX 511
 #define ZDB_OWNERKEY_MAX (ZDB_KEY_MAX - 6)
 
-/* Versions not active. A version found corrupt (zdb_zone_set_corrupt()) is CORRUPT
+/* Versions not active. A version found corrupt (zdb_zone_event() CORRUPT) is CORRUPT
    once replaced: the garbage collector never walks its damaged pages (a write
    transaction through them could spread the damage, or trip LMDB's assertions). */
 enum zdb_vstate { ZDB_V_WRITING = 1, ZDB_V_DEAD = 3, ZDB_V_CORRUPT = 4 };
@@ -235,6 +235,11 @@ bool zdb_pinned(struct zdb *db, uint32_t vid);
 void zdb_pin_touch(struct zdb *db, uint32_t vid);
 
 /* zdb_state.c */
+/* Apply @p ev to the zone record @p m (state, times, error, primary, corrupt mark):
+ * the one place a zone's state moves. @p exists: @p m was read from the store.
+ * Returns 0 or what zdb_state_next() refuses with. */
+int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t now,
+                   const struct zdb_event_info *info);
 ZX_MUSTCHECK int zdb_recover(struct zdb *db);
 ZX_MUSTCHECK int zdb_gc_start(struct zdb *db);
 void zdb_gc_stop(struct zdb *db);

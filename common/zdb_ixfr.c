@@ -694,14 +694,9 @@ static int finish(struct zdb_ixfr *x, int64_t now, const char *primary, struct z
 	m.r.records = (uint64_t)((int64_t)m.r.records + x->drecords);
 	zdb_sum_merge(&m.r.sum, &x->dsum, 1);
 	res->records = m.r.records;
-	m.r.state = ZDB_STATE_FRESH;
-	m.r.last_success = m.r.last_attempt = now;
-	m.r.last_error = 0;
-	m.errtext[0] = '\0';
-	if (primary != NULL) {
-		zdb_meta_set_text(m.primary, sizeof(m.primary), primary);
-	}
-	return zdb_meta_put(x->db, x->txn, &m);
+	struct zdb_event_info info = {.primary = primary};
+	rc = zdb_meta_apply(&m, true, ZDB_EV_COMMITTED, now, &info);
+	return rc != 0 ? rc : zdb_meta_put(x->db, x->txn, &m);
 }
 
 int zdb_ixfr_commit(struct zdb_ixfr *x, int64_t now, const char *primary, struct zdb_commit *res)

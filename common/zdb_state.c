@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* common/zdb_state.c -- zone state without data (refreshing, failed, ...), zone removal,
- * and the deletion of dropped versions (garbage collection, crash recovery).
+/* common/zdb_state.c -- the zone state machine (every transition is made here: the
+ * commits call zdb_meta_apply() too), zone removal, and the deletion of dropped
+ * versions (garbage collection, crash recovery).
  */
 #include "common/zdb.h"
 #include "common/zdb_internal.h"
@@ -9,103 +10,92 @@
 #include <string.h>
 #include <time.h>
 
-/* Read the zone record for update, creating it (with a new zone id) when missing. */
-static int meta_load_or_new(struct zdb *db, MDB_txn *txn, const struct zdb_zname *z,
-                            struct zdb_zmeta *m)
+int zdb_state_next(enum zdb_state before, bool exists, bool loaded, enum zdb_event ev,
+                   enum zdb_state *after)
 {
-	int rc = zdb_meta_get(db, txn, z, m);
-	if (rc == ZX_ENOTFOUND) {
-		zdb_meta_new(m, z);
-		rc = zdb_meta_alloc_zid(db, txn, m);
+	bool expired = exists && before == ZDB_STATE_EXPIRED;
+	switch (ev) {
+	case ZDB_EV_COMMITTED:
+		*after = ZDB_STATE_FRESH;
+		return 0;
+	case ZDB_EV_UPTODATE:
+		if (!loaded) {
+			return ZX_ENOTFOUND;
+		}
+		*after = ZDB_STATE_FRESH;
+		return 0;
+	case ZDB_EV_FAILED:
+		*after = expired ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
+		return 0;
+	case ZDB_EV_EXPIRED:
+		if (!loaded) {
+			return ZX_ENOTFOUND;
+		}
+		*after = ZDB_STATE_EXPIRED;
+		return 0;
+	case ZDB_EV_CORRUPT:
+		if (!loaded) {
+			return ZX_ENOTFOUND;
+		}
+		*after = expired ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
+		return 0;
 	}
-	return rc;
+	return ZX_EINVAL;
 }
 
-/* Run @p fn on the zone record of @p zone in one write transaction, then store it. */
-static int meta_update(struct zdb *db, const uint8_t *zone, bool create,
-                       void (*fn)(struct zdb_zmeta *m, const void *arg), const void *arg)
+int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t now,
+                   const struct zdb_event_info *info)
 {
-	struct zdb_zname z;
-	struct zdb_zmeta m;
-	MDB_txn *txn;
-	int rc = zdb_zname_init(&z, zone);
+	enum zdb_state after;
+	int rc = zdb_state_next((enum zdb_state)m->r.state, exists, exists && m->r.loaded, ev,
+	                        &after);
 	if (rc != 0) {
 		return rc;
 	}
-	rc = zdb_wtxn_begin(db, &txn);
-	if (rc != 0) {
-		return rc;
+	m->r.state = (uint8_t)after;
+	if (ev != ZDB_EV_EXPIRED) { /* an expiry is not an attempt: the retry timer runs on */
+		m->r.last_attempt = now;
 	}
-	rc = create ? meta_load_or_new(db, txn, &z, &m) : zdb_meta_get(db, txn, &z, &m);
-	if (rc == 0) {
-		fn(&m, arg);
-		rc = zdb_meta_put(db, txn, &m);
-	}
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	return zdb_wtxn_commit(txn);
-}
-
-struct state_arg {
-	enum zdb_state state;
-	int64_t now;
-	int err;
-	const char *text;
-	const char *primary;
-};
-
-static void apply_state(struct zdb_zmeta *m, const void *varg)
-{
-	const struct state_arg *a = varg;
-	m->r.state = (uint8_t)a->state;
-	if (a->state == ZDB_STATE_REFRESHING) {
-		m->r.last_attempt = a->now;
-	} else if (a->state == ZDB_STATE_FRESH) {
-		m->r.last_attempt = a->now;
-		m->r.last_success = a->now;
+	switch (ev) {
+	case ZDB_EV_COMMITTED:
+	case ZDB_EV_UPTODATE:
+		if (ev == ZDB_EV_COMMITTED) {
+			m->r.corrupt_vid = 0; /* a new version */
+		}
+		m->r.last_success = now;
 		m->r.last_error = 0;
 		m->errtext[0] = '\0';
+		break;
+	case ZDB_EV_FAILED:
+	case ZDB_EV_CORRUPT: {
+		int err = ev == ZDB_EV_CORRUPT ? ZX_ECORRUPT : info != NULL ? info->err : 0;
+		const char *text = info != NULL ? info->text : NULL;
+		m->r.last_error = err;
+		zdb_meta_set_text(m->errtext, sizeof(m->errtext),
+		                  text != NULL ? text : err != 0 ? zx_strerror(err) : "");
+		if (ev == ZDB_EV_CORRUPT) {
+			m->r.corrupt_vid = m->r.vid;
+		}
+		break;
 	}
+	case ZDB_EV_EXPIRED:
+		break;
+	}
+	const char *primary = info != NULL ? info->primary : NULL;
+	if (primary != NULL && (ev == ZDB_EV_FAILED || ev == ZDB_EV_COMMITTED)) {
+		zdb_meta_set_text(m->primary, sizeof(m->primary), primary);
+	}
+	return 0;
 }
 
-int zdb_zone_set_state(struct zdb *db, const uint8_t *zone, enum zdb_state state, int64_t now)
+int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev, int64_t now,
+                   const struct zdb_event_info *info, struct zdb_transition *out)
 {
 	assert(db != NULL);
-	if ((unsigned)state > ZDB_STATE_EXPIRED) {
-		zdb_set_error("zdb_zone_set_state: bad state %d", (int)state);
+	if (ev == ZDB_EV_COMMITTED || (unsigned)ev > ZDB_EV_CORRUPT) {
+		zdb_set_error("zdb_zone_event: event %d is not for this call", (int)ev);
 		return ZX_EINVAL;
 	}
-	struct state_arg a = {.state = state, .now = now};
-	return meta_update(db, zone, true, apply_state, &a);
-}
-
-static void apply_fail(struct zdb_zmeta *m, const void *varg)
-{
-	const struct state_arg *a = varg;
-	m->r.state = ZDB_STATE_FAILED;
-	m->r.last_attempt = a->now;
-	m->r.last_error = a->err;
-	zdb_meta_set_text(m->errtext, sizeof(m->errtext),
-	                  a->text != NULL ? a->text : zx_strerror(a->err));
-	if (a->primary != NULL) {
-		zdb_meta_set_text(m->primary, sizeof(m->primary), a->primary);
-	}
-}
-
-int zdb_zone_fail(struct zdb *db, const uint8_t *zone, int64_t now, int err, const char *text,
-                  const char *primary)
-{
-	assert(db != NULL);
-	struct state_arg a = {.now = now, .err = err, .text = text, .primary = primary};
-	return meta_update(db, zone, true, apply_fail, &a);
-}
-
-int zdb_zone_set_corrupt(struct zdb *db, const uint8_t *zone, uint32_t version, int64_t now,
-                         const char *text)
-{
-	assert(db != NULL);
 	struct zdb_zname z;
 	struct zdb_zmeta m;
 	MDB_txn *txn;
@@ -117,26 +107,39 @@ int zdb_zone_set_corrupt(struct zdb *db, const uint8_t *zone, uint32_t version, 
 		return rc;
 	}
 	rc = zdb_meta_get(db, txn, &z, &m);
-	if (rc == 0 && !m.r.loaded) {
-		rc = ZX_ENOTFOUND;
-	} else if (rc == 0 && m.r.vid != version) {
-		zdb_set_error("version %u is no longer the zone's (now %u)", version, m.r.vid);
+	bool exists = rc == 0;
+	struct zdb_transition t = {.existed = exists, .before = exists ? (enum zdb_state)m.r.state
+	                                                               : ZDB_STATE_FAILED};
+	if (rc == ZX_ENOTFOUND && ev == ZDB_EV_FAILED) {
+		zdb_meta_new(&m, &z);
+		rc = zdb_meta_alloc_zid(db, txn, &m);
+	}
+	if (rc == 0 && ev == ZDB_EV_CORRUPT && info == NULL) {
+		rc = ZX_EINVAL; /* which version? */
+	}
+	if (rc == 0 && ev == ZDB_EV_CORRUPT && m.r.loaded && m.r.vid != info->version) {
+		zdb_set_error("version %u is no longer the zone's (now %u)", info->version, m.r.vid);
 		rc = ZX_EAGAIN;
 	}
 	if (rc == 0) {
-		m.r.corrupt_vid = version;
-		m.r.state = ZDB_STATE_FAILED;
-		m.r.last_attempt = now;
-		m.r.last_error = ZX_ECORRUPT;
-		zdb_meta_set_text(m.errtext, sizeof(m.errtext),
-		                  text != NULL ? text : zx_strerror(ZX_ECORRUPT));
+		rc = zdb_meta_apply(&m, exists, ev, now, info);
+		if (rc == ZX_ENOTFOUND) {
+			zdb_set_error("zdb_zone_event: nothing loaded for this event");
+		}
+	}
+	if (rc == 0) {
 		rc = zdb_meta_put(db, txn, &m);
 	}
 	if (rc != 0) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
-	return zdb_wtxn_commit(txn);
+	rc = zdb_wtxn_commit(txn);
+	if (rc == 0 && out != NULL) {
+		t.after = (enum zdb_state)m.r.state;
+		*out = t;
+	}
+	return rc;
 }
 
 int zdb_zone_delete(struct zdb *db, const uint8_t *zone)

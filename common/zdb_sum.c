@@ -104,11 +104,10 @@ static int upgrade_zone(struct zdb *db, MDB_txn *txn, struct zdb_hasher *h, cons
 	                   : 0;
 	if (rc == 0 && r->loaded && records != r->records) {
 		/* the version was already damaged: say so rather than bless it */
-		r->corrupt_vid = r->vid;
-		r->state = ZDB_STATE_FAILED;
-		r->last_error = ZX_ECORRUPT;
-		zdb_meta_set_text(m->errtext, sizeof(m->errtext),
-		                  "corrupt when the store was upgraded: record count differs");
+		struct zdb_event_info info = {
+			.text = "corrupt when the store was upgraded: record count differs",
+			.version = r->vid};
+		rc = zdb_meta_apply(m, true, ZDB_EV_CORRUPT, r->last_attempt, &info);
 	}
 	return rc;
 }

@@ -6,20 +6,18 @@
 #include "xfrd/consumer_internal.h"
 
 #include "common/cfg.h"
+#include "common/clock.h"
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "xfrd/health.h"
 #include "xfrd/offtrack.h"
-#include "xfrd/refresh.h"
 
 #include <event2/event.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,7 +26,7 @@
 static void note_committed(struct consumer *c, int32_t p, int64_t off)
 {
 	if (off > offtrack_last_committed(c->ot, p) && offtrack_committed(c->ot, p, off) == 0 &&
-	    health_map_committed(c->hm, p, off, consumer_mono_ms()) != 0) {
+	    health_map_committed(c->hm, p, off, clock_mono_ms()) != 0) {
 		log_debug("health_map_missing", "partition=%d", p);
 	}
 }
@@ -55,7 +53,7 @@ static void commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			         tp->partition, (long long)tp->offset,
 			         rd_kafka_err2str(err != 0 ? err : tp->err),
 			         CONSUMER_COMMIT_RETRY_MS);
-			c->commit_after_ms = consumer_mono_ms() + CONSUMER_COMMIT_RETRY_MS;
+			c->commit_after_ms = clock_mono_ms() + CONSUMER_COMMIT_RETRY_MS;
 		}
 	}
 }
@@ -86,7 +84,7 @@ committable(struct consumer *c, const rd_kafka_topic_partition_list_t *only)
 
 void consumer_commit_async(struct consumer *c)
 {
-	if (c->commit_inflight || consumer_mono_ms() < c->commit_after_ms) {
+	if (c->commit_inflight || clock_mono_ms() < c->commit_after_ms) {
 		return;
 	}
 	rd_kafka_topic_partition_list_t *l = committable(c, NULL);
@@ -97,7 +95,7 @@ void consumer_commit_async(struct consumer *c)
 	if (e != 0) {
 		log_warn("commit_failed", "error=%s retry_ms=%d", rd_kafka_err2str(e),
 		         CONSUMER_COMMIT_RETRY_MS);
-		c->commit_after_ms = consumer_mono_ms() + CONSUMER_COMMIT_RETRY_MS;
+		c->commit_after_ms = clock_mono_ms() + CONSUMER_COMMIT_RETRY_MS;
 	} else {
 		c->commit_inflight = true;
 	}
@@ -153,11 +151,9 @@ static void on_assign(struct consumer *c, const rd_kafka_topic_partition_list_t 
 {
 	if (c->partitions == 0) {
 		c->partitions = topic_partitions(c);
-		if (c->o.rf != NULL) {
-			refresh_set_partition_count(c->o.rf, c->partitions);
-		}
+		c->o.sink.set_partitions(c->o.sink.ctx, c->partitions);
 	}
-	int64_t now = consumer_mono_ms();
+	int64_t now = clock_mono_ms();
 	for (int i = 0; i < l->cnt; i++) {
 		int32_t p = l->elems[i].partition;
 		int rc = offtrack_assign(c->ot, p, -1);
@@ -167,9 +163,7 @@ static void on_assign(struct consumer *c, const rd_kafka_topic_partition_list_t 
 		if (rc != 0 && rc != ZX_EEXIST) {
 			log_error("assign_failed", "partition=%d error=%s", p, zx_strerror(rc));
 		}
-		if (c->o.rf != NULL) {
-			refresh_own(c->o.rf, p, true);
-		}
+		c->o.sink.own(c->o.sink.ctx, p, true);
 		log_info("partition_assigned", "partition=%d", p);
 	}
 	c->st.assigned += (uint64_t)l->cnt;
@@ -179,8 +173,8 @@ static void on_assign(struct consumer *c, const rd_kafka_topic_partition_list_t 
 static bool revoked_busy(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
 {
 	for (int i = 0; i < l->cnt; i++) {
-		const struct pcount *n = consumer_pc(c, l->elems[i].partition);
-		if (n->running > 0 || n->pending > 0) {
+		int32_t p = l->elems[i].partition;
+		if (consumer_pc(c, p)->pending > 0 || c->o.sink.running_in(c->o.sink.ctx, p) > 0) {
 			return true;
 		}
 	}
@@ -190,16 +184,14 @@ static bool revoked_busy(struct consumer *c, const rd_kafka_topic_partition_list
 /* Run the outcome path until no zone of @p l transfers and their events are out. */
 static void wait_revoked(struct consumer *c, const rd_kafka_topic_partition_list_t *l)
 {
-	int64_t deadline = consumer_mono_ms() + (int64_t)c->o.revoke_wait_ms;
+	int64_t deadline = clock_mono_ms() + (int64_t)c->o.revoke_wait_ms;
 	while (revoked_busy(c, l)) {
-		if (consumer_mono_ms() >= deadline) {
+		if (clock_mono_ms() >= deadline) {
 			log_warn("revoke_wait_timeout", "waited_ms=%llu",
 			         (unsigned long long)c->o.revoke_wait_ms);
 			return;
 		}
-		struct pollfd pfd = {.fd = c->efd, .events = POLLIN};
-		(void)poll(&pfd, 1, 5);
-		consumer_drain_outcomes(c);
+		c->o.sink.poll_outcomes(c->o.sink.ctx, 5);
 		updates_poll(c->o.up, 0);
 	}
 }
@@ -207,10 +199,7 @@ static void wait_revoked(struct consumer *c, const rd_kafka_topic_partition_list
 static void on_revoke(struct consumer *c, const rd_kafka_topic_partition_list_t *l, bool lost)
 {
 	for (int i = 0; i < l->cnt; i++) {
-		sched_drop_partition(c->s, l->elems[i].partition);
-		if (c->o.rf != NULL) {
-			refresh_own(c->o.rf, l->elems[i].partition, false);
-		}
+		c->o.sink.own(c->o.sink.ctx, l->elems[i].partition, false);
 	}
 	if (!lost) {
 		wait_revoked(c, l);
@@ -220,11 +209,6 @@ static void on_revoke(struct consumer *c, const rd_kafka_topic_partition_list_t 
 		int32_t p = l->elems[i].partition;
 		if (offtrack_revoke(c->ot, p, NULL) != 0 || health_map_revoke(c->hm, p) != 0) {
 			log_warn("revoke_unknown", "partition=%d", p);
-		}
-		for (size_t k = 0; k < c->o.cfg->zone_count; k++) {
-			if (c->zs[k].partition == p) {
-				c->zs[k].announced = false;
-			}
 		}
 		log_info(lost ? "partition_lost" : "partition_revoked", "partition=%d", p);
 	}
@@ -299,7 +283,7 @@ static int64_t lag_of(void *arg, int32_t p)
 
 int consumer_live(struct consumer *c, char *why, size_t whylen)
 {
-	return health_map_check(c->hm, consumer_mono_ms(), c->o.cfg->xfrd.health_commit_stall_ms,
+	return health_map_check(c->hm, clock_mono_ms(), c->o.cfg->xfrd.health_commit_stall_ms,
 	                        lag_of, c, why, whylen);
 }
 
@@ -331,16 +315,6 @@ static double g_lag(void *arg)
 		sum += l > 0 ? l : 0;
 	}
 	return (double)sum;
-}
-
-static double g_running(void *arg)
-{
-	return (double)sched_running(((struct consumer *)arg)->s);
-}
-
-static double g_scheduled(void *arg)
-{
-	return (double)sched_scheduled(((struct consumer *)arg)->s);
 }
 
 static double g_partitions(void *arg)
@@ -423,37 +397,14 @@ static int make_client(struct consumer *c, char *err, size_t errlen)
 
 static int register_metrics(struct consumer *c, struct metrics *m)
 {
-	static const char *const origins[5] = {"unspecified", "notify", "refresh", "operator",
-	                                       "retransfer"};
-	static const char *const outs[5] = {"unknown", "uptodate", "axfr", "ixfr", "failed"};
-	static const char *const methods[4] = {"axfr", "ixfr", "soa", "failed"};
-	static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
-	                                1, 2, 5, 10, 30, 60};
 	char l[64];
 	bool ok = true;
-	for (int i = 0; i < 5; i++) {
-		snprintf(l, sizeof(l), "origin=\"%s\"", origins[i]);
-		ok &= (c->m_req[i] = metrics_counter(m, "xfrd_requests_total", l,
-		                                     "transfer requests read from Kafka")) != NULL;
-		snprintf(l, sizeof(l), "outcome=\"%s\"", outs[i]);
-		ok &= (c->m_out[i] = metrics_counter(m, "xfrd_transfer_outcomes_total", l,
-		                                     "refresh outcomes")) != NULL;
-	}
-	for (int i = 0; i < 4; i++) {
-		snprintf(l, sizeof(l), "method=\"%s\"", methods[i]);
-		ok &= (c->m_dur[i] = metrics_histogram(m, "xfrd_transfer_duration_seconds", l,
-		                                       "refresh duration by method", bounds,
-		                                       sizeof(bounds) / sizeof(bounds[0]))) != NULL;
-	}
 	static const char *const kinds[3] = {"assign", "revoke", "lost"};
 	for (int i = 0; i < 3; i++) {
 		snprintf(l, sizeof(l), "kind=\"%s\"", kinds[i]);
 		ok &= (c->m_rebal[i] = metrics_counter(m, "xfrd_rebalances_total", l,
 		                                       "rebalance callbacks")) != NULL;
 	}
-	ok &= (c->m_refused_serial = metrics_counter(m, "xfrd_transfers_refused_serial_total",
-	                                             NULL, "transfers refused: their serial was "
-	                                             "not newer than the stored one")) != NULL;
 	ok &= (c->m_invalid = metrics_counter(m, "xfrd_requests_skipped_total", NULL,
 	                                      "requests unreadable or for unknown zones")) != NULL;
 	ok &= (c->m_commits = metrics_counter(m, "xfrd_commits_total", NULL,
@@ -466,11 +417,6 @@ static int register_metrics(struct consumer *c, struct metrics *m)
 	                                         "ZoneUpdated deliveries failed")) != NULL;
 	ok &= metrics_gauge_cb(m, "xfrd_consumer_lag", NULL, "requests not yet committed",
 	                       g_lag, c) == 0;
-	ok &= metrics_gauge_cb(m, "xfrd_transfers_running", NULL, "zones with a refresh running",
-	                       g_running, c) == 0;
-	ok &= metrics_gauge_cb(m, "xfrd_transfers_scheduled", NULL,
-	                       "zones with a refresh scheduled after the running one",
-	                       g_scheduled, c) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_partitions_assigned", NULL, "partitions owned",
 	                       g_partitions, c) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_offsets_in_flight", NULL, "requests read, not finished",
@@ -482,12 +428,11 @@ static int make_loop(struct consumer *c)
 {
 	struct event_base *base = c->o.base;
 	c->kev = event_new(base, c->kpipe[0], EV_READ | EV_PERSIST, consumer_on_kafka, c);
-	c->oev = event_new(base, c->efd, EV_READ | EV_PERSIST, consumer_on_outcome, c);
 	c->tick = event_new(base, -1, EV_PERSIST, consumer_on_tick, c);
 	struct timeval tv = {.tv_sec = (time_t)(c->o.commit_interval_ms / 1000),
 	                     .tv_usec = (suseconds_t)(c->o.commit_interval_ms % 1000) * 1000};
-	if (c->kev == NULL || c->oev == NULL || c->tick == NULL || event_add(c->kev, NULL) != 0 ||
-	    event_add(c->oev, NULL) != 0 || event_add(c->tick, &tv) != 0) {
+	if (c->kev == NULL || c->tick == NULL || event_add(c->kev, NULL) != 0 ||
+	    event_add(c->tick, &tv) != 0) {
 		return ZX_ENOMEM;
 	}
 	event_active(c->kev, EV_READ, 0);
@@ -496,31 +441,21 @@ static int make_loop(struct consumer *c)
 
 static int make_state(struct consumer *c)
 {
-	const struct cfg *cfg = c->o.cfg;
 	if (pipe2(c->kpipe, O_NONBLOCK | O_CLOEXEC) != 0) {
 		return ZX_EIO;
 	}
-	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->efd < 0) {
-		return ZX_EIO;
-	}
 	c->ot = offtrack_new();
-	c->s = sched_new(consumer_sched_start, consumer_batch_add, consumer_sched_cancel, c);
 	c->hm = health_map_new();
-	c->zs = calloc(cfg->zone_count > 0 ? cfg->zone_count : 1, sizeof(*c->zs));
-	if (c->ot == NULL || c->s == NULL || c->hm == NULL || c->zs == NULL) {
-		return ZX_ENOMEM;
-	}
-	for (size_t i = 0; i < cfg->zone_count; i++) {
-		c->zs[i].partition = -1;
-	}
-	return 0;
+	return c->ot == NULL || c->hm == NULL ? ZX_ENOMEM : 0;
 }
 
 int consumer_new(const struct consumer_opts *o, struct consumer **out, char *err, size_t errlen)
 {
-	if (o->cfg == NULL || o->base == NULL || o->eng == NULL || o->up == NULL || o->m == NULL ||
-	    o->commit_interval_ms == 0) {
+	const struct consumer_sink *k = &o->sink;
+	if (o->cfg == NULL || o->base == NULL || o->up == NULL || o->m == NULL ||
+	    o->commit_interval_ms == 0 || k->request == NULL || k->set_partitions == NULL ||
+	    k->own == NULL || k->running_in == NULL || k->poll_outcomes == NULL ||
+	    k->refresh_lost == NULL) {
 		return ZX_EINVAL;
 	}
 	struct consumer *c = calloc(1, sizeof(*c));
@@ -528,8 +463,7 @@ int consumer_new(const struct consumer_opts *o, struct consumer **out, char *err
 		return ZX_ENOMEM;
 	}
 	c->o = *o;
-	c->kpipe[0] = c->kpipe[1] = c->efd = -1;
-	pthread_mutex_init(&c->mu, NULL);
+	c->kpipe[0] = c->kpipe[1] = -1;
 	int rc = make_state(c);
 	if (rc == 0) {
 		rc = register_metrics(c, o->m);
@@ -561,8 +495,8 @@ int consumer_close(struct consumer *c)
 	 * close that meets an incremental assignment in flight can hang in
 	 * librdkafka < 2.4 (confluentinc/librdkafka#4527, the workaround given there). */
 	rd_kafka_resp_err_t e = rd_kafka_unsubscribe(c->rk);
-	int64_t deadline = consumer_mono_ms() + (int64_t)c->o.revoke_wait_ms + 10000;
-	while (e == 0 && consumer_mono_ms() < deadline) {
+	int64_t deadline = clock_mono_ms() + (int64_t)c->o.revoke_wait_ms + 10000;
+	while (e == 0 && clock_mono_ms() < deadline) {
 		rd_kafka_topic_partition_list_t *a = NULL;
 		bool empty = rd_kafka_assignment(c->rk, &a) == 0 && a->cnt == 0;
 		if (a != NULL) {
@@ -592,9 +526,6 @@ void consumer_free(struct consumer *c)
 	if (c->kev != NULL) {
 		event_free(c->kev);
 	}
-	if (c->oev != NULL) {
-		event_free(c->oev);
-	}
 	if (c->tick != NULL) {
 		event_free(c->tick);
 	}
@@ -604,29 +535,19 @@ void consumer_free(struct consumer *c)
 	if (c->rk != NULL) {
 		rd_kafka_destroy(c->rk);
 	}
-	for (struct outcome *o = c->oq_head, *n; o != NULL; o = n) {
-		n = o->next;
-		free(o);
-	}
 	for (struct batch *b = c->batches, *n; b != NULL; b = n) {
 		n = b->next;
 		free(b->refs);
 		free(b);
 	}
 	offtrack_free(c->ot);
-	sched_free(c->s);
 	health_map_free(c->hm);
-	free(c->zs);
 	free(c->pc);
 	for (int i = 0; i < 2; i++) {
 		if (c->kpipe[i] >= 0) {
 			close(c->kpipe[i]);
 		}
 	}
-	if (c->efd >= 0) {
-		close(c->efd);
-	}
-	pthread_mutex_destroy(&c->mu);
 	free(c);
 }
 

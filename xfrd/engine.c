@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/engine.c -- worker pool, per-zone folding, limits overall and per primary.
+/* xfrd/engine.c -- worker pool, limits overall and per primary, primaries in order.
  *
- * One mutex guards the bookkeeping (zone states, primary queues, worker
- * inboxes, counters); transfers themselves run on the workers' event bases
+ * One mutex guards the bookkeeping (primary queues, worker inboxes, the live
+ * jobs, counters); transfers themselves run on the workers' event bases
  * without it. A refresh ("job") moves:
  *
  *   request --> primary queue --dispatch (slot free overall and at that primary)-->
@@ -16,6 +16,7 @@
 #include "common/serial.h"
 #include "xfrd/commitq.h"
 #include "xfrd/connpool.h"
+#include "xfrd/zone/zone.h"
 
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -26,39 +27,28 @@
 #include <string.h>
 #include <time.h>
 
-#define ZONE_BUCKETS 16384
 /* How long a worker keeps a connection to a primary after a transfer: long
  * enough to carry a burst of refreshes, well under the primaries' own idle
  * timeouts (Knot 10 s by default, BIND 30 s, NSD 120 s). */
 #define IDLE_CONN_MS 2000
 
-struct waiter {
-	struct waiter *next;
-	engine_cb cb;
-	void *arg;
-};
-
 struct prim;
 struct worker;
-struct zstate;
 
 struct job {
-	struct job *next; /* in a primary queue or a worker inbox */
-	struct zstate *zs;
+	struct job *next;          /* in a primary queue or a worker inbox */
+	struct job *lprev, *lnext; /* e->jobs: every live job */
+	struct zone_settings *set; /* a reference */
+	const struct cfg_zone *z;  /* &set->z */
 	unsigned flags;
-	struct waiter *waiters;
+	engine_cb cb;
+	void *arg;
 	size_t pi; /* index of the primary being tried */
 	struct prim *prim;
 	struct worker *w;
 	struct xfr *x;
 	unsigned attempts;
 	struct xfr_result last;
-};
-
-struct zstate {
-	struct zstate *next; /* hash chain */
-	const struct cfg_zone *zone;
-	struct job *running, *scheduled;
 };
 
 struct prim {
@@ -83,8 +73,8 @@ struct engine {
 	pthread_mutex_t mu;
 	pthread_cond_t idle_cv;
 	bool stopping;
-	uint64_t outstanding; /* jobs not finished (running, queued or scheduled) */
-	struct zstate *zones[ZONE_BUCKETS];
+	uint64_t outstanding; /* jobs not finished (running or queued) */
+	struct job *jobs;     /* every live job, for engine_free() */
 	struct prim **prims;
 	size_t nprims, prim_rr;
 	struct worker *workers;
@@ -102,29 +92,6 @@ static void evthread_setup(void)
 }
 
 /* ---- bookkeeping (engine lock held) ------------------------------------- */
-
-static size_t zone_hash(const struct cfg_zone *z)
-{
-	uintptr_t v = (uintptr_t)z;
-	return (size_t)((v >> 4) ^ (v >> 18)) % ZONE_BUCKETS;
-}
-
-static struct zstate *zone_state(struct engine *e, const struct cfg_zone *z)
-{
-	size_t h = zone_hash(z);
-	for (struct zstate *s = e->zones[h]; s != NULL; s = s->next) {
-		if (s->zone == z) {
-			return s;
-		}
-	}
-	struct zstate *s = calloc(1, sizeof(*s));
-	if (s != NULL) {
-		s->zone = z;
-		s->next = e->zones[h];
-		e->zones[h] = s;
-	}
-	return s;
-}
 
 static struct prim *prim_for(struct engine *e, const struct cfg_endpoint *ep)
 {
@@ -151,7 +118,7 @@ static struct prim *prim_for(struct engine *e, const struct cfg_endpoint *ep)
 
 static int enqueue(struct engine *e, struct job *j)
 {
-	struct prim *p = prim_for(e, &j->zs->zone->primaries.v[j->pi]);
+	struct prim *p = prim_for(e, &j->z->primaries.v[j->pi]);
 	if (p == NULL) {
 		return ZX_ENOMEM;
 	}
@@ -206,12 +173,16 @@ static void dispatch(struct engine *e)
 	}
 }
 
-static void free_waiters(struct waiter *w)
+/* Engine lock held. */
+static void unlink_job(struct engine *e, struct job *j)
 {
-	while (w != NULL) {
-		struct waiter *n = w->next;
-		free(w);
-		w = n;
+	if (j->lprev != NULL) {
+		j->lprev->lnext = j->lnext;
+	} else {
+		e->jobs = j->lnext;
+	}
+	if (j->lnext != NULL) {
+		j->lnext->lprev = j->lprev;
 	}
 }
 
@@ -219,7 +190,7 @@ static void free_job(struct job *j)
 {
 	if (j != NULL) {
 		xfr_free(j->x);
-		free_waiters(j->waiters);
+		zone_settings_unref(j->set);
 		free(j);
 	}
 }
@@ -230,7 +201,7 @@ static void free_job(struct job *j)
 static void log_serial(const struct job *j)
 {
 	const struct xfr_result *r = &j->last;
-	const char *zone = j->zs->zone->name_text;
+	const char *zone = j->z->name_text;
 	if (r->outcome == XFR_FAILED && r->error == ZX_ESERIAL) {
 		char q[XFR_DETAIL_MAX + 8];
 		log_warn("xfr_serial_refused", "zone=%s serial=%u primary_serial=%u primary=%s "
@@ -247,7 +218,7 @@ static void log_serial(const struct job *j)
 static void log_outcome(const struct job *j)
 {
 	const struct xfr_result *r = &j->last;
-	const char *zone = j->zs->zone->name_text;
+	const char *zone = j->z->name_text;
 	double ms = (double)r->duration_us / 1000.0;
 	log_serial(j);
 	if (r->outcome == XFR_FAILED) {
@@ -276,21 +247,23 @@ static void log_outcome(const struct job *j)
 }
 
 /* Record the final outcome in the store (transfers recorded themselves). */
-static void note_store(struct engine *e, const struct job *j)
+static void note_store(struct engine *e, struct job *j)
 {
 	const struct xfr_result *r = &j->last;
-	const uint8_t *zone = j->zs->zone->name;
+	const uint8_t *zone = j->z->name;
 	int64_t now = (int64_t)time(NULL);
 	int rc = 0;
 	if (r->outcome == XFR_FAILED) {
 		char text[ZDB_ERRTEXT_MAX]; /* xfrctl prints the code's text beside it */
 		engine_error_text(r, text, sizeof(text));
-		rc = e->o.ops->fail(e->o.store, zone, now, r->error, text, r->primary);
+		rc = e->o.ops->fail(e->o.store, zone, now, r->error, text, r->primary, &j->last.state);
 	} else if (r->outcome == XFR_UPTODATE) {
-		rc = e->o.ops->fresh(e->o.store, zone, now);
+		rc = e->o.ops->fresh(e->o.store, zone, now, &j->last.state);
+	} else {
+		j->last.state = ZDB_STATE_FRESH; /* the commit's COMMITTED */
 	}
 	if (rc != 0) {
-		log_error("store_note_failed", "zone=%s error=%s", j->zs->zone->name_text,
+		log_error("store_note_failed", "zone=%s error=%s", j->z->name_text,
 		          zx_strerror(rc));
 	}
 }
@@ -337,27 +310,14 @@ static void finish_job(struct engine *e, struct job *j)
 	note_store(e, j);
 	log_outcome(j);
 	pthread_mutex_lock(&e->mu);
-	struct zstate *zs = j->zs;
 	count_outcome(e, &j->last);
-	zs->running = NULL;
-	if (zs->scheduled != NULL && !e->stopping) {
-		zs->running = zs->scheduled;
-		zs->scheduled = NULL;
-		if (enqueue(e, zs->running) != 0) {
-			/* no memory for a primary slot: the scheduled request is dropped */
-			free_job(zs->running);
-			zs->running = NULL;
-			e->outstanding--;
-		}
-	}
+	unlink_job(e, j);
 	dispatch(e);
 	pthread_mutex_unlock(&e->mu);
 
-	struct engine_result res = {.zone = zs->zone, .attempts = j->attempts, .xfr = j->last};
-	for (struct waiter *w = j->waiters; w != NULL; w = w->next) {
-		if (w->cb != NULL) {
-			w->cb(w->arg, &res);
-		}
+	struct engine_result res = {.set = j->set, .attempts = j->attempts, .xfr = j->last};
+	if (j->cb != NULL) {
+		j->cb(j->arg, &res);
 	}
 	free_job(j);
 	pthread_mutex_lock(&e->mu);
@@ -375,10 +335,10 @@ static void attempt_done(struct engine *e, struct job *j)
 	j->prim->running--;
 	e->st.running--;
 	bool retry = j->last.outcome == XFR_FAILED && !e->stopping &&
-	             j->pi + 1 < j->zs->zone->primaries.count;
+	             j->pi + 1 < j->z->primaries.count;
 	if (retry) {
 		log_info("xfr_primary_failed", "zone=%s primary=%s error=%s next=%zu",
-		         j->zs->zone->name_text, j->last.primary, zx_strerror(j->last.error),
+		         j->z->name_text, j->last.primary, zx_strerror(j->last.error),
 		         j->pi + 1);
 		j->pi++;
 		retry = enqueue(e, j) == 0;
@@ -401,7 +361,7 @@ static void on_xfr_done(void *arg, struct xfr *x, const struct xfr_result *res)
 
 static void start_job(struct engine *e, struct worker *w, struct job *j)
 {
-	const struct cfg_zone *z = j->zs->zone;
+	const struct cfg_zone *z = j->z;
 	const struct cfg_endpoint *ep = &z->primaries.v[j->pi];
 	struct xfr_params p = {
 		.zone = z->name, .primary = (const struct sockaddr *)&ep->addr,
@@ -507,18 +467,15 @@ int engine_new(const struct engine_opts *o, struct engine **out)
 	return 0;
 }
 
-static void free_zones(struct engine *e)
+/* Every live job (the workers are joined): running xfrs are aborted, nothing
+ * half-written stays; commits already made stand; no callback runs. */
+static void free_jobs(struct engine *e)
 {
-	for (size_t h = 0; h < ZONE_BUCKETS; h++) {
-		struct zstate *s = e->zones[h];
-		while (s != NULL) {
-			struct zstate *n = s->next;
-			free_job(s->running);
-			free_job(s->scheduled);
-			free(s);
-			s = n;
-		}
+	for (struct job *j = e->jobs, *n; j != NULL; j = n) {
+		n = j->lnext;
+		free_job(j);
 	}
+	e->jobs = NULL;
 }
 
 void engine_free(struct engine *e)
@@ -536,7 +493,7 @@ void engine_free(struct engine *e)
 			pthread_join(w->th, NULL);
 		}
 	}
-	free_zones(e); /* aborts running xfrs (their bases no longer run); commits stand */
+	free_jobs(e); /* aborts running xfrs (their bases no longer run); commits stand */
 	commitq_free(e->commitq);
 	for (unsigned i = 0; e->workers != NULL && i < e->o.workers; i++) {
 		connpool_free(e->workers[i].pool);
@@ -557,74 +514,37 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-static struct job *new_job(struct zstate *zs, unsigned flags, engine_cb cb, void *arg)
+int engine_request(struct engine *e, struct zone_settings *set, unsigned flags, engine_cb cb,
+                   void *arg)
 {
+	if (set->z.primaries.count == 0) {
+		return ZX_EINVAL;
+	}
 	struct job *j = calloc(1, sizeof(*j));
-	struct waiter *w = calloc(1, sizeof(*w));
-	if (j == NULL || w == NULL) {
-		free(j);
-		free(w);
-		return NULL;
-	}
-	*w = (struct waiter){.cb = cb, .arg = arg};
-	j->zs = zs;
-	j->flags = flags;
-	j->waiters = w;
-	return j;
-}
-
-static int fold(struct job *j, unsigned flags, engine_cb cb, void *arg)
-{
-	struct waiter *w = calloc(1, sizeof(*w));
-	if (w == NULL) {
-		return ZX_ENOMEM;
-	}
-	*w = (struct waiter){.next = j->waiters, .cb = cb, .arg = arg};
-	j->waiters = w;
-	j->flags |= flags;
-	return 0;
-}
-
-static int request_locked(struct engine *e, const struct cfg_zone *zone, unsigned flags,
-                          engine_cb cb, void *arg)
-{
-	struct zstate *zs = zone_state(e, zone);
-	if (zs == NULL) {
-		return ZX_ENOMEM;
-	}
-	e->st.requests++;
-	if (zs->running != NULL && zs->scheduled != NULL) {
-		e->st.folded++;
-		return fold(zs->scheduled, flags, cb, arg);
-	}
-	struct job *j = new_job(zs, flags, cb, arg);
 	if (j == NULL) {
 		return ZX_ENOMEM;
 	}
-	if (zs->running != NULL) {
-		zs->scheduled = j;
-	} else {
-		int rc = enqueue(e, j);
-		if (rc != 0) {
-			free_job(j);
-			return rc;
+	j->set = zone_settings_ref(set);
+	j->z = &set->z;
+	j->flags = flags;
+	j->cb = cb;
+	j->arg = arg;
+	pthread_mutex_lock(&e->mu);
+	int rc = e->stopping ? ZX_ESHUTDOWN : enqueue(e, j);
+	if (rc == 0) {
+		e->st.requests++;
+		e->outstanding++;
+		j->lnext = e->jobs;
+		if (e->jobs != NULL) {
+			e->jobs->lprev = j;
 		}
-		zs->running = j;
+		e->jobs = j;
 		dispatch(e);
 	}
-	e->outstanding++;
-	return 0;
-}
-
-int engine_request(struct engine *e, const struct cfg_zone *zone, unsigned flags, engine_cb cb,
-                   void *arg)
-{
-	if (zone->primaries.count == 0) {
-		return ZX_EINVAL;
-	}
-	pthread_mutex_lock(&e->mu);
-	int rc = e->stopping ? ZX_ESHUTDOWN : request_locked(e, zone, flags, cb, arg);
 	pthread_mutex_unlock(&e->mu);
+	if (rc != 0) {
+		free_job(j);
+	}
 	return rc;
 }
 

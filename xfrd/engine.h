@@ -24,13 +24,12 @@
  * Timeouts: connect, each read, the UDP SOA try, and the whole exchange with
  * one primary.
  *
- * Per zone at most one refresh runs and one more is scheduled: a request for a
- * zone that is running schedules one more refresh (its SOA check may predate
- * the change the request announces); further requests fold into that scheduled
- * one, and every folded request's callback gets its outcome.
+ * One request is one refresh: the engine neither folds nor orders requests of
+ * one zone. The zone runtime's scheduler (xfrd/zone/sched.h) sends at most one
+ * request per zone at a time; that is where folding happens, once.
  *
- * Not here: where requests come from (main.c's start-up pass and SOA timers,
- * later the Kafka consumer), publishing "zone updated" events.
+ * Not here: where requests come from and what an outcome means for them (the
+ * zone runtime, xfrd/runtime.h), publishing "zone updated" events.
  *
  * Threading: engine_request(), engine_wait_idle() and engine_stats() may be
  * called from any thread. Callbacks run on a worker thread, without engine
@@ -39,13 +38,13 @@
 #ifndef ZX_XFRD_ENGINE_H
 #define ZX_XFRD_ENGINE_H
 
-#include "common/cfg.h"
 #include "common/err.h"
 #include "xfrd/xfr.h"
 
 #include <stdint.h>
 
 struct engine;
+struct zone_settings;
 
 struct engine_opts {
 	unsigned workers;          /**< worker threads (each an event base); >= 1 */
@@ -72,7 +71,7 @@ struct engine_opts {
 
 /** One request's outcome. */
 struct engine_result {
-	const struct cfg_zone *zone; /**< as requested; borrowed */
+	const struct zone_settings *set; /**< as requested; borrowed */
 	unsigned attempts;           /**< primaries tried */
 	struct xfr_result xfr;       /**< of the primary that worked, or of the last tried */
 };
@@ -97,23 +96,22 @@ ZX_MUSTCHECK int engine_new(const struct engine_opts *o, struct engine **out);
 void engine_free(struct engine *e);
 
 /**
- * Ask for a refresh of @p zone.
- * @param[in] zone  borrowed; must outlive the request (the cfg it came from)
+ * Ask for a refresh of the zone @p set describes (its primaries, key, limits).
+ * @param[in] set   a reference is taken until the callback has run
  * @param[in] flags 0, ENGINE_FORCE_AXFR, or ENGINE_FORCE_AXFR | ENGINE_FORCE_OLDER
  * @param[in] cb    may be NULL
- * @return 0 (queued, running soon, or folded into a scheduled refresh);
- *         ZX_EINVAL the zone has no primaries; ZX_ESHUTDOWN the engine is
- *         stopping; ZX_ENOMEM
+ * @return 0 (queued or running); ZX_EINVAL the zone has no primaries;
+ *         ZX_ESHUTDOWN the engine is stopping; ZX_ENOMEM
  */
-ZX_MUSTCHECK int engine_request(struct engine *e, const struct cfg_zone *zone, unsigned flags,
+ZX_MUSTCHECK int engine_request(struct engine *e, struct zone_settings *set, unsigned flags,
                                 engine_cb cb, void *arg);
 
-/** Block until no refresh is running, queued or scheduled. */
+/** Block until no refresh is running or queued. */
 void engine_wait_idle(struct engine *e);
 
 /** Counters since engine_new(). */
 struct engine_stats {
-	uint64_t requests, folded;
+	uint64_t requests;
 	uint64_t uptodate, axfr, ixfr, failed, fallbacks;
 	uint64_t refused_serial;  /**< failed because the serial was not newer (ZX_ESERIAL) */
 	uint32_t running, queued; /**< now */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* xfrd/notifier.c -- NOTIFY to downstream secondaries: one entry per (zone, target)
- * with a NOTIFY in flight, found by zone (slots) and by DNS ID (by_id).
+ * with a NOTIFY in flight, found by (zone, target) (a hash) and by DNS ID (by_id).
  *
  *   zone_changed --> entry free? --> build, sign, send, timer(1 s)
  *                    in flight?  --> remember the newest serial (folded)
@@ -14,28 +14,28 @@
 
 #include "common/acl.h"
 #include "common/cfg.h"
+#include "common/clock.h"
 #include "common/dnsmsg.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/serial.h"
 #include "common/tsig.h"
 #include "common/wire.h"
+#include "xfrd/zone/zone.h"
 
 #include <errno.h>
 #include <event2/event.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_PENDING_CAP 60000
-#define NO_TARGET UINT32_MAX
+#define BUCKETS_MIN 256
 
 struct target {
 	struct cfg_endpoint ep;
@@ -44,10 +44,11 @@ struct target {
 };
 
 struct entry {
+	struct entry *hnext; /* n->buckets chain */
 	struct notifier *n;
-	const struct cfg_zone *zone;
+	struct zone_settings *set; /* a reference while in flight */
+	const struct cfg_zone *zone; /* &set->z */
 	uint32_t target;
-	size_t slot;       /* in n->slots */
 	uint32_t serial;   /* in flight */
 	uint32_t next;     /* newest serial folded while in flight */
 	bool has_next;
@@ -61,39 +62,24 @@ struct entry {
 	uint8_t wire[NOTIFIER_MSG_MAX];
 };
 
-struct posted {
-	const struct cfg_zone *zone;
-	uint32_t serial;
-};
-
 struct notifier {
 	struct notifier_opts o;
 	struct event_base *base;
-	bool own_base, started;
-	pthread_t thread;
 	struct metrics *own_m;
 	struct target *targets;
 	size_t ntargets;
-	size_t *zbase;          /* per zone: first slot */
-	uint32_t *tmap;         /* per slot: target index */
-	struct entry **slots;   /* per slot: the entry in flight or NULL */
-	size_t nslots;          /* sum of the zones' notify counts */
+	struct entry **buckets; /* by (zone, target): the entry in flight */
+	size_t nbuckets;        /* a power of two */
 	struct entry **by_id;   /* 65536 */
 	size_t pending;
-	int fd4, fd6, efd;
-	struct event *ev4, *ev6, *evq;
-	pthread_mutex_t mu;     /* posted queue and stopping */
-	struct posted *q;
-	size_t qn;
-	bool stopping;
+	int fd4, fd6;
+	struct event *ev4, *ev6;
 	struct metrics_val *dropped, *ignored;
 };
 
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 /* ---- pure parts ------------------------------------------------------------ */
@@ -165,7 +151,7 @@ int64_t notifier_wait_ms(uint64_t first_ms, unsigned try, unsigned tries)
 	return (int64_t)(first_ms << (try - 1));
 }
 
-/* ---- targets and slots ----------------------------------------------------- */
+/* ---- targets and (zone, target) pairs ------------------------------------ */
 
 /* Same family, address and port (flow info and padding ignored). */
 static bool same_ep(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -217,35 +203,76 @@ static int target_add(struct notifier *n, const struct cfg_endpoint *ep, uint32_
 	return 0;
 }
 
-static int slots_init(struct notifier *n)
+static uint64_t pair_hash(const uint8_t *zone, uint32_t target)
 {
-	const struct cfg *cfg = n->o.cfg;
-	size_t total = 0;
-	n->zbase = calloc(cfg->zone_count ? cfg->zone_count : 1, sizeof(*n->zbase));
-	if (n->zbase == NULL) {
-		return ZX_ENOMEM;
+	uint64_t h = 1469598103934665603ull ^ target;
+	int len = dname_wire_len(zone, DNAME_MAXLEN);
+	for (int i = 0; i < len; i++) {
+		h = (h ^ zone[i]) * 1099511628211ull;
 	}
-	for (size_t i = 0; i < cfg->zone_count; i++) {
-		n->zbase[i] = total;
-		total += cfg->zones[i].notify.count;
+	return h ^ (h >> 29);
+}
+
+static struct entry **pair_slot(struct notifier *n, const uint8_t *zone, uint32_t target)
+{
+	struct entry **p = &n->buckets[pair_hash(zone, target) & (n->nbuckets - 1)];
+	while (*p != NULL && ((*p)->target != target || !dname_equal((*p)->zone->name, zone))) {
+		p = &(*p)->hnext;
 	}
-	n->tmap = calloc(total ? total : 1, sizeof(*n->tmap));
-	n->slots = calloc(total ? total : 1, sizeof(*n->slots));
-	n->nslots = n->slots != NULL ? total : 0;
-	n->by_id = calloc(65536, sizeof(*n->by_id));
-	if (n->tmap == NULL || n->slots == NULL || n->by_id == NULL) {
-		return ZX_ENOMEM;
+	return p;
+}
+
+static void grow(struct notifier *n)
+{
+	size_t nb = n->nbuckets * 2;
+	struct entry **b = calloc(nb, sizeof(*b));
+	if (b == NULL) {
+		return; /* longer chains, still correct */
 	}
-	for (size_t i = 0; i < cfg->zone_count; i++) {
-		const struct cfg_endpoints *eps = &cfg->zones[i].notify;
-		for (size_t j = 0; j < eps->count; j++) {
-			int rc = target_add(n, &eps->v[j], &n->tmap[n->zbase[i] + j]);
-			if (rc != 0) {
-				return rc;
-			}
+	for (size_t i = 0; i < n->nbuckets; i++) {
+		for (struct entry *e = n->buckets[i], *next; e != NULL; e = next) {
+			next = e->hnext;
+			size_t k = pair_hash(e->zone->name, e->target) & (nb - 1);
+			e->hnext = b[k];
+			b[k] = e;
 		}
 	}
-	return 0;
+	free(n->buckets);
+	n->buckets = b;
+	n->nbuckets = nb;
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg);
+
+/* The UDP socket for @p family, made at first use and watched by the loop. A
+ * family the host lacks (IPv6 disabled) is logged: its targets' NOTIFYs fail,
+ * transfers go on. */
+static int family_socket(struct notifier *n, int family)
+{
+	int *fd = family == AF_INET6 ? &n->fd6 : &n->fd4;
+	struct event **ev = family == AF_INET6 ? &n->ev6 : &n->ev4;
+	if (*fd >= 0) {
+		return *fd;
+	}
+	int s = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		log_error("notify_socket_failed", "family=%s error=\"%s\"",
+		          family == AF_INET ? "ipv4" : "ipv6", strerror(errno));
+		return -1;
+	}
+	*ev = event_new(n->base, s, EV_READ | EV_PERSIST, on_readable, n);
+	if (*ev == NULL || event_add(*ev, NULL) != 0) {
+		log_error("notify_socket_failed", "family=%s error=\"event\"",
+		          family == AF_INET ? "ipv4" : "ipv6");
+		if (*ev != NULL) {
+			event_free(*ev);
+			*ev = NULL;
+		}
+		close(s);
+		return -1;
+	}
+	*fd = s;
+	return s;
 }
 
 /* ---- entries --------------------------------------------------------------- */
@@ -305,6 +332,11 @@ static void entry_free(struct entry *e)
 	if (e->is_signed) {
 		tsig_session_deinit(&e->ts);
 	}
+	struct entry **p = pair_slot(n, e->zone->name, e->target);
+	if (*p == e) {
+		*p = e->hnext;
+	}
+	zone_settings_unref(e->set);
 	free(e);
 	n->pending--;
 }
@@ -313,10 +345,11 @@ static void entry_send(struct entry *e)
 {
 	struct notifier *n = e->n;
 	struct target *t = &n->targets[e->target];
-	int fd = t->ep.addr.ss_family == AF_INET6 ? n->fd6 : n->fd4;
-	ssize_t w = sendto(fd, e->wire, e->len, 0, (const struct sockaddr *)&t->ep.addr,
-	                   t->ep.len);
-	if (w < 0) {
+	int fd = family_socket(n, t->ep.addr.ss_family);
+	ssize_t w = fd < 0 ? -1
+	                   : sendto(fd, e->wire, e->len, 0, (const struct sockaddr *)&t->ep.addr,
+	                            t->ep.len);
+	if (w < 0 && fd >= 0) {
 		log_debug("notify_send_error", "zone=%s target=%s error=%s", e->zone->name_text,
 		          t->name, strerror(errno));
 	}
@@ -383,7 +416,6 @@ static void entry_done(struct entry *e, const char *outcome, bool ok)
 		metrics_add(n->dropped, 1);
 		log_done(n, e->zone, e->serial, e->target, 0, "dropped", 0);
 	}
-	n->slots[e->slot] = NULL;
 	entry_free(e);
 }
 
@@ -399,10 +431,12 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void queue_one(struct notifier *n, const struct cfg_zone *z, size_t slot,
+static void queue_one(struct notifier *n, struct zone_settings *set, uint32_t target,
                       uint32_t serial)
 {
-	struct entry *e = n->slots[slot];
+	const struct cfg_zone *z = &set->z;
+	struct entry **slot = pair_slot(n, z->name, target);
+	struct entry *e = *slot;
 	if (e != NULL) {
 		bool newest = !e->has_next || serial_newer(serial, e->next);
 		if (serial_newer(serial, e->serial) && newest) {
@@ -411,18 +445,19 @@ static void queue_one(struct notifier *n, const struct cfg_zone *z, size_t slot,
 		}
 		return;
 	}
-	uint32_t target = n->tmap[slot];
 	if (n->pending >= n->o.max_pending || (e = calloc(1, sizeof(*e))) == NULL) {
 		metrics_add(n->dropped, 1);
 		log_done(n, z, serial, target, 0, "dropped", 0);
 		return;
 	}
 	e->n = n;
+	e->set = zone_settings_ref(set);
 	e->zone = z;
 	e->target = target;
-	e->slot = slot;
 	e->serial = serial;
 	e->timer = evtimer_new(n->base, on_timer, e);
+	e->hnext = *slot;
+	*slot = e;
 	n->pending++;
 	int rc = e->timer != NULL ? entry_start(e) : ZX_ENOMEM;
 	if (rc != 0) {
@@ -431,14 +466,23 @@ static void queue_one(struct notifier *n, const struct cfg_zone *z, size_t slot,
 		entry_free(e);
 		return;
 	}
-	n->slots[slot] = e;
+	if (n->pending > n->nbuckets) {
+		grow(n);
+	}
 }
 
-void notifier_zone_changed(struct notifier *n, const struct cfg_zone *z, uint32_t serial)
+void notifier_zone_changed(struct notifier *n, struct zone_settings *set, uint32_t serial)
 {
-	size_t zi = (size_t)(z - n->o.cfg->zones);
-	for (size_t j = 0; j < z->notify.count; j++) {
-		queue_one(n, z, n->zbase[zi] + j, serial);
+	const struct cfg_endpoints *eps = &set->z.notify;
+	for (size_t j = 0; j < eps->count; j++) {
+		uint32_t target;
+		if (target_add(n, &eps->v[j], &target) != 0) {
+			metrics_add(n->dropped, 1);
+			log_warn("notify_done", "zone=%s serial=%u outcome=dropped why=no_memory",
+			         set->z.name_text, serial);
+			continue;
+		}
+		queue_one(n, set, target, serial);
 	}
 }
 
@@ -491,89 +535,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* ---- posting from other threads ------------------------------------------- */
-
-void notifier_post(struct notifier *n, const struct cfg_zone *z, uint32_t serial)
-{
-	bool full = false;
-	pthread_mutex_lock(&n->mu);
-	if (n->qn >= n->o.max_pending) {
-		full = true;
-	} else {
-		n->q[n->qn++] = (struct posted){z, serial};
-	}
-	pthread_mutex_unlock(&n->mu);
-	if (full) {
-		metrics_add(n->dropped, 1);
-		log_warn("notify_done", "zone=%s serial=%u outcome=dropped why=queue_full",
-		         z->name_text, serial);
-		return;
-	}
-	uint64_t one = 1;
-	ssize_t w = write(n->efd, &one, sizeof(one));
-	(void)w;
-}
-
-static void on_posted(evutil_socket_t fd, short what, void *arg)
-{
-	(void)what;
-	struct notifier *n = arg;
-	uint64_t v;
-	ssize_t r = read(fd, &v, sizeof(v));
-	(void)r;
-	pthread_mutex_lock(&n->mu);
-	size_t qn = n->qn;
-	struct posted *batch = malloc((qn ? qn : 1) * sizeof(*batch));
-	if (batch != NULL) {
-		memcpy(batch, n->q, qn * sizeof(*batch));
-		n->qn = 0;
-	}
-	bool stop = n->stopping;
-	pthread_mutex_unlock(&n->mu);
-	for (size_t i = 0; batch != NULL && i < qn; i++) {
-		notifier_zone_changed(n, batch[i].zone, batch[i].serial);
-	}
-	free(batch);
-	if (stop) {
-		event_base_loopbreak(n->base);
-	}
-}
-
 /* ---- life cycle ------------------------------------------------------------ */
-
-/* A UDP socket for @p family, watched by the loop. A family the host lacks (IPv6
- * disabled) is logged, not fatal: its targets' NOTIFYs fail, transfers go on. */
-static int family_socket(struct notifier *n, int family, int *fd, struct event **ev)
-{
-	*fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (*fd < 0) {
-		log_error("notify_socket_failed", "family=%s error=\"%s\"",
-		          family == AF_INET ? "ipv4" : "ipv6", strerror(errno));
-		return 0;
-	}
-	*ev = event_new(n->base, *fd, EV_READ | EV_PERSIST, on_readable, n);
-	return *ev == NULL || event_add(*ev, NULL) != 0 ? ZX_EIO : 0;
-}
-
-static int sockets_init(struct notifier *n)
-{
-	bool v4 = false, v6 = false;
-	for (size_t i = 0; i < n->ntargets; i++) {
-		v4 |= n->targets[i].ep.addr.ss_family == AF_INET;
-		v6 |= n->targets[i].ep.addr.ss_family == AF_INET6;
-	}
-	int rc = v4 ? family_socket(n, AF_INET, &n->fd4, &n->ev4) : 0;
-	if (rc == 0 && v6) {
-		rc = family_socket(n, AF_INET6, &n->fd6, &n->ev6);
-	}
-	if (rc == 0) {
-		n->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		n->evq = n->efd < 0 ? NULL : event_new(n->base, n->efd, EV_READ | EV_PERSIST,
-		                                       on_posted, n);
-		rc = n->evq == NULL || event_add(n->evq, NULL) != 0 ? ZX_EIO : 0;
-	}
-	return rc;
-}
 
 static int setup(struct notifier *n)
 {
@@ -581,28 +543,22 @@ static int setup(struct notifier *n)
 		n->own_m = metrics_new();
 		n->o.m = n->own_m;
 	}
-	if (n->base == NULL) {
-		n->base = event_base_new();
-		n->own_base = true;
-	}
-	n->q = malloc(n->o.max_pending * sizeof(*n->q));
-	if (n->o.m == NULL || n->base == NULL || n->q == NULL) {
+	n->nbuckets = BUCKETS_MIN;
+	n->buckets = calloc(n->nbuckets, sizeof(*n->buckets));
+	n->by_id = calloc(65536, sizeof(*n->by_id));
+	if (n->o.m == NULL || n->buckets == NULL || n->by_id == NULL) {
 		return ZX_ENOMEM;
 	}
 	n->dropped = metrics_counter(n->o.m, "xfrd_notify_dropped_total", NULL,
 	                             "zone changes not notified downstream: pending cap reached");
 	n->ignored = metrics_counter(n->o.m, "xfrd_notify_ignored_total", NULL,
 	                             "replies to NOTIFYs that were not ours or did not verify");
-	if (n->dropped == NULL || n->ignored == NULL) {
-		return ZX_ENOMEM;
-	}
-	int rc = slots_init(n);
-	return rc == 0 ? sockets_init(n) : rc;
+	return n->dropped == NULL || n->ignored == NULL ? ZX_ENOMEM : 0;
 }
 
 int notifier_new(const struct notifier_opts *o, struct notifier **out)
 {
-	if (o == NULL || o->cfg == NULL || o->max_pending > MAX_PENDING_CAP) {
+	if (o == NULL || o->base == NULL || o->max_pending > MAX_PENDING_CAP) {
 		return ZX_EINVAL;
 	}
 	struct notifier *n = calloc(1, sizeof(*n));
@@ -614,33 +570,13 @@ int notifier_new(const struct notifier_opts *o, struct notifier **out)
 	n->o.timeout_ms = o->timeout_ms ? o->timeout_ms : NOTIFIER_TIMEOUT_MS;
 	n->o.tries = o->tries ? o->tries : NOTIFIER_TRIES;
 	n->base = o->base;
-	n->fd4 = n->fd6 = n->efd = -1;
-	pthread_mutex_init(&n->mu, NULL);
+	n->fd4 = n->fd6 = -1;
 	int rc = setup(n);
 	if (rc != 0) {
 		notifier_free(n);
 		return rc;
 	}
 	*out = n;
-	return 0;
-}
-
-static void *thread_main(void *arg)
-{
-	struct notifier *n = arg;
-	(void)event_base_dispatch(n->base);
-	return NULL;
-}
-
-int notifier_start(struct notifier *n)
-{
-	if (!n->own_base || n->started) {
-		return ZX_EINVAL;
-	}
-	if (pthread_create(&n->thread, NULL, thread_main, n) != 0) {
-		return ZX_EIO;
-	}
-	n->started = true;
 	return 0;
 }
 
@@ -658,54 +594,31 @@ void notifier_stats(struct notifier *n, struct notifier_stats *out)
 	out->pending = n->pending;
 }
 
-static void free_events(struct notifier *n)
-{
-	struct event *evs[] = {n->ev4, n->ev6, n->evq};
-	for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
-		if (evs[i] != NULL) {
-			event_free(evs[i]);
-		}
-	}
-	int fds[] = {n->fd4, n->fd6, n->efd};
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (fds[i] >= 0) {
-			close(fds[i]);
-		}
-	}
-}
-
 void notifier_free(struct notifier *n)
 {
 	if (n == NULL) {
 		return;
 	}
-	if (n->started) {
-		pthread_mutex_lock(&n->mu);
-		n->stopping = true;
-		pthread_mutex_unlock(&n->mu);
-		uint64_t one = 1;
-		ssize_t w = write(n->efd, &one, sizeof(one));
-		(void)w;
-		pthread_join(n->thread, NULL);
-	}
-	for (size_t i = 0; i < n->nslots; i++) {
-		struct entry *e = n->slots[i];
-		if (e != NULL) {
+	for (size_t i = 0; n->buckets != NULL && i < n->nbuckets; i++) {
+		while (n->buckets[i] != NULL) {
+			struct entry *e = n->buckets[i];
 			log_done(n, e->zone, e->serial, e->target, e->tries, "abandoned", 0);
 			entry_free(e);
 		}
 	}
-	free_events(n);
-	if (n->own_base && n->base != NULL) {
-		event_base_free(n->base);
+	struct event *evs[] = {n->ev4, n->ev6};
+	int fds[] = {n->fd4, n->fd6};
+	for (size_t i = 0; i < 2; i++) {
+		if (evs[i] != NULL) {
+			event_free(evs[i]);
+		}
+		if (fds[i] >= 0) {
+			close(fds[i]);
+		}
 	}
 	metrics_free(n->own_m);
-	pthread_mutex_destroy(&n->mu);
-	free(n->q);
-	free(n->slots);
+	free(n->buckets);
 	free(n->by_id);
-	free(n->tmap);
-	free(n->zbase);
 	free(n->targets);
 	free(n);
 }

@@ -16,6 +16,12 @@
  * target refuses: sending again will not help). A reply that is not ours, or a
  * NOERROR whose TSIG does not verify, is ignored (counted) and the retries go on.
  *
+ * Targets come from the zone's settings at each change (xfrd/zone/zone.h), so a
+ * zone added or changed at runtime NOTIFYs its current targets; an entry holds a
+ * reference to the settings it was started with while it is in flight. Sockets
+ * (one UDP socket per address family) and the per-target metric series are made
+ * at the first NOTIFY that needs them.
+ *
  * Folding: at most one NOTIFY per (zone, target) is in flight. A newer serial
  * arriving meanwhile is remembered (only the newest) and sent once the one in
  * flight is done, so a burst of commits costs one NOTIFY exchange per target,
@@ -32,12 +38,8 @@
  * Not here: deciding that a serial is new (the caller calls after its commit),
  * TCP NOTIFY, receiving NOTIFYs (notifyd).
  *
- * Threading: a notifier lives on one libevent loop. With opts.base given (the
- * pipeline's loop) notifier_zone_changed() is called on that loop's thread.
- * Without a base it makes its own and runs it on a thread of its own started
- * by notifier_start(); then changes come in through notifier_post(), which any
- * thread may call (an engine callback on a worker thread, say). notifier_post()
- * also works with a given base (it wakes that loop).
+ * Threading: a notifier lives on the caller's libevent loop (xfrd's one loop,
+ * in every mode); every function is called on that loop's thread.
  */
 #ifndef ZX_XFRD_NOTIFIER_H
 #define ZX_XFRD_NOTIFIER_H
@@ -47,11 +49,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct cfg;
-struct cfg_zone;
 struct event_base;
 struct metrics;
 struct notifier;
+struct zone_settings;
 
 /** Sends of one NOTIFY at most (the first plus 4 retries). */
 #define NOTIFIER_TRIES 5
@@ -63,8 +64,7 @@ struct notifier;
 #define NOTIFIER_MSG_MAX 1024
 
 struct notifier_opts {
-	const struct cfg *cfg;    /**< borrowed; zones and their notify/notify-key; outlives */
-	struct event_base *base;  /**< borrowed; NULL: own base, run by notifier_start() */
+	struct event_base *base;  /**< borrowed; the loop; outlives the notifier */
 	struct metrics *m;        /**< borrowed; series registered here; NULL: a private one */
 	size_t max_pending;       /**< 0: NOTIFIER_MAX_PENDING; at most 60000 */
 	uint64_t timeout_ms;      /**< first reply timeout; 0: NOTIFIER_TIMEOUT_MS */
@@ -72,43 +72,26 @@ struct notifier_opts {
 };
 
 /**
- * Create a notifier: UDP sockets for the address families the targets use, and
- * one set of metric series per distinct target.
+ * Create a notifier (no socket yet).
  * @param[in]  o   copied
  * @param[out] out returned owned (notifier_free()); untouched on error
- * @return 0; ZX_EINVAL no cfg, or max_pending above 60000; ZX_EIO the eventfd or
- *         an event could not be made; ZX_ENOMEM. A UDP socket that cannot be made
- *         (say, IPv6 disabled) is logged (notify_socket_failed) and not fatal: the
- *         NOTIFYs to that family's targets end as failed.
+ * @return 0; ZX_EINVAL no base, or max_pending above 60000; ZX_ENOMEM
  */
 ZX_MUSTCHECK int notifier_new(const struct notifier_opts *o, struct notifier **out);
 
 /**
- * Without opts.base: run the notifier's own loop on a new thread.
- * @return 0; ZX_EINVAL a base was given, or already started; ZX_EIO no thread
+ * The zone @p set describes now holds @p serial (committed): NOTIFY each of its
+ * targets (set->z.notify, signed with set->z.notify_key), or fold the serial into
+ * the NOTIFY in flight. Nothing happens for a zone without targets. A change that
+ * cannot be queued (cap, memory) or sent (no socket for the target's family) is
+ * logged (outcome=dropped, or failed) and counted; it is not the caller's to handle.
+ * @param set borrowed; a reference is taken for each NOTIFY started
  */
-ZX_MUSTCHECK int notifier_start(struct notifier *n);
+void notifier_zone_changed(struct notifier *n, struct zone_settings *set, uint32_t serial);
 
 /**
- * Zone @p z now holds @p serial (committed): NOTIFY each of its targets, or fold
- * the serial into the NOTIFY in flight. Nothing happens for a zone without
- * targets. Loop thread only. A change that cannot be queued (cap, memory) is
- * logged as outcome=dropped and counted; it is not the caller's to handle.
- * @param z borrowed from opts.cfg
- */
-void notifier_zone_changed(struct notifier *n, const struct cfg_zone *z, uint32_t serial);
-
-/**
- * As notifier_zone_changed(), from any thread: queued (at most max_pending
- * changes waiting; beyond that dropped, logged, counted) and handled on the
- * notifier's loop.
- */
-void notifier_post(struct notifier *n, const struct cfg_zone *z, uint32_t serial);
-
-/**
- * Stop (with an own thread: stop and join it) and free. NOTIFYs still pending
- * end with outcome=abandoned. With opts.base given, call it after that loop has
- * stopped and before the base is freed. NULL ok.
+ * Free: NOTIFYs still pending end with outcome=abandoned. Call it before the
+ * loop's base is freed. NULL ok.
  */
 void notifier_free(struct notifier *n);
 

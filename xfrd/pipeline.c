@@ -10,7 +10,7 @@
 #include "xfrd/engine.h"
 #include "xfrd/health.h"
 #include "xfrd/notifier.h"
-#include "xfrd/refresh.h"
+#include "xfrd/runtime.h"
 #include "xfrd/serve.h"
 #include "xfrd/store.h"
 #include "xfrd/updates.h"
@@ -23,7 +23,7 @@ struct pipe_ctx {
 	struct event_base *base;
 	struct metrics *m;
 	struct updates *up;
-	struct refresh *rf;
+	struct runtime *rt;
 	struct consumer *cons;
 	struct health_http *http;
 	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
@@ -59,6 +59,55 @@ static bool ready(void *arg, char *why, size_t whylen)
 	return consumer_ready(arg, why, whylen);
 }
 
+/* ---- the runtime as the consumer's sink, the consumer as the runtime's source ---- */
+
+static int sink_request(void *ctx, const char *zone, const struct zone_req *req, unsigned flags,
+                        int origin)
+{
+	return runtime_request(ctx, zone, req, flags, (enum runtime_origin)origin);
+}
+
+static void sink_set_partitions(void *ctx, int32_t count)
+{
+	runtime_set_partitions(ctx, count);
+}
+
+static void sink_own(void *ctx, int32_t partition, bool owned)
+{
+	runtime_own(ctx, partition, owned);
+}
+
+static size_t sink_running_in(void *ctx, int32_t partition)
+{
+	return runtime_running_in(ctx, partition);
+}
+
+static void sink_poll(void *ctx, int timeout_ms)
+{
+	runtime_poll_outcomes(ctx, timeout_ms);
+}
+
+static void sink_refresh_lost(void *ctx, const char *zone)
+{
+	runtime_refresh_lost(ctx, zone);
+}
+
+static int src_refresh_due(void *ctx, struct zone *z)
+{
+	return consumer_refresh_due(ctx, z);
+}
+
+static void src_outcome(void *ctx, struct zone *z, const struct xfr_result *r, bool announce,
+                        const struct zone_req *done, size_t ndone)
+{
+	consumer_outcome(ctx, z, r, announce, done, ndone);
+}
+
+static void src_expired(void *ctx, struct zone *z, const struct zdb_zone_info *info)
+{
+	consumer_expired(ctx, z, info);
+}
+
 static uint64_t revoke_wait(const struct cfg *cfg)
 {
 	const struct cfg_xfrd *x = &cfg->xfrd;
@@ -75,20 +124,30 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		rc = store_metrics(p->m, db); /* map use, read at each scrape */
 	}
 	if (rc == 0) {
-		rc = refresh_new(cfg, db, p->up, p->m, replica, &p->rf);
-	}
-	if (rc == 0) {
-		struct notifier_opts no = {.cfg = cfg, .base = p->base, .m = p->m};
+		struct notifier_opts no = {.base = p->base, .m = p->m};
 		rc = notifier_new(&no, &p->nt);
 	}
 	if (rc == 0) {
+		struct runtime_opts ro = {.cfg = cfg, .base = p->base, .eng = eng, .db = db,
+		                          .nt = p->nt, .m = p->m};
+		rc = runtime_new(&ro, &p->rt);
+	}
+	if (rc == 0) {
 		struct consumer_opts o = {
-			.cfg = cfg, .base = p->base, .eng = eng, .up = p->up, .rf = p->rf,
-			.m = p->m, .nt = p->nt, .replica = replica,
+			.cfg = cfg, .base = p->base, .up = p->up, .m = p->m, .replica = replica,
+			.sink = {.request = sink_request, .set_partitions = sink_set_partitions,
+			         .own = sink_own, .running_in = sink_running_in,
+			         .poll_outcomes = sink_poll, .refresh_lost = sink_refresh_lost,
+			         .ctx = p->rt},
 			.commit_interval_ms = PIPELINE_COMMIT_INTERVAL_MS,
 			.revoke_wait_ms = revoke_wait(cfg),
 		};
 		rc = consumer_new(&o, &p->cons, err, sizeof(err));
+	}
+	if (rc == 0) {
+		struct runtime_source src = {.refresh_due = src_refresh_due, .outcome = src_outcome,
+		                             .expired = src_expired, .ctx = p->cons};
+		runtime_set_source(p->rt, &src);
 	}
 	if (rc == 0 && cfg->xfrd.listen.count > 0) {
 		struct serve_opts so;
@@ -143,14 +202,14 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	if (p.cons != NULL && consumer_close(p.cons) != 0) {
 		log_warn("consumer_close_incomplete", NULL);
 	}
-	engine_free(*engp); /* no callback after this: the consumer may go */
+	engine_free(*engp); /* no callback after this: the runtime and the consumer may go */
 	*engp = NULL;
 	health_http_free(p.http);
 	serve_free(p.srv);
 	updates_free(p.up, 2000);
 	consumer_free(p.cons);
-	notifier_free(p.nt); /* after the consumer: it may still hand over a change */
-	refresh_free(p.rf);
+	runtime_free(p.rt);
+	notifier_free(p.nt);
 	if (p.sigint != NULL) {
 		event_free(p.sigint);
 	}

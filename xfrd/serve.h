@@ -198,7 +198,7 @@ ZX_MUSTCHECK int serve_query(struct serve *sv, const uint8_t *msg, size_t len,
  *         IXFR, a removal) while the transfer was paused: it cannot go on;
  *         ZX_ECORRUPT the zone read does not match its record count or checksum
  *         (common/zdb.h): the closing SOA is never sent; the zone is marked corrupt
- *         in the store (zdb_zone_set_corrupt(): answered SERVFAIL until a transfer
+ *         in the store (the store's CORRUPT event: answered SERVFAIL until a transfer
  *         replaces it) and counted (xfrd_store_corrupt_total). Each way the answer
  *         is broken: close the connection. ZX_ENOMEM. After an error the reply only
  *         produces that error again.

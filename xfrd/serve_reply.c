@@ -343,13 +343,14 @@ static int stream_next(struct serve_reply *r, uint8_t *buf, size_t cap, uint64_t
 }
 
 /* The zone read short or wrong: it is not served again until a transfer replaces
- * its version (zdb_zone_set_corrupt(); the next refresh or a retransfer AXFRs it). */
+ * its version (the store's CORRUPT event; the next refresh or a retransfer AXFRs it). */
 static void found_corrupt(struct serve_reply *r, int64_t now)
 {
 	if (r->sv->o.metrics != NULL) {
 		metrics_add(r->sv->m.corrupt, 1);
 	}
-	int rc = zdb_zone_set_corrupt(r->sv->o.db, r->apex, r->version, now, r->errtext);
+	struct zdb_event_info info = {.text = r->errtext, .version = r->version};
+	int rc = zdb_zone_event(r->sv->o.db, r->apex, ZDB_EV_CORRUPT, (int64_t)now, &info, NULL);
 	if (rc != 0 && rc != ZX_EAGAIN) {
 		log_warn("store_corrupt_unmarked", "zone=%s version=%u error=%s detail=\"%s\"",
 		         r->zone_text, r->version, zx_strerror(rc), zdb_last_error());

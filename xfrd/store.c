@@ -116,35 +116,23 @@ static void txn_abort(void *txn)
 	free(t);
 }
 
-/* An expired zone stays expired through further failures (zdb_zone_fail() sets
-   FAILED); only a success makes it fresh again. */
-static bool expired(void *store, const uint8_t *zone)
-{
-	struct zdb_snap *s = NULL;
-	struct zdb_zone_info *info = malloc(sizeof(*info));
-	bool yes = false;
-	if (info != NULL && zdb_snap_begin(store, &s) == 0) {
-		yes = zdb_zone_get(s, zone, info) == 0 && info->state == ZDB_STATE_EXPIRED;
-		zdb_snap_end(s);
-	}
-	free(info);
-	return yes;
-}
-
+/* The store's state machine decides: an expired zone stays expired (common/zdb.h). */
 static int zone_fail(void *store, const uint8_t *zone, int64_t now, int err, const char *text,
-                     const char *primary)
+                     const char *primary, enum zdb_state *after)
 {
-	bool was_expired = expired(store, zone);
-	int rc = zdb_zone_fail(store, zone, now, err, text, primary);
-	if (rc == 0 && was_expired) {
-		rc = zdb_zone_set_state(store, zone, ZDB_STATE_EXPIRED, now);
-	}
+	struct zdb_event_info info = {.err = err, .text = text, .primary = primary};
+	struct zdb_transition t;
+	int rc = zdb_zone_event(store, zone, ZDB_EV_FAILED, now, &info, &t);
+	*after = rc == 0 ? t.after : ZDB_STATE_FAILED;
 	return rc;
 }
 
-static int zone_fresh(void *store, const uint8_t *zone, int64_t now)
+static int zone_fresh(void *store, const uint8_t *zone, int64_t now, enum zdb_state *after)
 {
-	return zdb_zone_set_state(store, zone, ZDB_STATE_FRESH, now);
+	struct zdb_transition t;
+	int rc = zdb_zone_event(store, zone, ZDB_EV_UPTODATE, now, NULL, &t);
+	*after = rc == 0 ? t.after : ZDB_STATE_FAILED;
+	return rc;
 }
 
 const struct xfr_store_ops store_ops = {

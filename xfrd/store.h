@@ -4,9 +4,9 @@
  * store_ops implements struct xfr_store_ops with a struct zdb * as the store:
  * AXFR events go to zdb_axfr_add() (BEGIN_AXFR's SOA included), IXFR events to
  * zdb_ixfr_del()/zdb_ixfr_add() in IXFR order, END commits nothing by itself
- * (the xfr commits after the last message's TSIG was checked). A failure
- * recorded on an expired zone keeps it expired (two small commits: readers may
- * see "failed" between them); only a successful refresh makes it fresh.
+ * (the xfr commits after the last message's TSIG was checked). Failures and SOA
+ * checks are events of the store's state machine (zdb_zone_event(): an expired
+ * zone stays expired through failures, in one commit; only a success revives it).
  *
  * Threading: as common/zdb: one transfer's txn on one thread at a time; movable()
  * says whether commit() may run on another thread; the zdb is shared.

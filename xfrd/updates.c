@@ -5,13 +5,13 @@
 #include "common/cfg.h"
 #include "common/kafka.h"
 #include "common/kafka_loop.h"
+#include "proto/reqtopic.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 struct updates {
 	rd_kafka_t *rk;
@@ -19,13 +19,11 @@ struct updates {
 	struct kafka_loop *loop;
 };
 
+/* Latency settings on top of the requests topic's contract (proto/reqtopic.h), which
+ * the updates topic follows as well (key = zone, murmur2_random, idempotent). */
 static const char *const defaults[] = {
-	"enable.idempotence", "true",
-	"acks", "all",
 	"linger.ms", "1",
-	"socket.nagle.disable", "true",
 	"message.timeout.ms", "30000",
-	"partitioner", "murmur2_random",
 	NULL,
 };
 
@@ -42,7 +40,7 @@ static int make_client(struct updates *u, const struct cfg_kafka *kc, const char
                        const char *msg_timeout, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = NULL;
-	int rc = kafka_conf_new(kc, client_id, defaults, &conf, err, errlen);
+	int rc = reqtopic_conf_new(kc, client_id, defaults, &conf, err, errlen);
 	if (rc == 0 && msg_timeout != NULL) {
 		rc = kafka_conf_set(conf, "message.timeout.ms", msg_timeout, err, errlen);
 		if (rc != 0) {
@@ -159,68 +157,4 @@ size_t updates_queued(const struct updates *u)
 void updates_poll(struct updates *u, int timeout_ms)
 {
 	rd_kafka_poll(u->rk, timeout_ms);
-}
-
-struct once_ticket {
-	struct updates_ticket t;
-	int rc;
-	bool done;
-};
-
-static void once_done(struct updates_ticket *t, int rc)
-{
-	struct once_ticket *o = (struct once_ticket *)t;
-	o->rc = rc;
-	o->done = true;
-}
-
-int updates_request_once(const struct cfg_kafka *kc, const char *zone, int origin,
-                         const char *producer, int timeout_ms, char *err, size_t errlen)
-{
-	struct updates u = {0};
-	char mt[32];
-	snprintf(mt, sizeof(mt), "%d", timeout_ms > 0 ? timeout_ms : 1);
-	int rc = make_client(&u, kc, producer, mt, err, errlen);
-	struct once_ticket o = {.t.done = once_done, .rc = ZX_ETIMEDOUT};
-	if (rc == 0) {
-		Zx__Events__TransferRequest req = ZX__EVENTS__TRANSFER_REQUEST__INIT;
-		req.zone = (char *)zone;
-		req.origin = (Zx__Events__Origin)origin;
-		struct timeval tv;
-		gettimeofday(&tv, NULL);
-		req.received_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-		req.producer = (char *)(producer != NULL ? producer : "");
-		rc = updates_send_request(&u, &req, &o.t);
-	}
-	if (rc == 0) {
-		(void)rd_kafka_flush(u.rk, timeout_ms);
-		rd_kafka_poll(u.rk, 0);
-		rc = o.done ? o.rc : ZX_ETIMEDOUT;
-		if (rc != 0) {
-			snprintf(err, errlen, "transfer request for %s not stored: %s", zone,
-			         zx_strerror(rc));
-		}
-	}
-	if (u.rk != NULL && !o.done) {
-		rd_kafka_purge(u.rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_poll(u.rk, 0);
-	}
-	if (u.updates != NULL) {
-		rd_kafka_topic_destroy(u.updates);
-	}
-	if (u.requests != NULL) {
-		rd_kafka_topic_destroy(u.requests);
-	}
-	if (u.rk != NULL) {
-		rd_kafka_destroy(u.rk);
-	}
-	return rc;
-}
-
-int32_t updates_partition(const char *key, int32_t partitions)
-{
-	if (partitions <= 0) {
-		return -1;
-	}
-	return rd_kafka_msg_partitioner_murmur2(NULL, key, strlen(key), partitions, NULL, NULL);
 }

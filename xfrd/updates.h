@@ -4,9 +4,9 @@
  * One idempotent producer (enable.idempotence=true, acks=all) with two topics:
  * kafka.updates-topic for ZoneUpdated events (after each LMDB commit, failure or
  * expiry) and kafka.requests-topic for the TransferRequests the refresh timers
- * produce (xfrd/refresh.h). Every message is keyed by the zone's canonical name
- * and placed with the murmur2_random partitioner (Java's, the one notifyd uses),
- * so updates_partition() tells which requests partition a zone's events reach.
+ * produce (xfrd/runtime.h). Every message is keyed by the zone's canonical name
+ * and placed with the murmur2_random partitioner (Java's, the one notifyd uses):
+ * the requests topic's contract (proto/reqtopic.h), whose settings it shares.
  *
  * Each send carries a ticket (struct updates_ticket, usually embedded in the
  * caller's own record) whose done function runs exactly once with the outcome:
@@ -83,29 +83,5 @@ size_t updates_queued(const struct updates *u);
 
 /** Serve pending delivery reports now (the loop does it by itself; for waits). */
 void updates_poll(struct updates *u, int timeout_ms);
-
-/**
- * One TransferRequest for @p zone, produced and waited for, without a loop: for
- * xfrctl's "refresh" (ORIGIN_OPERATOR) and "retransfer" (ORIGIN_RETRANSFER, a
- * full AXFR). Same producer settings and partitioner as updates_new().
- * @param kc        borrowed
- * @param zone      canonical name with the trailing dot (the key); borrowed
- * @param origin    a Zx__Events__Origin value
- * @param producer  the requester's name for the event; borrowed; may be NULL
- * @param[out] err  reason on error
- * @return 0 stored by Kafka; ZX_EINVAL empty zone; ZX_ECONFIG a kafka.settings
- *         property was rejected; ZX_ETIMEDOUT not stored within @p timeout_ms;
- *         ZX_EKAFKA; ZX_ENOMEM
- */
-ZX_MUSTCHECK int updates_request_once(const struct cfg_kafka *kc, const char *zone, int origin,
-                                      const char *producer, int timeout_ms, char *err,
-                                      size_t errlen);
-
-/**
- * The partition a key reaches among @p partitions with murmur2_random (the Java
- * client's partitioner: murmur2 of the key, positive, modulo the count).
- * @return the partition; -1 when @p partitions is not positive
- */
-int32_t updates_partition(const char *key, int32_t partitions);
 
 #endif

@@ -53,7 +53,7 @@ struct tsig_key;
 struct xfr_held {
 	bool loaded;      /**< false: not held (first transfer is an AXFR) */
 	bool corrupt;     /**< the stored version was found corrupt: AXFR it again, the same
-	                       serial allowed (zdb_zone_set_corrupt()) */
+	                       serial allowed (the store's CORRUPT event) */
 	uint32_t serial;
 	uint16_t soa_rdlen;
 	uint8_t soa_rdata[ZDB_SOA_MAX];
@@ -79,11 +79,12 @@ struct xfr_store_ops {
 	bool (*movable)(const void *txn);
 	/** Drop what was written; @p txn is gone. */
 	void (*abort)(void *txn);
-	/** Record a failed refresh (the engine calls it once all primaries failed). */
+	/** Record a failed refresh (the engine calls it once all primaries failed);
+	    *after: the zone's state now (the store's state machine decides). */
 	int (*fail)(void *store, const uint8_t *zone, int64_t now, int err, const char *text,
-	            const char *primary);
-	/** Record an SOA check that found nothing newer. */
-	int (*fresh)(void *store, const uint8_t *zone, int64_t now);
+	            const char *primary, enum zdb_state *after);
+	/** Record an SOA check that found nothing newer; *after as for fail. */
+	int (*fresh)(void *store, const uint8_t *zone, int64_t now, enum zdb_state *after);
 	/** What the last failed call on this thread ran into, in the store's own words
 	    ("mdb_put: MDB_MAP_FULL: ..."); valid until the next call on this thread.
 	    NULL: the store has no such texts. */
@@ -149,6 +150,8 @@ struct xfr_result {
 	uint64_t duration_us;      /**< start to outcome, everything included */
 	uint64_t soa_us;           /**< the SOA check (0 when skipped) */
 	uint64_t commit_us;        /**< the store commit (0 when none) */
+	enum zdb_state state;      /**< the zone's stored state after this outcome, as the
+	                                store's state machine made it (set by the engine) */
 	char primary[64];          /**< "addr@port" */
 };
 

@@ -20,18 +20,16 @@
 #include "common/cfg.h"
 #include "common/dname.h"
 #include "common/err.h"
-#include "common/kafka.h"
 #include "common/zdb.h"
 #include "proto/events.h"
+#include "proto/reqtopic.h"
 
 #include <getopt.h>
 #include <ldns/ldns.h>
-#include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,8 +100,6 @@ static const char *state_name(enum zdb_state s)
 	switch (s) {
 	case ZDB_STATE_FRESH:
 		return "fresh";
-	case ZDB_STATE_REFRESHING:
-		return "refreshing";
 	case ZDB_STATE_FAILED:
 		return "failed";
 	case ZDB_STATE_EXPIRED:
@@ -403,161 +399,24 @@ static int cmd_dump(struct zdb_snap *s, const struct ctl *c)
 
 /* ---------------------------------------------------------------- requests */
 
-/* What Kafka said about the one request: filled by the callbacks, on this thread
- * (they run inside rd_kafka_poll()). */
-struct delivery {
-	bool done;
-	int rc;
-	int32_t partition;
-	int64_t offset;
-	char reason[256];      /* the delivery error */
-	char client_err[512];  /* the last client-level error (broker down, ...) */
-};
-
-/* Producer settings, the same as notifyd's (notifyd/publish.c): the partition of
- * a zone's request must be the one its NOTIFYs reach. kafka.settings override. */
-static const char *const producer_defaults[] = {
-	"enable.idempotence", "true",
-	"acks", "all",
-	"partitioner", "murmur2_random",
-	"linger.ms", "0",
-	"socket.nagle.disable", "true",
-	NULL,
-};
-
-static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+/* The request for @p z, as notifyd's and the timers' are made (proto/reqtopic.h). */
+static void request_make(Zx__Events__TransferRequest *req, const struct cfg_zone *z, bool full,
+                         bool force, char *producer, size_t size)
 {
-	(void)rk;
-	struct delivery *d = opaque;
-	d->done = true;
-	d->rc = kafka_err(m->err);
-	d->partition = m->partition;
-	d->offset = m->offset;
-	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(d->reason, sizeof(d->reason), "%s", rd_kafka_err2str(m->err));
-	}
-}
-
-static void on_client_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
-{
-	(void)rk;
-	(void)err;
-	struct delivery *d = opaque;
-	snprintf(d->client_err, sizeof(d->client_err), "%s", reason);
-}
-
-/* librdkafka's own log lines would repeat every reconnect; its errors reach
- * on_client_error() and end up in the one message xfrctl prints. */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-	(void)rk;
-	(void)level;
-	(void)fac;
-	(void)buf;
-}
-
-static int producer_new(const struct cfg_kafka *kc, struct delivery *d, rd_kafka_t **out)
-{
-	char err[512], tmo[32];
-	rd_kafka_conf_t *conf = NULL;
-	int rc = kafka_conf_new(kc, "xfrctl", producer_defaults, &conf, err, sizeof(err));
-	snprintf(tmo, sizeof(tmo), "%llu", (unsigned long long)kc->delivery_timeout_ms);
-	if (rc == 0) {
-		rc = kafka_conf_set(conf, "message.timeout.ms", tmo, err, sizeof(err));
-	}
-	if (rc != 0) {
-		rd_kafka_conf_destroy(conf);
-		fprintf(stderr, "xfrctl: kafka settings: %s\n", err);
-		return EXIT_STORE;
-	}
-	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_error_cb(conf, on_client_error);
-	rd_kafka_conf_set_log_cb(conf, on_log);
-	rd_kafka_conf_set_opaque(conf, d);
-	*out = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-	if (*out == NULL) {
-		rd_kafka_conf_destroy(conf);
-		fprintf(stderr, "xfrctl: kafka producer: %s\n", err);
-		return EXIT_KAFKA;
-	}
-	return EXIT_OK;
-}
-
-/* The request for @p z, packed (malloc'd, the caller frees it). */
-static int request_pack(const struct cfg_zone *z, bool full, bool force, uint8_t **buf,
-                        size_t *len)
-{
-	Zx__Events__TransferRequest req = ZX__EVENTS__TRANSFER_REQUEST__INIT;
-	char host[256] = "", producer[300];
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
+	char host[256] = "";
 	if (gethostname(host, sizeof(host) - 1) != 0) {
 		snprintf(host, sizeof(host), "?");
 	}
-	snprintf(producer, sizeof(producer), "xfrctl@%s", host);
-	req.zone = (char *)z->name_text;
-	req.origin = full ? ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER : ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR;
-	req.force = full && force;
-	req.received_us = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-	req.producer = producer;
-	return events_request_pack(&req, buf, len);
-}
-
-/* Produce @p payload (taken) keyed by the zone, then poll until the delivery
- * report or the bound: kafka.delivery-timeout plus a margin for the client's
- * own start. */
-static void produce_wait(rd_kafka_t *rk, const struct cfg *cfg, const struct cfg_zone *z,
-                         uint8_t *payload, size_t len, struct delivery *d)
-{
-	const char *topic = cfg->kafka.requests_topic;
-	rd_kafka_resp_err_t e = rd_kafka_producev(
-		rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(z->name_text, strlen(z->name_text)),
-		RD_KAFKA_V_VALUE(payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-		RD_KAFKA_V_END);
-	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		free(payload);
-		d->done = true;
-		d->rc = ZX_EKAFKA;
-		snprintf(d->reason, sizeof(d->reason), "%s", rd_kafka_err2str(e));
-		return;
-	}
-	uint64_t waited = 0, bound = cfg->kafka.delivery_timeout_ms + 5000;
-	while (!d->done && waited < bound) {
-		rd_kafka_poll(rk, 100);
-		waited += 100;
-	}
-	if (!d->done) {
-		rd_kafka_purge(rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-		rd_kafka_poll(rk, 0);
-		d->done = true;
-		d->rc = ZX_ETIMEDOUT;
-		snprintf(d->reason, sizeof(d->reason), "no delivery report within %llu ms",
-		         (unsigned long long)bound);
-	}
-}
-
-/* After a timeout with no client error, say whether the topic is missing (a
- * broker with auto.create.topics.enable=false keeps such a message queued). */
-static void topic_check(rd_kafka_t *rk, const char *topic, struct delivery *d)
-{
-	const struct rd_kafka_metadata *md = NULL;
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-	if (rkt == NULL) {
-		return;
-	}
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-	    md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		snprintf(d->client_err, sizeof(d->client_err), "topic %s: %s", topic,
-		         rd_kafka_err2str(md->topics[0].err));
-	}
-	if (md != NULL) {
-		rd_kafka_metadata_destroy(md);
-	}
-	rd_kafka_topic_destroy(rkt);
+	snprintf(producer, size, "xfrctl@%s", host);
+	reqtopic_request_init(req, z->name_text,
+	                      full ? ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER
+	                           : ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR,
+	                      producer);
+	req->force = full && force;
 }
 
 static void request_report(const struct ctl *c, const struct cfg *cfg, const struct cfg_zone *z,
-                           const struct delivery *d)
+                           const struct reqtopic_stored *d)
 {
 	const char *origin = strcmp(c->cmd, "retransfer") == 0 ? "retransfer" : "operator";
 	if (c->json) {
@@ -577,35 +436,24 @@ static void request_report(const struct ctl *c, const struct cfg *cfg, const str
 static int cmd_request(const struct cfg *cfg, const struct ctl *c)
 {
 	const struct cfg_zone *z = cfg_zone_find(cfg, c->zone);
-	struct delivery d = {.partition = -1, .offset = -1};
-	rd_kafka_t *rk = NULL;
-	uint8_t *payload = NULL;
-	size_t len = 0;
 	if (z == NULL) {
 		fprintf(stderr, "xfrctl: zone %s is not in the configuration %s\n", c->zone_text,
 		        cfg->path);
 		return EXIT_NOZONE;
 	}
-	int ex = producer_new(&cfg->kafka, &d, &rk);
-	if (ex != EXIT_OK) {
-		return ex;
+	Zx__Events__TransferRequest req;
+	char producer[300];
+	request_make(&req, z, strcmp(c->cmd, "retransfer") == 0, c->force, producer,
+	             sizeof(producer));
+	struct reqtopic_stored d;
+	int rc = reqtopic_send_once(&cfg->kafka, &req, (int)cfg->kafka.delivery_timeout_ms, &d);
+	if (rc == ZX_ECONFIG) {
+		fprintf(stderr, "xfrctl: %s\n", d.error);
+		return EXIT_STORE;
 	}
-	if (request_pack(z, strcmp(c->cmd, "retransfer") == 0, c->force, &payload, &len) != 0) {
-		d.done = true;
-		d.rc = ZX_ENOMEM;
-		snprintf(d.reason, sizeof(d.reason), "out of memory");
-	} else {
-		produce_wait(rk, cfg, z, payload, len, &d);
-	}
-	if (d.rc == ZX_ETIMEDOUT && d.client_err[0] == '\0') {
-		topic_check(rk, cfg->kafka.requests_topic, &d);
-	}
-	rd_kafka_destroy(rk);
-	if (d.rc != 0) {
-		fprintf(stderr, "xfrctl: %s %s: Kafka (%s, topic %s) did not store the request: %s%s%s%s\n",
-		        c->cmd, z->name_text, cfg->kafka.brokers, cfg->kafka.requests_topic,
-		        d.reason, d.client_err[0] ? " (" : "", d.client_err,
-		        d.client_err[0] ? ")" : "");
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s %s: Kafka (%s, topic %s) did not store the request: %s\n",
+		        c->cmd, z->name_text, cfg->kafka.brokers, cfg->kafka.requests_topic, d.error);
 		return EXIT_KAFKA;
 	}
 	request_report(c, cfg, z, &d);

@@ -26,7 +26,7 @@
  *        records     RRs in the zone now; changes: RRs deleted + added
  *        replica     the xfrd replica that holds the zone (with several
  *                    replicas, each holds the zones of its partitions)
- *        state       FRESH, REFRESHING, FAILED or EXPIRED after this event
+ *        state       FRESH, FAILED or EXPIRED after this event
  *        committed_us, duration_ms, primary, error: for logs and dashboards
  *     Readers ignore fields they do not know; fields are only ever added.
  *  3. For a COMMITTED event whose new_serial is newer (RFC 1982) than the copy

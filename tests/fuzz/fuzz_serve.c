@@ -103,7 +103,9 @@ static struct serve *setup(struct sockaddr_storage *src)
 	fuzz_zone_load(db, "narrow.test", narrow_v3, N(narrow_v3));
 	uint8_t empty[DNAME_MAXLEN];
 	if (dname_from_text("empty.test", empty) <= 0 ||
-	    zdb_zone_fail(db, empty, FUZZ_NOW, ZX_ETIMEDOUT, NULL, "192.0.2.1@53") != 0) {
+	    zdb_zone_event(db, empty, ZDB_EV_FAILED, FUZZ_NOW,
+	                   &(struct zdb_event_info){.err = ZX_ETIMEDOUT, .primary = "192.0.2.1@53"},
+	                   NULL) != 0) {
 		abort(); /* in the store without data: SERVFAIL */
 	}
 	for (size_t i = 0; i < N(clients); i++) {

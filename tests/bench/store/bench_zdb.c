@@ -265,7 +265,8 @@ static void *stall_thread(void *arg)
 	}
 	while (!atomic_load(&s->stop)) {
 		double t0 = now_s();
-		if (zdb_zone_set_state(s->db, other, ZDB_STATE_REFRESHING, (int64_t)t0) != 0) {
+		struct zdb_event_info fail = {.err = ZX_ETIMEDOUT};
+		if (zdb_zone_event(s->db, other, ZDB_EV_FAILED, (int64_t)t0, &fail, NULL) != 0) {
 			break;
 		}
 		double w = now_s() - t0;

@@ -53,7 +53,7 @@ t0=$(date +%s%N)
 primary_change knot 1 0 1
 bed_wait_for 30 at 2024010101 || bed_die "change not in LMDB: $(pl_store_serials x)"
 bed_log "knotd change -> NOTIFY -> notifyd -> Kafka -> xfrd -> LMDB: $((($(date +%s%N) - t0) / 1000000)) ms (reload included)"
-grep -q "request_read zone=e2e.test. .* origin=1 serial=2024010101" "$BED_T/x.out" ||
+grep -q "request_read zone=e2e.test. .* origin=notify serial=2024010101" "$BED_T/x.out" ||
 	bed_die "no NOTIFY request for the new serial read"
 grep -q "xfr_done zone=e2e.test. kind=ixfr old_serial=2024010100 serial=2024010101" "$BED_T/x.out" ||
 	bed_die "not an IXFR"

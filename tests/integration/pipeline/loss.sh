@@ -29,7 +29,7 @@ printf 'slow.test 5\nfast.test 2\n' | "$PLTOOL" produce "$ZX_KAFKA_BOOTSTRAP" "$
 bed_wait_for 20 sh -c "'$PLTOOL' zones '$BED_T/x0.lmdb' | grep -q '^fast.test. 2 '" ||
 	bed_die "fast.test not at 2: $(pl_store_serials x0)"
 sleep 1 # commits are batched every 50 ms: give them time to happen, had they been wrong
-slow_off=$(sed -n 's/.*request_read zone=slow.test. partition=0 offset=\([0-9]*\) origin=1.*/\1/p' \
+slow_off=$(sed -n 's/.*request_read zone=slow.test. partition=0 offset=\([0-9]*\) origin=notify.*/\1/p' \
 	"$BED_T/x0.out" | head -1)
 first_off=$(sed -n 's/.*request_read zone=slow.test. partition=0 offset=\([0-9]*\) .*/\1/p' \
 	"$BED_T/x0.out" | head -1)
@@ -56,7 +56,7 @@ mv "$BED_T/x0.out" "$BED_T/x0.first.out"
 pl_xfrd x0 "$BED_T/x.yaml"
 bed_wait_for 60 sh -c "'$PLTOOL' zones '$BED_T/x0.lmdb' | grep -q '^slow.test. 5 '" ||
 	bed_die "slow.test not transferred after the restart: $(pl_store_serials x0)"
-grep -q "request_read zone=slow.test. partition=0 offset=$slow_off origin=1" "$BED_T/x0.out" ||
+grep -q "request_read zone=slow.test. partition=0 offset=$slow_off origin=notify" "$BED_T/x0.out" ||
 	bed_die "the NOTIFY at $slow_off was not read again"
 bed_wait_for 20 pl_committed_all || bed_die "offsets not committed to the end"
 [ "$(health)" = 200 ] || bed_die "/health fails after recovery: $(health)"

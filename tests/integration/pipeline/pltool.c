@@ -147,7 +147,7 @@ static int print_zone(const struct zdb_zone_info *z, void *arg)
 {
 	(void)arg;
 	char name[DNAME_TEXTLEN];
-	static const char *const states[] = {"fresh", "refreshing", "failed", "expired"};
+	static const char *const states[] = {"fresh", "?", "failed", "expired"}; /* zdb_state */
 	if (dname_to_text(z->name, name, sizeof(name)) < 0) {
 		return 0;
 	}

@@ -66,7 +66,7 @@ bed_wait_for 30 grep -Eq 'event=xfr_done .*kind=axfr old_serial=60 serial=50 ' "
 	bed_die "--force did not store 50: $(grep -E 'xfr_(done|failed)' "$BED_T/x.out" | tail -2)"
 grep -q 'level=warn .*event=xfr_serial_back zone=h.test. old_serial=60 serial=50 ' "$BED_T/x.out" ||
 	bed_die "no warn line"
-grep -q 'event=request_read zone=h.test. .*origin=4 .*force=yes' "$BED_T/x.out" ||
+grep -q 'event=request_read zone=h.test. .*origin=retransfer .*force=yes' "$BED_T/x.out" ||
 	bed_die "the request's force flag: $(grep request_read "$BED_T/x.out" | tail -1)"
 [ "$(held)" = 50 ] || bed_die "held $(held) after --force"
 updates_at_least 1 'kind=UPDATE_KIND_COMMITTED method=METHOD_AXFR serial=50 .*old_serial=60' ||

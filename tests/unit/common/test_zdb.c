@@ -184,7 +184,7 @@ static void test_zone_info_and_list(void **state)
 	struct trr ns = trr_ns("a.example.com.", "ns.a.example.com.");
 	struct trr sub[] = {soa, ns};
 	load_zone(db, "a.example.com.", sub, 2, 1300);
-	assert_int_equal(zdb_zone_fail(db, tname("com."), 1400, ZX_ETIMEDOUT, NULL, "192.0.2.9@53"),
+	assert_int_equal(zone_failed(db, tname("com."), 1400, ZX_ETIMEDOUT, NULL, "192.0.2.9@53"),
 	                 0);
 
 	struct zdb_snap *s;
@@ -244,8 +244,7 @@ static void test_zone_list_order(void **state)
 	struct zdb *db = open_store(dir, 100);
 	const char *zones[] = {"b.example.", "example.", "a.b.example.", "org.", "z.a.example."};
 	for (int i = 0; i < 5; i++) {
-		assert_int_equal(zdb_zone_set_state(db, tname(zones[i]), ZDB_STATE_REFRESHING, i),
-		                 0);
+		assert_int_equal(zone_failed(db, tname(zones[i]), i, ZX_ETIMEDOUT, NULL, NULL), 0);
 	}
 	struct zdb_snap *s;
 	struct list_acc acc = {.stop_at = -1};
@@ -427,11 +426,10 @@ static void test_state_changes(void **state)
 	struct zdb_snap *s;
 	struct zdb_zone_info zi;
 
-	assert_int_equal(zdb_zone_set_state(db, tname(ZONE), ZDB_STATE_REFRESHING, 200), 0);
 	char longtext[400];
 	memset(longtext, 'x', sizeof(longtext) - 1);
 	longtext[sizeof(longtext) - 1] = '\0';
-	assert_int_equal(zdb_zone_fail(db, tname(ZONE), 210, ZX_EXFR, longtext, "198.51.100.1@53"),
+	assert_int_equal(zone_failed(db, tname(ZONE), 210, ZX_EXFR, longtext, "198.51.100.1@53"),
 	                 0);
 	assert_int_equal(zdb_snap_begin(db, &s), 0);
 	assert_int_equal(zdb_zone_get(s, tname(ZONE), &zi), 0);
@@ -446,8 +444,8 @@ static void test_state_changes(void **state)
 	zdb_snap_end(s);
 	assert_zone(db, ZONE, v1, 2); /* data untouched */
 
-	assert_int_equal(zdb_zone_set_state(db, tname(ZONE), ZDB_STATE_FRESH, 300), 0);
-	assert_int_equal(zdb_zone_set_state(db, tname(ZONE), ZDB_STATE_EXPIRED, 400), 0);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 300, NULL, NULL), 0);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 400, NULL, NULL), 0);
 	assert_int_equal(zdb_snap_begin(db, &s), 0);
 	assert_int_equal(zdb_zone_get(s, tname(ZONE), &zi), 0);
 	assert_int_equal(zi.state, ZDB_STATE_EXPIRED);
@@ -455,10 +453,13 @@ static void test_state_changes(void **state)
 	assert_int_equal(zi.last_error, 0);
 	assert_string_equal(zi.last_error_text, "");
 	zdb_snap_end(s);
-	assert_int_equal(zdb_zone_set_state(db, tname(ZONE), (enum zdb_state)9, 1), ZX_EINVAL);
-	assert_int_equal(zdb_zone_set_state(db, (const uint8_t *)"\x40", ZDB_STATE_FRESH, 1),
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), (enum zdb_event)9, 1, NULL, NULL),
 	                 ZX_EINVAL);
-	assert_int_equal(zdb_zone_fail(db, (const uint8_t *)"\x40", 1, ZX_EIO, NULL, NULL),
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_COMMITTED, 1, NULL, NULL),
+	                 ZX_EINVAL); /* the commits' own */
+	assert_int_equal(zdb_zone_event(db, (const uint8_t *)"\x40", ZDB_EV_UPTODATE, 1, NULL,
+	                                NULL), ZX_EINVAL);
+	assert_int_equal(zone_failed(db, (const uint8_t *)"\x40", 1, ZX_EIO, NULL, NULL),
 	                 ZX_EINVAL);
 
 	assert_int_equal(zdb_zone_delete(db, tname(ZONE)), 0);
@@ -491,8 +492,9 @@ static void test_readonly_refuses_writes(void **state)
 	struct zdb_ixfr *x;
 	assert_int_equal(zdb_axfr_begin(db, tname(ZONE), &a), ZX_EINVAL);
 	assert_int_equal(zdb_ixfr_begin(db, tname(ZONE), &x), ZX_EINVAL);
-	assert_int_equal(zdb_zone_set_state(db, tname(ZONE), ZDB_STATE_FRESH, 1), ZX_EINVAL);
-	assert_int_equal(zdb_zone_fail(db, tname(ZONE), 1, ZX_EIO, NULL, NULL), ZX_EINVAL);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 1, NULL, NULL),
+	                 ZX_EINVAL);
+	assert_int_equal(zone_failed(db, tname(ZONE), 1, ZX_EIO, NULL, NULL), ZX_EINVAL);
 	assert_int_equal(zdb_zone_delete(db, tname(ZONE)), ZX_EINVAL);
 	assert_int_equal(zdb_gc(db, 1), ZX_EINVAL);
 	assert_zone(db, ZONE, v1, 2);

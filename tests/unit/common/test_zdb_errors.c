@@ -225,27 +225,26 @@ static void test_map_full_small_commits(void **state)
 	for (int i = 0; i < 10000 && rc != 0; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "z%d.example.", i);
-		rc = zdb_zone_set_state(db, tname(name), ZDB_STATE_REFRESHING, 5);
+		rc = zone_failed(db, tname(name), 5, ZX_ETIMEDOUT, NULL, NULL);
 	}
 	for (int i = 0; i < 10000 && rc == 0; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "z%d.example.", i);
-		rc = zdb_zone_set_state(db, tname(name), ZDB_STATE_REFRESHING, 5);
+		rc = zone_failed(db, tname(name), 5, ZX_ETIMEDOUT, NULL, NULL);
 	}
 	assert_int_equal(rc, ZX_ESTOREFULL);
 	rc = 0; /* a record elsewhere in the tree may fit a leaf still: fill until full */
 	for (int i = 0; i < 10000 && rc == 0; i++) {
 		char name[64];
 		snprintf(name, sizeof(name), "y%d.example.", i);
-		rc = zdb_zone_fail(db, tname(name), 5, ZX_EIO, "a long error text to fill pages", NULL);
+		rc = zone_failed(db, tname(name), 5, ZX_EIO, "a long error text to fill pages", NULL);
 	}
 	assert_int_equal(rc, ZX_ESTOREFULL);
 	/* collecting the dropped version frees the map again */
 	while ((rc = zdb_gc(db, 100)) == 1) {
 	}
 	assert_int_equal(rc, 0);
-	assert_int_equal(zdb_zone_set_state(db, tname("again.example."), ZDB_STATE_REFRESHING, 6),
-	                 0);
+	assert_int_equal(zone_failed(db, tname("again.example."), 6, ZX_ETIMEDOUT, NULL, NULL), 0);
 	assert_zone(db, ZONE, z, 2);
 	zdb_close(db);
 	rm_store(dir);

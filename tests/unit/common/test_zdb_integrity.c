@@ -209,10 +209,10 @@ static void test_corrupt_mark_and_refetch_same_serial(void **state)
 	assert_int_equal(zdb_usage(db, &u), 0);
 	assert_int_equal(u.map_bytes, 64u << 20);
 	assert_true(u.used_bytes >= 4 * 4096 && u.used_bytes < u.map_bytes);
-	assert_int_equal(zdb_zone_set_corrupt(db, tname(ZONE), 99, 2, "x"), ZX_EAGAIN);
-	assert_int_equal(zdb_zone_set_corrupt(db, tname("other.example."), 1, 2, "x"),
+	assert_int_equal(zone_corrupt(db, tname(ZONE), 99, 2, "x"), ZX_EAGAIN);
+	assert_int_equal(zone_corrupt(db, tname("other.example."), 1, 2, "x"),
 	                 ZX_ENOTFOUND);
-	assert_int_equal(zdb_zone_set_corrupt(db, tname(ZONE), 1, 2, "found by a test"), 0);
+	assert_int_equal(zone_corrupt(db, tname(ZONE), 1, 2, "found by a test"), 0);
 	assert_int_equal(zdb_snap_begin(db, &s), 0);
 	assert_int_equal(zdb_zone_get(s, tname(ZONE), &zi), 0);
 	assert_true(zi.corrupt);
@@ -223,7 +223,7 @@ static void test_corrupt_mark_and_refetch_same_serial(void **state)
 	zdb_snap_end(s);
 	assert_int_equal(zdb_ixfr_begin(db, tname(ZONE), &x), ZX_ECORRUPT);
 	/* an SOA check that finds nothing newer does not make it whole again */
-	assert_int_equal(zdb_zone_set_state(db, tname(ZONE), ZDB_STATE_FRESH, 3), 0);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 3, NULL, NULL), 0);
 	assert_int_equal(walk(db, &n), ZX_ECORRUPT);
 
 	/* the default rule takes the same serial again for a corrupt zone */
@@ -252,7 +252,7 @@ static void test_corrupt_mark_and_refetch_same_serial(void **state)
 	ro.readonly = true;
 	ro.map_size = 0;
 	assert_int_equal(zdb_open(&ro, &rdb), 0);
-	assert_int_equal(zdb_zone_set_corrupt(rdb, tname(ZONE), 2, 5, "x"), ZX_EINVAL);
+	assert_int_equal(zone_corrupt(rdb, tname(ZONE), 2, 5, "x"), ZX_EINVAL);
 	zdb_close(rdb);
 	assert_int_equal(version_state(dir, 1), ZDB_V_CORRUPT);
 	assert_int_equal(rr_entries(dir, 1), 11); /* the SOA and 10 A RRsets */
@@ -365,8 +365,7 @@ static void test_format1_store_upgraded(void **state)
 	static struct trr z[60];
 	fill(z, 60, 5);
 	load_zone(db, ZONE, z, 60, 1);
-	assert_int_equal(zdb_zone_set_state(db, tname("empty.example."), ZDB_STATE_REFRESHING, 1),
-	                 0);
+	assert_int_equal(zone_failed(db, tname("empty.example."), 1, ZX_ETIMEDOUT, NULL, NULL), 0);
 	zdb_close(db);
 	make_v1(dir);
 	assert_int_equal(open_in_child(dir, true, msg, sizeof(msg)), 1);

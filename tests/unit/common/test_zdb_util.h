@@ -17,6 +17,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/** zdb_zone_event() FAILED with an error: a failed attempt (creates a record). */
+static inline int zone_failed(struct zdb *db, const uint8_t *zone, int64_t now, int err,
+                              const char *text, const char *primary)
+{
+	struct zdb_event_info info = {.err = err, .text = text, .primary = primary};
+	return zdb_zone_event(db, zone, ZDB_EV_FAILED, now, &info, NULL);
+}
+
+/** zdb_zone_event() CORRUPT of @p version. */
+static inline int zone_corrupt(struct zdb *db, const uint8_t *zone, uint32_t version,
+                               int64_t now, const char *text)
+{
+	struct zdb_event_info info = {.text = text, .version = version};
+	return zdb_zone_event(db, zone, ZDB_EV_CORRUPT, now, &info, NULL);
+}
+
 /** An RR with its own storage. */
 struct trr {
 	uint8_t owner[DNAME_MAXLEN];

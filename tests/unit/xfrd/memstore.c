@@ -243,9 +243,10 @@ static void txn_abort(void *txn)
 }
 
 static int zone_fail(void *store, const uint8_t *zone, int64_t now, int err, const char *text,
-                     const char *primary)
+                     const char *primary, enum zdb_state *after)
 {
 	(void)now;
+	*after = ZDB_STATE_FAILED;
 	struct memstore *m = store;
 	pthread_mutex_lock(&m->mu);
 	struct zone *z = find(m, zone, true);
@@ -258,9 +259,10 @@ static int zone_fail(void *store, const uint8_t *zone, int64_t now, int err, con
 	return 0;
 }
 
-static int zone_fresh(void *store, const uint8_t *zone, int64_t now)
+static int zone_fresh(void *store, const uint8_t *zone, int64_t now, enum zdb_state *after)
 {
 	(void)now;
+	*after = ZDB_STATE_FRESH;
 	struct memstore *m = store;
 	pthread_mutex_lock(&m->mu);
 	struct zone *z = find(m, zone, true);

@@ -1,7 +1,8 @@
 /* tests/unit/xfrd/test_consumer.c -- the consumer group against librdkafka's
- * in-process mock cluster: requests read, refreshed by the real engine (a
- * primary that refuses, so each refresh fails for good and quickly), a FAILED
- * ZoneUpdated per outcome, offsets committed to the end; and the errors. */
+ * in-process mock cluster: requests read and handed to the sink (a fake runtime
+ * whose every transfer fails for good at once, folding what arrives while one
+ * runs, as the scheduler does), a FAILED ZoneUpdated per outcome, offsets
+ * committed to the end; and the errors. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,11 +11,11 @@
 
 #include "common/cfg.h"
 #include "common/metrics.h"
-#include "memstore.h"
 #include "proto/events.h"
 #include "xfrd/consumer.h"
-#include "xfrd/engine.h"
 #include "xfrd/updates.h"
+#include "xfrd/xfr.h"
+#include "xfrd/zone/zone.h"
 
 #include <event2/event.h>
 #include <librdkafka/rdkafka.h>
@@ -23,17 +24,112 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The fake runtime: per zone one "transfer" at a time, each failing 10 ms after it
+ * started; requests arriving meanwhile wait for the next one. */
+struct fzone {
+	const char *name;
+	struct zone z; /* what consumer_outcome() reads: name, partition */
+	struct zone_settings *set;
+	bool running;
+	struct zone_req cur[16], next[16];
+	size_t ncur, nnext;
+};
+
 struct bed {
 	rd_kafka_t *mrk; /* holds the mock cluster */
 	rd_kafka_mock_cluster_t *mc;
 	struct cfg *cfg;
 	struct event_base *base;
 	struct metrics *m;
-	struct memstore *ms;
-	struct engine *eng;
 	struct updates *up;
 	struct consumer *c;
+	struct fzone fz[2];
+	struct event *ev;
+	int32_t partitions;
+	int owned;
 };
+
+static void fake_finish(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct bed *b = arg;
+	for (int i = 0; i < 2; i++) {
+		struct fzone *f = &b->fz[i];
+		if (!f->running) {
+			continue;
+		}
+		struct xfr_result r = {.outcome = XFR_FAILED, .error = ZX_ECONNREFUSED,
+		                       .why = "connect"};
+		snprintf(r.primary, sizeof(r.primary), "127.0.0.1@1");
+		struct zone_req done[16];
+		size_t n = f->ncur;
+		memcpy(done, f->cur, n * sizeof(done[0]));
+		f->ncur = f->nnext;
+		memcpy(f->cur, f->next, f->nnext * sizeof(f->next[0]));
+		f->nnext = 0;
+		f->running = f->ncur > 0;
+		consumer_outcome(b->c, &f->z, &r, true, done, n);
+	}
+	struct timeval tv = {.tv_usec = 10000};
+	event_add(b->ev, &tv);
+}
+
+static int sink_request(void *ctx, const char *zone, const struct zone_req *req, unsigned flags,
+                        int origin)
+{
+	(void)flags;
+	(void)origin;
+	struct bed *b = ctx;
+	for (int i = 0; i < 2; i++) {
+		struct fzone *f = &b->fz[i];
+		if (strcmp(zone, f->name) != 0) {
+			continue;
+		}
+		f->z.partition = req->partition;
+		if (!f->running) {
+			f->running = true;
+			f->cur[f->ncur++] = *req;
+		} else {
+			f->next[f->nnext++] = *req;
+		}
+		return 0;
+	}
+	return ZX_ENOTFOUND;
+}
+
+static void sink_set_partitions(void *ctx, int32_t count)
+{
+	((struct bed *)ctx)->partitions = count;
+}
+
+static void sink_own(void *ctx, int32_t partition, bool owned)
+{
+	(void)partition;
+	((struct bed *)ctx)->owned += owned ? 1 : -1;
+}
+
+static size_t sink_running_in(void *ctx, int32_t partition)
+{
+	struct bed *b = ctx;
+	size_t n = 0;
+	for (int i = 0; i < 2; i++) {
+		n += b->fz[i].running && b->fz[i].z.partition == partition;
+	}
+	return n;
+}
+
+static void sink_poll(void *ctx, int timeout_ms)
+{
+	(void)ctx;
+	(void)timeout_ms;
+}
+
+static void sink_refresh_lost(void *ctx, const char *zone)
+{
+	(void)ctx;
+	(void)zone;
+}
 
 static int setup(void **state)
 {
@@ -57,11 +153,15 @@ static int setup(void **state)
 	assert_int_equal(cfg_load_string("t.yaml", yaml, &b->cfg, err, sizeof(err)), 0);
 	b->base = event_base_new();
 	b->m = metrics_new();
-	b->ms = memstore_new();
-	struct engine_opts eo = {.workers = 1, .max_transfers = 4, .per_primary = 4,
-	                         .connect_ms = 500, .read_ms = 500, .soa_ms = 300,
-	                         .transfer_ms = 1000, .ops = &memstore_ops, .store = b->ms};
-	assert_int_equal(engine_new(&eo, &b->eng), 0);
+	for (int i = 0; i < 2; i++) {
+		b->fz[i].name = b->cfg->zones[i].name_text;
+		assert_int_equal(zone_settings_from_cfg(&b->cfg->zones[i], &b->fz[i].set), 0);
+		b->fz[i].z.set = b->fz[i].set;
+		b->fz[i].z.partition = -1;
+	}
+	b->ev = evtimer_new(b->base, fake_finish, b);
+	struct timeval tv = {.tv_usec = 10000};
+	event_add(b->ev, &tv);
 	assert_int_equal(updates_new(&b->cfg->kafka, "t0", b->base, &b->up, err, sizeof(err)), 0);
 	*state = b;
 	return 0;
@@ -73,10 +173,12 @@ static int teardown(void **state)
 	if (b->c != NULL) {
 		assert_int_equal(consumer_close(b->c), 0);
 	}
-	engine_free(b->eng);
+	event_free(b->ev);
 	updates_free(b->up, 0);
 	consumer_free(b->c);
-	memstore_free(b->ms);
+	for (int i = 0; i < 2; i++) {
+		zone_settings_unref(b->fz[i].set);
+	}
 	metrics_free(b->m);
 	event_base_free(b->base);
 	cfg_free(b->cfg);
@@ -172,11 +274,19 @@ static void run_until(struct bed *b, uint64_t outcomes, uint64_t commits)
 	event_free(t);
 }
 
+static struct consumer_sink sink(struct bed *b)
+{
+	return (struct consumer_sink){.request = sink_request, .set_partitions = sink_set_partitions,
+	                              .own = sink_own, .running_in = sink_running_in,
+	                              .poll_outcomes = sink_poll,
+	                              .refresh_lost = sink_refresh_lost, .ctx = b};
+}
+
 static void test_consumer_reads_refreshes_commits(void **state)
 {
 	struct bed *b = *state;
 	char err[512] = "";
-	struct consumer_opts o = {.cfg = b->cfg, .base = b->base, .eng = b->eng, .up = b->up,
+	struct consumer_opts o = {.cfg = b->cfg, .base = b->base, .sink = sink(b), .up = b->up,
 	                          .m = b->m, .replica = "t0", .commit_interval_ms = 20,
 	                          .revoke_wait_ms = 5000};
 	assert_int_equal(consumer_new(&o, &b->c, err, sizeof(err)), 0);
@@ -199,6 +309,8 @@ static void test_consumer_reads_refreshes_commits(void **state)
 	assert_true(st.outcomes >= 2 && st.outcomes <= 5);
 	assert_int_equal(st.events, st.outcomes); /* every failure announced */
 	assert_int_equal(st.partitions, 2);
+	assert_int_equal(b->partitions, 2); /* the sink was told, and given both */
+	assert_int_equal(b->owned, 2);
 	assert_true(consumer_ready(b->c, NULL, 0));
 	assert_int_equal(consumer_live(b->c, err, sizeof(err)), 0);
 }
@@ -208,10 +320,11 @@ static void test_consumer_errors(void **state)
 	struct bed *b = *state;
 	char err[512] = "";
 	struct consumer *c = NULL;
-	struct consumer_opts o = {.cfg = b->cfg, .base = b->base, .eng = NULL, .up = b->up,
+	struct consumer_opts o = {.cfg = b->cfg, .base = b->base, .sink = sink(b), .up = b->up,
 	                          .m = b->m, .replica = "t0", .commit_interval_ms = 20};
+	o.sink.own = NULL;
 	assert_int_equal(consumer_new(&o, &c, err, sizeof(err)), ZX_EINVAL);
-	o.eng = b->eng;
+	o.sink = sink(b);
 	o.commit_interval_ms = 0;
 	assert_int_equal(consumer_new(&o, &c, err, sizeof(err)), ZX_EINVAL);
 	o.commit_interval_ms = 20;

@@ -6,7 +6,9 @@
 #include <cmocka.h>
 
 #include "tests/unit/xfrd/memstore.h"
+#include "common/cfg.h"
 #include "xfrd/engine.h"
+#include "xfrd/zone/zone.h"
 
 #include <event2/event.h>
 #include <string.h>
@@ -54,7 +56,10 @@ static void test_engine_request_needs_primaries(void **state)
 	struct engine *e = NULL;
 	assert_int_equal(engine_new(&o, &e), 0);
 	struct cfg_zone z = {.name = zone, .name_text = "example.com."};
-	assert_int_equal(engine_request(e, &z, 0, NULL, NULL), ZX_EINVAL);
+	struct zone_settings *set = NULL;
+	assert_int_equal(zone_settings_from_cfg(&z, &set), 0);
+	assert_int_equal(engine_request(e, set, 0, NULL, NULL), ZX_EINVAL);
+	zone_settings_unref(set);
 	struct engine_stats st;
 	engine_stats(e, &st);
 	assert_int_equal(st.requests, 0);

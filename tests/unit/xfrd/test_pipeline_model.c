@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* tests/unit/xfrd/test_pipeline_model.c -- a model test of the scheduler (xfrd/sched.c)
+/* tests/unit/xfrd/test_pipeline_model.c -- a model test of the scheduler (xfrd/zone/sched.c)
  * and the offset tracker (xfrd/offtrack.c) driven together, as xfrd/consumer.c drives
  * them.
  *
@@ -36,9 +36,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/cfg.h"
+#include "common/dname.h"
 #include "common/serial.h"
 #include "xfrd/offtrack.h"
-#include "xfrd/sched.h"
+#include "xfrd/zone/sched.h"
+#include "xfrd/zone/zone.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -104,6 +107,8 @@ struct world {
 	size_t npending, cappending;
 	struct batch *cur;     /* the batch of the outcome being handled */
 	struct sched *s;
+	struct zonetab *zt;         /* the zone records the scheduler works on */
+	struct zone *zr[NZONES];
 	struct offtrack *ot;
 	int starts, cancels;
 };
@@ -170,9 +175,11 @@ static void violated(struct world *w, const char *fmt, ...)
 
 /* ---- the driver: the consumer's calls into sched and offtrack -------------- */
 
-static void on_start(void *ctx, const char *zone, unsigned force)
+static void on_start(void *ctx, struct zone *zr, unsigned flags)
 {
 	struct world *w = ctx;
+	const char *zone = zone_name_text(zr);
+	bool force = flags != 0;
 	int z = zone_of(zone);
 	if (z < 0 || w->tr[z].running) {
 		violated(w, "I2: sched started %s while a transfer of it runs", zone);
@@ -182,12 +189,13 @@ static void on_start(void *ctx, const char *zone, unsigned force)
 	w->starts++;
 }
 
-static void on_done(void *ctx, const char *zone, struct sched_ref ref)
+static void on_done(void *ctx, struct zone *zr, const struct zone_req *req)
 {
 	struct world *w = ctx;
+	struct zone_req ref = *req;
 	if (w->cur == NULL) {
-		violated(w, "I4: %s offset %lld reported done outside sched_finished()", zone,
-		         (long long)ref.offset);
+		violated(w, "I4: %s offset %lld reported done outside sched_finished()",
+		         zone_name_text(zr), (long long)ref.offset);
 	}
 	struct batch *b = w->cur;
 	if (b->n == b->cap) {
@@ -198,9 +206,10 @@ static void on_done(void *ctx, const char *zone, struct sched_ref ref)
 	b->refs[b->n++] = (struct ref){ref.partition, ref.offset, w->parts[ref.partition].epoch};
 }
 
-static void on_cancel(void *ctx, const char *zone)
+static void on_cancel(void *ctx, struct zone *zr)
 {
 	struct world *w = ctx;
+	const char *zone = zone_name_text(zr);
 	int z = zone_of(zone);
 	if (z < 0 || !w->tr[z].running) {
 		violated(w, "sched cancelled %s, which does not run", zone);
@@ -212,17 +221,16 @@ static void on_cancel(void *ctx, const char *zone)
 static void drv_read(struct world *w, int32_t p, int64_t off, const struct msg *m)
 {
 	assert_int_equal(offtrack_read(w->ot, p, off), 0);
-	struct sched_ref ref = {p, off};
-	assert_int_equal(sched_request(w->s, zone_names[m->zone], ref, m->has_hint, m->hint,
-	                               m->force),
-	                 0);
+	struct zone_req q = {.partition = p, .offset = off, .has_serial = m->has_hint,
+	                     .serial = m->hint};
+	assert_int_equal(sched_request(w->s, w->zr[m->zone], &q, m->force ? ZONE_FORCE_AXFR : 0), 0);
 }
 
 /* a refresh timer's request: no offset */
 static void drv_timer(struct world *w, int z)
 {
-	struct sched_ref ref = {part_of(z), -1};
-	assert_int_equal(sched_request(w->s, zone_names[z], ref, false, 0, false), 0);
+	struct zone_req q = {.partition = part_of(z), .offset = -1};
+	assert_int_equal(sched_request(w->s, w->zr[z], &q, 0), 0);
 }
 
 /* on_outcome(): sched_finished() with what the zone holds now, into a new batch */
@@ -230,7 +238,7 @@ static struct batch drv_finished(struct world *w, int z)
 {
 	struct batch b = {0};
 	w->cur = &b;
-	assert_int_equal(sched_finished(w->s, zone_names[z], w->has[z], w->held[z]), 0);
+	assert_int_equal(sched_finished(w->s, w->zr[z], w->has[z], w->held[z]), 0);
 	w->cur = NULL;
 	return b;
 }
@@ -269,10 +277,15 @@ static void drv_commit(struct world *w, int32_t p, bool fails)
 	w->parts[p].committed = pos;
 }
 
-/* on_revoke(): sched_drop_partition() first; offtrack_revoke() last */
+/* on_revoke(): the runtime drops the partition's zones first (runtime_own(): sched_drop()
+ * of each zone placed there); offtrack_revoke() last */
 static void drv_drop(struct world *w, int32_t p)
 {
-	sched_drop_partition(w->s, p);
+	for (int z = 0; z < NZONES; z++) {
+		if (w->zr[z]->partition == p) {
+			sched_drop(w->s, w->zr[z]);
+		}
+	}
 }
 
 static void drv_revoke(struct world *w, int32_t p)
@@ -334,7 +347,7 @@ static void inv_one_transfer_per_zone(struct world *w)
 	size_t running = 0;
 	for (int z = 0; z < NZONES; z++) {
 		running += w->tr[z].running;
-		if (sched_is_running(w->s, zone_names[z]) != w->tr[z].running) {
+		if ((w->zr[z]->run != ZONE_IDLE) != w->tr[z].running) {
 			violated(w, "I2: sched says %s %s", zone_names[z],
 			         w->tr[z].running ? "is idle, but it runs" : "runs, but it is idle");
 		}
@@ -583,9 +596,22 @@ static void run_model(uint64_t seed, long steps, int *starts, int *cancels)
 	struct world *w = calloc(1, sizeof(*w));
 	assert_non_null(w);
 	w->seed = w->rng = seed;
-	w->s = sched_new(on_start, on_done, on_cancel, w);
+	static const struct sched_hooks hooks = {.start = on_start, .done = on_done,
+	                                         .cancel = on_cancel};
+	w->s = sched_new(&hooks, w);
 	w->ot = offtrack_new();
+	w->zt = zonetab_new();
 	assert_non_null(w->s);
+	assert_non_null(w->zt);
+	for (int z = 0; z < NZONES; z++) {
+		uint8_t wire[DNAME_MAXLEN];
+		assert_true(dname_from_text(zone_names[z], wire) > 0);
+		struct cfg_zone cz = {.name = wire, .name_text = zone_names[z]};
+		struct zone_settings *set = NULL;
+		assert_int_equal(zone_settings_from_cfg(&cz, &set), 0);
+		assert_int_equal(zonetab_add(w->zt, set, &w->zr[z]), 0);
+		w->zr[z]->partition = part_of(z); /* the runtime places it (reqtopic_partition) */
+	}
 	assert_non_null(w->ot);
 	uint32_t base = pick(w, 2) ? (uint32_t)rnd(w) : 0xffffff00u; /* sometimes near the wrap */
 	for (int z = 0; z < NZONES; z++) {
@@ -602,6 +628,7 @@ static void run_model(uint64_t seed, long steps, int *starts, int *cancels)
 	*starts += w->starts;
 	*cancels += w->cancels;
 	sched_free(w->s);
+	zonetab_free(w->zt);
 	offtrack_free(w->ot);
 	for (size_t i = 0; i < w->npending; i++) {
 		free(w->pending[i].refs);

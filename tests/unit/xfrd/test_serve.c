@@ -580,13 +580,14 @@ static void test_serve_notauth_refused_servfail(void **state)
 	/* A zone whose first transfer failed, and an expired zone. */
 	uint8_t z[DNAME_MAXLEN];
 	wname("failed.test", z);
-	assert_int_equal(zdb_zone_fail(f->db, z, NOW, ZX_ETIMEDOUT, NULL, NULL), 0);
+	struct zdb_event_info fail = {.err = ZX_ETIMEDOUT};
+	assert_int_equal(zdb_zone_event(f->db, z, ZDB_EV_FAILED, NOW, &fail, NULL), 0);
 	ask(f, &(struct q){.name = "failed.test", .type = DNS_T_SOA, .edns = -1,
 	                   .ixfr_serial = -1}, SERVE_UDP, &a);
 	assert_int_equal(rcode_of(&a), DNS_RC_SERVFAIL);
 	ans_free(&a);
 	wname("narrow.test", z);
-	assert_int_equal(zdb_zone_set_state(f->db, z, ZDB_STATE_EXPIRED, NOW), 0);
+	assert_int_equal(zdb_zone_event(f->db, z, ZDB_EV_EXPIRED, NOW, NULL, NULL), 0);
 	ask_from(f, &(struct q){.name = "narrow.test", .type = DNS_T_SOA, .edns = -1,
 	                        .ixfr_serial = -1}, "127.0.0.2", SERVE_UDP, &a);
 	assert_int_equal(rcode_of(&a), DNS_RC_SERVFAIL);

@@ -1,5 +1,6 @@
-/* tests/unit/xfrd/test_updates.c -- xfrd's producer: Java's partitioner, delivery
- * through the loop (librdkafka's in-process mock cluster), purge at free, errors. */
+/* tests/unit/xfrd/test_updates.c -- xfrd's producer: delivery through the loop
+ * (librdkafka's in-process mock cluster), purge at free, errors. (The partitioner:
+ * tests/unit/proto/test_reqtopic.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,34 +12,6 @@
 
 #include <event2/event.h>
 #include <string.h>
-
-/* Kafka's own vectors (clients UtilsTest.testMurmur2): the Java partitioner is
- * toPositive(murmur2(key)) % partitions, which notifyd and xfrd must agree on. */
-static void test_updates_partition_is_javas(void **state)
-{
-	(void)state;
-	static const struct {
-		const char *key;
-		int32_t murmur2;
-	} v[] = {
-		{"21", -973932308},
-		{"foobar", -790332482},
-		{"a-little-bit-long-string", -985981536},
-		{"a-little-bit-longer-string", -1486304829},
-		{"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58897971},
-		{"abc", 479470107},
-	};
-	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		uint32_t pos = (uint32_t)v[i].murmur2 & 0x7fffffffu;
-		for (int32_t n = 1; n <= 64; n *= 2) {
-			assert_int_equal(updates_partition(v[i].key, n),
-			                 (int32_t)(pos % (uint32_t)n));
-		}
-		assert_int_equal(updates_partition(v[i].key, 12), (int32_t)(pos % 12u));
-	}
-	assert_int_equal(updates_partition("x", 0), -1);
-	assert_int_equal(updates_partition("x", -3), -1);
-}
 
 struct seen {
 	struct updates_ticket t;
@@ -128,35 +101,11 @@ static void test_updates_errors_and_purge(void **state)
 	event_base_free(base);
 }
 
-static void test_updates_request_once(void **state)
-{
-	(void)state;
-	char err[256] = "";
-	struct cfg_kv kv[] = {{"test.mock.num.brokers", "1"}};
-	struct cfg_kafka kc = kafka(kv, 1);
-	int op = ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR;
-	assert_int_equal(updates_request_once(&kc, "example.com.", op, "xfrctl", 10000, err,
-	                                      sizeof(err)), 0);
-	assert_int_equal(updates_request_once(&kc, "", op, NULL, 1000, err, sizeof(err)),
-	                 ZX_EINVAL);
-	struct cfg_kv bad[] = {{"no.such.property", "1"}};
-	kc = kafka(bad, 1);
-	assert_int_equal(updates_request_once(&kc, "example.com.", 1, NULL, 1000, err,
-	                                      sizeof(err)), ZX_ECONFIG);
-	kc = kafka(NULL, 0);
-	kc.brokers = "127.0.0.1:1";
-	assert_int_equal(updates_request_once(&kc, "example.com.", 1, NULL, 300, err, sizeof(err)),
-	                 ZX_ETIMEDOUT);
-	assert_non_null(strstr(err, "not stored"));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_updates_partition_is_javas),
 		cmocka_unit_test(test_updates_delivers_through_the_loop),
 		cmocka_unit_test(test_updates_errors_and_purge),
-		cmocka_unit_test(test_updates_request_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
