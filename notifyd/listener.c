@@ -3,7 +3,7 @@
 #include "notifyd/listener.h"
 
 #include "common/acl.h"
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "notifyd/ratelimit.h"
 #include "proto/proxy.h"
 

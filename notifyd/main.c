@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* notifyd/main.c -- entry point: arguments, config, event loop. The work is in server.c. */
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/log.h"
 #include "notifyd/server.h"
 

@@ -3,9 +3,9 @@
 #include "notifyd/notify.h"
 
 #include "common/acl.h"
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dnsmsg.h"
-#include "common/tsig.h"
+#include "common/tsig/tsig.h"
 #include "notifyd/ratelimit.h"
 
 #include <netinet/in.h>

@@ -31,7 +31,7 @@
  *   per-zone rate limit ......................... RATE_ZONE (dropped)
  *   otherwise ................................... ACCEPTED: NOERROR, AA, the question
  *
- * Replays (env->replay, common/tsig_replay.h): TSIG proves who signed a NOTIFY
+ * Replays (env->replay, common/tsig/tsig_replay.h): TSIG proves who signed a NOTIFY
  * and when, not that it is new, so a captured signed NOTIFY would verify again
  * from any allowed source while its time signed is within the fudge (capped by
  * the keyring's max fudge, tsig.max-fudge). An ACCEPTED signed NOTIFY is held in
@@ -77,7 +77,7 @@
 #include "common/dname.h"
 #include "common/err.h"
 
-#include "common/tsig_replay.h"
+#include "common/tsig/tsig_replay.h"
 
 #include <stdbool.h>
 #include <stddef.h>

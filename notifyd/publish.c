@@ -2,9 +2,9 @@
 /* notifyd/publish.c -- rdkafka producer driven by the libevent loop. */
 #include "notifyd/publish.h"
 
-#include "common/cfg.h"
-#include "common/kafka.h"
-#include "common/kafka_loop.h"
+#include "common/cfg/cfg.h"
+#include "common/kafka/kafka.h"
+#include "common/kafka/kafka_loop.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>

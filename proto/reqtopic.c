@@ -2,9 +2,9 @@
 /* proto/reqtopic.c -- the requests topic's contract: settings, partitioner, requests. */
 #include "proto/reqtopic.h"
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/clock.h"
-#include "common/kafka.h"
+#include "common/kafka/kafka.h"
 
 #include <stdio.h>
 #include <stdlib.h>

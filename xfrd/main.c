@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* xfrd/main.c -- xfrd's entry point: config, store, transfer engine, then one mode.
  *
- *   xfrd -c zx.yaml              the service (xfrd/pipeline.h): a member of the
+ *   xfrd -c zx.yaml              the service (xfrd/service/pipeline.h): a member of the
  *                                consumer group on kafka.requests-topic; refresh
  *                                timers go through Kafka; "zone updated" events,
  *                                the DNS endpoint, /metrics, /health, /ready.
  *                                (--pipeline names this mode explicitly.)
- *   xfrd -c zx.yaml --standalone without Kafka (xfrd/standalone.h): the same zone
+ *   xfrd -c zx.yaml --standalone without Kafka (xfrd/service/standalone.h): the same zone
  *                                runtime, its timers asking for the refreshes
  *                                themselves; the DNS endpoint, downstream NOTIFY
  *                                and the ops endpoint on the same loop.
@@ -19,13 +19,13 @@
  *                                (an operator's decision; logged at warn).
  *   --workers N                  transfer worker threads (default 2).
  */
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/log.h"
-#include "common/zdb.h"
-#include "xfrd/engine.h"
-#include "xfrd/pipeline.h"
-#include "xfrd/standalone.h"
-#include "xfrd/store.h"
+#include "common/store/zdb.h"
+#include "xfrd/xfr/engine.h"
+#include "xfrd/service/pipeline.h"
+#include "xfrd/service/standalone.h"
+#include "xfrd/xfr/store.h"
 #include "xfrd/zone/zone.h"
 
 #include <getopt.h>

@@ -5,7 +5,7 @@
  * parser's file:line:column messages. Exit 0 when every file loads, 1 otherwise.
  * deploy_configs.sh runs it on the configs of docker/compose/ and docker/k8s/.
  */
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/err.h"
 
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_cfg.c -- libFuzzer target for the config loader (common/cfg*) and
- * the key-file parser it calls (common/tsig_keyring.c).
+ * the key-file parser it calls (common/tsig/tsig_keyring.c).
  *
  * Input: byte 0 picks what the rest is: a YAML config (bit 0 clear), given to
  * cfg_load_string() as text (up to the first NUL), or a BIND/Knot key file (bit 0
@@ -9,8 +9,8 @@
  * config finds each of its zones by name; a refused one says why (a non-empty
  * message); a key file that loads adds at least one key.
  */
-#include "common/cfg.h"
-#include "common/tsig.h"
+#include "common/cfg/cfg.h"
+#include "common/tsig/tsig.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #include <stdio.h>

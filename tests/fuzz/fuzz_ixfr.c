@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/fuzz/fuzz_ixfr.c -- libFuzzer target for a transfer answer applied to the
- * store: the XFR stream (xfrd/xfrstream.c) feeding xfrd's store operations
- * (xfrd/store.c) on a real LMDB store, as the transfer engine wires them.
+ * store: the XFR stream (proto/xfrstream.c) feeding xfrd's store operations
+ * (xfrd/xfr/store.c) on a real LMDB store, as the transfer engine wires them.
  *
  * The store holds example.com at serial 10 (with a journal entry 9 -> 10). Input:
  * byte 0 picks the question (bit 0 set: IXFR from serial 10, else AXFR), bytes
  * 1-2 the query ID, then the TCP stream: 2-byte lengths and messages. The events
- * go to store_ops as in xfrd/xfr.c (a BEGIN_* starts a transaction, every event
+ * go to store_ops as in xfrd/xfr/xfr.c (a BEGIN_* starts a transaction, every event
  * is put, the end commits, an error aborts). Besides "no crash, no overread, no
  * leak", it checks the store's promises:
  *   - a commit leaves the zone at the answer's serial, with as many records as
@@ -18,10 +18,10 @@
  */
 #include "common/dname.h"
 #include "common/dnsmsg.h"
-#include "common/zdb.h"
+#include "common/store/zdb.h"
 #include "tests/fuzz/fuzz_util.h"
-#include "xfrd/store.h"
-#include "xfrd/xfrstream.h"
+#include "xfrd/xfr/store.h"
+#include "proto/xfrstream.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +76,7 @@ static void info(struct zdb *db, struct zdb_zone_info *out)
 	zdb_snap_end(s);
 }
 
-/* as xfrd/xfr.c's on_stream() */
+/* as xfrd/xfr/xfr.c's on_stream() */
 static int on_stream(void *arg, enum xfrstream_ev ev, const struct xfrstream_rr *rr)
 {
 	struct run *r = arg;

@@ -12,7 +12,7 @@
 #include "notifyd/notify.h"
 
 #include "common/acl.h"
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dnsmsg.h"
 #include "tests/fuzz/fuzz_util.h"
 

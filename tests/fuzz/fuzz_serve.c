@@ -11,12 +11,12 @@
  * response with the query's ID, fits its transport (512 bytes over UDP without
  * EDNS, our EDNS size with it, 65535 over TCP), and an answer ends.
  */
-#include "xfrd/serve.h"
+#include "xfrd/serve/serve.h"
 
 #include "common/acl.h"
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dnsmsg.h"
-#include "common/zdb.h"
+#include "common/store/zdb.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #include <stdio.h>

@@ -16,7 +16,7 @@
  * tests/fuzz/gen_corpus.py signs seeds for both sides with the same keys.
  */
 #include "common/dnsmsg.h"
-#include "common/tsig.h"
+#include "common/tsig/tsig.h"
 #include "tests/fuzz/fuzz_util.h"
 
 #include <stdlib.h>

@@ -2,11 +2,11 @@
 /* tests/fuzz/fuzz_util.c -- the fuzz targets' shared setup (see fuzz_util.h). */
 #include "tests/fuzz/fuzz_util.h"
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "common/log.h"
-#include "common/tsig.h"
-#include "common/zdb.h"
+#include "common/tsig/tsig.h"
+#include "common/store/zdb.h"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -10,7 +10,7 @@
  */
 #include "common/dname.h"
 #include "common/dnsmsg.h"
-#include "xfrd/xfrstream.h"
+#include "proto/xfrstream.h"
 
 #include <stdlib.h>
 #include <string.h>

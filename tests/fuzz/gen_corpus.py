@@ -363,7 +363,7 @@ def gen_cfg():
     for rel in ["docker/zx.example.yaml", "docker/local.yaml"]:
         with open(os.path.join(ROOT, rel), "rb") as f:
             put("cfg", "yaml_" + os.path.basename(rel).replace(".", "_"), b"\0" + f.read())
-    cfgdir = os.path.join(ROOT, "tests/unit/common/cfg")
+    cfgdir = os.path.join(ROOT, "tests/unit/common/cfg/cfg")
     for fn in sorted(os.listdir(cfgdir)):
         if fn.startswith("key_file"):
             continue  # they name files relative to their directory

@@ -1,27 +1,71 @@
 #!/usr/bin/env bash
-# The dependency rule, checked: common <- proto <- {notifyd, xfrd}.
-# common/ includes nothing of ours outside common/; proto/ only common/ and proto/;
-# notifyd/ and xfrd/ never include each other. Prints each violation as file:line.
+# The dependency rules of README.md's layout table, checked: every #include of ours in
+# a folder must name a folder that folder may use. Prints each violation as
+# file:line: the include, and what the folder may use. Exit 1 on any.
 set -u
 src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$src" || exit 2
-bad=0
-check() { # folder, regex of forbidden include folders
-	local out
-	out=$(grep -nE "^[[:space:]]*#[[:space:]]*include[[:space:]]+\"($2)/" -r "$1" --include='*.c' --include='*.h' || true)
-	if [ -n "$out" ]; then
-		printf '%s\n' "$out" | sed "s/\$/   <- $1\/ may not include $2\//"
-		bad=1
-	fi
+
+# folder -> the folders its includes may name (space-separated; "common" means the
+# files of common/ itself, "common/*" every sub-folder of common/)
+declare -A may=(
+	[common]="common"
+	[common/tsig]="common common/tsig"
+	[common/cfg]="common common/tsig common/cfg"
+	[common/store]="common common/store"
+	[common/kafka]="common common/cfg common/kafka"
+	[common/ops]="common common/ops"
+	[proto]="common common/* proto"
+	[notifyd]="common common/tsig common/cfg common/kafka common/ops proto notifyd"
+	[xfrd]="common common/* xfrd/service xfrd/xfr xfrd/zone"
+	[xfrd/zone]="common common/cfg common/store xfrd/zone"
+	[xfrd/xfr]="common common/* proto xfrd/zone xfrd/xfr"
+	[xfrd/kafka]="common common/* proto xfrd/zone xfrd/xfr xfrd/kafka"
+	[xfrd/serve]="common common/* proto xfrd/serve"
+	[xfrd/notify]="common common/* xfrd/zone xfrd/notify"
+	[xfrd/service]="common common/* proto xfrd/zone xfrd/xfr xfrd/kafka xfrd/serve xfrd/notify xfrd/service"
+	[xfrd/tools]="common common/* proto xfrd/tools"
+)
+
+allowed() { # folder, included folder
+	local f
+	for f in ${may[$1]}; do
+		case "$f" in
+		*/\*) [[ "$2" == "${f%/\*}/"* ]] && return 0 ;;
+		*) [ "$2" = "$f" ] && return 0 ;;
+		esac
+	done
+	return 1
 }
-check common 'proto|notifyd|xfrd|tests'
-check proto 'notifyd|xfrd|tests'
-check notifyd 'xfrd|tests'
-check xfrd 'notifyd|tests'
-# includes must name their folder: a bare "foo.h" of ours is ambiguous
-out=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"[^/"]+"' -r common proto notifyd xfrd --include='*.c' --include='*.h' || true)
-if [ -n "$out" ]; then
-	printf '%s   <- includes name the folder ("common/x.h")\n' "$out"
+
+bad=0
+while IFS= read -r file; do
+	dir=$(dirname "$file")
+	if [ -z "${may[$dir]+x}" ]; then
+		echo "$file: folder $dir is not in the layout table (tests/unit/check_layout.sh, README.md)"
+		bad=1
+		continue
+	fi
+	while IFS=: read -r line inc; do
+		inc=${inc#*\"}
+		inc=${inc%%\"*}
+		if [[ "$inc" != */* ]]; then
+			echo "$file:$line: #include \"$inc\": includes name the folder (\"common/x.h\")"
+			bad=1
+			continue
+		fi
+		idir=$(dirname "$inc")
+		if ! allowed "$dir" "$idir"; then
+			echo "$file:$line: #include \"$inc\": $dir/ may use ${may[$dir]}"
+			bad=1
+		fi
+	done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"' "$file" | sed 's/^\([0-9]*\):/\1:/')
+done < <(git ls-files 'common/*.[ch]' 'proto/*.[ch]' 'notifyd/*.[ch]' 'xfrd/*.[ch]' 2>/dev/null ||
+	find common proto notifyd xfrd -name '*.[ch]')
+
+# link targets match the folders: no program of notifyd/ links the store
+if grep -nE 'common_store' notifyd/CMakeLists.txt >/dev/null; then
+	echo "notifyd/CMakeLists.txt: notifyd links common_store (the LMDB store)"
 	bad=1
 fi
 if [ $bad -eq 0 ]; then

@@ -18,8 +18,8 @@
 #ifndef ZX_XFRD_ZONE_PLAN_H
 #define ZX_XFRD_ZONE_PLAN_H
 
-#include "common/cfg.h"
-#include "common/zdb.h"
+#include "common/cfg/cfg.h"
+#include "common/store/zdb.h"
 #include "xfrd/zone/zone.h"
 
 #include <stdint.h>

@@ -23,7 +23,7 @@
 #ifndef ZX_XFRD_ZONE_ZONE_H
 #define ZX_XFRD_ZONE_ZONE_H
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/err.h"
 
 #include <stdatomic.h>

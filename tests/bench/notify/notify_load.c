@@ -20,7 +20,7 @@
  * see when the slow replies happen.
  */
 #include "common/dnsmsg.h"
-#include "common/tsig.h"
+#include "common/tsig/tsig.h"
 #include "common/wire.h"
 
 #include <arpa/inet.h>

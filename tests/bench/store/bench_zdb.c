@@ -29,8 +29,8 @@
  * Output: one "key=value" line per run, for run.sh's table.
  */
 #include "common/dname.h"
-#include "common/zdb.h"
-#include "common/zdb_internal.h" /* the key encoding, for "layout" */
+#include "common/store/zdb.h"
+#include "common/store/zdb_internal.h" /* the key encoding, for "layout" */
 #include "tests/bed/zonegen.h"
 
 #include <errno.h>

@@ -10,9 +10,9 @@
  * ldns_wire2pkt() + ldns_pkt_free() per message and nothing else.
  */
 #include "common/dnsmsg.h"
-#include "common/tsig.h"
-#include "xfrd/query.h"
-#include "xfrd/xfrstream.h"
+#include "common/tsig/tsig.h"
+#include "proto/query.h"
+#include "proto/xfrstream.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

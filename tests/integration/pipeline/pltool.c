@@ -24,7 +24,7 @@
  * Exit: 0 ok, 1 failure, 2 usage. Test code only.
  */
 #include "common/dname.h"
-#include "common/zdb.h"
+#include "common/store/zdb.h"
 #include "common/serial.h"
 #include "proto/events.h"
 

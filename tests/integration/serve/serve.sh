@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# tests/integration/serve/serve.sh -- xfrd's DNS endpoint (xfrd/serve.h) against
+# tests/integration/serve/serve.sh -- xfrd's DNS endpoint (xfrd/serve/serve.h) against
 # kdig, dig and a knotd secondary, on a store written through the zdb API by
 # serve_tool (load = one AXFR, diff = one IXFR):
 #   SOA over UDP and TCP (aa), AXFR equal to the zone file, IXFR=old in IXFR

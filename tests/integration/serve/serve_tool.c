@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/integration/serve/serve_tool.c -- a tests-only driver of xfrd's DNS
- * endpoint (xfrd/serve.h) on a store of our own, so the endpoint is tested
+ * endpoint (xfrd/serve/serve.h) on a store of our own, so the endpoint is tested
  * against kdig, dig and knotd without the rest of xfrd.
  *
  *   serve_tool load STORE ZONEFILE         write the zone file into STORE as an AXFR
@@ -12,12 +12,12 @@
  *                                          struct serve_opts, defaults as there)
  * Exit: 0 ok, 1 failure (a line on stderr), 2 usage.
  */
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/zdb.h"
-#include "xfrd/serve.h"
+#include "common/store/zdb.h"
+#include "xfrd/serve/serve.h"
 
 #include <event2/event.h>
 #include <ldns/ldns.h>

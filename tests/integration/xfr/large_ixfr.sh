@@ -5,7 +5,7 @@
 #
 # A diff past 1 MiB opens the store's write transaction while the IXFR is still being
 # read, on the worker's thread; LMDB ties the transaction to that thread, so its
-# commit must not move to the commit threads (xfrd/commitq.h, zdb_ixfr_holds_lock()).
+# commit must not move to the commit threads (xfrd/xfr/commitq.h, zdb_ixfr_holds_lock()).
 # Were it moved, LMDB's writer lock would be released from the wrong thread and the
 # next commit would hang or fail: the small IXFR after the big one checks that. Both
 # stored zones are compared with knotd's own AXFR. Ports from 22000-22099.

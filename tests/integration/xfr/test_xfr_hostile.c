@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dnsmsg.h"
-#include "common/tsig.h"
-#include "tests/unit/xfrd/memstore.h"
-#include "xfrd/engine.h"
+#include "common/tsig/tsig.h"
+#include "tests/unit/xfrd/xfr/memstore.h"
+#include "xfrd/xfr/engine.h"
 #include "xfrd/zone/zone.h"
 
 #include <arpa/inet.h>
@@ -471,7 +471,7 @@ static void test_requests_and_limits(void **state)
 	struct engine_stats before, after;
 	engine_stats(eng, &before);
 	/* one request is one transfer: folding is the zone runtime's (xfrd/zone/sched.h,
-	   tests/unit/xfrd/test_runtime.c) */
+	   tests/unit/xfrd/service/test_runtime.c) */
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(request(eng, &t.z, ENGINE_FORCE_AXFR, on_done, &w), 0);
 	}

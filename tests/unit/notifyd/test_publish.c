@@ -9,7 +9,7 @@
 
 #include "notifyd/publish.h"
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 
 #include <event2/event.h>
 #include <stdlib.h>

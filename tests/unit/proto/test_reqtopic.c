@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "proto/reqtopic.h"
 
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* tests/unit/xfrd/test_pipeline_model.c -- a model test of the scheduler (xfrd/zone/sched.c)
- * and the offset tracker (xfrd/offtrack.c) driven together, as xfrd/consumer.c drives
+ * and the offset tracker (xfrd/kafka/offtrack.c) driven together, as xfrd/kafka/consumer.c drives
  * them.
  *
  * A small world: zones with a primary whose serial moves, a Kafka log per partition
@@ -36,10 +36,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "common/serial.h"
-#include "xfrd/offtrack.h"
+#include "xfrd/kafka/offtrack.h"
 #include "xfrd/zone/sched.h"
 #include "xfrd/zone/zone.h"
 

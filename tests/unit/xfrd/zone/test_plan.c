@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dname.h"
-#include "common/zdb.h"
+#include "common/store/zdb.h"
 #include "xfrd/zone/plan.h"
 
 #include <string.h>

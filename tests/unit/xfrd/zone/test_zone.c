@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "common/cfg.h"
+#include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "xfrd/zone/zone.h"
 

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/* common/cfg/cfg.c -- config loading: reading the file, collecting and sorting
+ * errors, node helpers, the zone index and the public API. The YAML tree is
+ * built in cfg_yaml.c, values are parsed in cfg_walk.c, and what each section
+ * means is in cfg_schema.c. */
+#include "common/cfg/cfg.h"
+
+#include "common/arena.h"
+#include "common/cfg/cfg_internal.h"
+#include "common/tsig/tsig.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Messages kept for sorting; beyond this only the count grows. */
+#define CFG_MSGS_KEPT 1000
+
+/* ---- errors ---------------------------------------------------------------------------- */
+
+void cfg_nomem(struct cfg_parse *p)
+{
+	p->nomem = true;
+}
+
+static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text)
+{
+	if (p->nmsg >= CFG_MSGS_KEPT) {
+		p->nmsg++;
+		free(text);
+		return;
+	}
+	if (p->nmsg == p->msgcap) {
+		size_t cap = p->msgcap ? p->msgcap * 2 : 16;
+		struct cfg_msg *m = realloc(p->msgs, cap * sizeof(*m));
+		if (m == NULL) {
+			free(text);
+			cfg_nomem(p);
+			return;
+		}
+		p->msgs = m;
+		p->msgcap = cap;
+	}
+	p->msgs[p->nmsg] = (struct cfg_msg){line, col, p->nmsg, text};
+	p->nmsg++;
+}
+
+void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	char *text = strdup(buf);
+	if (text == NULL) {
+		cfg_nomem(p);
+		return;
+	}
+	unsigned line = node ? node->line : 1;
+	unsigned col = node ? node->col : 1;
+	add_msg(p, line, col, text);
+}
+
+static int msg_cmp(const void *a, const void *b)
+{
+	const struct cfg_msg *x = a, *y = b;
+	if (x->line != y->line) {
+		return x->line < y->line ? -1 : 1;
+	}
+	if (x->col != y->col) {
+		return x->col < y->col ? -1 : 1;
+	}
+	return x->seq < y->seq ? -1 : (x->seq > y->seq);
+}
+
+/* Sorted messages, one per line, at most CFG_MAX_ERRORS and a count of the rest. */
+static void write_msgs(struct cfg_parse *p, char *err, size_t errlen)
+{
+	if (errlen == 0) {
+		return;
+	}
+	err[0] = '\0';
+	size_t kept = p->nmsg < CFG_MSGS_KEPT ? p->nmsg : CFG_MSGS_KEPT;
+	qsort(p->msgs, kept, sizeof(*p->msgs), msg_cmp);
+	size_t used = 0;
+	for (size_t i = 0; i < kept && i < CFG_MAX_ERRORS && used < errlen; i++) {
+		const struct cfg_msg *m = &p->msgs[i];
+		int n = snprintf(err + used, errlen - used, "%s%s:%u:%u: %s", i ? "\n" : "", p->file,
+		                 m->line, m->col, m->text);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	if (p->nmsg > CFG_MAX_ERRORS && used < errlen) {
+		snprintf(err + used, errlen - used, "\n%s: %zu more errors not shown", p->file,
+		         p->nmsg - CFG_MAX_ERRORS);
+	}
+}
+
+static void free_msgs(struct cfg_parse *p)
+{
+	size_t kept = p->nmsg < CFG_MSGS_KEPT ? p->nmsg : CFG_MSGS_KEPT;
+	for (size_t i = 0; i < kept; i++) {
+		free(p->msgs[i].text);
+	}
+	free(p->msgs);
+}
+
+/* ---- nodes ----------------------------------------------------------------------------- */
+
+bool cfg_is_null(const struct cfg_node *n)
+{
+	if (n->type != CFG_N_SCALAR || !n->plain) {
+		return false;
+	}
+	const char *s = n->str;
+	return s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 ||
+	       strcmp(s, "Null") == 0 || strcmp(s, "NULL") == 0;
+}
+
+const char *cfg_kind(const struct cfg_node *n)
+{
+	switch (n->type) {
+	case CFG_N_MAP:
+		return "a mapping";
+	case CFG_N_SEQ:
+		return "a list";
+	case CFG_N_SCALAR:
+		return cfg_is_null(n) ? "null" : "a string";
+	default:
+		return "nothing";
+	}
+}
+
+const char *cfg_scalar(struct cfg_parse *p, const struct cfg_node *n, const char *what)
+{
+	if (n->type != CFG_N_SCALAR || cfg_is_null(n)) {
+		cfg_error(p, n, "wrong type for %s: expected a string, got %s", what, cfg_kind(n));
+		return NULL;
+	}
+	const char *s = n->str;
+	if (strlen(s) != n->n) {
+		cfg_error(p, n, "bad value for %s: contains a NUL byte", what);
+		return NULL;
+	}
+	return s;
+}
+
+/* ---- zone index ------------------------------------------------------------------------ */
+
+/* FNV-1a over the lowercased name, then a final mix so the low bits are good. */
+static uint64_t name_hash(const uint8_t *w)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	size_t len = 0;
+	while (w[len] != 0) {
+		len += (size_t)w[len] + 1;
+	}
+	for (size_t i = 0; i <= len; i++) {
+		h = (h ^ (uint8_t)tolower(w[i])) * 0x100000001b3ull;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+int cfg_index_init(struct cfg *cfg, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n) {
+		cap *= 2;
+	}
+	uint32_t *slots = arena_alloc_zero(cfg->mem, cap * sizeof(*slots));
+	if (slots == NULL) {
+		return ZX_ENOMEM;
+	}
+	cfg->zone_index = slots;
+	cfg->zone_mask = cap - 1;
+	return 0;
+}
+
+const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zones, size_t i)
+{
+	size_t s = name_hash(zones[i].name) & cfg->zone_mask;
+	while (cfg->zone_index[s] != 0) {
+		const struct cfg_zone *z = &zones[cfg->zone_index[s] - 1];
+		if (dname_equal(z->name, zones[i].name)) {
+			return z;
+		}
+		s = (s + 1) & cfg->zone_mask;
+	}
+	cfg->zone_index[s] = (uint32_t)i + 1;
+	return NULL;
+}
+
+const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_wire)
+{
+	if (cfg->zone_index == NULL) {
+		return NULL;
+	}
+	size_t s = name_hash(name_wire) & cfg->zone_mask;
+	while (cfg->zone_index[s] != 0) {
+		const struct cfg_zone *z = &cfg->zones[cfg->zone_index[s] - 1];
+		if (dname_equal(z->name, name_wire)) {
+			return z;
+		}
+		s = (s + 1) & cfg->zone_mask;
+	}
+	return NULL;
+}
+
+/* ---- loading --------------------------------------------------------------------------- */
+
+void cfg_free(struct cfg *cfg)
+{
+	if (cfg == NULL) {
+		return;
+	}
+	tsig_keyring_free(cfg->keys);
+	arena_destroy(cfg->mem);
+	free(cfg);
+}
+
+static struct cfg *cfg_new(const char *name)
+{
+	struct cfg *cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL) {
+		return NULL;
+	}
+	cfg->mem = arena_new(0);
+	cfg->keys = tsig_keyring_new();
+	cfg->path = cfg->mem ? arena_strdup(cfg->mem, name) : NULL;
+	if (cfg->mem == NULL || cfg->keys == NULL || cfg->path == NULL) {
+		cfg_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* The directory part of @p name ("" when it has none), in the arena. */
+static const char *dir_of(struct arena *mem, const char *name)
+{
+	const char *slash = strrchr(name, '/');
+	if (slash == NULL) {
+		return "";
+	}
+	size_t len = (size_t)(slash - name) + 1;
+	char *d = arena_alloc(mem, len + 1);
+	if (d != NULL) {
+		memcpy(d, name, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+int cfg_load_string(const char *name, const char *text, struct cfg **out, char *err,
+                    size_t errlen)
+{
+	if (errlen > 0) {
+		err[0] = '\0';
+	}
+	struct cfg *cfg = cfg_new(name);
+	if (cfg == NULL) {
+		return ZX_ENOMEM;
+	}
+	struct cfg_parse p = {.file = name, .cfg = cfg, .mem = cfg->mem};
+	p.dir = dir_of(cfg->mem, name);
+	struct arena *tree_mem = arena_new(0); /* the YAML tree, gone after the load */
+	struct cfg_node *root = NULL;
+	if (p.dir != NULL && tree_mem != NULL && cfg_yaml_parse(&p, text, tree_mem, &root)) {
+		cfg_schema_apply(&p, root);
+	}
+	arena_destroy(tree_mem);
+	int rc = 0;
+	if (p.nomem || p.dir == NULL || tree_mem == NULL) {
+		rc = ZX_ENOMEM;
+	} else if (p.nmsg > 0) {
+		write_msgs(&p, err, errlen);
+		rc = ZX_ECONFIG;
+	}
+	free_msgs(&p);
+	free(p.keylines);
+	if (rc != 0) {
+		cfg_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return 0;
+}
+
+/* The whole file as a NUL-terminated string. */
+static int read_file(const char *path, char **text, size_t *text_len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	int rc = ZX_ENOENT;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	if (f == NULL) {
+		goto fail;
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			char *b = realloc(buf, cap + 1);
+			if (b == NULL) {
+				rc = ZX_ENOMEM;
+				goto fail;
+			}
+			buf = b;
+		}
+		size_t n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (n == 0) {
+			break;
+		}
+	}
+	if (ferror(f)) {
+		goto fail;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*text = buf;
+	*text_len = len;
+	return 0;
+fail:
+	if (rc == ZX_ENOENT && errlen > 0) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	free(buf);
+	return rc;
+}
+
+int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
+{
+	if (errlen > 0) {
+		err[0] = '\0';
+	}
+	char *text = NULL;
+	size_t len = 0;
+	int rc = read_file(path, &text, &len, err, errlen);
+	if (rc != 0) {
+		return rc;
+	}
+	size_t nul = strlen(text);
+	if (nul != len) {
+		unsigned line = 1;
+		for (size_t i = 0; i < nul; i++) {
+			line += text[i] == '\n';
+		}
+		snprintf(err, errlen, "%s:%u: a NUL byte; expected UTF-8 text", path, line);
+		rc = ZX_ECONFIG;
+	} else {
+		rc = cfg_load_string(path, text, out, err, errlen);
+	}
+	free(text);
+	return rc;
+}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/* common/cfg/cfg.h -- the one configuration file notifyd, xfrd and xfrctl read.
+ *
+ * The file is YAML (parsed with libyaml). cfg_load() checks it completely and
+ * returns a typed, immutable struct cfg: durations in milliseconds, sizes in
+ * bytes, ACLs as struct acl, endpoints as socket addresses, the TSIG keyring
+ * built, and the zones with zone-defaults and the xfrd-wide settings merged in,
+ * findable by wire name in O(1) with cfg_zone_find().
+ *
+ * Errors: unknown keys, wrong types, values out of range, bad addresses, bad
+ * zone names, undefined key references, duplicate zones, keys or mapping keys,
+ * YAML syntax errors and key-file errors are all reported, sorted by position,
+ * one per line and at most CFG_MAX_ERRORS of them, each as
+ *   zx.yaml:14:7: unknown key "primarys" in zone; expected one of name, ...
+ * (1-based line and column of the offending node).
+ *
+ * Not here: acting on the values (the daemons do), reloading (load a new cfg,
+ * swap the pointer, free the old one once no thread uses it).
+ *
+ * The format, every key, its default and its unit: docker/zx.example.yaml.
+ * Durations are integer seconds or numbers with units ("500ms", "10s", "1h30m";
+ * units ms s m h d w). Sizes are bytes or numbers with K, M, G, T (powers of
+ * 1024). Percentages are "10%" or a plain number. Endpoints are "addr@port",
+ * "addr:port" or "[v6]:port".
+ *
+ * Threading: cfg_load() may run on any thread; a loaded cfg is read-only and
+ * may be shared by every thread until cfg_free().
+ */
+#ifndef ZX_COMMON_CFG_H
+#define ZX_COMMON_CFG_H
+
+#include "common/acl.h"
+#include "common/err.h"
+#include "common/log.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct tsig_key;
+struct tsig_keyring;
+struct arena;
+
+/** At most this many error lines are written to the caller's buffer. */
+#define CFG_MAX_ERRORS 20
+
+/** A socket address from an "addr@port" text. */
+struct cfg_endpoint {
+	struct sockaddr_storage addr;
+	socklen_t len; /**< sizeof(struct sockaddr_in) or sizeof(struct sockaddr_in6) */
+};
+
+/** A list of endpoints (arrays are owned by the cfg). */
+struct cfg_endpoints {
+	const struct cfg_endpoint *v;
+	size_t count;
+};
+
+/** A list of TSIG keys, each borrowed from cfg->keys. */
+struct cfg_keys {
+	const struct tsig_key *const *v;
+	size_t count;
+};
+
+/** One librdkafka property passed through as is. */
+struct cfg_kv {
+	const char *name;
+	const char *value;
+};
+
+/** Clamp for an SOA timer (refresh, retry, expire). */
+struct cfg_clamp {
+	uint64_t min_ms;
+	uint64_t max_ms;
+};
+
+/** Per-zone size bound. */
+struct cfg_limits {
+	uint64_t records; /**< resource records in the zone */
+	uint64_t bytes;   /**< wire bytes of the zone's records */
+};
+
+/** Who may query xfrd's DNS endpoint (SOA, AXFR, IXFR). */
+struct cfg_serve {
+	struct acl allow;     /**< source networks; empty: nobody */
+	struct cfg_keys keys; /**< when not empty, queries must be signed with one of them */
+};
+
+struct cfg_kafka {
+	const char *brokers;        /**< bootstrap list, librdkafka syntax */
+	const char *requests_topic; /**< transfer requests (notifyd, xfrctl, scheduler -> xfrd) */
+	const char *updates_topic;  /**< "zone updated" events (xfrd -> zone builders) */
+	const char *group;          /**< xfrd consumer group id */
+	uint64_t delivery_timeout_ms; /**< notifyd: a NOTIFY whose event is not stored by then
+	                                 gets no answer */
+	const struct cfg_kv *settings; /**< extra librdkafka properties */
+	size_t settings_count;
+};
+
+struct cfg_rate_limit {
+	uint32_t per_source; /**< NOTIFYs per second per real source address; 0: unlimited */
+	uint32_t per_zone;   /**< NOTIFYs per second per zone; 0: unlimited */
+	uint32_t burst;      /**< bucket size as a multiple of the rate (>= 1) */
+	uint32_t ipv4_prefix; /**< per-source: IPv4 sources grouped by this prefix (0..32) */
+	uint32_t ipv6_prefix; /**< per-source: IPv6 sources grouped by this prefix (0..128) */
+};
+
+struct cfg_notifyd {
+	const char *instance;          /**< name in events and logs */
+	struct cfg_endpoints listen;   /**< UDP and TCP DNS sockets */
+	struct cfg_endpoint http;      /**< metrics and health */
+	struct cfg_rate_limit rate_limit;
+	uint32_t replay_cache;         /**< signed NOTIFYs remembered to refuse replays (entries,
+	                                  common/tsig/tsig_replay.h); 0: no replay check */
+	uint32_t tcp_max_connections;
+	uint32_t tcp_max_per_source;     /**< TCP connections at once from one source (grouped
+	                                    as rate_limit.ipv4_prefix / ipv6_prefix) */
+	uint64_t tcp_idle_timeout_ms;    /**< a TCP connection with no query for this long is closed */
+	uint64_t tcp_message_timeout_ms; /**< a started TCP message must be complete within this */
+	uint64_t udp_receive_buffer;     /**< SO_RCVBUF bytes */
+};
+
+struct cfg_xfrd {
+	const char *replica;         /**< name in events and logs */
+	const char *store;           /**< LMDB environment directory */
+	uint64_t store_size;         /**< LMDB map size in bytes */
+	struct cfg_endpoints listen; /**< DNS endpoint serving SOA/AXFR/IXFR of stored zones */
+	struct cfg_endpoint http;    /**< metrics and health */
+	struct cfg_serve serve;      /**< default for every zone */
+	uint32_t serve_transfers;       /**< outgoing AXFR/IXFR streams at once; more: REFUSED */
+	uint32_t serve_transfers_per_source; /**< of which from one source (IPv4 /32, IPv6 /64) */
+	uint64_t serve_snapshot_hold_ms; /**< a transfer waiting this long for its client lets go
+	                                    of its store snapshot (0: at once) */
+	uint64_t serve_snapshot_max_ms;  /**< no transfer reads one snapshot longer than this */
+	uint32_t transfers_max;         /**< transfers running at once */
+	uint32_t transfers_per_primary; /**< transfers running at once against one primary */
+	uint64_t timeout_connect_ms;
+	uint64_t timeout_read_ms;     /**< each read of a transfer or SOA answer */
+	uint64_t timeout_transfer_ms; /**< a whole transfer */
+	uint64_t timeout_soa_ms;      /**< an SOA query (UDP try and TCP retry together) */
+	struct cfg_clamp refresh;     /**< defaults for every zone */
+	struct cfg_clamp retry;
+	struct cfg_clamp expire;
+	uint32_t jitter_pct;          /**< each timer is shortened by up to this percentage */
+	struct cfg_limits limits;     /**< default for every zone */
+	uint32_t journal_changes;     /**< IXFR journal: change sets kept per zone */
+	uint64_t journal_bytes;       /**< IXFR journal: bytes kept per zone */
+	uint64_t health_commit_stall_ms; /**< liveness fails when a lagging partition has not
+	                                    committed for this long */
+};
+
+/** One zone, with zone-defaults and the xfrd-wide settings merged in. */
+struct cfg_zone {
+	const uint8_t *name;     /**< canonical (lowercase) wire form */
+	const char *name_text;   /**< canonical text with the trailing dot */
+	unsigned line;           /**< line of the zone's entry in the file */
+	struct cfg_endpoints primaries; /**< tried in order; never empty */
+	const struct tsig_key *key;     /**< TSIG for SOA queries and transfers; NULL: none */
+	struct cfg_keys notify_keys;    /**< NOTIFY must be signed with one of these; empty:
+	                                   unsigned accepted. Default: [key] when key is set */
+	struct acl notify_from;  /**< NOTIFY sources; when the file gives none, the
+	                            primaries' addresses (host networks) */
+	struct cfg_serve serve;  /**< who may query this zone on xfrd's DNS endpoint */
+	struct cfg_clamp refresh;
+	struct cfg_clamp retry;
+	struct cfg_clamp expire;
+	struct cfg_limits limits;
+	struct cfg_endpoints notify;    /**< downstream secondaries sent a NOTIFY after each new
+	                                   serial (RFC 1996, UDP); default port 53; empty: none */
+	const struct tsig_key *notify_key; /**< signs those NOTIFYs (and their replies must
+	                                      verify); NULL: unsigned. Default: NULL */
+};
+
+/** TSIG policy for every request checked with the keyring (notifyd, xfrd's endpoint). */
+struct cfg_tsig {
+	uint64_t max_fudge_ms; /**< a request's fudge is capped to this (whole seconds,
+	                          tsig_keyring_set_max_fudge(), applied to cfg->keys) */
+};
+
+/**
+ * A loaded configuration. Every pointer inside is owned by the cfg and lives
+ * until cfg_free(); in particular the struct acl members must not be passed to
+ * acl_clear().
+ */
+struct cfg {
+	const char *path;          /**< the file name it was loaded from */
+	enum log_level log_level;
+	struct cfg_kafka kafka;
+	struct tsig_keyring *keys; /**< every key of the file; owned; tsig.max_fudge applied */
+	struct cfg_tsig tsig;
+	struct acl proxy_trusted;  /**< PROXY headers accepted, and required, from these */
+	struct cfg_notifyd notifyd;
+	struct cfg_xfrd xfrd;
+	const struct cfg_zone *zones; /**< in file order */
+	size_t zone_count;
+
+	/* private */
+	struct arena *mem;
+	uint32_t *zone_index; /**< open addressing: zone number + 1, 0 empty */
+	size_t zone_mask;
+};
+
+/**
+ * Read and check the file at @p path.
+ * @param[in]  path   borrowed; also the name used in messages, and the directory
+ *                    relative key-file paths are taken from
+ * @param[out] out    on 0, the cfg, returned owned (cfg_free()); untouched otherwise
+ * @param[out] err    on ZX_ENOENT and ZX_ECONFIG the messages, one per line
+ *                    (cut to @p errlen); "" on 0. May be NULL when @p errlen is 0.
+ * @return 0; ZX_ENOENT the file is missing or unreadable ("path: cannot read: why");
+ *         ZX_ECONFIG the file has errors (all found, at most CFG_MAX_ERRORS lines);
+ *         ZX_ENOMEM
+ */
+ZX_MUSTCHECK int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen);
+
+/**
+ * As cfg_load() with the text in memory.
+ * @param[in] name  the name used in messages (and for relative key-file paths); borrowed
+ * @param[in] text  NUL-terminated YAML; borrowed
+ * @return 0; ZX_ECONFIG; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int cfg_load_string(const char *name, const char *text, struct cfg **out,
+                                 char *err, size_t errlen);
+
+/** Free everything of @p cfg. cfg_free(NULL) does nothing. */
+void cfg_free(struct cfg *cfg);
+
+/**
+ * The zone named @p name_wire, compared case-insensitively; O(1).
+ * @param name_wire a valid uncompressed wire name (e.g. a NOTIFY's question, as
+ *                  dnsmsg gives it); borrowed
+ * @return the zone, borrowed from @p cfg; NULL when the file has no such zone
+ */
+const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_wire);
+
+#endif

@@ -1,0 +1,260 @@
+/* tests/unit/common/store/test_zdb_state.c -- the zone state machine (common/store/zdb.h, enum
+ * zdb_state): every transition of the table, walked through a real store, and a
+ * property test of random sequences of outcomes, expiries, corruption marks and
+ * restarts against a model written independently of the store's code. */
+#include "tests/unit/common/store/test_zdb_util.h"
+
+#define ZONE "state.example."
+
+enum { NONE = -1 }; /* no record */
+
+/* The table, as the header's diagram says it (written out, not computed). */
+static int expect(int before, bool loaded, enum zdb_event ev)
+{
+	switch (ev) {
+	case ZDB_EV_COMMITTED:
+		return ZDB_STATE_FRESH;
+	case ZDB_EV_UPTODATE:
+		return loaded ? ZDB_STATE_FRESH : ZX_ENOTFOUND;
+	case ZDB_EV_FAILED:
+		return before == ZDB_STATE_EXPIRED ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
+	case ZDB_EV_EXPIRED:
+		return loaded ? ZDB_STATE_EXPIRED : ZX_ENOTFOUND;
+	case ZDB_EV_CORRUPT:
+		return !loaded ? ZX_ENOTFOUND
+		       : before == ZDB_STATE_EXPIRED ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
+	}
+	return ZX_EINVAL;
+}
+
+static void test_state_next_every_transition(void **state)
+{
+	(void)state;
+	const int befores[] = {NONE, ZDB_STATE_FRESH, ZDB_STATE_FAILED, ZDB_STATE_EXPIRED};
+	int checked = 0;
+	for (size_t i = 0; i < 4; i++) {
+		for (int loaded = 0; loaded <= 1; loaded++) {
+			if (befores[i] == NONE && loaded) {
+				continue; /* no record, nothing loaded */
+			}
+			for (int ev = ZDB_EV_COMMITTED; ev <= ZDB_EV_CORRUPT; ev++) {
+				enum zdb_state after = (enum zdb_state)99;
+				int rc = zdb_state_next(befores[i] == NONE ? ZDB_STATE_FRESH
+				                                           : (enum zdb_state)befores[i],
+				                        befores[i] != NONE, loaded, (enum zdb_event)ev,
+				                        &after);
+				int want = expect(befores[i], loaded, (enum zdb_event)ev);
+				if (want < 0) {
+					assert_int_equal(rc, want);
+					assert_int_equal(after, 99); /* untouched */
+				} else {
+					assert_int_equal(rc, 0);
+					assert_int_equal(after, want);
+				}
+				checked++;
+			}
+		}
+	}
+	assert_int_equal(checked, 35);
+	enum zdb_state after;
+	assert_int_equal(zdb_state_next(ZDB_STATE_FRESH, true, true, (enum zdb_event)42, &after),
+	                 ZX_EINVAL);
+}
+
+static struct zdb_zone_info get(struct zdb *db)
+{
+	struct zdb_snap *s;
+	struct zdb_zone_info zi;
+	assert_int_equal(zdb_snap_begin(db, &s), 0);
+	assert_int_equal(zdb_zone_get(s, tname(ZONE), &zi), 0);
+	zdb_snap_end(s);
+	return zi;
+}
+
+static void commit(struct zdb *db, uint32_t serial, int64_t now)
+{
+	struct trr z[] = {trr_soa(ZONE, serial), trr_a(ZONE, serial)};
+	load_zone(db, ZONE, z, 2, now);
+}
+
+/* Each transition through the store, with what it records. */
+static void test_state_walk_through_the_store(void **state)
+{
+	(void)state;
+	char *dir = mk_store_dir();
+	struct zdb *db = open_store(dir, 100);
+	struct zdb_transition t;
+	struct zdb_event_info fail = {.err = ZX_ETIMEDOUT, .text = "no answer",
+	                              .primary = "192.0.2.7@53"};
+	/* no record: UPTODATE, EXPIRED, CORRUPT refused; FAILED creates it */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 1, NULL, &t),
+	                 ZX_ENOTFOUND);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 1, NULL, &t),
+	                 ZX_ENOTFOUND);
+	assert_int_equal(zone_corrupt(db, tname(ZONE), 1, 1, "x"), ZX_ENOTFOUND);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_FAILED, 10, &fail, &t), 0);
+	assert_false(t.existed);
+	assert_int_equal(t.after, ZDB_STATE_FAILED);
+	struct zdb_zone_info zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_FAILED);
+	assert_false(zi.loaded);
+	assert_int_equal(zi.last_attempt, 10);
+	assert_int_equal(zi.last_success, 0);
+	assert_string_equal(zi.last_error_text, "no answer");
+	assert_string_equal(zi.primary, "192.0.2.7@53");
+	/* FAILED, nothing loaded: UPTODATE and EXPIRED still refused */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 11, NULL, &t),
+	                 ZX_ENOTFOUND);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 11, NULL, &t),
+	                 ZX_ENOTFOUND);
+	/* FAILED --COMMITTED--> FRESH */
+	commit(db, 5, 20);
+	zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_FRESH);
+	assert_int_equal(zi.last_success, 20);
+	assert_int_equal(zi.last_error, 0);
+	assert_string_equal(zi.last_error_text, "");
+	/* FRESH --UPTODATE--> FRESH */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 30, NULL, &t), 0);
+	assert_true(t.existed);
+	assert_int_equal(t.before, ZDB_STATE_FRESH);
+	assert_int_equal(t.after, ZDB_STATE_FRESH);
+	assert_int_equal(get(db).last_success, 30);
+	/* FRESH --FAILED--> FAILED, data kept */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_FAILED, 40, &fail, &t), 0);
+	assert_int_equal(t.after, ZDB_STATE_FAILED);
+	zi = get(db);
+	assert_int_equal(zi.last_attempt, 40);
+	assert_int_equal(zi.last_success, 30);
+	assert_int_equal(zi.serial, 5);
+	/* FAILED --UPTODATE--> FRESH */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 50, NULL, &t), 0);
+	assert_int_equal(t.after, ZDB_STATE_FRESH);
+	/* FRESH --EXPIRED--> EXPIRED: an expiry is not an attempt */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 60, NULL, &t), 0);
+	assert_int_equal(t.before, ZDB_STATE_FRESH);
+	assert_int_equal(t.after, ZDB_STATE_EXPIRED);
+	zi = get(db);
+	assert_int_equal(zi.last_attempt, 50);
+	assert_int_equal(zi.last_success, 50);
+	/* EXPIRED --EXPIRED--> EXPIRED (before says so: announced once) */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 61, NULL, &t), 0);
+	assert_int_equal(t.before, ZDB_STATE_EXPIRED);
+	/* EXPIRED --FAILED--> EXPIRED, in one commit, the error recorded */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_FAILED, 70, &fail, &t), 0);
+	assert_int_equal(t.after, ZDB_STATE_EXPIRED);
+	zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_EXPIRED);
+	assert_int_equal(zi.last_attempt, 70);
+	assert_int_equal(zi.last_error, ZX_ETIMEDOUT);
+	/* EXPIRED --CORRUPT--> EXPIRED, the version marked */
+	assert_int_equal(zone_corrupt(db, tname(ZONE), zi.version, 80, "short"), 0);
+	zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_EXPIRED);
+	assert_true(zi.corrupt);
+	assert_int_equal(zi.last_error, ZX_ECORRUPT);
+	/* EXPIRED --UPTODATE--> FRESH (the corrupt mark stays: only a new version clears it) */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 90, NULL, &t), 0);
+	zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_FRESH);
+	assert_true(zi.corrupt);
+	/* FRESH --CORRUPT--> FAILED; --COMMITTED--> FRESH clears the mark */
+	assert_int_equal(zone_corrupt(db, tname(ZONE), zi.version, 95, "short"), 0);
+	assert_int_equal(get(db).state, ZDB_STATE_FAILED);
+	commit(db, 5, 100); /* the same serial: the zone was corrupt */
+	zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_FRESH);
+	assert_false(zi.corrupt);
+	/* EXPIRED --COMMITTED--> FRESH */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 110, NULL, &t), 0);
+	commit(db, 6, 120);
+	assert_int_equal(get(db).state, ZDB_STATE_FRESH);
+	/* CORRUPT needs its version; COMMITTED is the commits' */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_CORRUPT, 1, NULL, &t), ZX_EINVAL);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_COMMITTED, 1, NULL, &t),
+	                 ZX_EINVAL);
+	zdb_close(db);
+	rm_store(dir);
+}
+
+/* The model: state, whether something is loaded, the last success, the version. */
+struct model {
+	int state; /* NONE or enum zdb_state */
+	bool loaded;
+	int64_t last_success, last_attempt;
+};
+
+static void test_state_random_sequences(void **state)
+{
+	(void)state;
+	char *dir = mk_store_dir();
+	struct zdb *db = open_store(dir, 100);
+	struct model m = {.state = NONE};
+	uint64_t seed = 20261202;
+	uint32_t serial = 1;
+	int64_t now = 1000;
+	int steps[6] = {0};
+	for (int step = 0; step < 3000; step++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		int op = (int)((seed >> 33) % 6); /* 0..4 events, 5 restart */
+		now += 1 + (int64_t)((seed >> 20) % 5);
+		steps[op]++;
+		if (op == 5) {
+			zdb_close(db); /* a restart: what was committed is what there is */
+			db = open_store(dir, 100);
+			continue;
+		}
+		enum zdb_event ev = (enum zdb_event)op;
+		int want = expect(m.state, m.loaded, ev);
+		int rc;
+		if (ev == ZDB_EV_COMMITTED) {
+			commit(db, ++serial, now);
+			rc = 0;
+		} else if (ev == ZDB_EV_CORRUPT) {
+			uint32_t version = 0;
+			if (m.state != NONE) {
+				version = get(db).version;
+			}
+			rc = zone_corrupt(db, tname(ZONE), version, now, "random");
+		} else {
+			struct zdb_event_info fail = {.err = ZX_EIO};
+			rc = zdb_zone_event(db, tname(ZONE), ev, now, &fail, NULL);
+		}
+		if (want < 0) {
+			assert_int_equal(rc, want);
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		m.state = want;
+		m.loaded = m.loaded || ev == ZDB_EV_COMMITTED;
+		if (ev == ZDB_EV_COMMITTED || ev == ZDB_EV_UPTODATE) {
+			m.last_success = now;
+		}
+		if (ev != ZDB_EV_EXPIRED) {
+			m.last_attempt = now;
+		}
+		struct zdb_zone_info zi = get(db);
+		assert_int_equal(zi.state, m.state);
+		assert_int_equal(zi.loaded, m.loaded);
+		assert_int_equal(zi.last_success, m.last_success);
+		assert_int_equal(zi.last_attempt, m.last_attempt);
+		/* invariants: a success clears the error; FRESH never carries one */
+		assert_true(zi.state != ZDB_STATE_FRESH || zi.last_error == 0 || zi.corrupt);
+		assert_true(zi.last_success <= zi.last_attempt);
+	}
+	for (int i = 0; i < 6; i++) {
+		assert_true(steps[i] > 300); /* every kind of step was taken */
+	}
+	zdb_close(db);
+	rm_store(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_state_next_every_transition),
+		cmocka_unit_test(test_state_walk_through_the_store),
+		cmocka_unit_test(test_state_random_sequences),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/kafka/consumer_internal.h -- state shared by consumer.c (the data path: messages,
+ * outcomes, events, refresh requests) and consumer_group.c (the Kafka group:
+ * commits, rebalance, liveness, metrics, setup). Not an API: see consumer.h.
+ */
+#ifndef ZX_XFRD_CONSUMER_INTERNAL_H
+#define ZX_XFRD_CONSUMER_INTERNAL_H
+
+#include "common/dname.h"
+#include "common/store/zdb.h"
+#include "proto/events.h"
+#include "xfrd/kafka/consumer.h"
+#include "xfrd/kafka/updates.h"
+#include "xfrd/xfr/xfr.h"
+#include "xfrd/zone/zone.h"
+
+#include <event2/util.h>
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct metrics_val;
+
+#define CONSUMER_DRAIN_BATCH 500
+/** After a failed commit, the next one waits this long (no log or request storm
+ * while the coordinator is away; the positions stay and go in the next commit). */
+#define CONSUMER_COMMIT_RETRY_MS 1000
+
+/* The offsets one outcome finishes, held until its event is delivered. */
+struct batch {
+	struct updates_ticket t;
+	struct consumer *c;
+	struct batch *prev, *next; /* c->batches */
+	struct zone_req *refs;
+	size_t n, cap;
+	bool has_event;
+	Zx__Events__ZoneUpdated ev;
+	char zone[DNAME_TEXTLEN]; /* the event's: the zone may go before it is delivered */
+	char primary[64];
+	char error[ZDB_ERRTEXT_MAX + 64];
+};
+
+struct pcount {
+	int64_t pending; /* finished offsets waiting for their event's delivery */
+};
+
+/* A REFRESH request in flight (the zone may go meanwhile: kept by name). */
+struct ask {
+	struct updates_ticket t;
+	struct consumer *c;
+	char zone[];
+};
+
+struct consumer {
+	struct consumer_opts o;
+	rd_kafka_t *rk;
+	rd_kafka_queue_t *q;
+	int kpipe[2];
+	struct event *kev, *tick;
+	struct offtrack *ot;
+	struct health_map *hm;
+	struct pcount *pc;
+	int32_t npc;
+	int32_t partitions;
+	struct batch *batches;
+	bool commit_inflight, ready, closing;
+	char topic_missing[256]; /* "requests topic T does not exist (...)"; "" when not */
+	int64_t commit_after_ms; /* after a failed commit: next try not before (monotonic) */
+	struct consumer_stats st;
+	struct metrics_val *m_invalid, *m_commits, *m_commit_fail, *m_events, *m_event_fail,
+		*m_rebal[3];
+};
+
+/** Counters of partition @p p (grown on demand; a scratch entry for p < 0 or OOM). */
+struct pcount *consumer_pc(struct consumer *c, int32_t p);
+
+/* consumer.c */
+void consumer_batch_send(struct batch *b);
+void consumer_on_kafka(evutil_socket_t fd, short what, void *arg);
+void consumer_on_tick(evutil_socket_t fd, short what, void *arg);
+
+/* consumer_group.c */
+void consumer_commit_async(struct consumer *c);
+
+#endif

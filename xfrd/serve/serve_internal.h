@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/serve/serve_internal.h -- what serve.c (decisions), serve_reply.c (messages)
+ * and serve_net.c (sockets) share. Not an API: include only from xfrd/serve*.c.
+ * Threading: as xfrd/serve/serve.h. */
+#ifndef ZX_XFRD_SERVE_INTERNAL_H
+#define ZX_XFRD_SERVE_INTERNAL_H
+
+#include "common/acl.h"
+#include "common/dname.h"
+#include "common/tsig/tsig.h"
+#include "common/store/zdb.h"
+#include "xfrd/serve/serve.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct metrics_val;
+struct serve_net;
+
+/** Query type buckets of the queries metric. */
+enum serve_qt { SQT_SOA, SQT_AXFR, SQT_IXFR, SQT_ANY, SQT_OTHER, SQT_COUNT };
+/** Rcode buckets of the queries metric. */
+enum serve_rc { SRC_NOERROR, SRC_FORMERR, SRC_SERVFAIL, SRC_NOTIMP, SRC_REFUSED, SRC_NOTAUTH,
+	        SRC_BADVERS, SRC_COUNT };
+/** Transfer methods: how a transfer answer is made. */
+enum serve_method { SM_NONE, SM_AXFR, SM_IXFR, SM_IXFR_AXFR, SM_COUNT };
+
+/** Extended RCODE BADVERS (RFC 6891): 16, carried in the OPT's TTL high byte. */
+#define SERVE_RC_BADVERS 16
+
+struct serve_metrics {
+	struct metrics_val *queries[SQT_COUNT][SRC_COUNT];
+	struct metrics_val *dropped;
+	struct metrics_val *transfers[SM_COUNT];
+	struct metrics_val *xfr_failures;
+	struct metrics_val *corrupt;
+	struct metrics_val *xfr_records;
+	struct metrics_val *xfr_bytes;
+	struct metrics_val *tcp_rejected;
+	struct metrics_val *udp_truncated;
+	struct metrics_val *tcp_conns; /**< gauge */
+	struct metrics_val *xfr_active; /**< gauge */
+	struct metrics_val *xfr_refused_max, *xfr_refused_source;
+	struct metrics_val *snap_releases;
+};
+
+struct serve {
+	struct serve_opts o;
+	struct serve_metrics m;   /**< every pointer NULL when o.metrics is NULL */
+	struct serve_net *net;    /**< NULL until serve_start() */
+	uint32_t xfr_active;      /**< transfers out now (replies with a slot) */
+	struct serve_reply *xfrs; /**< those replies */
+};
+
+/** Phases of a transfer stream. */
+enum serve_phase { SP_FIRST_SOA, SP_BODY, SP_LAST_SOA, SP_DONE };
+
+struct serve_reply {
+	struct serve *sv;
+	int err;                  /**< sticky error of serve_reply_next() */
+	int rcode;                /**< low 4 bits in the header */
+	/* A one-message answer, built and signed by serve_query(). */
+	uint8_t *single;
+	size_t single_len;
+	bool single_sent;
+	/* A transfer stream. */
+	enum serve_method method;
+	enum serve_phase phase;
+	struct zdb_snap *snap;    /**< NULL while paused (the iterator is detached) */
+	struct zdb_iter *it;
+	struct timespec snap_at;  /**< when snap was taken (CLOCK_MONOTONIC) */
+	bool slot;                /**< counts among the transfers out (serve.xfr_active) */
+	struct serve_reply *xprev, *xnext; /**< in serve.xfrs while slot */
+	uint8_t srckey[ACL_PREFIX_KEY_MAX]; /**< the client's network (per-source limit) */
+	uint8_t srckey_len;
+	bool pending;             /**< rr holds an RR that did not fit the last message */
+	struct zdb_rr rr;
+	uint16_t id, flags;       /**< the answers' header ID and flags (QR AA, RD copied) */
+	uint8_t qname[DNAME_MAXLEN]; /**< as received (case kept) */
+	size_t qname_len;
+	uint16_t qtype, qclass;
+	uint8_t apex[DNAME_MAXLEN];  /**< the zone, lowercase */
+	size_t apex_len;
+	uint32_t version;            /**< the zone's version served (zdb_zone_info) */
+	uint32_t soa_ttl;
+	uint16_t soa_rdlen;
+	uint8_t soa_rdata[ZDB_SOA_MAX];
+	bool tsig;                /**< sign every message with ts */
+	size_t tsig_reserve;      /**< room kept for the TSIG record of each message */
+	struct tsig_session ts;
+	size_t max_len;           /**< largest message (SERVE_MSG_MAX, or the UDP size) */
+	bool opt;                 /**< the query had EDNS: one-message answers carry an OPT */
+	/* For the log line. */
+	char zone_text[DNAME_TEXTLEN];
+	char client[64];
+	uint32_t serial_from, serial_to;
+	uint64_t records, bytes;
+	char errtext[ZDB_ERRTEXT_MAX]; /**< the store's words for err */
+	unsigned messages;
+	struct timespec started;
+};
+
+/** A message under construction (serve_reply.c). */
+struct serve_msg {
+	uint8_t *buf;
+	size_t len, cap;     /**< cap: where the RRs must end (room for TSIG/OPT kept apart) */
+	uint16_t ancount, nscount, arcount;
+	size_t qend;         /**< where the question ends */
+	bool trunc;          /**< a one-message answer did not fit: cut, TC set */
+	size_t prev_off;     /**< offset of the last owner written; 0 none */
+	uint8_t prev[DNAME_MAXLEN]; /**< that owner (for the compression check) */
+};
+
+/** Start a message: header (@p r's ID and flags, @p rcode) and @p r's question. */
+void serve_msg_start(struct serve_msg *m, const struct serve_reply *r, uint8_t *buf, size_t cap,
+                     int rcode);
+
+/**
+ * Append one RR (owner compressed against the question name or the previous
+ * owner). @return 0; ZX_ELIMIT it does not fit (the message is unchanged)
+ */
+ZX_MUSTCHECK int serve_msg_rr(struct serve_msg *m, const struct serve_reply *r,
+                              const struct zdb_rr *rr);
+
+/** Write the section counts into the header. */
+void serve_msg_finish(struct serve_msg *m);
+
+/** The zone's SOA as an RR of @p r (owner the apex). */
+struct zdb_rr serve_reply_soa(const struct serve_reply *r);
+
+/** Room a TSIG record answering @p req may take (names, fields, full MAC, other data). */
+size_t serve_tsig_reserve(const struct tsig_request *req);
+
+/**
+ * Turn @p r into a transfer stream: takes *@p snap (set to NULL) and @p it;
+ * @p treq (NULL: unsigned) starts the TSIG session signing every message. The
+ * transfer slot was taken by serve_xfr_admit().
+ */
+void serve_xfr_begin(struct serve_reply *r, struct zdb_snap **snap, struct zdb_iter *it,
+                     enum serve_method method, const struct tsig_request *treq);
+
+/**
+ * Take a transfer slot for @p r (its client's network in r->srckey).
+ * @return NULL taken (released by serve_reply_free()); else why not, for the log:
+ *         "busy" (xfr_max reached) or "busy_source" (xfr_per_source reached)
+ */
+const char *serve_xfr_admit(struct serve_reply *r);
+
+/** Count a finished query in the metrics. */
+void serve_count(struct serve *sv, uint16_t qtype, int rcode, bool badvers);
+
+#endif

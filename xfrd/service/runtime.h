@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/service/runtime.h -- the zone runtime on xfrd's loop: one record per zone, one planner,
+ * one scheduler, the timers, the hand-off with the transfer engine, expiry.
+ *
+ * Both modes run this; they differ only in their request source:
+ *
+ *   Kafka mode                                 standalone / once
+ *   consumer: message --> runtime_request()    (none: the timers and the start-up
+ *   timer due --> source.refresh_due():         pass call runtime_request()
+ *     a REFRESH request to Kafka, read back     themselves)
+ *     like any other, so its offset is only
+ *     committed once the refresh is done
+ *
+ *   runtime_request --> sched (one running, one scheduled per zone, folding)
+ *     --start--> engine_request (worker threads) --outcome queue, eventfd--> loop
+ *     --> sched_finished (the requests it finishes) --> source.outcome (event,
+ *     offsets) --> downstream NOTIFY (notifier) --> replan --> timer
+ *
+ * Timers: a zone this process owns (Kafka mode: its partition is assigned here;
+ * standalone: every zone) has one timer (xfrd/zone/timers.h): the planner's
+ * refresh due time (xfrd/zone/plan.h) while nothing runs and no request is out,
+ * the time a lost refresh request is asked again (RUNTIME_REQUEST_TIMEOUT), a
+ * recheck (a NOTIFY announced a serial the primary did not serve yet), and its
+ * expiry. The plan is derived from what the store recorded, so a crash or a
+ * partition move loses no timer: the next owner computes the same plan. At
+ * expiry the store's state machine marks the zone EXPIRED (one commit;
+ * common/store/zdb.h) and source.expired announces it, once per expiry.
+ *
+ * Announcements (source.outcome's @c announce): every new serial and every
+ * failure; an up-to-date outcome only for the first outcome of a zone since this
+ * process took it (so an event or a downstream NOTIFY lost with a crash after
+ * the commit is made again by whoever redoes the request).
+ *
+ * Zones are added, changed and removed while the loop runs (runtime_zone_*):
+ * a removed zone's running transfer ends normally and its record goes then.
+ *
+ * Threading: everything on the loop thread of @c base, except the engine's
+ * callbacks (worker threads), which only queue the outcome.
+ */
+#ifndef ZX_XFRD_RUNTIME_H
+#define ZX_XFRD_RUNTIME_H
+
+#include "common/err.h"
+#include "xfrd/xfr/xfr.h"
+#include "xfrd/zone/zone.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct cfg;
+struct engine;
+struct event_base;
+struct metrics;
+struct notifier;
+struct runtime;
+struct zdb;
+struct zdb_zone_info;
+
+/** Seconds before a refresh request with no outcome is asked again (a lost request). */
+#define RUNTIME_REQUEST_TIMEOUT 120
+/** A refresh request that could not be queued is asked again this much later. */
+#define RUNTIME_ASK_AGAIN_S 5
+
+/** Where a request came from (the TransferRequest origins; for logs and metrics). */
+enum runtime_origin {
+	RUNTIME_ORIGIN_UNSPECIFIED = 0,
+	RUNTIME_ORIGIN_NOTIFY,
+	RUNTIME_ORIGIN_REFRESH,
+	RUNTIME_ORIGIN_OPERATOR,
+	RUNTIME_ORIGIN_RETRANSFER,
+	RUNTIME_ORIGIN_COUNT
+};
+
+/** The request source's side (Kafka mode: the consumer; NULL members: standalone). */
+struct runtime_source {
+	/**
+	 * @p z's refresh is due: ask for it (its request comes back through
+	 * runtime_request()). 0 asked (the zone waits RUNTIME_REQUEST_TIMEOUT for its
+	 * outcome), else a ZX_E* code (asked again RUNTIME_ASK_AGAIN_S later, counted
+	 * in xfrd_refresh_send_failures_total). NULL: the runtime requests it itself.
+	 */
+	int (*refresh_due)(void *ctx, struct zone *z);
+	/**
+	 * @p z's transfer ended with @p r. @p done lists the @p ndone requests with a
+	 * position that this outcome finishes (copied by the callee if kept). When
+	 * @p announce, tell the world (a ZoneUpdated event). May be NULL.
+	 */
+	void (*outcome)(void *ctx, struct zone *z, const struct xfr_result *r, bool announce,
+	                const struct zone_req *done, size_t ndone);
+	/** @p z just became EXPIRED in the store (@p info: what it holds). May be NULL. */
+	void (*expired)(void *ctx, struct zone *z, const struct zdb_zone_info *info);
+	void *ctx;
+};
+
+struct runtime_opts {
+	const struct cfg *cfg;        /**< borrowed; jitter, zone seed; outlives the runtime */
+	struct event_base *base;      /**< borrowed; the loop */
+	struct engine *eng;           /**< borrowed; outlives every outcome */
+	struct zdb *db;               /**< borrowed; plans are read from it, expiry written */
+	struct notifier *nt;          /**< borrowed; downstream NOTIFY; may be NULL */
+	struct metrics *m;            /**< borrowed; series registered here */
+	struct runtime_source src;    /**< copied */
+	bool own_all;                 /**< standalone: every zone is owned (timers run) */
+};
+
+/**
+ * Create the runtime with a record for every zone of opts.cfg (the seed).
+ * @param[in]  o   copied
+ * @param[out] out returned owned (runtime_free()); untouched on error
+ * @return 0; ZX_EINVAL missing option; ZX_EIO no eventfd; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int runtime_new(const struct runtime_opts *o, struct runtime **out);
+
+/**
+ * Free (the engine must be stopped first: an outcome arriving later would find
+ * nothing). NULL ok.
+ */
+void runtime_free(struct runtime *rt);
+
+/**
+ * A request for the zone @p name (canonical text or any case).
+ * @param req    its position and serial hint; copied
+ * @param flags  ZONE_FORCE_AXFR, ...
+ * @return 0 scheduled (or folded); ZX_ENOTFOUND no such zone (the caller finishes
+ *         the request at once); ZX_ENOMEM
+ */
+ZX_MUSTCHECK int runtime_request(struct runtime *rt, const char *name, const struct zone_req *req,
+                                 unsigned flags, enum runtime_origin origin);
+
+/** The requests topic has @p count partitions: place every zone (Kafka mode). */
+void runtime_set_partitions(struct runtime *rt, int32_t count);
+
+/**
+ * This process took (@p owned) or lost @p partition. Losing it drops its zones'
+ * requests (sched_drop()) and stops their timers; taking it plans them again.
+ */
+void runtime_own(struct runtime *rt, int32_t partition, bool owned);
+
+/** Set the request source (after runtime_new(): the consumer needs the runtime first). */
+void runtime_set_source(struct runtime *rt, const struct runtime_source *src);
+
+/** The REFRESH request of the zone @p name was not stored: it is asked again shortly. */
+void runtime_refresh_lost(struct runtime *rt, const char *name);
+
+/** Zones of @p partition with a transfer running. */
+size_t runtime_running_in(const struct runtime *rt, int32_t partition);
+
+/**
+ * Handle the outcomes the engine queued, waiting up to @p timeout_ms for one
+ * (0: only what is there). For waits outside the loop (partition revocation).
+ */
+void runtime_poll_outcomes(struct runtime *rt, int timeout_ms);
+
+/** Zones with a transfer running or scheduled. */
+size_t runtime_busy(const struct runtime *rt);
+
+/** The zone record of @p name (wire, any case); borrowed; NULL when unknown. */
+struct zone *runtime_zone(const struct runtime *rt, const uint8_t *name);
+
+/** Counters. */
+struct runtime_stats {
+	uint64_t requests, unknown, outcomes, expired, refresh_asked, refresh_failed;
+	size_t zones, running, scheduled, timers;
+};
+
+void runtime_stats(const struct runtime *rt, struct runtime_stats *out);
+
+#endif

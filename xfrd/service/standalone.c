@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/service/standalone.c -- the runtime without Kafka: timers, the DNS endpoint, downstream
+ * NOTIFY and the ops endpoint on one loop; and the once mode. */
+#include "xfrd/service/standalone.h"
+
+#include "common/cfg/cfg.h"
+#include "common/dname.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "xfrd/xfr/engine.h"
+#include "xfrd/kafka/health.h"
+#include "xfrd/notify/notifier.h"
+#include "xfrd/service/runtime.h"
+#include "xfrd/serve/serve.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdlib.h>
+
+struct solo {
+	const struct standalone_opts *o;
+	struct event_base *base;
+	struct metrics *m;
+	struct runtime *rt;
+	struct notifier *nt;
+	struct serve *srv;
+	struct health_http *http;
+	struct event *sig[3];
+	unsigned failures;
+	bool once_started;
+};
+
+static void on_stop(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	struct solo *s = arg;
+	log_info("xfrd_stopping", "signal=%d", (int)sig);
+	event_base_loopbreak(s->base);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	log_warn("reload_unsupported", "signal=HUP hint=\"restart xfrd to apply config changes\"");
+}
+
+/* The once mode's source: count failures, stop when nothing runs any more. */
+static void once_outcome(void *ctx, struct zone *z, const struct xfr_result *r, bool announce,
+                         const struct zone_req *done, size_t ndone)
+{
+	(void)z;
+	(void)announce;
+	(void)done;
+	(void)ndone;
+	struct solo *s = ctx;
+	s->failures += r->outcome == XFR_FAILED;
+	if (s->once_started && runtime_busy(s->rt) == 0) {
+		event_base_loopbreak(s->base);
+	}
+}
+
+static int live(void *arg, char *why, size_t whylen)
+{
+	(void)arg;
+	(void)why;
+	(void)whylen;
+	return 0; /* the loop answered: it turns */
+}
+
+static bool ready(void *arg, char *why, size_t whylen)
+{
+	(void)arg;
+	(void)why;
+	(void)whylen;
+	return true;
+}
+
+static bool wanted(const struct standalone_opts *o, const struct cfg_zone *z)
+{
+	if (o->zones == NULL || o->nzones == 0) {
+		return true;
+	}
+	for (int k = 0; k < o->nzones; k++) {
+		uint8_t w[DNAME_MAXLEN];
+		if (dname_from_text(o->zones[k], w) > 0 && dname_equal(w, z->name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every wanted zone once, through the scheduler like any request. */
+static void request_all(struct solo *s)
+{
+	const struct cfg *cfg = s->o->cfg;
+	for (size_t i = 0; i < cfg->zone_count; i++) {
+		const struct cfg_zone *z = &cfg->zones[i];
+		if (!wanted(s->o, z)) {
+			continue;
+		}
+		struct zone_req req = {.partition = -1, .offset = -1};
+		if (runtime_request(s->rt, z->name_text, &req, s->o->flags,
+		                    RUNTIME_ORIGIN_OPERATOR) != 0) {
+			s->failures++;
+		}
+	}
+	s->once_started = true;
+}
+
+static int start(struct solo *s, struct engine *eng)
+{
+	const struct cfg *cfg = s->o->cfg;
+	struct notifier_opts no = {.base = s->base, .m = s->m};
+	int rc = notifier_new(&no, &s->nt);
+	if (rc == 0) {
+		struct runtime_opts ro = {.cfg = cfg, .base = s->base, .eng = eng, .db = s->o->db,
+		                          .nt = s->nt, .m = s->m, .own_all = !s->o->once};
+		if (s->o->once) {
+			ro.src = (struct runtime_source){.outcome = once_outcome, .ctx = s};
+		}
+		rc = runtime_new(&ro, &s->rt);
+	}
+	if (rc == 0 && !s->o->once && cfg->xfrd.listen.count > 0) {
+		struct serve_opts so;
+		serve_opts_from_cfg(&so, cfg, s->o->db);
+		so.metrics = s->m;
+		rc = serve_new(&so, &s->srv);
+		if (rc == 0) {
+			rc = serve_start(s->srv, s->base);
+		}
+	}
+	if (rc == 0 && !s->o->once && cfg->xfrd.http.len > 0) {
+		rc = health_http_new(s->base, &cfg->xfrd.http, s->m, live, ready, s, &s->http);
+	}
+	if (rc != 0) {
+		log_error("standalone_start_failed", "error=%s", zx_strerror(rc));
+	}
+	return rc;
+}
+
+static int signals(struct solo *s)
+{
+	if (s->o->once) { /* SIGINT/SIGTERM keep their default, killing the pass */
+		return 0;
+	}
+	s->sig[0] = evsignal_new(s->base, SIGINT, on_stop, s);
+	s->sig[1] = evsignal_new(s->base, SIGTERM, on_stop, s);
+	s->sig[2] = evsignal_new(s->base, SIGHUP, on_hup, s);
+	for (int i = 0; i < 3; i++) {
+		if (s->sig[i] == NULL || event_add(s->sig[i], NULL) != 0) {
+			return ZX_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int standalone_run(const struct standalone_opts *o, struct engine **engp)
+{
+	struct solo s = {.o = o};
+	s.base = event_base_new();
+	s.m = metrics_new();
+	int rc = s.base == NULL || s.m == NULL ? ZX_ENOMEM : start(&s, *engp);
+	if (rc == 0) {
+		rc = signals(&s);
+	}
+	if (rc == 0) {
+		if (o->once) {
+			request_all(&s);
+		}
+		if (!o->once || runtime_busy(s.rt) > 0) {
+			(void)event_base_dispatch(s.base);
+		}
+	}
+	engine_free(*engp); /* no callback after this */
+	*engp = NULL;
+	health_http_free(s.http);
+	serve_free(s.srv);
+	runtime_free(s.rt);
+	notifier_free(s.nt);
+	for (int i = 0; i < 3; i++) {
+		if (s.sig[i] != NULL) {
+			event_free(s.sig[i]);
+		}
+	}
+	metrics_free(s.m);
+	if (s.base != NULL) {
+		event_base_free(s.base);
+	}
+	if (rc != 0) {
+		return 1;
+	}
+	return o->once && s.failures > 0 ? 1 : 0;
+}

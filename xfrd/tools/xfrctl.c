@@ -1,0 +1,606 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/tools/xfrctl.c -- the admin's tool: list zones, show one, dump one; ask for a
+ * refresh or a full retransfer.
+ *
+ * zones/show/dump open the LMDB store read-only and read everything of a
+ * command from one snapshot, so xfrctl runs beside xfrd without stopping it and
+ * never sees half a transfer. Records are printed through ldns' presentation code.
+ *
+ * A zone a reader of xfrd found corrupt shows as state "corrupt"; dump checks
+ * the records it prints against the zone's count and checksum and exits 3 with
+ * a message when they differ (the output is then not the zone).
+ *
+ * refresh/retransfer never touch the store: they publish one TransferRequest
+ * (origin OPERATOR or RETRANSFER, retransfer --force sets force) to
+ * kafka.requests-topic, keyed by the zone's
+ * canonical name and partitioned as notifyd does (murmur2_random), with an
+ * idempotent producer and acks=all, and wait for Kafka's delivery report. The
+ * request so takes the path a NOTIFY takes, to the replica that owns the zone.
+ */
+#include "common/cfg/cfg.h"
+#include "common/dname.h"
+#include "common/err.h"
+#include "common/store/zdb.h"
+#include "proto/events.h"
+#include "proto/reqtopic.h"
+
+#include <getopt.h>
+#include <ldns/ldns.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum {
+	EXIT_OK = 0,
+	EXIT_NOZONE = 1,
+	EXIT_USAGE = 2,
+	EXIT_STORE = 3,
+	EXIT_KAFKA = 4,
+};
+
+#define DEFAULT_CONFIG "/etc/zx/zx.yaml"
+
+static const char usage_text[] =
+	"usage: xfrctl [-c FILE | --store DIR] [--json] COMMAND [--force] [ZONE]\n"
+	"\n"
+	"Reads xfrd's zone store (read-only; xfrd keeps running), or asks xfrd for a\n"
+	"transfer through Kafka.\n"
+	"\n"
+	"commands:\n"
+	"  zones            one line per zone: name, state, serial, last success, records,\n"
+	"                   primary, last error\n"
+	"  show ZONE        all of a zone's metadata, the journal's range included\n"
+	"  dump ZONE        the zone in zone-file format, SOA first, canonical order;\n"
+	"                   checked against the zone's record count and checksum\n"
+	"  refresh ZONE     publish a transfer request (origin operator) to\n"
+	"                   kafka.requests-topic: xfrd checks the primary's SOA and\n"
+	"                   transfers when it is newer; waits until Kafka stored it\n"
+	"                   (at most kafka.delivery-timeout); needs the configuration\n"
+	"  retransfer ZONE  as refresh, but xfrd does a full AXFR even when up to date\n"
+	"                   (the same serial may be stored again: a corrupt zone is\n"
+	"                   fetched anew); with --force the primary's serial is stored\n"
+	"                   even when it is older than the one held (logged by xfrd)\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE  the configuration (xfrd.store names the store);\n"
+	"                     default " DEFAULT_CONFIG "\n"
+	"  -s, --store DIR    the store directory itself (no configuration read)\n"
+	"  -j, --json         JSON output for zones, show, refresh and retransfer\n"
+	"  -f, --force        retransfer only: allow an older serial\n"
+	"  -h, --help         this text\n"
+	"  -V, --version      the version\n"
+	"\n"
+	"exit status:\n"
+	"  0  success\n"
+	"  1  the zone is not in the store (or, for dump, has no data yet; for\n"
+	"     refresh and retransfer, not in the configuration)\n"
+	"  2  usage error (unknown command or option, bad zone name)\n"
+	"  3  the store or the configuration could not be read, or the zone's data is\n"
+	"     corrupt (dump)\n"
+	"  4  Kafka did not store the request (broker down, timeout, refused)\n";
+
+struct ctl {
+	const char *config;
+	const char *store;
+	bool json;
+	bool force;
+	const char *cmd;
+	bool request; /* refresh or retransfer: Kafka, not the store */
+	const char *zone_text;
+	uint8_t zone[DNAME_MAXLEN];
+};
+
+static const char *zone_state(const struct zdb_zone_info *zi);
+
+static const char *state_name(enum zdb_state s)
+{
+	switch (s) {
+	case ZDB_STATE_FRESH:
+		return "fresh";
+	case ZDB_STATE_FAILED:
+		return "failed";
+	case ZDB_STATE_EXPIRED:
+		return "expired";
+	}
+	return "unknown";
+}
+
+/* A zone's state as shown: "corrupt" over the recorded one when a reader found it so. */
+static const char *zone_state(const struct zdb_zone_info *zi)
+{
+	return zi->corrupt ? "corrupt" : state_name(zi->state);
+}
+
+/* UTC ISO 8601 of @p t, or "-" for never. */
+static const char *time_text(int64_t t, char *buf, size_t size)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL) {
+		return "-";
+	}
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* ---------------------------------------------------------------- records */
+
+/* An ldns RR from a store RR (owner, type, class, TTL, RDATA in wire form). */
+static ldns_rr *to_ldns(const struct zdb_rr *rr)
+{
+	static uint8_t buf[DNAME_MAXLEN + 10 + 65535];
+	size_t n = rr->owner_len, pos = 0;
+	ldns_rr *out = NULL;
+	memcpy(buf, rr->owner, n);
+	uint8_t f[10] = {(uint8_t)(rr->type >> 8), (uint8_t)rr->type, (uint8_t)(rr->rclass >> 8),
+	                 (uint8_t)rr->rclass, (uint8_t)(rr->ttl >> 24), (uint8_t)(rr->ttl >> 16),
+	                 (uint8_t)(rr->ttl >> 8), (uint8_t)rr->ttl, (uint8_t)(rr->rdlen >> 8),
+	                 (uint8_t)rr->rdlen};
+	memcpy(buf + n, f, sizeof(f));
+	memcpy(buf + n + 10, rr->rdata, rr->rdlen);
+	if (ldns_wire2rr(&out, buf, n + 10 + rr->rdlen, &pos, LDNS_SECTION_ANSWER) !=
+	    LDNS_STATUS_OK) {
+		return NULL;
+	}
+	return out;
+}
+
+/* The zone's SOA in presentation format, without the newline. */
+static char *soa_text(const struct zdb_zone_info *zi)
+{
+	struct zdb_rr rr = {.owner = zi->name, .owner_len = zi->name_len, .type = LDNS_RR_TYPE_SOA,
+	                    .rclass = zi->rclass, .ttl = zi->soa_ttl, .rdlen = zi->soa_rdlen,
+	                    .rdata = zi->soa_rdata};
+	ldns_rr *l = to_ldns(&rr);
+	char *s = l != NULL ? ldns_rr2str(l) : NULL;
+	ldns_rr_free(l);
+	for (char *p = s; p != NULL && *p != '\0'; p++) {
+		*p = *p == '\t' ? ' ' : *p; /* one line, single spaces */
+	}
+	if (s != NULL) {
+		s[strcspn(s, "\n")] = '\0';
+	}
+	return s;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void json_str(FILE *o, const char *s)
+{
+	fputc('"', o);
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			fprintf(o, "\\%c", *p);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(o, "\\u%04x", *p);
+		} else {
+			fputc(*p, o);
+		}
+	}
+	fputc('"', o);
+}
+
+static void json_opt_str(FILE *o, const char *key, const char *s, bool comma)
+{
+	fprintf(o, "\"%s\": ", key);
+	if (s == NULL || s[0] == '\0') {
+		fputs("null", o);
+	} else {
+		json_str(o, s);
+	}
+	fputs(comma ? ", " : "", o);
+}
+
+static void json_time(FILE *o, const char *key, int64_t t)
+{
+	char buf[32];
+	fprintf(o, "\"%s\": ", key);
+	if (t <= 0) {
+		fputs("null, ", o);
+	} else {
+		fprintf(o, "\"%s\", ", time_text(t, buf, sizeof(buf)));
+	}
+}
+
+/* One zone as a JSON object; @p full adds what "show" shows. */
+static void json_zone(FILE *o, const struct zdb_zone_info *zi, bool full)
+{
+	char name[DNAME_TEXTLEN];
+	if (dname_to_text(zi->name, name, sizeof(name)) != 0) {
+		snprintf(name, sizeof(name), "?");
+	}
+	fputs("{", o);
+	json_opt_str(o, "zone", name, true);
+	json_opt_str(o, "state", zone_state(zi), true);
+	fprintf(o, "\"loaded\": %s, \"corrupt\": %s, ", zi->loaded ? "true" : "false",
+	        zi->corrupt ? "true" : "false");
+	if (zi->loaded) {
+		fprintf(o, "\"serial\": %u, \"records\": %llu, ", zi->serial,
+		        (unsigned long long)zi->records);
+	} else {
+		fputs("\"serial\": null, \"records\": null, ", o);
+	}
+	json_time(o, "last_success", zi->last_success);
+	json_time(o, "last_attempt", zi->last_attempt);
+	json_opt_str(o, "last_error", zi->last_error_text, true);
+	json_opt_str(o, "primary", zi->primary, full);
+	if (full) {
+		char *soa = zi->loaded ? soa_text(zi) : NULL;
+		fprintf(o, "\"last_error_code\": %d, \"version\": %u, ", zi->last_error, zi->version);
+		json_opt_str(o, "soa", soa, true);
+		free(soa);
+		fprintf(o, "\"journal\": {\"changesets\": %u, \"bytes\": %llu", zi->journal_count,
+		        (unsigned long long)zi->journal_bytes);
+		if (zi->journal_count > 0) {
+			fprintf(o, ", \"from_serial\": %u, \"to_serial\": %u", zi->journal_first,
+			        zi->journal_last);
+		}
+		fputs("}", o);
+	}
+	fputs("}", o);
+}
+
+/* ---------------------------------------------------------------- commands */
+
+struct list_state {
+	FILE *o;
+	bool json;
+	size_t n;
+};
+
+static int list_one(const struct zdb_zone_info *zi, void *arg)
+{
+	struct list_state *ls = arg;
+	char name[DNAME_TEXTLEN], t[32], serial[16], records[24];
+	if (ls->json) {
+		fputs(ls->n == 0 ? "\n  " : ",\n  ", ls->o);
+		json_zone(ls->o, zi, false);
+		ls->n++;
+		return 0;
+	}
+	if (dname_to_text(zi->name, name, sizeof(name)) != 0) {
+		snprintf(name, sizeof(name), "?");
+	}
+	snprintf(serial, sizeof(serial), "%u", zi->serial);
+	snprintf(records, sizeof(records), "%llu", (unsigned long long)zi->records);
+	fprintf(ls->o, "%-30s %-10s %10s %-20s %10s %-24s %s\n", name, zone_state(zi),
+	        zi->loaded ? serial : "-", time_text(zi->last_success, t, sizeof(t)),
+	        zi->loaded ? records : "-", zi->primary[0] ? zi->primary : "-",
+	        zi->last_error_text[0] ? zi->last_error_text : "-");
+	ls->n++;
+	return 0;
+}
+
+static int cmd_zones(struct zdb_snap *s, bool json)
+{
+	struct list_state ls = {.o = stdout, .json = json};
+	if (!json) {
+		printf("%-30s %-10s %10s %-20s %10s %-24s %s\n", "ZONE", "STATE", "SERIAL",
+		       "LAST-SUCCESS", "RECORDS", "PRIMARY", "LAST-ERROR");
+	} else {
+		fputs("[", stdout);
+	}
+	int rc = zdb_zone_list(s, list_one, &ls);
+	if (json) {
+		fputs(ls.n > 0 ? "\n]\n" : "]\n", stdout);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: reading the zone list: %s (%s)\n", zx_strerror(rc),
+		        zdb_last_error());
+		return EXIT_STORE;
+	}
+	return EXIT_OK;
+}
+
+/* The zone's metadata, or the exit status when it cannot be had. */
+static int get_zone(struct zdb_snap *s, const struct ctl *c, struct zdb_zone_info *zi)
+{
+	int rc = zdb_zone_get(s, c->zone, zi);
+	if (rc == ZX_ENOTFOUND) {
+		fprintf(stderr, "xfrctl: zone %s is not in the store\n", c->zone_text);
+		return EXIT_NOZONE;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s: %s (%s)\n", c->zone_text, zx_strerror(rc),
+		        zdb_last_error());
+		return EXIT_STORE;
+	}
+	return EXIT_OK;
+}
+
+static void show_text(const struct zdb_zone_info *zi)
+{
+	char name[DNAME_TEXTLEN], t[32];
+	if (dname_to_text(zi->name, name, sizeof(name)) != 0) {
+		snprintf(name, sizeof(name), "?");
+	}
+	printf("zone:          %s\n", name);
+	printf("state:         %s\n", zone_state(zi));
+	printf("loaded:        %s\n", zi->loaded ? "yes" : "no");
+	if (zi->loaded) {
+		char *soa = soa_text(zi);
+		printf("serial:        %u\n", zi->serial);
+		printf("records:       %llu\n", (unsigned long long)zi->records);
+		printf("soa:           %s\n", soa != NULL ? soa : "(unreadable)");
+		printf("version:       %u\n", zi->version);
+		free(soa);
+	}
+	printf("last-success:  %s\n", time_text(zi->last_success, t, sizeof(t)));
+	printf("last-attempt:  %s\n", time_text(zi->last_attempt, t, sizeof(t)));
+	if (zi->last_error != 0 || zi->last_error_text[0] != '\0') {
+		printf("last-error:    %s (%s)\n", zi->last_error_text, zx_strerror(zi->last_error));
+	} else {
+		printf("last-error:    -\n");
+	}
+	printf("primary:       %s\n", zi->primary[0] ? zi->primary : "-");
+	if (zi->journal_count > 0) {
+		printf("journal:       %u changesets, %llu bytes, serials %u to %u\n",
+		       zi->journal_count, (unsigned long long)zi->journal_bytes, zi->journal_first,
+		       zi->journal_last);
+	} else {
+		printf("journal:       empty\n");
+	}
+}
+
+static int cmd_show(struct zdb_snap *s, const struct ctl *c)
+{
+	struct zdb_zone_info zi;
+	int ex = get_zone(s, c, &zi);
+	if (ex != EXIT_OK) {
+		return ex;
+	}
+	if (c->json) {
+		json_zone(stdout, &zi, true);
+		fputs("\n", stdout);
+	} else {
+		show_text(&zi);
+	}
+	return EXIT_OK;
+}
+
+static int cmd_dump(struct zdb_snap *s, const struct ctl *c)
+{
+	struct zdb_zone_info zi;
+	struct zdb_iter *it;
+	struct zdb_rr rr;
+	int ex = get_zone(s, c, &zi);
+	if (ex != EXIT_OK) {
+		return ex;
+	}
+	if (!zi.loaded) {
+		fprintf(stderr, "xfrctl: zone %s has no data yet (state %s%s%s)\n", c->zone_text,
+		        state_name(zi.state), zi.last_error_text[0] ? ": " : "", zi.last_error_text);
+		return EXIT_NOZONE;
+	}
+	int rc = zdb_iter_zone(s, c->zone, &it);
+	while (rc == 0 && (rc = zdb_iter_next(it, &rr)) == 1) {
+		ldns_rr *l = to_ldns(&rr);
+		if (l == NULL) {
+			rc = ZX_EFORMAT;
+			break;
+		}
+		ldns_rr_print(stdout, l);
+		ldns_rr_free(l);
+		rc = 0;
+	}
+	zdb_iter_free(it);
+	if (rc != 0) {
+		fflush(stdout);
+		fprintf(stderr, "xfrctl: dump %s: %s (%s)%s\n", c->zone_text, zx_strerror(rc),
+		        zdb_last_error(), rc == ZX_ECORRUPT ? "; what was printed is not the zone; "
+		        "xfrctl retransfer fetches it again" : "");
+		return EXIT_STORE;
+	}
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_STORE;
+}
+
+/* ---------------------------------------------------------------- requests */
+
+/* The request for @p z, as notifyd's and the timers' are made (proto/reqtopic.h). */
+static void request_make(Zx__Events__TransferRequest *req, const struct cfg_zone *z, bool full,
+                         bool force, char *producer, size_t size)
+{
+	char host[256] = "";
+	if (gethostname(host, sizeof(host) - 1) != 0) {
+		snprintf(host, sizeof(host), "?");
+	}
+	snprintf(producer, size, "xfrctl@%s", host);
+	reqtopic_request_init(req, z->name_text,
+	                      full ? ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER
+	                           : ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR,
+	                      producer);
+	req->force = full && force;
+}
+
+static void request_report(const struct ctl *c, const struct cfg *cfg, const struct cfg_zone *z,
+                           const struct reqtopic_stored *d)
+{
+	const char *origin = strcmp(c->cmd, "retransfer") == 0 ? "retransfer" : "operator";
+	if (c->json) {
+		printf("{\"zone\": ");
+		json_str(stdout, z->name_text);
+		printf(", \"command\": \"%s\", \"origin\": \"%s\", \"topic\": ", c->cmd, origin);
+		json_str(stdout, cfg->kafka.requests_topic);
+		printf(", \"partition\": %d, \"offset\": %lld, \"force\": %s}\n", (int)d->partition,
+		       (long long)d->offset, c->force ? "true" : "false");
+		return;
+	}
+	printf("%s requested: zone=%s origin=%s topic=%s partition=%d offset=%lld%s\n", c->cmd,
+	       z->name_text, origin, cfg->kafka.requests_topic, (int)d->partition,
+	       (long long)d->offset, c->force ? " force=yes" : "");
+}
+
+static int cmd_request(const struct cfg *cfg, const struct ctl *c)
+{
+	const struct cfg_zone *z = cfg_zone_find(cfg, c->zone);
+	if (z == NULL) {
+		fprintf(stderr, "xfrctl: zone %s is not in the configuration %s\n", c->zone_text,
+		        cfg->path);
+		return EXIT_NOZONE;
+	}
+	Zx__Events__TransferRequest req;
+	char producer[300];
+	request_make(&req, z, strcmp(c->cmd, "retransfer") == 0, c->force, producer,
+	             sizeof(producer));
+	struct reqtopic_stored d;
+	int rc = reqtopic_send_once(&cfg->kafka, &req, (int)cfg->kafka.delivery_timeout_ms, &d);
+	if (rc == ZX_ECONFIG) {
+		fprintf(stderr, "xfrctl: %s\n", d.error);
+		return EXIT_STORE;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s %s: Kafka (%s, topic %s) did not store the request: %s\n",
+		        c->cmd, z->name_text, cfg->kafka.brokers, cfg->kafka.requests_topic, d.error);
+		return EXIT_KAFKA;
+	}
+	request_report(c, cfg, z, &d);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_KAFKA;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int parse_args(int argc, char **argv, struct ctl *c)
+{
+	static const struct option longs[] = {
+		{"config", required_argument, NULL, 'c'}, {"store", required_argument, NULL, 's'},
+		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},      {"force", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:s:jfhV", longs, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			c->config = optarg;
+			break;
+		case 's':
+			c->store = optarg;
+			break;
+		case 'j':
+			c->json = true;
+			break;
+		case 'f':
+			c->force = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return -1;
+		case 'V':
+			puts("xfrctl 0.1.0");
+			return -1;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage_text, stderr);
+		return EXIT_USAGE;
+	}
+	c->cmd = argv[optind++];
+	c->request = strcmp(c->cmd, "refresh") == 0 || strcmp(c->cmd, "retransfer") == 0;
+	bool needs_zone = c->request || strcmp(c->cmd, "show") == 0 || strcmp(c->cmd, "dump") == 0;
+	if (!needs_zone && strcmp(c->cmd, "zones") != 0) {
+		fprintf(stderr, "xfrctl: unknown command \"%s\"\n%s", c->cmd, usage_text);
+		return EXIT_USAGE;
+	}
+	if (c->force && strcmp(c->cmd, "retransfer") != 0) {
+		fprintf(stderr, "xfrctl: --force goes with retransfer only\n");
+		return EXIT_USAGE;
+	}
+	if (c->request && c->store != NULL && c->config == NULL) {
+		fprintf(stderr, "xfrctl: %s needs the configuration (-c FILE), not --store\n", c->cmd);
+		return EXIT_USAGE;
+	}
+	if (needs_zone != (optind + 1 == argc) || (!needs_zone && optind != argc)) {
+		fprintf(stderr, "xfrctl: %s takes %s\n", c->cmd, needs_zone ? "one ZONE" : "no ZONE");
+		return EXIT_USAGE;
+	}
+	if (needs_zone) {
+		c->zone_text = argv[optind];
+		if (dname_from_text(c->zone_text, c->zone) < 0) {
+			fprintf(stderr, "xfrctl: \"%s\" is not a zone name\n", c->zone_text);
+			return EXIT_USAGE;
+		}
+	}
+	return EXIT_OK;
+}
+
+/* The configuration named by -c (default DEFAULT_CONFIG). */
+static int load_cfg(const struct ctl *c, struct cfg **cfg)
+{
+	char err[4096];
+	int rc = cfg_load(c->config != NULL ? c->config : DEFAULT_CONFIG, cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s%s", err, err[0] && err[strlen(err) - 1] != '\n' ? "\n" : "");
+		return EXIT_STORE;
+	}
+	return EXIT_OK;
+}
+
+/* Open the store named by --store or by the configuration. */
+static int open_store(const struct ctl *c, struct zdb **db)
+{
+	struct cfg *cfg = NULL;
+	struct zdb_opts o;
+	zdb_opts_init(&o);
+	o.readonly = true;
+	o.map_size = 0;
+	o.path = c->store;
+	if (o.path == NULL) {
+		if (load_cfg(c, &cfg) != EXIT_OK) {
+			return EXIT_STORE;
+		}
+		o.path = cfg->xfrd.store;
+	}
+	int rc = zdb_open(&o, db);
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: cannot open the store %s: %s (%s)\n", o.path,
+		        zx_strerror(rc), zdb_last_error());
+	}
+	cfg_free(cfg);
+	return rc == 0 ? EXIT_OK : EXIT_STORE;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = {0};
+	struct zdb *db = NULL;
+	struct zdb_snap *s = NULL;
+	int ex = parse_args(argc, argv, &c);
+	if (ex != EXIT_OK) {
+		return ex < 0 ? EXIT_OK : ex;
+	}
+	if (c.request) {
+		struct cfg *cfg = NULL;
+		ex = load_cfg(&c, &cfg);
+		if (ex == EXIT_OK) {
+			ex = cmd_request(cfg, &c);
+		}
+		cfg_free(cfg);
+		return ex;
+	}
+	ex = open_store(&c, &db);
+	if (ex != EXIT_OK) {
+		return ex;
+	}
+	int rc = zdb_snap_begin(db, &s);
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s (%s)\n", zx_strerror(rc), zdb_last_error());
+		zdb_close(db);
+		return EXIT_STORE;
+	}
+	if (strcmp(c.cmd, "zones") == 0) {
+		ex = cmd_zones(s, c.json);
+	} else if (strcmp(c.cmd, "show") == 0) {
+		ex = cmd_show(s, &c);
+	} else {
+		ex = cmd_dump(s, &c);
+	}
+	zdb_snap_end(s);
+	zdb_close(db);
+	return ex;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/* xfrd/xfr/connpool.h -- idle TCP connections to primaries, kept for the next transfer.
+ *
+ * RFC 5936 4.1 lets a client send its next query on the connection of the last
+ * transfer, and Knot, BIND and NSD answer it. Opening a connection per zone
+ * cost xfrd about a fifth of its CPU with 10,000 small zones (connect and
+ * close, with the loopback handling of the primary's side), and uses one
+ * ephemeral port per zone, which a burst of many small zones runs out of.
+ *
+ * A transfer that ended cleanly (last message read, TSIG checked, no byte
+ * left over) puts its socket here; the next transfer to the same address and
+ * port takes it instead of connecting. An idle socket is closed when it has
+ * been idle for the pool's idle time, when it becomes readable (the primary
+ * closed it or sent something unasked) or when the pool is full for that
+ * primary. The primary may still have closed a socket just before it is
+ * taken: the taker retries once on a new connection when its first read finds
+ * the connection closed (xfrd/xfr/xfr.c).
+ *
+ * Threading: a pool belongs to the thread running its event base.
+ */
+#ifndef ZX_XFRD_CONNPOOL_H
+#define ZX_XFRD_CONNPOOL_H
+
+#include "common/err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct connpool;
+struct event_base;
+
+/**
+ * @param[in]  base     the event base of every socket given; borrowed
+ * @param[in]  per_peer idle sockets kept per primary address (>= 1)
+ * @param[in]  idle_ms  an idle socket is closed after this long (> 0)
+ * @param[out] out      owned by the caller (connpool_free()); untouched on error
+ * @return 0; ZX_EINVAL; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int connpool_new(struct event_base *base, size_t per_peer, uint64_t idle_ms,
+                              struct connpool **out);
+
+/** An idle connected socket to @p sa (now the caller's), or -1 when there is none. */
+int connpool_take(struct connpool *p, const struct sockaddr *sa);
+
+/**
+ * Keep @p fd, a connected TCP socket to @p sa with nothing pending in either
+ * direction; the pool owns it from now on (it closes it when it cannot keep it).
+ */
+void connpool_put(struct connpool *p, const struct sockaddr *sa, socklen_t salen, int fd);
+
+/** Idle sockets held; for tests and stats. */
+size_t connpool_idle(const struct connpool *p);
+
+/** Close every idle socket and free. NULL ok. */
+void connpool_free(struct connpool *p);
+
+#endif
