@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* common/log.c -- key=value event lines, one write(2) each. */
 #include "common/log.h"
+
+#include "common/clock.h"
 #include "common/err.h"
 
 #include <stdarg.h>
@@ -49,14 +51,14 @@ void log_write(enum log_level lvl, const char *event, const char *fmt, ...)
 		return;
 	}
 	char line[2048];
-	struct timespec ts;
+	int64_t ms = clock_wall_ms();
+	time_t sec = (time_t)(ms / 1000);
 	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	int n = snprintf(line, sizeof(line),
 	                 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ level=%s prog=%s event=%s",
 	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                 tm.tm_sec, ts.tv_nsec / 1000000, level_names[lvl], log_prog, event);
+	                 tm.tm_sec, (long)(ms % 1000), level_names[lvl], log_prog, event);
 	if (n < 0) {
 		return;
 	}

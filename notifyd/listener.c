@@ -2,6 +2,7 @@
 /* notifyd/listener.c -- UDP and TCP sockets on libevent, PROXY header checks, TCP framing. */
 #include "notifyd/listener.h"
 
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "notifyd/ratelimit.h"
@@ -654,7 +655,7 @@ int listener_new(struct event_base *base, const struct cfg *cfg, listener_msg_cb
 		nb <<= 1;
 	}
 	if (getrandom(&l->src_seed, sizeof(l->src_seed), GRND_NONBLOCK) != sizeof(l->src_seed)) {
-		l->src_seed = (uint64_t)(uintptr_t)l ^ (uint64_t)time(NULL);
+		l->src_seed = (uint64_t)(uintptr_t)l ^ (uint64_t)clock_wall_s();
 	}
 	l->src_mask = nb - 1;
 	l->src = calloc(nb, sizeof(*l->src));

@@ -5,6 +5,7 @@
 #include "common/cfg/cfg.h"
 #include "common/kafka/kafka.h"
 #include "common/kafka/kafka_loop.h"
+#include "proto/reqtopic.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -20,18 +21,13 @@ struct publish {
 	void *arg;
 };
 
-/* Producer defaults; the config's kafka.settings override any of them. linger.ms
- * 2 batches a burst of NOTIFYs into few requests while keeping the answer
- * latency in single milliseconds. */
+/* Producer defaults on top of the requests topic's contract (proto/reqtopic.h:
+ * idempotent, acks=all, murmur2_random, so xfrd finds a zone's partition); the
+ * config's kafka.settings override any of them. linger.ms 2 batches a burst of
+ * NOTIFYs into few requests while keeping the answer latency in single milliseconds. */
 static const char *const defaults[] = {
-	"enable.idempotence", "true",
-	"acks", "all",
 	"linger.ms", "2",
-	"socket.nagle.disable", "true",
 	"queue.buffering.max.messages", "200000",
-	/* Java's partitioner: xfrd computes a zone's partition with the same one
-	 * (refresh timer ownership, xfrd/refresh.h). */
-	"partitioner", "murmur2_random",
 	/* A missing requests topic fails a delivery after 1 s with "Unknown topic or
 	 * partition" (said as such: publish_error_cb), rather than waiting the whole
 	 * delivery timeout and reading as "Kafka down"; librdkafka's default is 30 s. */
@@ -75,7 +71,7 @@ static int build_conf(const struct cfg_kafka *kc, const char *client_id, struct 
                       rd_kafka_conf_t **out, char *err, size_t errlen)
 {
 	rd_kafka_conf_t *conf = NULL;
-	int rc = kafka_conf_new(kc, client_id, defaults, &conf, err, errlen);
+	int rc = reqtopic_conf_new(kc, client_id, defaults, &conf, err, errlen);
 	if (rc != 0) {
 		return rc;
 	}

@@ -2,11 +2,13 @@
 /* notifyd/server.c -- the per-message pipeline, answers after delivery, metrics, signals. */
 #include "notifyd/server.h"
 
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ops/opshttp.h"
 #include "common/tsig/tsig.h"
 #include "common/tsig/tsig_replay.h"
 #include "notifyd/listener.h"
@@ -14,10 +16,9 @@
 #include "notifyd/publish.h"
 #include "notifyd/ratelimit.h"
 #include "proto/events.h"
+#include "proto/reqtopic.h"
 
-#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
 #include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -52,7 +53,7 @@ struct server {
 	struct tsig_replay *replay; /**< kept across reloads (env.replay points here) */
 	uint64_t replay_evicted;    /**< evictions already added to the metric */
 	uint64_t seed;
-	struct evhttp *http;
+	struct opshttp *http;
 	struct event *sig[3];
 	struct event *summary;
 	struct event *drain;
@@ -104,20 +105,6 @@ struct pending {
 	uint8_t data[];
 };
 
-static uint64_t mono_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t wall_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 static const char *tp_name(enum listener_transport tp)
 {
 	return tp == LISTENER_TCP ? "tcp" : "udp";
@@ -126,7 +113,7 @@ static const char *tp_name(enum listener_transport tp)
 /* True when one more line fits in this second's budget. */
 static bool log_budget(struct server *s)
 {
-	uint64_t sec = mono_us() / 1000000u;
+	uint64_t sec = clock_mono_us() / 1000000u;
 	if (sec != s->log_sec) {
 		s->log_sec = sec;
 		s->log_lines = 0;
@@ -262,12 +249,11 @@ static int make_event(struct server *s, const struct listener_msg *m, const stru
                       uint8_t **buf, size_t *len)
 {
 	char src[ACL_ADDRSTRLEN], peer[ACL_ADDRSTRLEN];
-	Zx__Events__TransferRequest ev = ZX__EVENTS__TRANSFER_REQUEST__INIT;
-	ev.zone = (char *)o->zone->name_text;
-	ev.origin = ZX__EVENTS__ORIGIN__ORIGIN_NOTIFY;
+	Zx__Events__TransferRequest ev;
+	reqtopic_request_init(&ev, o->zone->name_text, ZX__EVENTS__ORIGIN__ORIGIN_NOTIFY,
+	                      s->cfg->notifyd.instance);
 	ev.has_serial = o->has_serial;
 	ev.serial = o->serial;
-	ev.received_us = wall_us();
 	ev.source_addr = (char *)acl_addr_str(m->src, false, src, sizeof(src));
 	ev.source_port = ntohs(m->src->sa_family == AF_INET
 	                               ? ((const struct sockaddr_in *)m->src)->sin_port
@@ -278,9 +264,8 @@ static int make_event(struct server *s, const struct listener_msg *m, const stru
 	ev.proxy_addr = m->via_proxy ? (char *)acl_addr_str(m->peer, false, peer, sizeof(peer))
 	                             : (char *)"";
 	ev.tsig_key = o->key != NULL ? o->key->name_text : (char *)"";
-	ev.producer = (char *)(s->cfg->notifyd.instance != NULL ? s->cfg->notifyd.instance : "");
 	ev.dns_id = o->orig_id;
-	return events_request_pack(&ev, buf, len);
+	return reqtopic_pack(&ev, buf, len);
 }
 
 static struct pending *pending_new(struct server *s, const struct listener_msg *m,
@@ -295,7 +280,7 @@ static struct pending *pending_new(struct server *s, const struct listener_msg *
 	p->s = s;
 	p->expired = false;
 	p->dest = m->dest;
-	p->t0_ms_x1000 = mono_us();
+	p->t0_ms_x1000 = clock_mono_us();
 	p->tp = m->transport;
 	p->has_serial = o->has_serial;
 	p->serial = o->serial;
@@ -358,7 +343,7 @@ static void replay_settle(struct server *s, bool held, struct tsig_replay_id *id
 		return;
 	}
 	if (stored) {
-		tsig_replay_confirm(s->replay, id, wall_us() / 1000000u);
+		tsig_replay_confirm(s->replay, id, clock_wall_us() / 1000000u);
 		replay_count_evictions(s);
 	} else {
 		tsig_replay_forget(s->replay, id);
@@ -372,7 +357,7 @@ static void on_expire(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct server *s = arg;
-	uint64_t now = mono_us();
+	uint64_t now = clock_mono_us();
 	while (s->head != NULL && s->head->deadline_us <= now) {
 		struct pending *p = s->head;
 		list_del(s, p);
@@ -400,7 +385,7 @@ static void accept_notify(struct server *s, const struct listener_msg *m,
 	int rc = publish_send(s->pub, o->zone->name_text, ev, evlen, p);
 	if (rc != 0) {
 		why = rc == ZX_EAGAIN ? UNANS_QUEUE_FULL : UNANS_KAFKA_ERROR;
-		s->last_kafka_error_ms = mono_us() / 1000u; /* not ready either */
+		s->last_kafka_error_ms = clock_mono_us() / 1000u; /* not ready either */
 		listener_dest_release(&p->dest);
 		goto fail;
 	}
@@ -432,10 +417,8 @@ static void on_msg(const struct listener_msg *m, void *arg)
 	struct server *s = arg;
 	uint8_t reply[NOTIFY_REPLY_MAX];
 	struct notify_out o;
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	struct notify_in in = {.msg = m->msg, .len = m->len, .src = m->src,
-	                       .now_s = (uint64_t)ts.tv_sec, .now_ms = mono_us() / 1000u,
+	                       .now_s = (uint64_t)clock_wall_s(), .now_ms = (uint64_t)clock_mono_ms(),
 	                       .tcp = m->transport == LISTENER_TCP};
 	if (notify_decide(&s->env, &in, reply, sizeof(reply), &o) != 0) {
 		return; /* OpenSSL out of memory: nothing sensible to answer */
@@ -491,9 +474,9 @@ static void on_done(void *opaque, int rc, void *arg)
 	list_del(s, p);
 	replay_settle(s, p->replay_held, &p->replay_id, rc == 0);
 	enum unanswered why = UNANS_COUNT;
-	uint64_t us = mono_us() - p->t0_ms_x1000;
+	uint64_t us = clock_mono_us() - p->t0_ms_x1000;
 	if (rc == 0) {
-		s->last_delivery_ms = mono_us() / 1000u;
+		s->last_delivery_ms = clock_mono_us() / 1000u;
 		metrics_observe(s->latency, (double)us / 1e6);
 		if (p->reply_len == 0) {
 			why = UNANS_OVERSIZE;
@@ -504,7 +487,7 @@ static void on_done(void *opaque, int rc, void *arg)
 		}
 	} else {
 		if (rc != ZX_ESHUTDOWN) {
-			s->last_kafka_error_ms = mono_us() / 1000u;
+			s->last_kafka_error_ms = clock_mono_us() / 1000u;
 		}
 		why = rc == ZX_ETIMEDOUT ? UNANS_KAFKA_TIMEOUT
 		      : rc == ZX_ESHUTDOWN ? UNANS_SHUTDOWN
@@ -533,7 +516,7 @@ static void on_kafka_error(int rc, const char *reason, void *arg)
 {
 	struct server *s = arg;
 	metrics_add(s->kafka_errors, 1);
-	s->last_kafka_error_ms = mono_us() / 1000u;
+	s->last_kafka_error_ms = clock_mono_us() / 1000u;
 	if (rc == ZX_ENOENT) { /* the requests topic is missing: /ready says so */
 		s->topic_missing_ms = s->last_kafka_error_ms;
 		snprintf(s->topic_missing, sizeof(s->topic_missing), "%s", reason);
@@ -600,29 +583,6 @@ static void reload(struct server *s)
 
 /* ---- HTTP -------------------------------------------------------------- */
 
-static void http_metrics(struct evhttp_request *req, void *arg)
-{
-	struct server *s = arg;
-	char *text = NULL;
-	size_t len = 0;
-	if (metrics_render(s->m, &text, &len) != 0) {
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-		return;
-	}
-	struct evbuffer *b = evbuffer_new();
-	if (b == NULL) {
-		free(text);
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-		return;
-	}
-	evbuffer_add(b, text, len);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
-	                  "text/plain; version=0.0.4");
-	evhttp_send_reply(req, HTTP_OK, "OK", b);
-	evbuffer_free(b);
-}
-
 /* Alive while the loop runs. Kafka is "down" when it reported an error within
  * the last delivery timeout and nothing was delivered since. */
 /* Kafka counts as down while its last error (or unanswered NOTIFY) is newer than
@@ -632,7 +592,7 @@ static void http_metrics(struct evhttp_request *req, void *arg)
 
 static bool kafka_down(const struct server *s)
 {
-	uint64_t now = mono_us() / 1000u;
+	uint64_t now = clock_mono_us() / 1000u;
 	uint64_t window = s->cfg->kafka.delivery_timeout_ms;
 	if (window < KAFKA_DOWN_WINDOW_MIN_MS) {
 		window = KAFKA_DOWN_WINDOW_MIN_MS;
@@ -648,40 +608,33 @@ static bool topic_missing(const struct server *s)
 	       s->topic_missing_ms >= s->last_delivery_ms;
 }
 
-static void http_reply(struct evhttp_request *req, int code, const char *reason,
-                       const struct server *s)
+/* The one line both probes answer: the Kafka state, NOTIFYs waiting, TCP connections. */
+static void status_line(const struct server *s, bool ok, struct opshttp_answer *a)
 {
-	struct evbuffer *b = evbuffer_new();
-	if (b == NULL) {
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-		return;
-	}
 	char q[sizeof(s->topic_missing) + 16];
 	bool missing = topic_missing(s);
-	evbuffer_add_printf(b, "%s kafka=%s pending=%zu tcp=%zu%s%s\n",
-	                    code == HTTP_OK ? "ok" : "not-ready",
-	                    missing ? "topic-missing" : kafka_down(s) ? "down" : "up", s->pending,
-	                    listener_tcp_count(s->lis), missing ? " reason=" : "",
-	                    missing ? log_quote(s->topic_missing, q, sizeof(q)) : "");
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
+	snprintf(a->text, sizeof(a->text), "%s kafka=%s pending=%zu tcp=%zu%s%s",
+	         ok ? "ok" : "not-ready", missing ? "topic-missing" : kafka_down(s) ? "down" : "up",
+	         s->pending, listener_tcp_count(s->lis), missing ? " reason=" : "",
+	         missing ? log_quote(s->topic_missing, q, sizeof(q)) : "");
 }
 
 /* Liveness: the loop answers. Kafka being down is no reason to restart notifyd:
  * it recovers by itself, and NOTIFYs meanwhile go unanswered (primaries retry). */
-static void http_health(struct evhttp_request *req, void *arg)
+static void probe_live(void *arg, struct opshttp_answer *a)
 {
-	http_reply(req, HTTP_OK, "OK", arg);
+	a->ok = true;
+	status_line(arg, true, a);
 }
 
 /* Readiness: not while Kafka is down, so a load balancer prefers a notifyd whose
  * NOTIFYs can be stored. */
-static void http_ready(struct evhttp_request *req, void *arg)
+static void probe_ready(void *arg, struct opshttp_answer *a)
 {
 	const struct server *s = arg;
-	bool down = kafka_down(s);
-	http_reply(req, down ? HTTP_SERVUNAVAIL : HTTP_OK,
-	           !down ? "OK" : topic_missing(s) ? "Kafka requests topic missing" : "Kafka down", s);
+	a->ok = !kafka_down(s);
+	a->reason = topic_missing(s) ? "Kafka requests topic missing" : "Kafka down";
+	status_line(s, a->ok, a);
 }
 
 static int http_setup(struct server *s)
@@ -690,25 +643,10 @@ static int http_setup(struct server *s)
 	if (ep->len == 0) {
 		return 0;
 	}
-	char a[ACL_ADDRSTRLEN];
-	acl_addr_str((const struct sockaddr *)&ep->addr, false, a, sizeof(a));
-	uint16_t port = ntohs(ep->addr.ss_family == AF_INET
-	                              ? ((const struct sockaddr_in *)&ep->addr)->sin_port
-	                              : ((const struct sockaddr_in6 *)&ep->addr)->sin6_port);
-	s->http = evhttp_new(s->base);
-	if (s->http == NULL) {
-		return ZX_ENOMEM;
-	}
-	if (evhttp_bind_socket(s->http, a, port) != 0) {
-		log_error("http_failed", "addr=%s port=%u", a, port);
-		return ZX_EIO;
-	}
-	if (evhttp_set_cb(s->http, "/metrics", http_metrics, s) != 0 ||
-	    evhttp_set_cb(s->http, "/health", http_health, s) != 0 ||
-	    evhttp_set_cb(s->http, "/ready", http_ready, s) != 0) {
-		return ZX_ENOMEM;
-	}
-	return 0;
+	struct opshttp_opts o = {.base = s->base, .addr = (const struct sockaddr *)&ep->addr,
+	                         .addr_len = ep->len, .m = s->m, .live = probe_live,
+	                         .ready = probe_ready, .arg = s};
+	return opshttp_new(&o, &s->http);
 }
 
 /* ---- signals, summary, shutdown ---------------------------------------- */
@@ -718,7 +656,7 @@ static void on_drain(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct server *s = arg;
-	if (s->pending == 0 || mono_us() / 1000u >= s->drain_deadline_ms) {
+	if (s->pending == 0 || clock_mono_us() / 1000u >= s->drain_deadline_ms) {
 		event_base_loopexit(s->base, NULL);
 	}
 }
@@ -737,7 +675,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("stopping", "signal=%d pending=%zu", (int)sig, s->pending);
 	listener_pause(s->lis);
-	s->drain_deadline_ms = mono_us() / 1000u + s->cfg->kafka.delivery_timeout_ms + 1000u;
+	s->drain_deadline_ms = clock_mono_us() / 1000u + s->cfg->kafka.delivery_timeout_ms + 1000u;
 	s->drain = event_new(s->base, -1, EV_PERSIST, on_drain, s);
 	struct timeval tv = {.tv_sec = 0, .tv_usec = 20000};
 	if (s->drain == NULL || event_add(s->drain, &tv) != 0) {
@@ -809,7 +747,7 @@ int server_new(struct event_base *base, struct cfg *cfg, const char *path, struc
 	s->cfg = cfg;
 	s->path = path;
 	if (getrandom(&s->seed, sizeof(s->seed), 0) != sizeof(s->seed)) {
-		s->seed = wall_us() ^ (uint64_t)(uintptr_t)s;
+		s->seed = clock_wall_us() ^ (uint64_t)(uintptr_t)s;
 	}
 	int rc = metrics_setup(s);
 	if (rc == 0 && cfg->notifyd.replay_cache > 0) {
@@ -856,9 +794,7 @@ void server_free(struct server *s)
 	/* The producer first: purged messages hand their pending answers back. */
 	publish_free(s->pub);
 	listener_free(s->lis);
-	if (s->http != NULL) {
-		evhttp_free(s->http);
-	}
+	opshttp_free(s->http);
 	for (int i = 0; i < 3; i++) {
 		if (s->sig[i] != NULL) {
 			event_free(s->sig[i]);

@@ -16,6 +16,7 @@
 #include "common/metrics.h"
 #include "common/store/zdb.h"
 #include "proto/events.h"
+#include "proto/reqtopic.h"
 #include "xfrd/xfr/engine.h"
 #include "xfrd/kafka/health.h"
 #include "xfrd/kafka/offtrack.h"
@@ -268,11 +269,8 @@ int consumer_refresh_due(struct consumer *c, struct zone *z)
 	a->t.done = ask_done;
 	a->c = c;
 	memcpy(a->zone, name, len + 1);
-	Zx__Events__TransferRequest req = ZX__EVENTS__TRANSFER_REQUEST__INIT;
-	req.zone = a->zone;
-	req.origin = ZX__EVENTS__ORIGIN__ORIGIN_REFRESH;
-	req.received_us = clock_wall_us();
-	req.producer = (char *)c->o.replica;
+	Zx__Events__TransferRequest req;
+	reqtopic_request_init(&req, a->zone, ZX__EVENTS__ORIGIN__ORIGIN_REFRESH, c->o.replica);
 	int rc = updates_send_request(c->o.up, &req, &a->t);
 	if (rc != 0) {
 		log_warn("refresh_request_failed", "zone=%s error=%s topic=%s", name, zx_strerror(rc),

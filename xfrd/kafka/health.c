@@ -1,16 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/kafka/health.c -- per-partition commit-progress map and the evhttp endpoint. */
+/* xfrd/kafka/health.c -- the per-partition commit-progress map. */
 #include "xfrd/kafka/health.h"
 
-#include "common/acl.h"
-#include "common/cfg/cfg.h"
-#include "common/log.h"
-#include "common/metrics.h"
 
-#include <arpa/inet.h>
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,107 +125,3 @@ size_t health_map_size(const struct health_map *m)
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
-
-struct health_http {
-	struct evhttp *http;
-	struct metrics *m;
-	health_live_fn live;
-	health_ready_fn ready;
-	void *arg;
-};
-
-static void reply(struct evhttp_request *req, int code, const char *reason, const char *ctype,
-                  const char *text, size_t len)
-{
-	struct evbuffer *b = evbuffer_new();
-	if (b == NULL) {
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-		return;
-	}
-	evbuffer_add(b, text, len);
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
-	evhttp_send_reply(req, code, reason, b);
-	evbuffer_free(b);
-}
-
-static void on_metrics(struct evhttp_request *req, void *arg)
-{
-	struct health_http *h = arg;
-	char *text = NULL;
-	size_t len = 0;
-	if (metrics_render(h->m, &text, &len) != 0) {
-		evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
-		return;
-	}
-	reply(req, HTTP_OK, "OK", "text/plain; version=0.0.4", text, len);
-	free(text);
-}
-
-static void on_health(struct evhttp_request *req, void *arg)
-{
-	struct health_http *h = arg;
-	char why[200] = "";
-	char text[256];
-	int rc = h->live(h->arg, why, sizeof(why));
-	int n = snprintf(text, sizeof(text), rc == 0 ? "ok\n" : "stalled: %s\n", why);
-	reply(req, rc == 0 ? HTTP_OK : 503, rc == 0 ? "OK" : "Service Unavailable", "text/plain",
-	      text, (size_t)n);
-}
-
-static void on_ready(struct evhttp_request *req, void *arg)
-{
-	struct health_http *h = arg;
-	char why[300] = "", text[320];
-	bool ok = h->ready(h->arg, why, sizeof(why));
-	int n = snprintf(text, sizeof(text), ok ? "ready\n" : why[0] != '\0' ? "not ready: %s\n"
-	                                                                       : "not ready\n", why);
-	reply(req, ok ? HTTP_OK : 503, ok ? "OK" : "Service Unavailable", "text/plain", text,
-	      (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1);
-}
-
-int health_http_new(struct event_base *base, const struct cfg_endpoint *ep, struct metrics *m,
-                    health_live_fn live, health_ready_fn ready, void *arg,
-                    struct health_http **out)
-{
-	struct health_http *h = calloc(1, sizeof(*h));
-	if (h == NULL) {
-		return ZX_ENOMEM;
-	}
-	*h = (struct health_http){.m = m, .live = live, .ready = ready, .arg = arg};
-	char a[ACL_ADDRSTRLEN];
-	acl_addr_str((const struct sockaddr *)&ep->addr, false, a, sizeof(a));
-	uint16_t port = ntohs(ep->addr.ss_family == AF_INET
-	                              ? ((const struct sockaddr_in *)&ep->addr)->sin_port
-	                              : ((const struct sockaddr_in6 *)&ep->addr)->sin6_port);
-	int rc = ZX_ENOMEM;
-	h->http = evhttp_new(base);
-	if (h->http == NULL) {
-		goto fail;
-	}
-	if (evhttp_bind_socket(h->http, a, port) != 0) {
-		log_error("http_failed", "addr=%s port=%u", a, port);
-		rc = ZX_EIO;
-		goto fail;
-	}
-	if (evhttp_set_cb(h->http, "/metrics", on_metrics, h) != 0 ||
-	    evhttp_set_cb(h->http, "/health", on_health, h) != 0 ||
-	    evhttp_set_cb(h->http, "/ready", on_ready, h) != 0) {
-		goto fail;
-	}
-	log_info("http_listening", "addr=%s port=%u", a, port);
-	*out = h;
-	return 0;
-fail:
-	health_http_free(h);
-	return rc;
-}
-
-void health_http_free(struct health_http *h)
-{
-	if (h != NULL) {
-		if (h->http != NULL) {
-			evhttp_free(h->http);
-		}
-		free(h);
-	}
-}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/kafka/health.h -- liveness from commit progress, readiness, and the HTTP endpoint.
+/* xfrd/kafka/health.h -- liveness from commit progress.
  *
  * Liveness follows Cloudflare's "intelligent health checks" for Kafka consumers
  * (reference/kafka-consumer-health.txt): a consumer connected to the broker may
@@ -16,13 +16,10 @@
  * A single transfer longer than the stall with nothing else to do on its
  * partition does fail liveness: keep commit-stall above the transfer timeout.
  *
- * The map (health_map_*) is pure bookkeeping: no clock, no Kafka; the consumer
- * feeds it. The HTTP side (health_http_*) serves on the caller's libevent base:
- *   GET /metrics  the Prometheus registry (text format 0.0.4)
- *   GET /health   200 "ok", or 503 with the stalled partition (liveness)
- *   GET /ready    200 when the readiness callback says so, else 503 "not ready: WHY"
+ * The map is pure bookkeeping: no clock, no Kafka; the consumer feeds it, and
+ * /health (common/ops/opshttp.h) asks it through consumer_live().
  *
- * Threading: one thread (the consumer's event loop) for everything here.
+ * Threading: one thread (the consumer's event loop).
  */
 #ifndef ZX_XFRD_HEALTH_H
 #define ZX_XFRD_HEALTH_H
@@ -34,10 +31,6 @@
 #include <stdint.h>
 
 struct health_map;
-struct event_base;
-struct metrics;
-struct cfg_endpoint;
-struct health_http;
 
 /** An empty map. NULL when out of memory. */
 struct health_map *health_map_new(void);
@@ -86,24 +79,5 @@ ZX_MUSTCHECK int health_map_check(struct health_map *m, int64_t now_ms, uint64_t
 
 /** Partitions in the map. */
 size_t health_map_size(const struct health_map *m);
-
-/** Liveness (0 alive, else a ZX_E* code with the reason in @p why). */
-typedef int (*health_live_fn)(void *arg, char *why, size_t whylen);
-
-/** Readiness; when not ready, @p why says why ("requests topic x does not exist"). */
-typedef bool (*health_ready_fn)(void *arg, char *why, size_t whylen);
-
-/**
- * Serve /metrics, /health and /ready on @p ep.
- * @param base, m  borrowed; must outlive the server
- * @param[out] out returned owned (health_http_free()); untouched on error
- * @return 0; ZX_EIO cannot bind @p ep; ZX_ENOMEM
- */
-ZX_MUSTCHECK int health_http_new(struct event_base *base, const struct cfg_endpoint *ep,
-                                 struct metrics *m, health_live_fn live, health_ready_fn ready,
-                                 void *arg, struct health_http **out);
-
-/** Stop serving and free; NULL ok. */
-void health_http_free(struct health_http *h);
 
 #endif

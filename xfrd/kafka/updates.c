@@ -142,7 +142,7 @@ int updates_send_request(struct updates *u, Zx__Events__TransferRequest *req,
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int rc = events_request_pack(req, &buf, &len);
+	int rc = reqtopic_pack(req, &buf, &len);
 	if (rc != 0) {
 		return rc;
 	}

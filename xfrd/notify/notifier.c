@@ -385,7 +385,7 @@ static int entry_start(struct entry *e)
 		tsig_session_init(&e->ts, e->zone->notify_key, TSIG_FUDGE_DEFAULT);
 		e->is_signed = true;
 		rc = tsig_session_sign_request(&e->ts, e->wire, &e->len, sizeof(e->wire),
-		                               (uint64_t)time(NULL));
+		                               (uint64_t)clock_wall_s());
 	}
 	if (rc != 0) {
 		return rc;
@@ -508,7 +508,7 @@ static void on_reply(struct notifier *n, const uint8_t *msg, size_t len,
 		return;
 	}
 	if (e->is_signed) {
-		int rc = tsig_session_verify(&e->ts, msg, len, (uint64_t)time(NULL));
+		int rc = tsig_session_verify(&e->ts, msg, len, (uint64_t)clock_wall_s());
 		if (rc != 0) {
 			metrics_add(n->ignored, 1);
 			log_warn("notify_reply_ignored", "zone=%s target=%s error=%s",

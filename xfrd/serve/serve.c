@@ -20,6 +20,7 @@
  */
 #include "xfrd/serve/serve.h"
 
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dnsmsg.h"
@@ -310,7 +311,7 @@ static struct serve_reply *reply_new(struct serve *sv, const struct query *q,
 	r->opt = q->have_opt;
 	r->srckey_len = (uint8_t)acl_prefix_key(src, 32, 64, r->srckey);
 	(void)acl_addr_str(src, true, r->client, sizeof(r->client));
-	clock_gettime(CLOCK_MONOTONIC, &r->started);
+	r->started_us = clock_mono_us();
 	return r;
 }
 

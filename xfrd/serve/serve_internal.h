@@ -69,7 +69,7 @@ struct serve_reply {
 	enum serve_phase phase;
 	struct zdb_snap *snap;    /**< NULL while paused (the iterator is detached) */
 	struct zdb_iter *it;
-	struct timespec snap_at;  /**< when snap was taken (CLOCK_MONOTONIC) */
+	int64_t snap_at_ms;       /**< when snap was taken (clock_mono_ms()) */
 	bool slot;                /**< counts among the transfers out (serve.xfr_active) */
 	struct serve_reply *xprev, *xnext; /**< in serve.xfrs while slot */
 	uint8_t srckey[ACL_PREFIX_KEY_MAX]; /**< the client's network (per-source limit) */
@@ -98,7 +98,7 @@ struct serve_reply {
 	uint64_t records, bytes;
 	char errtext[ZDB_ERRTEXT_MAX]; /**< the store's words for err */
 	unsigned messages;
-	struct timespec started;
+	uint64_t started_us;      /**< clock_mono_us() at the start */
 };
 
 /** A message under construction (serve_reply.c). */

@@ -17,6 +17,7 @@
  */
 #include "xfrd/serve/serve.h"
 
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/log.h"
@@ -122,7 +123,7 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 		if (n < 0) {
 			break;
 		}
-		uint64_t now = (uint64_t)time(NULL);
+		uint64_t now = (uint64_t)clock_wall_s();
 		struct serve_reply *r = NULL;
 		size_t len = 0;
 		if (serve_query(net->sv, net->buf, (size_t)n, (struct sockaddr *)&peer, SERVE_UDP,
@@ -177,7 +178,7 @@ static int conn_query(struct serve_conn *c)
 		return ZX_EIO;
 	}
 	int rc = serve_query(net->sv, net->buf, mlen, (struct sockaddr *)&c->peer, SERVE_TCP,
-	                     (uint64_t)time(NULL), &c->reply);
+	                     (uint64_t)clock_wall_s(), &c->reply);
 	if (rc != 0) {
 		return rc; /* garbage or a response on a stream: nothing sensible follows */
 	}
@@ -235,7 +236,7 @@ static void conn_run(struct serve_conn *c)
 		}
 		size_t len = 0;
 		int rc = serve_reply_next(c->reply, net->buf + 2, SERVE_MSG_MAX,
-		                          (uint64_t)time(NULL), &len);
+		                          (uint64_t)clock_wall_s(), &len);
 		if (rc == 1) {
 			net->buf[0] = (uint8_t)(len >> 8);
 			net->buf[1] = (uint8_t)len;

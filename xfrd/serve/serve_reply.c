@@ -6,6 +6,7 @@
  * the client does not read (serve_reply_pause()) and taken again to go on. */
 #include "xfrd/serve/serve.h"
 
+#include "common/clock.h"
 #include "common/dnsmsg.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -170,7 +171,7 @@ void serve_xfr_begin(struct serve_reply *r, struct zdb_snap **snap, struct zdb_i
 {
 	r->snap = *snap;
 	*snap = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &r->snap_at);
+	r->snap_at_ms = clock_mono_ms();
 	r->it = it;
 	r->method = method;
 	/* The zone iterator starts with the SOA; the journal's lacks the leading one. */
@@ -235,7 +236,7 @@ static int snap_take(struct serve_reply *r)
 		snprintf(r->errtext, sizeof(r->errtext), "%s", zdb_last_error());
 		return rc;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &r->snap_at);
+	r->snap_at_ms = clock_mono_ms();
 	return 0;
 }
 
@@ -243,10 +244,7 @@ static int snap_take(struct serve_reply *r)
 static int snap_ready(struct serve_reply *r)
 {
 	if (r->snap != NULL) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		uint64_t ms = (uint64_t)(now.tv_sec - r->snap_at.tv_sec) * 1000u +
-		              (uint64_t)(now.tv_nsec / 1000000) - (uint64_t)(r->snap_at.tv_nsec / 1000000);
+		uint64_t ms = (uint64_t)(clock_mono_ms() - r->snap_at_ms);
 		if (ms < r->sv->o.snapshot_max_ms) {
 			return 0;
 		}
@@ -420,10 +418,7 @@ bool serve_reply_is_transfer(const struct serve_reply *r)
 static void log_transfer(const struct serve_reply *r)
 {
 	static const char *const names[SM_COUNT] = {"none", "axfr", "ixfr", "ixfr_axfr"};
-	struct timespec end;
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	double ms = (double)(end.tv_sec - r->started.tv_sec) * 1e3 +
-	            (double)(end.tv_nsec - r->started.tv_nsec) / 1e6;
+	double ms = (double)(clock_mono_us() - r->started_us) / 1e3;
 	const char *outcome = r->err == ZX_ECORRUPT ? "corrupt" : r->err != 0 ? "failed"
 	                      : r->phase == SP_DONE ? "ok" : "aborted";
 	char detail[ZDB_ERRTEXT_MAX + 16];

@@ -6,9 +6,9 @@
 #include "common/cfg/cfg.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ops/opshttp.h"
 #include "xfrd/kafka/consumer.h"
 #include "xfrd/xfr/engine.h"
-#include "xfrd/kafka/health.h"
 #include "xfrd/notify/notifier.h"
 #include "xfrd/service/runtime.h"
 #include "xfrd/serve/serve.h"
@@ -25,7 +25,7 @@ struct pipe_ctx {
 	struct updates *up;
 	struct runtime *rt;
 	struct consumer *cons;
-	struct health_http *http;
+	struct opshttp *http;
 	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
 	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
 	struct event *sigint, *sigterm, *sighup;
@@ -49,14 +49,19 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	log_warn("reload_unsupported", "signal=HUP hint=\"restart xfrd to apply config changes\"");
 }
 
-static int live(void *arg, char *why, size_t whylen)
+static void live(void *arg, struct opshttp_answer *a)
 {
-	return consumer_live(arg, why, whylen);
+	char why[256] = "";
+	a->ok = consumer_live(arg, why, sizeof(why)) == 0;
+	snprintf(a->text, sizeof(a->text), a->ok ? "ok" : "stalled: %s", why);
 }
 
-static bool ready(void *arg, char *why, size_t whylen)
+static void ready(void *arg, struct opshttp_answer *a)
 {
-	return consumer_ready(arg, why, whylen);
+	char why[400] = "";
+	a->ok = consumer_ready(arg, why, sizeof(why));
+	snprintf(a->text, sizeof(a->text), a->ok ? "ready" : why[0] != '\0' ? "not ready: %s"
+	                                                                   : "not ready", why);
 }
 
 /* ---- the runtime as the consumer's sink, the consumer as the runtime's source ---- */
@@ -159,8 +164,10 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		}
 	}
 	if (rc == 0 && cfg->xfrd.http.len > 0) {
-		rc = health_http_new(p->base, &cfg->xfrd.http, p->m, live, ready, p->cons,
-		                     &p->http);
+		struct opshttp_opts ho = {.base = p->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
+		                          .addr_len = cfg->xfrd.http.len, .m = p->m, .live = live,
+		                          .ready = ready, .arg = p->cons};
+		rc = opshttp_new(&ho, &p->http);
 	}
 	if (rc != 0) {
 		log_error("pipeline_start_failed", "error=%s detail=\"%s\"", zx_strerror(rc), err);
@@ -204,7 +211,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	}
 	engine_free(*engp); /* no callback after this: the runtime and the consumer may go */
 	*engp = NULL;
-	health_http_free(p.http);
+	opshttp_free(p.http);
 	serve_free(p.srv);
 	updates_free(p.up, 2000);
 	consumer_free(p.cons);

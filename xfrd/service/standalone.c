@@ -7,8 +7,8 @@
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/ops/opshttp.h"
 #include "xfrd/xfr/engine.h"
-#include "xfrd/kafka/health.h"
 #include "xfrd/notify/notifier.h"
 #include "xfrd/service/runtime.h"
 #include "xfrd/serve/serve.h"
@@ -24,7 +24,7 @@ struct solo {
 	struct runtime *rt;
 	struct notifier *nt;
 	struct serve *srv;
-	struct health_http *http;
+	struct opshttp *http;
 	struct event *sig[3];
 	unsigned failures;
 	bool once_started;
@@ -61,20 +61,19 @@ static void once_outcome(void *ctx, struct zone *z, const struct xfr_result *r, 
 	}
 }
 
-static int live(void *arg, char *why, size_t whylen)
+/* The loop answered: it turns. */
+static void live(void *arg, struct opshttp_answer *a)
 {
 	(void)arg;
-	(void)why;
-	(void)whylen;
-	return 0; /* the loop answered: it turns */
+	a->ok = true;
+	snprintf(a->text, sizeof(a->text), "ok");
 }
 
-static bool ready(void *arg, char *why, size_t whylen)
+static void ready(void *arg, struct opshttp_answer *a)
 {
 	(void)arg;
-	(void)why;
-	(void)whylen;
-	return true;
+	a->ok = true;
+	snprintf(a->text, sizeof(a->text), "ready");
 }
 
 static bool wanted(const struct standalone_opts *o, const struct cfg_zone *z)
@@ -132,7 +131,10 @@ static int start(struct solo *s, struct engine *eng)
 		}
 	}
 	if (rc == 0 && !s->o->once && cfg->xfrd.http.len > 0) {
-		rc = health_http_new(s->base, &cfg->xfrd.http, s->m, live, ready, s, &s->http);
+		struct opshttp_opts ho = {.base = s->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
+		                          .addr_len = cfg->xfrd.http.len, .m = s->m, .live = live,
+		                          .ready = ready, .arg = s};
+		rc = opshttp_new(&ho, &s->http);
 	}
 	if (rc != 0) {
 		log_error("standalone_start_failed", "error=%s", zx_strerror(rc));
@@ -175,7 +177,7 @@ int standalone_run(const struct standalone_opts *o, struct engine **engp)
 	}
 	engine_free(*engp); /* no callback after this */
 	*engp = NULL;
-	health_http_free(s.http);
+	opshttp_free(s.http);
 	serve_free(s.srv);
 	runtime_free(s.rt);
 	notifier_free(s.nt);

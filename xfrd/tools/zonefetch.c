@@ -11,6 +11,7 @@
  */
 #include "xfrd/tools/zonefetch.h"
 
+#include "common/clock.h"
 #include "common/dnsmsg.h"
 #include "common/tsig/tsig.h"
 #include "common/store/zdb.h"
@@ -45,9 +46,7 @@ struct fetch {
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 /* Wait for @p events on the socket within the read timeout and the deadline. */
@@ -129,7 +128,7 @@ static int send_query(struct fetch *f, uint16_t qtype, uint16_t id)
 		tsig_session_init(&f->tsig, f->src->key, TSIG_FUDGE_DEFAULT);
 		f->tsig_on = true;
 		rc = tsig_session_sign_request(&f->tsig, f->query, &f->qlen, sizeof(f->query),
-		                               (uint64_t)time(NULL));
+		                               (uint64_t)clock_wall_s());
 	}
 	uint8_t pfx[2] = {(uint8_t)(f->qlen >> 8), (uint8_t)f->qlen};
 	if (rc == 0) {
@@ -161,7 +160,7 @@ static int read_answer(struct fetch *f)
 			rc = io_all(f, f->msg, len, false);
 		}
 		if (rc == 0 && f->tsig_on) {
-			rc = tsig_session_verify(&f->tsig, f->msg, len, (uint64_t)time(NULL));
+			rc = tsig_session_verify(&f->tsig, f->msg, len, (uint64_t)clock_wall_s());
 		}
 		if (rc == 0) {
 			f->res->bytes += len + 2;

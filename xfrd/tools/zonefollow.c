@@ -59,6 +59,7 @@
  *
  * Threading: one thread; fetches block (bounded by --timeout).
  */
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dname.h"
@@ -191,9 +192,7 @@ static void on_signal(int sig)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_mono_ms();
 }
 
 /* ---------------------------------------------------------------- zones */

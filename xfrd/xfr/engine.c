@@ -11,6 +11,7 @@
  */
 #include "xfrd/xfr/engine.h"
 
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/log.h"
 #include "common/serial.h"
@@ -251,7 +252,7 @@ static void note_store(struct engine *e, struct job *j)
 {
 	const struct xfr_result *r = &j->last;
 	const uint8_t *zone = j->z->name;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_wall_s();
 	int rc = 0;
 	if (r->outcome == XFR_FAILED) {
 		char text[ZDB_ERRTEXT_MAX]; /* xfrctl prints the code's text beside it */

@@ -32,6 +32,7 @@
  */
 #include "xfrd/xfr/xfr.h"
 
+#include "common/clock.h"
 #include "common/acl.h"
 #include "common/dnsmsg.h"
 #include "common/serial.h"
@@ -77,7 +78,7 @@ struct xfr {
 	struct event *timer;
 	struct event *step;
 	void *txn;
-	struct timespec t0;
+	uint64_t t0_us; /* clock_mono_us() at the start */
 	/* the commit, when it runs on p.commitq: committing from submit until
 	   on_committed() runs on our base (commit_ev) */
 	struct event *commit_ev;
@@ -85,7 +86,7 @@ struct xfr {
 	bool committing;
 	bool late; /* the whole-transfer timeout passed while committing */
 	int commit_rc;
-	struct timespec tc;
+	uint64_t tc_us; /* at the commit */
 	xfr_done_cb cb;
 	void *cb_arg;
 	size_t qlen;
@@ -116,12 +117,9 @@ static struct timeval ms_tv(uint64_t ms)
 	                        .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 }
 
-static uint64_t since_us(const struct timespec *t0)
+static uint64_t since_us(uint64_t t0_us)
 {
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (uint64_t)(t1.tv_sec - t0->tv_sec) * 1000000u +
-	       (uint64_t)((t1.tv_nsec - t0->tv_nsec) / 1000);
+	return clock_mono_us() - t0_us;
 }
 
 static uint16_t new_id(void)
@@ -192,7 +190,7 @@ static int make_query(struct xfr *x, uint16_t qtype)
 		tsig_session_init(&x->tsig, x->p.key, TSIG_FUDGE_DEFAULT);
 		x->tsig_on = true;
 		rc = tsig_session_sign_request(&x->tsig, x->query, &x->qlen, sizeof(x->query),
-		                               (uint64_t)time(NULL));
+		                               (uint64_t)clock_wall_s());
 	}
 	return rc;
 }
@@ -241,7 +239,7 @@ static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 	if (!x->tsig_on) {
 		return 0;
 	}
-	return tsig_session_verify(&x->tsig, msg, len, (uint64_t)time(NULL));
+	return tsig_session_verify(&x->tsig, msg, len, (uint64_t)clock_wall_s());
 }
 
 /* ---- SOA check ---------------------------------------------------------- */
@@ -249,7 +247,7 @@ static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 static void soa_decide(struct xfr *x, uint32_t serial)
 {
 	x->res.primary_serial = serial;
-	x->res.soa_us = since_us(&x->t0);
+	x->res.soa_us = since_us(x->t0_us);
 	if (!serial_newer(serial, x->held.serial)) {
 		x->res.outcome = XFR_UPTODATE;
 		schedule(x, ACT_FINISH);
@@ -477,7 +475,7 @@ static void stream_done(struct xfr *x)
 /* The commit's outcome, on our base. */
 static void committed(struct xfr *x, int rc)
 {
-	x->res.commit_us = since_us(&x->tc);
+	x->res.commit_us = since_us(x->tc_us);
 	if (rc != 0 && x->late) { /* the timer ran out while committing */
 		xfr_error(x, ZX_ETIMEDOUT, "whole transfer timeout");
 		return;
@@ -514,9 +512,9 @@ static void commit(struct xfr *x)
 {
 	void *txn = x->txn;
 	x->txn = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &x->tc);
+	x->tc_us = clock_mono_us();
 	if (x->p.commitq == NULL || (x->p.ops->movable != NULL && !x->p.ops->movable(txn))) {
-		int rc = x->p.ops->commit(txn, (int64_t)time(NULL), x->res.primary, &x->res.commit);
+		int rc = x->p.ops->commit(txn, clock_wall_s(), x->res.primary, &x->res.commit);
 		if (rc != 0) {
 			store_detail(x);
 		}
@@ -524,7 +522,7 @@ static void commit(struct xfr *x)
 		return;
 	}
 	x->committing = true;
-	x->cjob = (struct commitq_job){.ops = x->p.ops, .txn = txn, .now = (int64_t)time(NULL),
+	x->cjob = (struct commitq_job){.ops = x->p.ops, .txn = txn, .now = clock_wall_s(),
 	                               .primary = x->res.primary, .res = &x->res.commit,
 	                               .errtext = x->res.detail,
 	                               .errtext_size = sizeof(x->res.detail),
@@ -609,7 +607,7 @@ static void finish(struct xfr *x)
 	close_io(x);
 	drop_txn(x);
 	event_del(x->timer);
-	x->res.duration_us = since_us(&x->t0);
+	x->res.duration_us = since_us(x->t0_us);
 	x->st = ST_DONE;
 	x->cb(x->cb_arg, x, &x->res); /* may free x: nothing after this */
 }
@@ -676,7 +674,7 @@ static int init(struct xfr *x, struct event_base *base, const struct xfr_params 
 	x->udp_fd = -1;
 	conn_init(&x->conn);
 	acl_addr_str(x->p.primary, true, x->res.primary, sizeof(x->res.primary));
-	clock_gettime(CLOCK_MONOTONIC, &x->t0);
+	x->t0_us = clock_mono_us();
 	x->step = event_new(base, -1, 0, on_step, x);
 	x->timer = event_new(base, -1, 0, on_timeout, x);
 	x->commit_ev = event_new(base, -1, 0, on_committed, x);
