@@ -3,10 +3,15 @@
  *
  * pipeline_run() wires the modules on one libevent loop and runs it until
  * SIGINT or SIGTERM:
- *   xfrd/consumer  requests topic -> per-zone scheduler -> engine -> events, commits
- *   xfrd/updates   ZoneUpdated events and REFRESH requests (one producer)
- *   xfrd/refresh   SOA timers of the zones whose partitions this replica owns
- *   xfrd/health    /metrics, /health (commit progress), /ready on xfrd.http
+ *   xfrd/service/runtime  the zones: one record each, the scheduler, the timers of
+ *                         the zones whose partitions this replica owns, the engine
+ *                         hand-off, expiry (the same runtime as standalone)
+ *   xfrd/kafka/consumer   its request source: requests topic -> runtime; outcomes ->
+ *                         events, commits; due timers -> REFRESH requests
+ *   xfrd/kafka/updates    ZoneUpdated events and REFRESH requests (one producer)
+ *   xfrd/notify/notifier  NOTIFY to the zones' downstream secondaries
+ *   xfrd/serve            the DNS endpoint
+ *   common/ops/opshttp    /metrics, /health (commit progress), /ready on xfrd.http
  * Shutdown: leave the group (revocation: running transfers waited for, what is
  * finished committed), stop the engine, flush the producer, free.
  *

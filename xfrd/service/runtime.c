@@ -44,6 +44,7 @@ struct runtime {
 	struct sched *s;
 	struct timers *tm;
 	int32_t partitions;
+	bool *owned_parts; /* by partition: this process owns it (Kafka mode) */
 	/* outcomes from the workers */
 	pthread_mutex_t mu;
 	struct outcome *oq_head, *oq_tail;
@@ -475,6 +476,13 @@ void runtime_set_partitions(struct runtime *rt, int32_t count)
 	if (count <= 0 || count == rt->partitions) {
 		return;
 	}
+	bool *o = calloc((size_t)count, sizeof(*o));
+	if (o == NULL) {
+		log_error("partitions_lost", "count=%d error=%s", count, zx_strerror(ZX_ENOMEM));
+		return;
+	}
+	free(rt->owned_parts);
+	rt->owned_parts = o;
 	rt->partitions = count;
 	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
 	     z = zonetab_next(rt->zones, z)) {
@@ -484,6 +492,9 @@ void runtime_set_partitions(struct runtime *rt, int32_t count)
 
 void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 {
+	if (partition >= 0 && partition < rt->partitions) {
+		rt->owned_parts[partition] = owned;
+	}
 	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
 	     z = zonetab_next(rt->zones, z)) {
 		if (z->partition != partition) {
@@ -590,22 +601,62 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	return ok ? 0 : ZX_ENOMEM;
 }
 
+/* ---- zones added, changed, removed ------------------------------------------ */
+
+int runtime_zone_put(struct runtime *rt, struct zone_settings *set)
+{
+	struct zone *z = zonetab_find(rt->zones, set->z.name);
+	if (z != NULL) {
+		zone_set_settings(z, set);
+		z->plan_valid = false; /* new clamps */
+		arm(rt, z);
+		arm_event(rt);
+		return 0;
+	}
+	int rc = zonetab_add(rt->zones, set, &z);
+	if (rc != 0) {
+		zone_settings_unref(set);
+		return rc;
+	}
+	if (rt->partitions > 0) {
+		z->partition = reqtopic_partition(zone_name_text(z), rt->partitions);
+	}
+	z->owned = rt->o.own_all || (z->partition >= 0 && z->partition < rt->partitions &&
+	                             rt->owned_parts[z->partition]);
+	arm(rt, z);
+	arm_event(rt);
+	return 0;
+}
+
+int runtime_zone_remove(struct runtime *rt, const uint8_t *name)
+{
+	struct zone *z = zonetab_find(rt->zones, name);
+	if (z == NULL) {
+		return ZX_ENOTFOUND;
+	}
+	zonetab_unlink(rt->zones, z);
+	timers_clear(rt->tm, z);
+	z->removed = true;
+	if (z->run == ZONE_IDLE) {
+		zone_free(z);
+	} else {
+		sched_retire(rt->s, z); /* freed by its outcome */
+	}
+	return 0;
+}
+
 static int seed(struct runtime *rt)
 {
 	const struct cfg *cfg = rt->o.cfg;
 	for (size_t i = 0; i < cfg->zone_count; i++) {
 		struct zone_settings *set = NULL;
-		struct zone *z = NULL;
 		int rc = zone_settings_from_cfg(&cfg->zones[i], &set);
 		if (rc == 0) {
-			rc = zonetab_add(rt->zones, set, &z);
+			rc = runtime_zone_put(rt, set);
 		}
 		if (rc != 0) {
-			zone_settings_unref(set);
 			return rc;
 		}
-		z->owned = rt->o.own_all;
-		arm(rt, z);
 	}
 	return 0;
 }
@@ -666,6 +717,9 @@ void runtime_free(struct runtime *rt)
 	}
 	for (struct outcome *o = rt->inflight, *n; o != NULL; o = n) {
 		n = o->inext; /* queued ones are in this list too */
+		if (o->z->removed) {
+			zone_free(o->z); /* out of the table: its transfer was its last holder */
+		}
 		free(o);
 	}
 	if (rt->efd >= 0) {
@@ -674,6 +728,7 @@ void runtime_free(struct runtime *rt)
 	timers_free(rt->tm);
 	sched_free(rt->s);
 	zonetab_free(rt->zones);
+	free(rt->owned_parts);
 	free(rt->done);
 	pthread_mutex_destroy(&rt->mu);
 	free(rt);

@@ -143,6 +143,22 @@ void runtime_set_source(struct runtime *rt, const struct runtime_source *src);
 /** The REFRESH request of the zone @p name was not stored: it is asked again shortly. */
 void runtime_refresh_lost(struct runtime *rt, const char *name);
 
+/**
+ * Add a zone, or give a known one new settings (its next transfer, timers and
+ * NOTIFYs use them; a transfer running keeps the settings it started with).
+ * @param set  TAKEN (the record holds the reference), whatever the result
+ * @return 0; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int runtime_zone_put(struct runtime *rt, struct zone_settings *set);
+
+/**
+ * Remove the zone @p name (wire, any case): from now on its requests are refused
+ * (ZX_ENOTFOUND) and its timers stop; a transfer running ends normally and finishes
+ * every request of the zone still waiting; the record goes then.
+ * @return 0; ZX_ENOTFOUND no such zone
+ */
+ZX_MUSTCHECK int runtime_zone_remove(struct runtime *rt, const uint8_t *name);
+
 /** Zones of @p partition with a transfer running. */
 size_t runtime_running_in(const struct runtime *rt, int32_t partition);
 

@@ -132,6 +132,22 @@ void sched_drop(struct sched *s, struct zone *z)
 	}
 }
 
+void sched_retire(struct sched *s, struct zone *z)
+{
+	if (z->run != ZONE_RUNNING_SCHEDULED) {
+		return;
+	}
+	for (size_t i = 0; i < z->next.n; i++) {
+		if (push(&z->cur, &z->next.v[i]) != 0) {
+			break; /* no memory: those stay unfinished, read again after a restart */
+		}
+	}
+	z->next.n = 0;
+	z->next_flags = 0;
+	z->run = ZONE_RUNNING;
+	s->scheduled--;
+}
+
 size_t sched_running(const struct sched *s)
 {
 	return s->running;

@@ -86,6 +86,12 @@ ZX_MUSTCHECK int sched_finished(struct sched *s, struct zone *z, bool has_serial
  */
 void sched_drop(struct sched *s, struct zone *z);
 
+/**
+ * @p z is going (removed): its scheduled requests join the running transfer's,
+ * so that its outcome finishes them too, and nothing more starts for it.
+ */
+void sched_retire(struct sched *s, struct zone *z);
+
 /** Zones with a transfer running. */
 size_t sched_running(const struct sched *s);
 

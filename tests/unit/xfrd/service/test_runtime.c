@@ -249,6 +249,75 @@ static void test_runtime_expiry(void **state)
 	bed_down(&b);
 }
 
+
+static struct zone_settings *settings(const char *name, uint16_t port)
+{
+	char yaml[256], err[512];
+	struct cfg *cfg = NULL;
+	snprintf(yaml, sizeof(yaml), "zones: [ { name: %s, primaries: [ \"127.0.0.1@%u\" ] } ]\n",
+	         name, port);
+	assert_int_equal(cfg_load_string("t.yaml", yaml, &cfg, err, sizeof(err)), 0);
+	struct zone_settings *set = NULL;
+	assert_int_equal(zone_settings_from_cfg(&cfg->zones[0], &set), 0);
+	cfg_free(cfg); /* the settings are a copy */
+	return set;
+}
+
+static int want_done;
+
+static bool enough_done(struct bed *b)
+{
+	return b->ndone >= want_done;
+}
+
+static bool three_outcomes(struct bed *b)
+{
+	return b->outcomes >= 3;
+}
+
+/* Zones added, changed and removed while the loop runs: an added zone's timer asks for
+ * it at once; new settings take effect at the next transfer; a zone removed while its
+ * transfer runs refuses requests at once and goes when the transfer ends. */
+static void test_runtime_zones_come_and_go(void **state)
+{
+	(void)state;
+	struct bed b;
+	bed_up(&b, true);
+	run_until(&b, two_outcomes, 5000); /* a.test and b.test, tried once */
+	assert_int_equal(runtime_zone_put(b.rt, settings("c.test", b.port)), 0);
+	run_until(&b, three_outcomes, 5000);
+	assert_int_equal(b.outcomes, 3); /* c.test, asked for by its timer */
+	struct runtime_stats rs;
+	runtime_stats(b.rt, &rs);
+	assert_int_equal(rs.zones, 3);
+	/* c.test at another primary (nobody there: refused at once) */
+	assert_int_equal(runtime_zone_put(b.rt, settings("c.test", 1)), 0);
+	struct zone *z = runtime_zone(b.rt, tname("c.test."));
+	assert_non_null(z);
+	assert_int_equal(z->set->z.primaries.v[0].addr.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&z->set->z.primaries.v[0].addr)->sin_port), 1);
+	/* a running transfer, then the zone removed */
+	struct zone_req q = {.partition = -1, .offset = 77};
+	assert_int_equal(runtime_request(b.rt, "a.test.", &q, 0, RUNTIME_ORIGIN_OPERATOR), 0);
+	q.offset = 78;
+	assert_int_equal(runtime_request(b.rt, "a.test.", &q, 0, RUNTIME_ORIGIN_OPERATOR), 0);
+	assert_int_equal(runtime_zone_remove(b.rt, tname("a.test.")), 0);
+	assert_int_equal(runtime_zone_remove(b.rt, tname("a.test.")), ZX_ENOTFOUND);
+	assert_null(runtime_zone(b.rt, tname("a.test.")));
+	assert_int_equal(runtime_request(b.rt, "a.test.", &q, 0, RUNTIME_ORIGIN_OPERATOR),
+	                 ZX_ENOTFOUND);
+	int before = b.ndone;
+	want_done = before + 2;
+	run_until(&b, enough_done, 5000);
+	assert_int_equal(b.ndone, before + 2); /* both finished by the one last transfer */
+	assert_int_equal(b.done[before], 77);
+	assert_int_equal(b.done[before + 1], 78);
+	runtime_stats(b.rt, &rs);
+	assert_int_equal(rs.zones, 2);
+	assert_int_equal(rs.running, 0);
+	bed_down(&b); /* ASan: the removed record was freed */
+}
+
 static void test_runtime_new_errors(void **state)
 {
 	(void)state;
@@ -266,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_covered_hint_needs_no_run),
 		cmocka_unit_test(test_runtime_timers_ask_by_themselves),
 		cmocka_unit_test(test_runtime_expiry),
+		cmocka_unit_test(test_runtime_zones_come_and_go),
 		cmocka_unit_test(test_runtime_new_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
