@@ -14,7 +14,8 @@
  *     │
  *   policy (allow, keys) ──> REFUSED;  no data or expired ──> SERVFAIL
  *     │
- *   SOA/apex types ──> one message;  AXFR / IXFR / IXFR→AXFR ──> transfer slot
+ *   SOA at the apex, any name and type (serve_answer.c) ──> one message;
+ *   AXFR / IXFR / IXFR→AXFR ──> transfer slot
  *     │                                                 (none free ──> REFUSED)
  *   stream
  */
