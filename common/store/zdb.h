@@ -444,8 +444,11 @@ unsigned zdb_max_readers(const struct zdb *db);
  * name has RRsets, is an empty non-terminal (RFC 8020: it exists because names
  * below it do) or does not exist is one cursor seek (zdb_view_name()), and
  * one RRset is one B-tree lookup (zdb_view_rrset()).
- * Cost: tests/bench/store/bench_zdb `lookup` (lookups per second on a 1M-record
- * zone; the figures are in tests/bench/store/run.sh's output).
+ * Cost (tests/bench/store/bench_zdb `lookup`, 1M-record zone, one thread, warm
+ * page cache, Release build on the shared 2-core machine, 2026-12-02): about 270k
+ * RRset lookups, 390k name seeks and 460k misses per second; a snapshot, a view
+ * and one RRset together about 290k per second. Writing is unchanged by them (the
+ * 1M-record AXFR: 0.36-0.41 s before and after, same run).
  * Integrity: a lookup cannot check the version's checksum (that needs the whole
  * zone). It refuses a version marked corrupt (zdb_view_open()) and checks the
  * shape of what it reads (a key or RRset value that does not decode is
