@@ -23,7 +23,7 @@ command -v knotd >/dev/null || bed_skip "knotd missing"
 bed_ports 3 kport xdns xhttp
 zone=dig.test
 secret=$(head -c 32 /dev/urandom | base64)
-"$(bed_tool zonegen)" -z "$zone" -n 1500 -s 23 -S 7 -o "$BED_T/zone.db"
+"$(bed_tool zonegen)" -z "$zone" -n 1000 -s 23 -S 7 -o "$BED_T/zone.db"
 z=$zone.
 ds=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 cat >>"$BED_T/zone.db" <<ZONE
