@@ -8,7 +8,8 @@
 #   2. a change on the primary, a signed NOTIFY sent by the poller to the secondary:
 #      answered NOERROR, the new serial seen, not before the NOTIFY;
 #   3. a serial that never comes: exit 1 at the deadline, served=0/1;
-#   4. a zone already served: already=1, at once; bad arguments: exit 2.
+#   4. a zone already served: already=1, at once, also when checked before a NOTIFY
+#      (the figure would be void); bad arguments: exit 2.
 set -euo pipefail
 . "$ZX_SRC/tests/bed/primary.sh"
 bed_init bench_zxpoll
@@ -70,6 +71,10 @@ want queries ">" 100 "$line"
 line=$(echo "a.test 6" | "$poll" -s "127.0.0.1@$pport" -f - -t 5)
 want already = 1 "$line"
 want res_ms "<" 100 "$line"
+# a NOTIFY for a serial served already: found by the check before the NOTIFY, flagged
+line=$(echo "a.test 6" | "$poll" -s "127.0.0.1@$sport" -f - -n "127.0.0.1@$sport" -k "$key" -t 5)
+want already = 1 "$line"
+want served = 1/1 "$line"
 rc=0
 "$poll" -f - </dev/null >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || bed_die "exit $rc without -s, want 2"

@@ -46,8 +46,9 @@
  * t_ms. With one zone it is about -i plus a round trip plus the time the daemon
  * took to answer; with many zones that all become servable at nearly the same
  * moment it approaches the time one round of queries over them takes (zones / -q).
- * Zones that answer the target on their first query are counted in already= (the
- * serial was there before t0).
+ * With -n, every zone is asked once before the NOTIFYs go out: one that answers the
+ * target already is counted in already= (the figure means nothing then). Without -n,
+ * already= counts the zones whose first answer had the target.
  *
  * Output, one key=value line on stdout:
  *   served=N/M t_ms= res_ms= first_ms= p50_ms= already= queries= answers=
@@ -95,7 +96,7 @@ struct zone {
 	size_t name_len;
 	char text[300]; /* as given */
 	uint32_t target;
-	bool done, asked, notified;
+	bool done, asked, prechecked;
 	uint64_t last_send;    /* send time of the query now out or last out */
 	uint64_t last_neg;     /* send time of the last query answered "not yet" */
 	uint64_t served;       /* arrival of the first answer with the target */
@@ -143,7 +144,9 @@ struct poller {
 	uint64_t queries, answers, refused, timeouts, already;
 	uint64_t notify_sent, notify_answered, notify_noerror, notify_lost_first;
 	bool t0_given;
-	bool heard; /* the daemon answered (or its kernel refused) something */
+	bool heard; /* the daemon answered a query */
+	bool pre;   /* the check before the NOTIFYs: one answer per zone, before t0 */
+	size_t nprechecked;
 };
 
 static uint64_t now_ns(void)
@@ -378,11 +381,24 @@ static void query_done(struct poller *p, uint32_t si, int64_t serial, uint64_t t
 		return;
 	}
 	enum serial_order o = serial < 0 ? SERIAL_UNDEF : serial_cmp((uint32_t)serial, z->target);
-	if (o == SERIAL_EQ || o == SERIAL_GT) {
+	bool hit = o == SERIAL_EQ || o == SERIAL_GT;
+	if (p->pre) { /* before the NOTIFYs: one answer per zone, nothing queued again */
+		if (!z->prechecked) {
+			z->prechecked = true;
+			p->nprechecked++;
+			if (hit) { /* served before the NOTIFY: the figure would mean nothing */
+				z->done = true;
+				p->ndone++;
+				p->already++;
+			}
+		}
+		return;
+	}
+	if (hit) {
 		z->done = true;
 		z->served = t;
 		p->ndone++;
-		if (z->last_neg == 0) {
+		if (z->last_neg == 0 && !p->notify) {
 			p->already++;
 		}
 		return;
@@ -455,7 +471,13 @@ static void read_bounced(struct poller *p)
 		uint32_t si;
 		if (slot_of(p, buf, (size_t)r, &si) != NULL) {
 			p->refused++;
-			query_done(p, si, -1, now_ns());
+			if (p->pre) {
+				uint32_t zi = p->slots[si].zone;
+				slot_free(p, si);
+				queue_push(p, zi); /* the daemon must answer before the NOTIFYs */
+			} else {
+				query_done(p, si, -1, now_ns());
+			}
 		}
 	}
 }
@@ -468,7 +490,7 @@ static void expire_queries(struct poller *p, uint64_t now)
 			uint32_t zi = s->zone;
 			slot_free(p, si);
 			p->timeouts++;
-			if (!p->z[zi].done) {
+			if (!p->z[zi].done && !(p->pre && p->z[zi].prechecked)) {
 				queue_push(p, zi); /* no information: last_neg stays */
 			}
 		}
@@ -747,10 +769,71 @@ static void *sampler_main(void *arg)
 
 /* ---- main loop and report ---- */
 
+/* Before the NOTIFYs: every zone answered once, so a zone whose target serial is there
+ * already (the measurement would be void) is known, and nothing from before t0 can be
+ * taken for an answer to the NOTIFY. */
+static int precheck(struct poller *p)
+{
+	uint64_t end = now_ns() + 10000000000ull, last_expire = 0;
+	p->pre = true;
+	p->tokens_at = now_ns();
+	while (p->nprechecked < p->nz) {
+		uint64_t now = now_ns();
+		if (now >= end) {
+			fprintf(stderr, "zxpoll: %zu zones did not answer before the NOTIFYs\n",
+			        p->nz - p->nprechecked);
+			return 1;
+		}
+		uint64_t next = send_queries(p, now);
+		if (now - last_expire > 10000000ull) {
+			expire_queries(p, now);
+			last_expire = now;
+		}
+		struct pollfd pf = {.fd = p->qfd, .events = POLLIN};
+		struct timespec ts = {.tv_sec = 0,
+		                      .tv_nsec = next > now && next - now < 10000000ull
+		                                         ? (long)(next - now) : 10000000L};
+		if (ppoll(&pf, 1, &ts, NULL) > 0) {
+			if (pf.revents & POLLIN) {
+				read_answers(p);
+			}
+			if (pf.revents & POLLERR) {
+				read_bounced(p);
+			}
+		}
+	}
+	/* wait for the queries still out (their zones answered already), then start over */
+	while (p->nfree < p->inflight_max && now_ns() < end) {
+		struct pollfd pf = {.fd = p->qfd, .events = POLLIN};
+		if (poll(&pf, 1, 10) > 0) {
+			read_answers(p);
+		}
+		expire_queries(p, now_ns());
+	}
+	p->pre = false;
+	p->qhead = 0;
+	p->qlen = 0;
+	for (uint32_t i = 0; i < p->nz; i++) {
+		p->z[i].asked = false; /* the first query goes with the NOTIFYs */
+		if (!p->z[i].done) {
+			queue_push(p, i);
+		}
+	}
+	return 0;
+}
+
 static int run(struct poller *p)
 {
 	if (p->notify) {
+		if (precheck(p) != 0) {
+			return 1;
+		}
 		notify_round(p); /* t0 */
+		for (size_t i = 0; i < p->nz; i++) {
+			if (p->z[i].done) {
+				p->z[i].served = p->t0; /* already: 0 ms, flagged by already= */
+			}
+		}
 	}
 	p->deadline += p->t0;
 	p->tokens_at = now_ns();
