@@ -47,6 +47,13 @@
 # figure carries its
 # resolution (res_ms). Memory and CPU: /proc, every 100 ms, by the same program.
 #
+# Diagnostics (the run is then marked as not a fair one): COMPARE_ZX_ENV="VAR=value ..."
+# starts xfrd with that environment (e.g. ZX_STORE_SYNC=none), COMPARE_ZX_WRAP="cmd ..."
+# in front of xfrd (e.g. "strace -f -c -o /tmp/x.strace"), COMPARE_ZX_XFRD="key: value"
+# one more line in xfrd's config (e.g. "transfers: { per-primary: 64 }"). For zx, where the time went
+# according to xfrd's log (group join, REFRESH requests, transfers, connections, commits)
+# is in zx-timeline.txt (tests/bench/compare/zx_timeline.py).
+#
 # Environment: ZX_BED_PORTS (ports, default the bed's 19100-19999), ZX_KAFKA_BOOTSTRAP
 # (a running broker; else one is started with tests/bed/kafka.sh on ZX_KAFKA_PORT, default
 # 19092, with a 3 GiB heap), ZX_BED_DIR (default OUT/bed), ZX_KEEP=1 keeps the work dir.
@@ -116,6 +123,18 @@ record()
 		"${8:-}" >>"$raw"
 	echo "$1 $2 $3 $l" >>"$out/poll.log"
 	bed_log "$1 $2 rep $3: ${v} ms (res $(kv res_ms "$l") ms, PSS $(kv pss_peak_mib "$l") MiB) ${8:-}"
+}
+
+# timeline ROW KIND REP POLL_LINE: for zx, where the time went, from xfrd's own log
+# (beside the poller's figure; $out/zx-timeline.txt)
+timeline()
+{
+	[[ $2 == zx* ]] || return 0
+	local t0
+	t0=$(kv t0 "$4")
+	[ -n "$t0" ] && [ -f "$D_LOG" ] || return 0
+	echo "$1 $2 $3 t_ms=$(kv t_ms "$4") $(python3 "$src/tests/bench/compare/zx_timeline.py" "$D_LOG" "$t0")" \
+		>>"$out/zx-timeline.txt"
 }
 
 # ---- the primary: one knotd serving big.test and the small zones ----
@@ -332,6 +351,7 @@ session_big()
 	d_start "$kind" big "$C_W/d-$kind"
 	line=$(poll_start "$C_W/big.target" 600 "$kind" "big-$kind-$r")
 	record big "$kind" "$r" "$line" "$l0" "$(load1)" "$(d_engine_ms "$kind")"
+	timeline big "$kind" "$r" "$line"
 	if has "$rows" ixfr && [ -n "$D_NOTIFY" ] && [ "$(kv t_ms "$line")" != -1.000 ]; then
 		for ((i = 1; i <= ixfr_reps; i++)); do
 			for k in 1 1000; do
@@ -342,6 +362,7 @@ session_big()
 				[ "$(kv already "$line")" = 0 ] || note="served before the NOTIFY"
 				record "ixfr_$k" "$kind" "$r.$i" "$line" "$l0" "$(load1)" \
 					"$(d_engine_ms "$kind")" "$note"
+				timeline "ixfr_$k" "$kind" "$r.$i" "$line"
 			done
 		done
 	fi
@@ -359,11 +380,13 @@ session_many()
 	local done_zx=""
 	[[ $kind == zx* ]] && done_zx="xfr_done lines: $(grep -c 'event=xfr_done' "$D_LOG" || true)"
 	record many "$kind" "$r" "$line" "$l0" "$(load1)" "" "$done_zx"
+	timeline many "$kind" "$r" "$line"
 	if has "$rows" burst && [ -n "$D_NOTIFY" ] && [ "$(kv t_ms "$line")" != -1.000 ]; then
 		many_change
 		l0=$(load1)
 		line=$(poll_notify "$C_W/changed.target" 300 "$kind" "burst-$kind-$r")
 		record burst "$kind" "$r" "$line" "$l0" "$(load1)"
+		timeline burst "$kind" "$r" "$line"
 	fi
 	d_stop
 }
@@ -399,6 +422,9 @@ row_notify()
 	echo "rows: $rows; daemons: $daemons; reps: $reps; ixfr-reps: $ixfr_reps; big: $big_n; many: $many_n; changed: $changed_n"
 	echo "poller: UDP SOA, per zone at most one query in flight and one per 1 ms, <= 10000 queries/s and <= 64 in flight, 250 ms query timeout; /proc every 100 ms"
 	echo "load at start: $(cat /proc/loadavg)"
+	if [ -n "${COMPARE_ZX_ENV:-}${COMPARE_ZX_WRAP:-}${COMPARE_ZX_XFRD:-}" ]; then
+		echo "DIAGNOSTIC RUN, NOT A FAIR ONE: zx ran with env '${COMPARE_ZX_ENV:-}' under '${COMPARE_ZX_WRAP:-}', xfrd config '${COMPARE_ZX_XFRD:-}'"
+	fi
 } >"$out/env.txt"
 
 start_primary

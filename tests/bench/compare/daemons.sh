@@ -81,6 +81,7 @@ _zx_conf()
 	echo "  store: $dir/store"
 	echo "  listen: [ \"127.0.0.1@$(_dport zx serve)\" ]"
 	echo "  http: \"127.0.0.1:$(_dport zx xhttp)\""
+	[ -z "${COMPARE_ZX_XFRD:-}" ] || echo "  ${COMPARE_ZX_XFRD}" # diagnostics only
 	echo "zone-defaults: { primaries: [ \"127.0.0.1@$C_PPORT\" ], key: xfr-key }"
 	echo "zones:"
 	while read -r z; do
@@ -220,14 +221,18 @@ d_start()
 			bed_die "notifyd did not start: $(tail -n 3 "$dir/notifyd.log")"
 		D_LOG=$dir/xfrd.log
 		D_T0=$EPOCHREALTIME
-		_dspawn xfrd "$D_LOG" "$C_BUILD/xfrd/xfrd" -c "$dir/zx.yaml"
+		# shellcheck disable=SC2086 # diagnostics only: words
+		_dspawn xfrd "$D_LOG" env ${COMPARE_ZX_ENV:-} ${COMPARE_ZX_WRAP:-} \
+			"$C_BUILD/xfrd/xfrd" -c "$dir/zx.yaml"
 		;;
 	zxsa)
 		_zx_conf "$set" "$dir" 0 >"$dir/zx.yaml"
 		D_SERVE=$(_dport zx serve)
 		D_LOG=$dir/xfrd.log
 		D_T0=$EPOCHREALTIME
-		_dspawn xfrd-sa "$D_LOG" "$C_BUILD/xfrd/xfrd" -c "$dir/zx.yaml" --standalone
+		# shellcheck disable=SC2086
+		_dspawn xfrd-sa "$D_LOG" env ${COMPARE_ZX_ENV:-} ${COMPARE_ZX_WRAP:-} \
+			"$C_BUILD/xfrd/xfrd" -c "$dir/zx.yaml" --standalone
 		;;
 	knot)
 		port=$(_dport knot serve)
@@ -267,6 +272,13 @@ d_stop()
 	local i
 	# the loading process first (xfrd leaves its group), then the rest
 	for ((i = ${#D_PIDS[@]} - 1; i >= 0; i--)); do
+		if [ -n "${COMPARE_ZX_WRAP:-}" ] && [[ ${D_NAMES[i]} == xfrd* ]]; then
+			# a wrapper (strace) detaches on SIGTERM: stop what it runs, by PID
+			local c
+			for c in $(cat /proc/"${D_PIDS[i]}"/task/*/children 2>/dev/null); do
+				bed_stop_pid "$c" "${D_NAMES[i]} (wrapped)"
+			done
+		fi
 		bed_stop_pid "${D_PIDS[i]}" "${D_NAMES[i]}"
 		bed_untrack "${D_PIDS[i]}"
 	done

@@ -192,7 +192,13 @@ def main():
           "answer the query before.",
           "All within 2 ms." if not res_notes else
           "Over 2 ms (a daemon slow to answer while busy): " + "; ".join(res_notes.values()) + ".")
-    print("\nRaw figures, one line per measurement: raw.tsv.")
+    tl = os.path.join(out, "zx-timeline.txt")
+    if os.path.exists(tl):
+        print("\n## Where zx's time went (xfrd's own log, ms from t0; engine-internal)\n")
+        print("```")
+        print(open(tl).read().rstrip())
+        print("```")
+    print("\nRaw figures, one line per measurement: raw.tsv; each zone's time: zones/.")
 
 
 main()

@@ -54,8 +54,8 @@
  *   served=N/M t_ms= res_ms= first_ms= p50_ms= already= queries= answers=
  *   refused= timeouts= notify_sent= notify_answered= notify_noerror= notify_lost=
  *   notify_lost_first= notify_rounds= pss_peak_mib= hwm_peak_mib= procs_max=
- *   mem_samples= cpu_ms= other_cpu_ms= poller_cpu_ms=
- * Times are milliseconds from t0 (CLOCK_REALTIME). Exit 0 when every zone was
+ *   mem_samples= cpu_ms= other_cpu_ms= poller_cpu_ms= t0=
+ * Times are milliseconds from t0 (CLOCK_REALTIME); t0 itself in seconds since the epoch. Exit 0 when every zone was
  * served, 1 on timeout or error, 2 on usage. A benchmark tool, not a test.
  */
 #include "common/dname.h"
@@ -126,6 +126,7 @@ struct poller {
 	struct zone *z;
 	size_t nz, ndone;
 	uint32_t *queue; /* ring of pending zones waiting for their next query */
+	uint32_t *order; /* the zones shuffled: the order of the first round */
 	size_t qhead, qlen;
 	struct slot slots[MAX_INFLIGHT];
 	uint32_t *free_slots;
@@ -271,7 +272,7 @@ static void queue_push(struct poller *p, uint32_t zi)
 
 static size_t soa_query(uint8_t *buf, uint16_t id, const struct zone *z)
 {
-	struct wire_wr w = wire_wr_init(buf, MSG_MAX);
+	struct wire_wr w = wire_wr_init(buf, 64 + DNAME_MAXLEN);
 	wire_wr_u16(&w, id);
 	wire_wr_u16(&w, 0); /* QUERY, no RD */
 	wire_wr_u16(&w, 1);
@@ -294,16 +295,48 @@ static void refill_tokens(struct poller *p, uint64_t now)
 	p->tokens_at = now;
 }
 
-/* Send what may go now; returns when the next send could be (0: none pending). */
+/* Send the @p n queries prepared in @p mm (slots in @p sis, zones in @p zis) at once. */
+static uint64_t flush_queries(struct poller *p, struct mmsghdr *mm, const uint32_t *sis,
+                              const uint32_t *zis, int n)
+{
+	int sent = n > 0 ? sendmmsg(p->qfd, mm, (unsigned)n, 0) : 0;
+	sent = sent < 0 ? 0 : sent;
+	uint64_t now = now_ns();
+	for (int i = 0; i < n; i++) {
+		struct slot *s = &p->slots[sis[i]];
+		if (i >= sent) { /* send buffer full: the zone goes round again */
+			s->zone = UINT32_MAX;
+			p->free_slots[p->nfree++] = sis[i];
+			queue_push(p, zis[i]);
+			continue;
+		}
+		s->zone = zis[i];
+		s->sent = now;
+		p->z[zis[i]].last_send = now;
+		p->z[zis[i]].asked = true;
+		p->queries++;
+	}
+	return sent < n ? now + 1000000 : 0;
+}
+
+/* Send what may go now, in batches of sendmmsg; returns when the next send could be
+ * (0: none pending). */
 static uint64_t send_queries(struct poller *p, uint64_t now)
 {
+	static uint8_t bufs[BATCH][64 + DNAME_MAXLEN];
+	struct iovec iov[BATCH];
+	struct mmsghdr mm[BATCH];
+	uint32_t sis[BATCH], zis[BATCH];
+	int n = 0;
+	uint64_t next = 0;
 	refill_tokens(p, now);
 	while (p->qlen > 0) {
 		uint32_t zi = p->queue[p->qhead];
 		struct zone *z = &p->z[zi];
 		uint64_t due = z->asked ? z->last_send + p->interval_ns : 0;
 		if (due > now) {
-			return due;
+			next = due;
+			break;
 		}
 		/* Until the daemon answers a first query, one probe at a time: a window of
 		 * queries to a port nobody reads yet would mostly vanish (the kernel's ICMP
@@ -312,33 +345,37 @@ static uint64_t send_queries(struct poller *p, uint64_t now)
 		 * would wait a whole query timeout before it is asked again. */
 		unsigned in_flight = p->inflight_max - (unsigned)p->nfree;
 		if (p->nfree == 0 || (!p->heard && in_flight > 0)) {
-			return now + 1000000; /* answers or timeouts free slots */
+			next = now + 1000000; /* answers or timeouts free slots */
+			break;
 		}
 		if (p->tokens < 1.0) {
-			return now + (uint64_t)((1.0 - p->tokens) / p->qps * 1e9) + 1;
+			next = now + (uint64_t)((1.0 - p->tokens) / p->qps * 1e9) + 1;
+			break;
 		}
 		uint32_t si = p->free_slots[--p->nfree];
 		struct slot *s = &p->slots[si];
 		s->gen = (uint8_t)((s->gen + 1) & 0xf);
+		s->zone = zi; /* taken: flush_queries() frees it again if it cannot send */
 		uint16_t id = (uint16_t)(s->gen << SLOT_BITS | si);
-		uint8_t buf[MSG_MAX];
-		size_t len = soa_query(buf, id, z);
-		now = now_ns();
-		if (sendto(p->qfd, buf, len, 0, (struct sockaddr *)&p->srv, p->srv_len) !=
-		    (ssize_t)len) {
-			p->free_slots[p->nfree++] = si;
-			return now + 1000000; /* send buffer full: try again in a moment */
-		}
-		s->zone = zi;
-		s->sent = now;
-		z->last_send = now;
-		z->asked = true;
+		iov[n] = (struct iovec){.iov_base = bufs[n], .iov_len = soa_query(bufs[n], id, z)};
+		mm[n].msg_hdr = (struct msghdr){.msg_iov = &iov[n], .msg_iovlen = 1,
+		                                .msg_name = &p->srv, .msg_namelen = p->srv_len};
+		sis[n] = si;
+		zis[n] = zi;
+		n++;
 		p->qhead = (p->qhead + 1) % p->nz;
 		p->qlen--;
 		p->tokens -= 1.0;
-		p->queries++;
+		if (n == BATCH || !p->heard) {
+			uint64_t w = flush_queries(p, mm, sis, zis, n);
+			n = 0;
+			if (w != 0) {
+				return w;
+			}
+		}
 	}
-	return 0;
+	uint64_t w = flush_queries(p, mm, sis, zis, n);
+	return w != 0 ? w : next;
 }
 
 static void slot_free(struct poller *p, uint32_t si)
@@ -813,7 +850,8 @@ static int precheck(struct poller *p)
 	p->pre = false;
 	p->qhead = 0;
 	p->qlen = 0;
-	for (uint32_t i = 0; i < p->nz; i++) {
+	for (uint32_t k = 0; k < p->nz; k++) {
+		uint32_t i = p->order[k];
 		p->z[i].asked = false; /* the first query goes with the NOTIFYs */
 		if (!p->z[i].done) {
 			queue_push(p, i);
@@ -936,7 +974,8 @@ static void report(struct poller *p, const struct sampler *sm, const char *per_z
 	       "queries=%llu answers=%llu refused=%llu timeouts=%llu interval_ms=%.3f qps_max=%.0f "
 	       "notify_sent=%llu notify_answered=%llu notify_noerror=%llu notify_lost=%llu "
 	       "notify_lost_first=%llu notify_rounds=%u pss_peak_mib=%.1f hwm_peak_mib=%.1f "
-	       "procs_max=%u mem_samples=%u cpu_ms=%.0f other_cpu_ms=%.0f poller_cpu_ms=%.0f\n",
+	       "procs_max=%u mem_samples=%u cpu_ms=%.0f other_cpu_ms=%.0f poller_cpu_ms=%.0f "
+	       "t0=%llu.%06llu\n",
 	       p->ndone, p->nz, p->ndone == p->nz ? ms(last) : -1.0, ms(last - lo_max),
 	       k > 0 ? ms(first) : -1.0, ms(p50), (unsigned long long)p->already,
 	       (unsigned long long)p->queries, (unsigned long long)p->answers,
@@ -947,7 +986,9 @@ static void report(struct poller *p, const struct sampler *sm, const char *per_z
 	       (unsigned long long)(p->rounds > 1 ? p->notify_lost_first : lost), p->rounds,
 	       (double)sm->pss_peak_kib / 1024.0, (double)sm->hwm_peak_kib / 1024.0,
 	       sm->procs_max, sm->samples, (double)(sm->cpu_last - sm->cpu_first) * tick_ms,
-	       (double)(sm->other_last - sm->other_first) * tick_ms, self_ms);
+	       (double)(sm->other_last - sm->other_first) * tick_ms, self_ms,
+	       (unsigned long long)(p->t0 / 1000000000ull),
+	       (unsigned long long)(p->t0 % 1000000000ull / 1000));
 }
 
 static int add_key(struct tsig_keyring *ring, char *spec, const struct tsig_key **out)
@@ -1048,7 +1089,8 @@ int main(int argc, char **argv)
 	p.queue = NULL;
 	p.free_slots = calloc(MAX_INFLIGHT, sizeof(*p.free_slots));
 	if (p.free_slots == NULL || load_zones(&p, zones) != 0 ||
-	    (p.queue = calloc(p.nz, sizeof(*p.queue))) == NULL) {
+	    (p.queue = calloc(p.nz, sizeof(*p.queue))) == NULL ||
+	    (p.order = calloc(p.nz, sizeof(*p.order))) == NULL) {
 		goto out;
 	}
 	for (uint32_t i = 0; i < MAX_INFLIGHT; i++) {
@@ -1057,8 +1099,20 @@ int main(int argc, char **argv)
 	for (uint32_t i = p.inflight_max; i > 0; i--) {
 		p.free_slots[p.nfree++] = i - 1;
 	}
+	/* Shuffled, so the poller does not walk the zones in the order a daemon loads
+	 * them: slightly ahead of it, it would ask each zone just before it is served
+	 * and again only a whole round later. Fixed seed: the same order every run. */
 	for (uint32_t i = 0; i < p.nz; i++) {
-		queue_push(&p, i);
+		p.order[i] = i;
+	}
+	srand48(18);
+	for (uint32_t i = p.nz; i > 1; i--) {
+		uint32_t j = (uint32_t)(lrand48() % i), t = p.order[i - 1];
+		p.order[i - 1] = p.order[j];
+		p.order[j] = t;
+	}
+	for (uint32_t i = 0; i < p.nz; i++) {
+		queue_push(&p, p.order[i]);
 	}
 	p.qfd = open_udp(&p.srv);
 	p.nfd = p.notify ? open_udp(&p.ntgt) : -1;
@@ -1087,6 +1141,7 @@ out:
 		close(p.nfd);
 	}
 	free(p.queue);
+	free(p.order);
 	free(p.free_slots);
 	free(p.z);
 	tsig_keyring_free(ring);
