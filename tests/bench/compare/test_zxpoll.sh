@@ -4,7 +4,9 @@
 # the benchmarks' one measuring tool cannot rot while the benchmarks stay out of ctest.
 # Against real knotd: a primary and a secondary of it.
 #   1. the secondary started from nothing: --t0 before its start, polled until it serves
-#      the primary's serial; its memory sampled (PSS > 0), nothing "already" there;
+#      the primary's serial; its memory sampled (PSS > 0). (A knotd that answers its
+#      first query only once the zone is in may answer it with the serial: already=1
+#      and a resolution as wide as that wait, which is what a user saw.)
 #   2. a change on the primary, a signed NOTIFY sent by the poller to the secondary:
 #      answered NOERROR, the new serial seen, not before the NOTIFY;
 #   3. a serial that never comes: exit 1 at the deadline, served=0/1;
@@ -40,7 +42,6 @@ bed_spawn sec knotd -c "$sd/knot.conf"
 line=$(echo "a.test 5" | "$poll" -s "127.0.0.1@$sport" -f - --t0 "$t0" -m "$BED_PID" -t 20)
 bed_log "start: $line"
 want served = 1/1 "$line"
-want already = 0 "$line"
 want t_ms ">" 0 "$line"
 want t_ms "<" 20000 "$line"
 want pss_peak_mib ">" 0 "$line"
