@@ -101,15 +101,17 @@ def main():
                 continue
             s = statistics.median(v) if stat == "median" else pct(v, 99)
             stat_of[d] = s
-            cell = f"{fmt(s, unit)} ({fmt(min(v), unit)}–{fmt(max(v), unit)}, n={len(v)})"
-            if bad:
-                cell += f", {bad} failed"
-            cells.append(cell)
+            cell = f"{fmt(s, unit)} ({fmt(min(v), unit)}–{fmt(max(v), unit)}, n={len(v)}"
             if key == "value_ms":
                 res = [num(r["res_ms"]) for r in rows if r["row"] == row and r["daemon"] == d
                        and num(r["res_ms"]) is not None]
                 if res and max(res) > 2.0:
                     res_notes[(row, d)] = f"{row} {NAMES[d]}: up to {max(res):.1f} ms"
+                    cell += f"; res ≤ {fmt(max(res), unit)}"
+            cell += ")"
+            if bad:
+                cell += f", {bad} failed"
+            cells.append(cell)
         for base in (["zx"] if "zx" in present else []) + (["zxsa"] if "zxsa" in present
                                                            else []):
             for o in OTHERS:
