@@ -7,7 +7,7 @@
  * daemon's memory and CPU from /proc. One process, no forks, no shell in the loop.
  *
  *   zxpoll -s ADDR@PORT -f ZONES [--t0 EPOCH] [-n ADDR@PORT [-k ALG:NAME:SECRET]
- *          [-R ROUNDS]] [-m PID]... [-C PID]... [-i MS] [-q QPS] [-w N] [-t SECONDS]
+ *          [-R ROUNDS] [-r RATE]] [-m PID]... [-C PID]... [-i MS] [-q QPS] [-w N] [-t SECONDS]
  *          [-M MS] [-o FILE]
  *
  *   -s  the serving endpoint polled (zx: xfrd's DNS endpoint; others: the daemon)
@@ -17,8 +17,9 @@
  *       $EPOCHREALTIME taken just before the daemon was started); default: now, or
  *       the first NOTIFY sent with -n
  *   -n  send one NOTIFY (UDP, SOA serial hint) per zone to this endpoint at the
- *       start; t0 = the first send. Unanswered ones are sent again every second, up
- *       to -R rounds (default 5), while the polling goes on. -k signs them (TSIG,
+ *       start, all at once or -r per second; t0 = the first send. Unanswered ones are
+ *       sent again a second after a round went out, up to -R rounds (default 5),
+ *       while the polling goes on. -k signs them (TSIG,
  *       every algorithm of common/tsig); the answers are matched by ID and zone,
  *       their rcode counted, their TSIG not checked.
  *   -m  a daemon process: it and all its descendants (NSD's forks) are sampled every
@@ -140,7 +141,11 @@ struct poller {
 	socklen_t srv_len, ntgt_len;
 	bool notify;
 	unsigned rounds_max, rounds;
-	uint64_t round_at;
+	uint64_t round_at;    /* when the last round was all sent */
+	uint64_t round_start; /* when the current round began */
+	uint64_t round_sent;  /* NOTIFYs sent in the current round */
+	size_t ncursor;       /* next zone of the current round (nz: round done) */
+	double nrate;         /* -r: NOTIFYs a second within a round; 0 = at once */
 	const struct tsig_key *key;
 	uint64_t queries, answers, refused, timeouts, already;
 	uint64_t notify_sent, notify_answered, notify_noerror, notify_lost_first;
@@ -576,22 +581,41 @@ static size_t notify_msg(struct poller *p, uint8_t *buf, uint16_t id, const stru
 	return len;
 }
 
-/* One round: a NOTIFY for every zone not answered yet, in batches of sendmmsg. */
-static void notify_round(struct poller *p)
+/* Start a round: a NOTIFY for every zone not answered yet, sent by notify_step(). */
+static void notify_begin_round(struct poller *p, uint64_t now)
 {
-	static uint8_t bufs[BATCH][MSG_MAX];
-	struct iovec iov[BATCH];
-	struct mmsghdr mm[BATCH];
-	int n = 0;
-	size_t i = 0;
 	if (p->rounds == 1) {
 		p->notify_lost_first = 0;
 		for (size_t k = 0; k < p->nz; k++) {
 			p->notify_lost_first += p->z[k].notify_rcode == 255;
 		}
 	}
-	for (;;) {
-		for (; i < p->nz && n < BATCH; i++) {
+	p->rounds++;
+	p->ncursor = 0;
+	p->round_start = now;
+	p->round_sent = 0;
+}
+
+/* Send the NOTIFYs of the current round that are due (all at once with -r 0, else at
+ * -r a second), in batches of sendmmsg. Returns when the next is due (0: round done). */
+static uint64_t notify_step(struct poller *p, uint64_t now)
+{
+	static uint8_t bufs[BATCH][MSG_MAX];
+	struct iovec iov[BATCH];
+	struct mmsghdr mm[BATCH];
+	while (p->ncursor < p->nz) {
+		uint64_t allowed = UINT64_MAX;
+		if (p->nrate > 0) {
+			uint64_t due = (uint64_t)((double)(now - p->round_start) / 1e9 * p->nrate) + 1;
+			allowed = due > p->round_sent ? due - p->round_sent : 0;
+			if (allowed == 0) {
+				return p->round_start +
+				       (uint64_t)((double)p->round_sent / p->nrate * 1e9) + 1;
+			}
+		}
+		int n = 0;
+		for (; p->ncursor < p->nz && n < BATCH && (uint64_t)n < allowed; p->ncursor++) {
+			size_t i = p->ncursor;
 			if (p->z[i].notify_rcode != 255) {
 				continue;
 			}
@@ -613,19 +637,20 @@ static void notify_round(struct poller *p)
 		}
 		int off = 0;
 		while (off < n) {
-			int s = sendmmsg(p->nfd, mm + off, (unsigned)(n - off), 0);
-			if (s <= 0) {
+			int sn = sendmmsg(p->nfd, mm + off, (unsigned)(n - off), 0);
+			if (sn <= 0) {
 				struct pollfd pf = {.fd = p->nfd, .events = POLLOUT};
 				(void)poll(&pf, 1, 10);
 				continue;
 			}
-			off += s;
-			p->notify_sent += (uint64_t)s;
+			off += sn;
+			p->notify_sent += (uint64_t)sn;
 		}
-		n = 0;
+		p->round_sent += (uint64_t)n;
+		now = now_ns();
 	}
-	p->rounds++;
-	p->round_at = now_ns();
+	p->round_at = now; /* the round is out: the next one a second after */
+	return 0;
 }
 
 static void read_notify_answers(struct poller *p)
@@ -866,7 +891,8 @@ static int run(struct poller *p)
 		if (precheck(p) != 0) {
 			return 1;
 		}
-		notify_round(p); /* t0 */
+		notify_begin_round(p, now_ns());
+		(void)notify_step(p, now_ns()); /* t0: the first NOTIFY */
 		for (size_t i = 0; i < p->nz; i++) {
 			if (p->z[i].done) {
 				p->z[i].served = p->t0; /* already: 0 ms, flagged by already= */
@@ -881,11 +907,18 @@ static int run(struct poller *p)
 		if (now >= p->deadline) {
 			return 1;
 		}
-		if (p->notify && p->rounds < p->rounds_max && p->notify_answered < p->nz &&
-		    now - p->round_at >= NOTIFY_ROUND_NS) {
-			notify_round(p);
+		uint64_t nnext = 0;
+		if (p->notify && p->ncursor < p->nz) {
+			nnext = notify_step(p, now);
+		} else if (p->notify && p->rounds < p->rounds_max && p->notify_answered < p->nz &&
+		           now - p->round_at >= NOTIFY_ROUND_NS) {
+			notify_begin_round(p, now);
+			nnext = notify_step(p, now);
 		}
 		uint64_t next = send_queries(p, now);
+		if (nnext != 0 && (next == 0 || nnext < next)) {
+			next = nnext;
+		}
 		if (now - last_expire > 10000000ull) {
 			expire_queries(p, now);
 			last_expire = now;
@@ -1007,7 +1040,7 @@ static int usage(void)
 {
 	fprintf(stderr,
 	        "usage: zxpoll -s ADDR@PORT -f ZONES [--t0 EPOCH] [-n ADDR@PORT [-k ALG:NAME:SECRET]"
-	        " [-R ROUNDS]]\n"
+	        " [-R ROUNDS] [-r RATE]]\n"
 	        "              [-m PID]... [-C PID]... [-i MS] [-q QPS] [-w N] [-t SECONDS]"
 	        " [-M MS] [-o FILE]\n");
 	return 2;
@@ -1019,7 +1052,7 @@ static int parse_args(struct poller *p, struct sampler *sm, struct tsig_keyring 
 	static const struct option lo[] = {{"t0", required_argument, NULL, 'T'}, {NULL, 0, NULL, 0}};
 	int o;
 	bool have_srv = false;
-	while ((o = getopt_long(argc, argv, "s:f:n:k:R:m:C:i:q:w:t:M:o:", lo, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, "s:f:n:k:R:r:m:C:i:q:w:t:M:o:", lo, NULL)) != -1) {
 		switch (o) {
 		case 's':
 			if (parse_endpoint(optarg, &p->srv, &p->srv_len) != 0) {
@@ -1041,6 +1074,7 @@ static int parse_args(struct poller *p, struct sampler *sm, struct tsig_keyring 
 			}
 			break;
 		case 'R': p->rounds_max = (unsigned)atoi(optarg); break;
+		case 'r': p->nrate = atof(optarg); break;
 		case 'm':
 			if (sm->npids < MAX_PIDS) {
 				sm->pids[sm->npids++] = (pid_t)atoi(optarg);
