@@ -418,7 +418,7 @@ row_notify()
 			bed_log "port $((port + p)) may be in use"
 	done
 	local secs=${ZX_BENCH_SECS:-3} rates=${ZX_BENCH_RATES:-}
-	[ "$quick" = 1 ] && { secs=2; rates=${rates:-"5000 10000 20000 40000 60000 80000 100000"}; }
+	[ "$quick" = 1 ] && { secs=2; rates=${rates:-"5000 10000 20000 30000 40000 60000 80000 100000"}; }
 	local envs=(ZX_BENCH_PORT="$port" ZX_BENCH_SECS="$secs" ZX_BENCH_OUT="$out/notify"
 		ZX_KAFKA_BOOTSTRAP="$C_KAFKA" ZX_KAFKA_KIND="${ZX_KAFKA_KIND:-}")
 	[ -n "$rates" ] && envs+=(ZX_BENCH_RATES="$rates")
