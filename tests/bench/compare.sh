@@ -35,6 +35,8 @@
 #          timed); t0 = the poller sends the NOTIFY (zx Kafka: to notifyd), t1 = the new
 #          serial is answered on the serving endpoint (zx: xfrd's DNS endpoint)
 #   many   N small zones (11 RRs) from an empty store: start -> every zone served
+#   (before each ixfr and burst: the daemon idle, under 5% of a CPU for a second, at
+#   most 60 s: the row measures the answer to the NOTIFYs, not the tail of the load)
 #   burst  C of the N zones changed on the primary (1 RR + serial; reload not timed);
 #          t0 = the poller starts sending the C NOTIFYs, --notify-rate a second
 #          (default 10,000: 1,000 in 0.1 s, as a primary notifying after one reload;
@@ -324,6 +326,36 @@ poll_notify()
 		"${m[@]}" $(broker_arg "$3") -o "$out/zones/$4.txt" 2>&1 | tail -1 || true
 }
 
+# d_ticks: CPU clock ticks of the daemon's processes and their children so far
+d_ticks()
+{
+	local p c t=0
+	for p in "${D_PIDS[@]}"; do
+		for c in "$p" $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+			t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+		done
+	done
+	echo "$t"
+}
+
+# settle: wait (at most 60 s) until the daemon used under 5% of a CPU for a second, so a
+# NOTIFY row measures the answer to the NOTIFYs, not the tail of the load before (Knot,
+# by default, writes every zone's file after loading them: its refreshes of a burst sent
+# at once waited 4-5 s behind 10,000 zone-file writes). Prints the seconds waited.
+settle()
+{
+	local t0=$SECONDS a b hz
+	hz=$(getconf CLK_TCK)
+	a=$(d_ticks)
+	while [ $((SECONDS - t0)) -lt 60 ]; do
+		sleep 1
+		b=$(d_ticks)
+		[ $((b - a)) -le $((hz / 20)) ] && break
+		a=$b
+	done
+	echo $((SECONDS - t0))
+}
+
 # wait_time_wait: thousands of TCP transfers leave TIME_WAIT sockets on loopback; the
 # next many-zone start must not run out of ephemeral ports (ANCHORS.md, FIELD-NOTES.md)
 wait_time_wait()
@@ -370,10 +402,12 @@ session_big()
 	if has "$rows" ixfr && [ -n "$D_NOTIFY" ] && [ "$(kv t_ms "$line")" != -1.000 ]; then
 		for ((i = 1; i <= ixfr_reps; i++)); do
 			for k in 1 1000; do
+				local waited note=""
+				waited=$(settle)
 				big_change "$k"
 				l0=$(load1)
 				line=$(poll_notify "$C_W/big.target" 120 "$kind" "ixfr_$k-$kind-$r.$i")
-				local note=""
+				[ "$waited" -le 1 ] || note="settled ${waited}s"
 				[ "$(kv already "$line")" = 0 ] || note="served before the NOTIFY"
 				record "ixfr_$k" "$kind" "$r.$i" "$line" "$l0" "$(load1)" \
 					"$(d_engine_ms "$kind")" "$note"
@@ -397,10 +431,12 @@ session_many()
 	record many "$kind" "$r" "$line" "$l0" "$(load1)" "" "$done_zx"
 	timeline many "$kind" "$r" "$line"
 	if has "$rows" burst && [ -n "$D_NOTIFY" ] && [ "$(kv t_ms "$line")" != -1.000 ]; then
+		local waited
+		waited=$(settle)
 		many_change
 		l0=$(load1)
 		line=$(poll_notify "$C_W/changed.target" 300 "$kind" "burst-$kind-$r")
-		record burst "$kind" "$r" "$line" "$l0" "$(load1)"
+		record burst "$kind" "$r" "$line" "$l0" "$(load1)" "" "settled ${waited}s"
 		timeline burst "$kind" "$r" "$line"
 	fi
 	d_stop
