@@ -6,7 +6,12 @@
 #   cmake --build build-rel --target xfrd xfrctl bed_tools bench_xfr_parse
 #   ZX_BUILD=$PWD/build-rel ZX_SRC=$PWD tests/bench/xfr/bench.sh [what...]
 #
-# what: floor axfr ixfr many parse anchors (default: all but anchors). One Knot primary (the bed's) serves
+# zx alone, from inside: its engine's own times and memory (xfrd --once, the duration_ms it
+# logs). Knot, BIND and NSD are not measured here: the comparison, end to end and by one
+# poller for all, is tests/bench/compare.sh (this script's old `anchors` timed them with a
+# bash loop forking ps, awk and kdig every 20 ms, on another footing than zx).
+#
+# what: floor axfr ixfr many parse (default: all). One Knot primary (the bed's) serves
 # big.test with 1,000,002 RRs (zonegen's big.test mix, TSIG hmac-sha256), as in
 # ANCHORS.md. Definitions:
 #   floor   wall time of `kdig -y KEY AXFR big.test > /dev/null` (median of 3)
@@ -22,13 +27,10 @@
 #           VmHWM / RssAnon, CPU of xfrd and of the primary; one Knot primary serving
 #           all of them (MANY_REPS runs, default 1; MANY_ARGS extra xfrd options)
 #   parse   ldns_wire2pkt vs our walker (xfrstream) on the captured 1M AXFR messages
-#   anchors Knot, BIND and NSD as secondaries of the same primary, ANCHORS.md's
-#           big_axfr_empty: daemon start with empty storage until it answers SOA with
-#           the primary's serial (polled every 20 ms); max VmHWM over its processes
 # Store sync: the store's default (NOMETA) unless ZX_STORE_SYNC=none|full.
-# Ports from 21200-21299. Results as a table on stdout; scratch in $BENCH_DIR.
+# Ports from ZX_BED_PORTS (default 21200-21299). Results as a table on stdout.
 set -euo pipefail
-export ZX_BED_PORTS="21200 21299"
+export ZX_BED_PORTS=${ZX_BED_PORTS:-"21200 21299"}
 . "$ZX_SRC/tests/bed/primary.sh"
 bed_init bench_xfr
 what=${*:-floor axfr ixfr many parse}
@@ -299,76 +301,6 @@ bench_parse()
 	[ -x "$tool" ] || bed_die "$tool not built"
 	"$tool" capture 127.0.0.1 "$big_port" big.test "$key" "$BED_T/big.stream"
 	row parse "ldns_wire2pkt vs walker" "$("$tool" parse big.test "$BED_T/big.stream")"
-}
-
-anchor_conf() # anchor_conf KIND DIR PORT: a secondary of big.test from $big_port
-{
-	local kind=$1 d=$2 port=$3
-	case "$kind" in
-	knot)
-		printf 'server:\n    rundir: "%s"\n    listen: 127.0.0.1@%s\n' "$d" "$port"
-		printf '    udp-workers: 1\n    tcp-workers: 2\n    background-workers: 1\n'
-		printf 'database:\n    storage: "%s/db"\n' "$d"
-		printf 'key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: %s\n' "$secret"
-		printf 'remote:\n  - id: primary\n    address: 127.0.0.1@%s\n    key: xfr-key\n' "$big_port"
-		printf 'template:\n  - id: default\n    storage: "%s"\n    zonefile-sync: -1\n' "$d"
-		printf '    semantic-checks: off\nzone:\n  - domain: big.test.\n    master: primary\n'
-		;;
-	bind)
-		echo "key \"xfr-key\" { algorithm hmac-sha256; secret \"$secret\"; };"
-		echo "options { directory \"$d\"; pid-file \"$d/named.pid\"; session-keyfile \"$d/s.key\";"
-		echo "  managed-keys-directory \"$d\"; listen-on port $port { 127.0.0.1; };"
-		echo "  listen-on-v6 { none; }; recursion no; dnssec-validation no; notify no; };"
-		echo "controls { };"
-		echo "zone \"big.test\" { type secondary; file \"$d/big.db\";"
-		echo "  primaries port $big_port { 127.0.0.1 key \"xfr-key\"; }; };"
-		;;
-	nsd)
-		printf 'server:\n    ip-address: 127.0.0.1@%s\n    port: %s\n    do-ip6: no\n' "$port" "$port"
-		printf '    server-count: 1\n    username: ""\n    chroot: ""\n    zonesdir: "%s"\n' "$d"
-		printf '    database: ""\n    pidfile: "%s/nsd.pid"\n    xfrdfile: "%s/xfrd.state"\n' "$d" "$d"
-		printf '    xfrdir: "%s"\n    zonelistfile: "%s/zone.list"\n    logfile: "%s/nsd.log"\n' "$d" "$d" "$d"
-		printf 'remote-control:\n    control-enable: no\n'
-		printf 'key:\n    name: "xfr-key"\n    algorithm: hmac-sha256\n    secret: "%s"\n' "$secret"
-		printf 'zone:\n    name: "big.test"\n    zonefile: "%s/big.db"\n' "$d"
-		printf '    request-xfr: AXFR 127.0.0.1@%s xfr-key\n' "$big_port"
-		;;
-	esac
-}
-
-bench_anchors()
-{
-	big_primary
-	local kind d port pid t0 t1 hwm h p serial
-	serial=$(primary_serial big)
-	for kind in knot bind nsd; do
-		d=$BED_T/anchor-$kind
-		rm -rf "$d"
-		mkdir -p "$d/db"
-		bed_ports 1 port
-		anchor_conf "$kind" "$d" "$port" >"$d/$kind.conf"
-		t0=$(date +%s.%N)
-		case "$kind" in
-		knot) setsid knotd -c "$d/knot.conf" >"$d/out" 2>&1 </dev/null & ;;
-		bind) setsid "$(_primary_named_bin "$d")" -f -c "$d/bind.conf" >"$d/out" 2>&1 </dev/null & ;;
-		nsd) setsid nsd -d -c "$d/nsd.conf" >"$d/out" 2>&1 </dev/null & ;;
-		esac
-		pid=$!
-		bed_track "$pid" "anchor-$kind"
-		hwm=0
-		for ((i = 0; i < 6000; i++)); do
-			for p in $(ps -s "$pid" -o pid= 2>/dev/null); do
-				h=$(awk '/^VmHWM:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
-				[ -n "$h" ] && [ "$h" -gt "$hwm" ] && hwm=$h
-			done
-			[ "$(_primary_soa 127.0.0.1 "$port" big.test)" = "$serial" ] && break
-			sleep 0.02
-		done
-		t1=$(date +%s.%N)
-		bed_stop_pid "$pid" "anchor-$kind"
-		bed_untrack "$pid"
-		row big_axfr_empty "$kind (secondary)" "$(echo "$t1 - $t0" | bc -l) s; VmHWM $((hwm / 1024)) MiB"
-	done
 }
 
 for w in $what; do
