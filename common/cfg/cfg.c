@@ -27,11 +27,12 @@ void cfg_nomem(struct cfg_parse *p)
 	p->nomem = true;
 }
 
-static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text)
+static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text, char *path)
 {
 	if (p->nmsg >= CFG_MSGS_KEPT) {
 		p->nmsg++;
 		free(text);
+		free(path);
 		return;
 	}
 	if (p->nmsg == p->msgcap) {
@@ -39,14 +40,49 @@ static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text
 		struct cfg_msg *m = realloc(p->msgs, cap * sizeof(*m));
 		if (m == NULL) {
 			free(text);
+			free(path);
 			cfg_nomem(p);
 			return;
 		}
 		p->msgs = m;
 		p->msgcap = cap;
 	}
-	p->msgs[p->nmsg] = (struct cfg_msg){line, col, p->nmsg, text};
+	p->msgs[p->nmsg] = (struct cfg_msg){line, col, p->nmsg, text, path};
 	p->nmsg++;
+}
+
+/* The path of @p want below @p n ("primaries[1]", "serve.allow"), appended to @p buf
+ * at @p len; true when found. A depth-first search: errors are few. */
+static bool path_to(const struct cfg_node *n, const struct cfg_node *want, char *buf,
+                    size_t size, size_t len)
+{
+	if (n == want) {
+		buf[len < size ? len : size - 1] = '\0';
+		return true;
+	}
+	if (n->type == CFG_N_SEQ) {
+		for (size_t i = 0; i < n->n; i++) {
+			int k = snprintf(buf + len, len < size ? size - len : 0, "[%zu]", i);
+			if (k > 0 && path_to(n->kids[i], want, buf, size, len + (size_t)k)) {
+				return true;
+			}
+		}
+	} else if (n->type == CFG_N_MAP) {
+		for (size_t i = 0; i + 1 < 2 * n->n; i += 2) {
+			const struct cfg_node *key = n->kids[i];
+			const char *name = key->type == CFG_N_SCALAR ? key->str : "?";
+			int k = snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+			                 len > 0 ? "." : "", name);
+			if (k > 0 && key == want) {
+				buf[len + (size_t)k < size ? len + (size_t)k : size - 1] = '\0';
+				return true;
+			}
+			if (k > 0 && path_to(n->kids[i + 1], want, buf, size, len + (size_t)k)) {
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt, ...)
@@ -63,7 +99,20 @@ void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt
 	}
 	unsigned line = node ? node->line : 1;
 	unsigned col = node ? node->col : 1;
-	add_msg(p, line, col, text);
+	char *path = NULL;
+	if (p->paths) {
+		char where[160] = "";
+		if (node != NULL && p->root != NULL) {
+			(void)path_to(p->root, node, where, sizeof(where), 0);
+		}
+		path = strdup(where);
+		if (path == NULL) {
+			free(text);
+			cfg_nomem(p);
+			return;
+		}
+	}
+	add_msg(p, line, col, text, path);
 }
 
 static int msg_cmp(const void *a, const void *b)
@@ -105,6 +154,7 @@ static void free_msgs(struct cfg_parse *p)
 	size_t kept = p->nmsg < CFG_MSGS_KEPT ? p->nmsg : CFG_MSGS_KEPT;
 	for (size_t i = 0; i < kept; i++) {
 		free(p->msgs[i].text);
+		free(p->msgs[i].path);
 	}
 	free(p->msgs);
 }
@@ -195,6 +245,50 @@ const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zon
 	}
 	cfg->zone_index[s] = (uint32_t)i + 1;
 	return NULL;
+}
+
+int cfg_zone_parse(const struct cfg *cfg, const char *text, size_t len, struct arena *mem,
+                   struct cfg_zone *out, struct cfg_problem *probs, size_t maxprobs,
+                   size_t *nprobs)
+{
+	struct cfg_parse p = {.file = "zone", .dir = "", .cfg = (struct cfg *)cfg, .mem = mem,
+	                      .paths = true, .tmpl = cfg->zone_defaults,
+	                      .tmpl_notify_keys_set = cfg->zone_defaults_notify_keys};
+	struct arena *tree_mem = arena_new(0);
+	char *copy = malloc(len + 1);
+	struct cfg_node *root = NULL;
+	struct cfg_zone z;
+	memset(&z, 0, sizeof(z));
+	if (tree_mem != NULL && copy != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+		if (memchr(text, '\0', len) != NULL) {
+			cfg_error(&p, NULL, "a NUL byte in the zone's settings");
+		} else if (cfg_yaml_parse(&p, copy, tree_mem, &root)) {
+			p.root = root;
+			cfg_schema_zone(&p, root, &z);
+		}
+	}
+	int rc = 0;
+	if (p.nomem || tree_mem == NULL || copy == NULL) {
+		rc = ZX_ENOMEM;
+	} else if (p.nmsg > 0) {
+		size_t kept = p.nmsg < CFG_MSGS_KEPT ? p.nmsg : CFG_MSGS_KEPT;
+		qsort(p.msgs, kept, sizeof(*p.msgs), msg_cmp);
+		for (size_t i = 0; i < kept && i < maxprobs; i++) {
+			snprintf(probs[i].path, sizeof(probs[i].path), "%s",
+			         p.msgs[i].path != NULL ? p.msgs[i].path : "");
+			snprintf(probs[i].text, sizeof(probs[i].text), "%s", p.msgs[i].text);
+		}
+		*nprobs = p.nmsg;
+		rc = ZX_ECONFIG;
+	} else {
+		*out = z;
+	}
+	free_msgs(&p);
+	free(copy);
+	arena_destroy(tree_mem);
+	return rc;
 }
 
 const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_wire)

@@ -193,6 +193,10 @@ struct cfg {
 	struct cfg_xfrd xfrd;
 	const struct cfg_zone *zones; /**< in file order */
 	size_t zone_count;
+	struct cfg_zone zone_defaults; /**< what a zone starts from: xfrd's settings with
+	                                  zone-defaults on top (no name, no primaries unless
+	                                  zone-defaults gives them); cfg_zone_parse() */
+	bool zone_defaults_notify_keys; /**< zone-defaults set notify-keys */
 
 	/* private */
 	struct arena *mem;
@@ -224,6 +228,32 @@ ZX_MUSTCHECK int cfg_load_string(const char *name, const char *text, struct cfg 
 
 /** Free everything of @p cfg. cfg_free(NULL) does nothing. */
 void cfg_free(struct cfg *cfg);
+
+/** One problem of cfg_zone_parse(): where and what. */
+struct cfg_problem {
+	char path[160];  /**< the field: "primaries[1]", "serve.allow[0]", "" for the zone */
+	char text[480];  /**< what is wrong and what was expected */
+};
+
+/**
+ * One zone from its settings given as text, as if it were an entry of the file's
+ * zones: the same keys ("name", "primaries", "key", "notify-keys", "notify-from",
+ * "serve", "refresh", "retry", "expire", "limits", "notify", "notify-key"), the
+ * same checks and messages, @p cfg's zone-defaults and xfrd settings merged in,
+ * keys resolved in cfg->keys. The text is YAML, and so also JSON:
+ * {"name": "example.com", "primaries": ["192.0.2.1@53"]}. This is how zones that
+ * are not in the file (the registry's, the REST API's) are made and checked.
+ * @param[in]  cfg   borrowed; not changed
+ * @param[in]  text  @p len bytes; borrowed
+ * @param[in]  mem   the zone's arrays are allocated here (the caller frees the arena)
+ * @param[out] out   on 0, the zone (pointers into @p mem and cfg->keys); else untouched
+ * @param[out] probs on ZX_ECONFIG, up to @p maxprobs problems in document order
+ * @param[out] nprobs on ZX_ECONFIG, how many were found (may exceed @p maxprobs)
+ * @return 0; ZX_ECONFIG the settings have problems (@p probs); ZX_ENOMEM
+ */
+ZX_MUSTCHECK int cfg_zone_parse(const struct cfg *cfg, const char *text, size_t len,
+                                struct arena *mem, struct cfg_zone *out,
+                                struct cfg_problem *probs, size_t maxprobs, size_t *nprobs);
 
 /**
  * The zone named @p name_wire, compared case-insensitively; O(1).

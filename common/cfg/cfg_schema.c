@@ -477,7 +477,9 @@ static void notify_from_primaries(struct cfg_parse *p, struct cfg_zone *z)
 static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, struct cfg_node *item,
                         struct cfg_node **found)
 {
-	if (z->primaries.count == 0) {
+	const struct cfg_node *prim = found[ZF_PRIMARIES];
+	bool said = prim != NULL && !(prim->type == CFG_N_SEQ && prim->n == 0); /* a bad list */
+	if (z->primaries.count == 0 && !said) {
 		cfg_error(p, item, "zone \"%s\" has no primaries; expected primaries: "
 		          "[ \"addr@port\", ... ] in the zone or in zone-defaults", z->name_text);
 	}
@@ -689,6 +691,8 @@ static void template_init(struct cfg_parse *p)
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)
 {
 	defaults(p);
+	template_init(p);
+	p->cfg->zone_defaults = p->tmpl;
 	if (root == NULL || cfg_is_null(root)) {
 		return; /* an empty file: every default, no zones */
 	}
@@ -702,7 +706,30 @@ void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)
 	if (found[TF_ZONE_DEFAULTS] != NULL) {
 		zone_defaults_apply(p, found[TF_ZONE_DEFAULTS]);
 	}
+	p->cfg->zone_defaults = p->tmpl;
+	p->cfg->zone_defaults_notify_keys = p->tmpl_notify_keys_set;
 	if (found[TF_ZONES] != NULL) {
 		zones_apply(p, found[TF_ZONES]);
 	}
+}
+
+void cfg_schema_zone(struct cfg_parse *p, struct cfg_node *root, struct cfg_zone *out)
+{
+	struct cfg_zone z = p->tmpl;
+	struct cfg_node *found[CFG_FIELDS_MAX];
+	if (root == NULL || !cfg_walk(p, root, "zone", zone_fields, &z, found)) {
+		if (root == NULL) {
+			cfg_error(p, NULL, "empty zone; expected a mapping with name and primaries");
+		}
+		return;
+	}
+	if (found[ZF_NAME] == NULL) {
+		cfg_error(p, root, "a zone without a name; expected name: and a domain name");
+		return;
+	}
+	if (z.name == NULL) {
+		return; /* bad name, reported */
+	}
+	zone_finish(p, &z, root, found);
+	*out = z;
 }
