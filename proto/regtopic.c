@@ -134,7 +134,7 @@ static void handle(struct regtopic_follow *f, const rd_kafka_message_t *m)
 	zone[m->key_len] = '\0';
 	if (m->payload == NULL) {
 		f->st.tombstones++;
-		f->hooks.record(f->ctx, zone, NULL, p, m->offset);
+		f->hooks.record(f->ctx, zone, NULL, NULL, 0, p, m->offset);
 		return;
 	}
 	Zx__Registry__Zone *rec = NULL;
@@ -146,7 +146,7 @@ static void handle(struct regtopic_follow *f, const rd_kafka_message_t *m)
 		return;
 	}
 	f->st.records++;
-	f->hooks.record(f->ctx, zone, rec, p, m->offset);
+	f->hooks.record(f->ctx, zone, rec, m->payload, m->len, p, m->offset);
 	registry_free(rec);
 }
 

@@ -38,11 +38,11 @@ struct regtopic_writer;
 struct regtopic_hooks {
 	/**
 	 * The record of @p zone (the message key) at @p partition / @p offset: @p rec
-	 * the zone's settings, or NULL for a tombstone (removed). @p rec is valid during
-	 * the call only.
+	 * the zone's settings decoded from the @p len bytes at @p raw, or NULL (and @p raw
+	 * NULL) for a tombstone (removed). Valid during the call only.
 	 */
 	void (*record)(void *ctx, const char *zone, const Zx__Registry__Zone *rec,
-	               int32_t partition, int64_t offset);
+	               const uint8_t *raw, size_t len, int32_t partition, int64_t offset);
 	/** Every partition was read to its end of the first look (once). May be NULL. */
 	void (*caught_up)(void *ctx);
 };

@@ -309,14 +309,21 @@ const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_
 
 /* ---- loading --------------------------------------------------------------------------- */
 
-void cfg_free(struct cfg *cfg)
+void cfg_free(const struct cfg *c)
 {
-	if (cfg == NULL) {
+	struct cfg *cfg = (struct cfg *)c; /* the references are not part of its value */
+	if (cfg == NULL || atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) != 1) {
 		return;
 	}
 	tsig_keyring_free(cfg->keys);
 	arena_destroy(cfg->mem);
 	free(cfg);
+}
+
+const struct cfg *cfg_ref(const struct cfg *c)
+{
+	atomic_fetch_add_explicit(&((struct cfg *)c)->refs, 1, memory_order_relaxed);
+	return c;
 }
 
 static struct cfg *cfg_new(const char *name)
@@ -325,6 +332,7 @@ static struct cfg *cfg_new(const char *name)
 	if (cfg == NULL) {
 		return NULL;
 	}
+	atomic_init(&cfg->refs, 1);
 	cfg->mem = arena_new(0);
 	cfg->keys = tsig_keyring_new();
 	cfg->path = cfg->mem ? arena_strdup(cfg->mem, name) : NULL;
@@ -455,4 +463,64 @@ int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	}
 	free(text);
 	return rc;
+}
+
+/* ---- flat copies ---------------------------------------------------------------------- */
+
+/* One allocation holds the zone and every array it owns, laid out in turn. */
+struct layout {
+	uint8_t *p;   /* next free byte; NULL while only measuring */
+	size_t used;
+};
+
+static void *place(struct layout *l, const void *src, size_t n)
+{
+	size_t at = (l->used + 15) & ~(size_t)15;
+	l->used = at + n;
+	if (l->p == NULL || n == 0) {
+		return NULL;
+	}
+	memcpy(l->p + at, src, n);
+	return l->p + at;
+}
+
+/* Copy (or measure, when l->p is NULL) every owned array of @p src into @p dst. */
+static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
+{
+	size_t nlen = (size_t)dname_wire_len(src->name, DNAME_MAXLEN);
+	dst->name = place(l, src->name, nlen);
+	dst->name_text = place(l, src->name_text, strlen(src->name_text) + 1);
+	dst->primaries.v = place(l, src->primaries.v, src->primaries.count * sizeof(*src->primaries.v));
+	dst->notify_keys.v = place(l, src->notify_keys.v,
+	                           src->notify_keys.count * sizeof(*src->notify_keys.v));
+	dst->notify_from.nets = place(l, src->notify_from.nets,
+	                              src->notify_from.count * sizeof(*src->notify_from.nets));
+	dst->serve.allow.nets = place(l, src->serve.allow.nets,
+	                              src->serve.allow.count * sizeof(*src->serve.allow.nets));
+	dst->serve.keys.v = place(l, src->serve.keys.v,
+	                          src->serve.keys.count * sizeof(*src->serve.keys.v));
+	dst->notify.v = place(l, src->notify.v, src->notify.count * sizeof(*src->notify.v));
+}
+
+int cfg_zone_copy(const struct cfg_zone *src, size_t head, size_t zone_off, void **out,
+                  size_t *bytes)
+{
+	if (src->name == NULL || dname_wire_len(src->name, DNAME_MAXLEN) <= 0 ||
+	    src->name_text == NULL || zone_off + sizeof(struct cfg_zone) > head) {
+		return ZX_EINVAL;
+	}
+	struct cfg_zone scratch;
+	struct layout l = {.used = head};
+	lay_out(&l, src, &scratch);
+	uint8_t *block = calloc(1, l.used);
+	if (block == NULL) {
+		return ZX_ENOMEM;
+	}
+	struct cfg_zone *z = (struct cfg_zone *)(block + zone_off);
+	*z = *src; /* scalars, clamps, limits, borrowed keys; arrays replaced below */
+	l = (struct layout){.p = block, .used = head};
+	lay_out(&l, src, z);
+	*out = block;
+	*bytes = l.used;
+	return 0;
 }

@@ -2,8 +2,9 @@
 /* tests/bed/zxkafka.c -- a Kafka command-line tool for tests: topics, our
  * protobuf events (proto/events.h), consumer-group offsets.
  *
- *   zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS
- *       Admin CreateTopics (replication 1); an existing topic is fine. Returns
+ *   zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS [--compact]
+ *       Admin CreateTopics (replication 1; --compact: cleanup.policy=compact, as
+ *       the zone registry's topic is made); an existing topic is fine. Returns
  *       once the metadata shows every partition with a leader. Under the mock
  *       cluster (ZX_KAFKA_MOCK_CTL set) through its control FIFO instead.
  *   zxkafka delete-topic BOOTSTRAP TOPIC
@@ -43,7 +44,7 @@
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS\n"
+	        "usage: zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS [--compact]\n"
 	        "       zxkafka delete-topic BOOTSTRAP TOPIC\n"
 	        "       zxkafka produce-request BOOTSTRAP TOPIC ZONE [SERIAL]\n"
 	        "       zxkafka produce-update BOOTSTRAP TOPIC ZONE SERIAL\n"
@@ -128,12 +129,17 @@ static int wait_topic(rd_kafka_t *rk, const char *topic, int timeout_ms)
 	return n;
 }
 
-static rd_kafka_resp_err_t create_topic_request(rd_kafka_t *rk, const char *topic, int parts)
+static rd_kafka_resp_err_t create_topic_request(rd_kafka_t *rk, const char *topic, int parts,
+                                                bool compact)
 {
 	char err[256];
 	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, parts, 1, err, sizeof(err));
 	if (nt == NULL) {
 		fprintf(stderr, "zxkafka: NewTopic: %s\n", err);
+		return RD_KAFKA_RESP_ERR__INVALID_ARG;
+	}
+	if (compact && rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact") != 0) {
+		rd_kafka_NewTopic_destroy(nt);
 		return RD_KAFKA_RESP_ERR__INVALID_ARG;
 	}
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -202,7 +208,8 @@ static rd_kafka_resp_err_t mock_create(const char *topic, int parts)
 	return e;
 }
 
-static int cmd_create_topic(const char *bootstrap, const char *topic, const char *parts_s)
+static int cmd_create_topic(const char *bootstrap, const char *topic, const char *parts_s,
+                            bool compact)
 {
 	int parts = atoi(parts_s);
 	if (parts < 1) {
@@ -217,7 +224,7 @@ static int cmd_create_topic(const char *bootstrap, const char *topic, const char
 	}
 	int rc = 1;
 	rd_kafka_resp_err_t err = mock_ctl() != NULL ? mock_create(topic, parts)
-	                                             : create_topic_request(rk, topic, parts);
+	                                             : create_topic_request(rk, topic, parts, compact);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
 		int have = wait_topic(rk, topic, ZXK_TIMEOUT_MS);
 		if (have > 0) {
@@ -592,8 +599,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "create-topic") == 0 && argc == 5) {
-		return cmd_create_topic(argv[2], argv[3], argv[4]);
+	if (strcmp(cmd, "create-topic") == 0 &&
+	    (argc == 5 || (argc == 6 && strcmp(argv[5], "--compact") == 0))) {
+		return cmd_create_topic(argv[2], argv[3], argv[4], argc == 6);
 	}
 	if (strcmp(cmd, "delete-topic") == 0 && argc == 4) {
 		return cmd_delete_topic(argv[2], argv[3]);

@@ -712,10 +712,39 @@ static void test_cfg_zone_parse(void **state)
 	cfg_free(cfg);
 }
 
+/* The registry is on when its section is there; the API needs it. */
+static void test_cfg_registry_and_api(void **state)
+{
+	(void)state;
+	struct cfg *cfg = NULL;
+	assert_int_equal(cfg_load_string("t.yaml", "log: {level: info}\n", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg->registry.enabled);
+	assert_null(cfg->xfrd.api.tokens);
+	cfg_free(cfg);
+	assert_int_equal(cfg_load_string("t.yaml", "registry: {}\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg->registry.enabled);
+	assert_string_equal(cfg->registry.topic, "xfr.zones");
+	assert_int_equal(cfg->registry.purge_after_ms, 86400000);
+	cfg_free(cfg);
+	const char *on = "registry: {topic: zones.c, purge-after: 10m}\n"
+	                 "xfrd: {api: {tokens: tok.txt, allow: [10.0.0.0/8]}}\n";
+	assert_int_equal(cfg_load_string("t.yaml", on, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg->registry.topic, "zones.c");
+	assert_int_equal(cfg->registry.purge_after_ms, 600000);
+	assert_string_equal(cfg->xfrd.api.tokens, "tok.txt");
+	assert_int_equal(cfg->xfrd.api.allow.count, 1);
+	cfg_free(cfg);
+	const char *off = "xfrd:\n  replica: r1\n  api: {tokens: tok.txt}\n";
+	assert_int_equal(cfg_load_string("t.yaml", off, &cfg, err, sizeof(err)), ZX_ECONFIG);
+	assert_non_null(strstr(err, "t.yaml:3:"));
+	assert_non_null(strstr(err, "registry"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cfg_zone_parse),
+		cmocka_unit_test(test_cfg_registry_and_api),
 		cmocka_unit_test(test_cfg_defaults_of_empty_file),
 		cmocka_unit_test(test_cfg_empty_flow_mapping_is_empty_file),
 		cmocka_unit_test(test_cfg_example_loads),
