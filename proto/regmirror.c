@@ -116,7 +116,7 @@ static void ent_free(struct regmirror *m, struct ent *e)
 /* Canonical wire and text of a key or a name ("Example.COM" -> "example.com."). */
 static int canon(const char *name, uint8_t *wire, size_t *wlen, char *text, size_t tsize)
 {
-	if (name == NULL || dname_from_text(name, wire) != 0) {
+	if (name == NULL || dname_from_text(name, wire) <= 0) {
 		return ZX_EINVAL;
 	}
 	dname_lower(wire);
@@ -563,6 +563,22 @@ const struct cfg_zone *regmirror_zone(const struct regmirror *m, const uint8_t *
 	}
 	const struct ent *e = *slot(m, name, (size_t)len);
 	return e != NULL && !e->shadowed ? e->zone : NULL;
+}
+
+size_t regmirror_each(const struct regmirror *m,
+                      void (*fn)(void *ctx, const char *name, const struct cfg_zone *z),
+                      void *ctx)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->nb; i++) {
+		for (const struct ent *e = m->b[i]; e != NULL; e = e->hnext) {
+			if (!e->shadowed && e->zone != NULL) {
+				fn(ctx, e->name, e->zone);
+				n++;
+			}
+		}
+	}
+	return n;
 }
 
 size_t regmirror_count(const struct regmirror *m)

@@ -117,6 +117,15 @@ ZX_MUSTCHECK int regmirror_get(const struct regmirror *m, const char *name,
 /** The settings of the zone @p name (wire, canonical) when the registry has it; NULL else. */
 const struct cfg_zone *regmirror_zone(const struct regmirror *m, const uint8_t *name);
 
+/**
+ * Call @p fn for every zone whose settings are in force (resolved, not shadowed by a
+ * file zone), in no particular order. The mirror must not change meanwhile.
+ * @return how many
+ */
+size_t regmirror_each(const struct regmirror *m,
+                      void (*fn)(void *ctx, const char *name, const struct cfg_zone *z),
+                      void *ctx);
+
 /** Zones in the mirror. */
 size_t regmirror_count(const struct regmirror *m);
 

@@ -643,7 +643,7 @@ static bool mark_removed(struct runtime *rt, const uint8_t *name, const char *te
 	int64_t now = clock_wall_s();
 	int rc = zdb_zone_event(rt->o.db, name, ZDB_EV_REMOVED, now, NULL, &t);
 	if (rc == ZX_ENOTFOUND) {
-		log_info("zone_removed", "zone=%s stored=no why=%s", text, why);
+		log_debug("zone_removed", "zone=%s stored=no why=%s", text, why);
 		return false;
 	}
 	if (rc != 0) {

@@ -38,12 +38,15 @@ static int put(struct zoneset *zs, const struct cfg_zone *z)
 static void on_changed(void *ctx, const char *name, const struct cfg_zone *z)
 {
 	struct zoneset *zs = ctx;
+	if (!zs->complete) {
+		return; /* replaying: the mirror keeps each zone's last word, put at caught_up */
+	}
 	if (z != NULL) {
 		(void)put(zs, z);
 		return;
 	}
 	uint8_t wire[DNAME_MAXLEN];
-	if (dname_from_text(name, wire) != 0 || cfg_zone_find(zs->cfg, wire) != NULL) {
+	if (dname_from_text(name, wire) <= 0 || cfg_zone_find(zs->cfg, wire) != NULL) {
 		return; /* the file's zone stays */
 	}
 	int rc = runtime_zone_remove(zs->o.rt, wire);
@@ -81,9 +84,20 @@ static void complete(struct zoneset *zs)
 	arm_sweep(zs);
 }
 
+static void put_each(void *ctx, const char *name, const struct cfg_zone *z)
+{
+	(void)name;
+	(void)put(ctx, z);
+}
+
+/* The registry read to its end: its zones into the runtime at once (a zone added and
+ * removed during the replay never reaches it), then the sweep of what nobody has. */
 static void on_caught_up(void *ctx)
 {
-	complete(ctx);
+	struct zoneset *zs = ctx;
+	size_t n = regmirror_each(zs->reg, put_each, zs);
+	log_info("registry_zones_put", "zones=%zu", n);
+	complete(zs);
 }
 
 int zoneset_new(const struct zoneset_opts *o, struct zoneset **out, char *err, size_t errlen)

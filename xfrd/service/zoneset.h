@@ -2,10 +2,12 @@
 /* xfrd/service/zoneset.h -- the zones xfrd serves: the config file's, then the registry's.
  *
  * The runtime (xfrd/service/runtime.h) starts with the file's zones. This module
- * adds the registry (proto/regmirror.h) when the config has one: every zone its
- * records resolve to is put into the runtime, a tombstone removes it; a zone of
- * the file with the same name wins over a record. It also owns what removal means
- * over time:
+ * adds the registry (proto/regmirror.h) when the config has one: once the registry
+ * was read to its end, every zone its records resolve to is put into the runtime
+ * (the replay itself changes nothing: a zone added and removed before the end
+ * never reaches the runtime or the store); after that each record puts its zone
+ * and a tombstone removes it. A zone of the file with the same name wins over a
+ * record. It also owns what removal means over time:
  *
  *   - the zone set is complete once the registry is caught up (at once without a
  *     registry): then, and every sweep interval after, runtime_sweep() marks
