@@ -419,35 +419,48 @@ static double g_bad(void *arg)
 	return (double)st.bad;
 }
 
+/* The series' names, written out so that each can be found in the sources. */
+struct series_names {
+	const char *zones, *bytes, *caught_up, *undecodable, *records, *invalid;
+};
+
+static const struct series_names xfrd_series = {
+	"xfrd_registry_zones", "xfrd_registry_bytes", "xfrd_registry_caught_up",
+	"xfrd_registry_undecodable_total", "xfrd_registry_records_total",
+	"xfrd_registry_invalid_total",
+};
+
+static const struct series_names notifyd_series = {
+	"notifyd_registry_zones", "notifyd_registry_bytes", "notifyd_registry_caught_up",
+	"notifyd_registry_undecodable_total", "notifyd_registry_records_total",
+	"notifyd_registry_invalid_total",
+};
+
 static int metrics_setup(struct regmirror *m)
 {
 	struct metrics *r = m->o.m;
 	if (r == NULL) {
 		return 0;
 	}
-	char n[6][96];
-	const char *p = m->o.prefix != NULL ? m->o.prefix : "zx";
-	snprintf(n[0], sizeof(n[0]), "%s_registry_zones", p);
-	snprintf(n[1], sizeof(n[1]), "%s_registry_bytes", p);
-	snprintf(n[2], sizeof(n[2]), "%s_registry_caught_up", p);
-	snprintf(n[3], sizeof(n[3]), "%s_registry_undecodable_total", p);
-	snprintf(n[4], sizeof(n[4]), "%s_registry_records_total", p);
-	snprintf(n[5], sizeof(n[5]), "%s_registry_invalid_total", p);
-	m->m_records = metrics_counter(r, n[4], "kind=\"zone\"", "Registry records read.");
-	m->m_tombstones = metrics_counter(r, n[4], "kind=\"tombstone\"", "Registry records read.");
-	m->m_invalid = metrics_counter(r, n[5], "why=\"settings\"",
+	const struct series_names *n = m->o.prefix != NULL && strcmp(m->o.prefix, "notifyd") == 0
+	                                       ? &notifyd_series
+	                                       : &xfrd_series;
+	m->m_records = metrics_counter(r, n->records, "kind=\"zone\"", "Registry records read.");
+	m->m_tombstones = metrics_counter(r, n->records, "kind=\"tombstone\"",
+	                                  "Registry records read.");
+	m->m_invalid = metrics_counter(r, n->invalid, "why=\"settings\"",
 	                               "Registry records not applied (problem logged).");
-	m->m_shadowed = metrics_counter(r, n[5], "why=\"file_zone\"",
+	m->m_shadowed = metrics_counter(r, n->invalid, "why=\"file_zone\"",
 	                                "Registry records not applied (problem logged).");
 	bool ok = m->m_records != NULL && m->m_tombstones != NULL && m->m_invalid != NULL &&
 	          m->m_shadowed != NULL &&
-	          metrics_gauge_cb(r, n[0], NULL, "Zones in the registry.", g_zones, m) == 0 &&
-	          metrics_gauge_cb(r, n[1], NULL, "Memory the registry takes, bytes.", g_bytes,
+	          metrics_gauge_cb(r, n->zones, NULL, "Zones in the registry.", g_zones, m) == 0 &&
+	          metrics_gauge_cb(r, n->bytes, NULL, "Memory the registry takes, bytes.", g_bytes,
 	                           m) == 0 &&
-	          metrics_gauge_cb(r, n[2], NULL, "1 once the registry was read to its end.",
+	          metrics_gauge_cb(r, n->caught_up, NULL, "1 once the registry was read to its end.",
 	                           g_caught_up, m) == 0 &&
-	          metrics_gauge_cb(r, n[3], NULL, "Registry records that did not decode.", g_bad,
-	                           m) == 0;
+	          metrics_gauge_cb(r, n->undecodable, NULL, "Registry records that did not decode.",
+	                           g_bad, m) == 0;
 	return ok ? 0 : ZX_ENOMEM;
 }
 

@@ -62,7 +62,7 @@ struct regmirror_opts {
 	                             regmirror_set_cfg() replaces it */
 	struct event_base *base;  /**< borrowed */
 	struct metrics *m;        /**< series "<prefix>_registry_*"; borrowed; may be NULL */
-	const char *prefix;       /**< "xfrd" or "notifyd" */
+	const char *prefix;       /**< "notifyd", else the series are xfrd's */
 	const char *client_id;    /**< the replica or instance; borrowed for the call */
 	bool writer;              /**< also produce (xfrd with its REST API) */
 	struct regmirror_hooks hooks; /**< copied */

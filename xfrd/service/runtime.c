@@ -560,6 +560,17 @@ static double g_zones(void *arg)
 	return (double)zonetab_count(((struct runtime *)arg)->zones);
 }
 
+/* Memory of the zone records and their settings (a scrape walks them: O(zones)). */
+static double g_zones_bytes(void *arg)
+{
+	const struct zonetab *t = ((struct runtime *)arg)->zones;
+	size_t bytes = 0;
+	for (const struct zone *z = zonetab_next(t, NULL); z != NULL; z = zonetab_next(t, z)) {
+		bytes += sizeof(*z) + z->set->bytes + (z->cur.cap + z->next.cap) * sizeof(struct zone_req);
+	}
+	return (double)bytes;
+}
+
 static int register_metrics(struct runtime *rt, struct metrics *m)
 {
 	static const char *const origins[RUNTIME_ORIGIN_COUNT] = {"unspecified", "notify",
@@ -602,6 +613,9 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	ok &= metrics_gauge_cb(m, "xfrd_transfers_scheduled", NULL,
 	                       "zones with a refresh scheduled after the running one",
 	                       g_scheduled, rt) == 0;
+	ok &= metrics_gauge_cb(m, "xfrd_zones_bytes", NULL,
+	                       "memory of the zone records and their settings, bytes",
+	                       g_zones_bytes, rt) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_zones", NULL, "zones known to this process", g_zones,
 	                       rt) == 0;
 	return ok ? 0 : ZX_ENOMEM;
