@@ -454,6 +454,105 @@ ZX_MUSTCHECK int zdb_iter_attach(struct zdb_iter *it, struct zdb_snap *s);
  */
 unsigned zdb_max_readers(const struct zdb *db);
 
+/* ---------------------------------------------------------------- point lookups */
+
+/*
+ * Point lookups: what an authoritative answer needs (RFC 1034 4.3.2) without
+ * walking the zone. A struct zdb_view reads the active version of one zone
+ * through a snapshot. Keys are vid | owner (labels right to left) | type, so
+ * an owner's RRsets are adjacent and its descendants follow them: whether a
+ * name has RRsets, is an empty non-terminal (RFC 8020: it exists because names
+ * below it do) or does not exist is one cursor seek (zdb_view_name()), and
+ * one RRset is one B-tree lookup (zdb_view_rrset()).
+ * Cost (tests/bench/store/bench_zdb `lookup`, 1M-record zone, one thread, warm
+ * page cache, Release build on the shared 2-core machine, 2026-12-02): about 270k
+ * RRset lookups, 390k name seeks and 460k misses per second; a snapshot, a view
+ * and one RRset together about 290k per second. Writing is unchanged by them (the
+ * 1M-record AXFR: 0.36-0.41 s before and after, same run).
+ * Integrity: a lookup cannot check the version's checksum (that needs the whole
+ * zone). It refuses a version marked corrupt (zdb_view_open()) and checks the
+ * shape of what it reads (a key or RRset value that does not decode is
+ * ZX_ECORRUPT); a record lost from a damaged page reads as absent until a
+ * whole-zone reader (an AXFR served, xfrctl dump) finds the version short and
+ * marks it (zdb_zone_event() CORRUPT).
+ * Threading: a view belongs to its snapshot's thread and ends before it.
+ */
+struct zdb_view;
+
+/** What a name is in a zone (zdb_view_name()). */
+enum zdb_name_kind {
+	ZDB_NAME_NONE = 0, /**< no RRset at the name nor below it: it does not exist */
+	ZDB_NAME_EMPTY,    /**< no RRset at the name, some below it: an empty non-terminal */
+	ZDB_NAME_DATA,     /**< one RRset or more at the name */
+};
+
+/**
+ * One RRset read by a lookup. @c owner is the name the lookup was given
+ * (borrowed from the caller: valid as long as the caller's buffer); @c data
+ * points into the snapshot (valid until zdb_snap_end()).
+ */
+struct zdb_rrset {
+	const uint8_t *owner;
+	size_t owner_len;
+	uint16_t type;   /**< its type (the SOA as 6) */
+	uint16_t rclass; /**< the zone's class */
+	const uint8_t *data; /**< per RR: TTL (u32), RDLENGTH (u16), RDATA; big-endian */
+	size_t len;
+};
+
+/**
+ * Open a view of @p zone's active version in snapshot @p s.
+ * @param zone  wire name, any case; borrowed for the call
+ * @param[out] out owned by the caller (zdb_view_free() before zdb_snap_end());
+ *                 untouched on error
+ * @return 0; ZX_ENOTFOUND the zone is unknown or not loaded; ZX_ECORRUPT the
+ *         active version is marked corrupt (zdb_zone_event() CORRUPT); ZX_EINVAL
+ *         bad name; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int zdb_view_open(struct zdb_snap *s, const uint8_t *zone, struct zdb_view **out);
+
+/** Free a view. NULL ok. */
+void zdb_view_free(struct zdb_view *v);
+
+/**
+ * What @p name is in the view's zone: one cursor seek. Afterwards
+ * zdb_view_next() walks the name's RRsets.
+ * @param name      uncompressed wire name, any case; borrowed for the call
+ * @param name_len  its length
+ * @param[out] kind untouched on error
+ * @return 0; ZX_EFORMAT @p name is not a valid name of that length or lies
+ *         outside the zone; ZX_ECORRUPT a key that does not decode
+ */
+ZX_MUSTCHECK int zdb_view_name(struct zdb_view *v, const uint8_t *name, size_t name_len,
+                               enum zdb_name_kind *kind);
+
+/**
+ * The next RRset of the name zdb_view_name() looked up last, in type order
+ * (at the apex the SOA first). @c owner of @p out is the name given there,
+ * which the caller must keep for as long as it uses @p out.
+ * @return 1 an RRset in @p out; 0 no more (or the name has none, or no name
+ *         was looked up); ZX_ECORRUPT a key that does not decode
+ */
+ZX_MUSTCHECK int zdb_view_next(struct zdb_view *v, struct zdb_rrset *out);
+
+/**
+ * The RRset of @p type at @p name: one B-tree lookup.
+ * @param name borrowed; @c owner of @p out points to it
+ * @param[out] out untouched unless 0
+ * @return 0; ZX_ENOTFOUND no such RRset (type 0, which no RRset has, included);
+ *         ZX_EFORMAT as zdb_view_name()
+ */
+ZX_MUSTCHECK int zdb_view_rrset(struct zdb_view *v, const uint8_t *name, size_t name_len,
+                                uint16_t type, struct zdb_rrset *out);
+
+/**
+ * Walk the RRs of @p set: start with *@p off = 0.
+ * @param[out] rr owner, type and class from @p set, TTL and RDATA from the next RR
+ *                (RDATA pointing into the snapshot); untouched unless 1
+ * @return 1 an RR; 0 no more; ZX_ECORRUPT the RRset value does not decode
+ */
+ZX_MUSTCHECK int zdb_rrset_next(const struct zdb_rrset *set, size_t *off, struct zdb_rr *rr);
+
 /* ---------------------------------------------------------------- AXFR */
 
 /**

@@ -217,6 +217,7 @@ ZX_MUSTCHECK int zdb_upgrade_v1(struct zdb *db, MDB_txn *txn);
 
 /* zdb_read.c */
 MDB_txn *zdb_snap_txn(struct zdb_snap *s);
+struct zdb *zdb_snap_db(struct zdb_snap *s);
 
 /*
  * zdb_pin.c: a version pinned by a detached zone iterator of this process. The

@@ -89,6 +89,11 @@ MDB_txn *zdb_snap_txn(struct zdb_snap *s)
 	return s->txn;
 }
 
+struct zdb *zdb_snap_db(struct zdb_snap *s)
+{
+	return s->db;
+}
+
 void zdb_snap_end(struct zdb_snap *s)
 {
 	if (s == NULL) {

@@ -3,6 +3,11 @@
  * serve_query() and every message serve_reply_next() makes of the answer, against
  * a real store (LMDB in a temporary directory) holding zones with a journal.
  *
+ * The example.com zone has names of every kind an answer below the apex meets
+ * (serve_answer.c): CNAME chains and a loop, wildcards (one a CNAME to itself), a zone
+ * cut with glue and DS, an empty non-terminal, MX targets in, under a wildcard and
+ * below the cut.
+ *
  * Input: byte 0 picks UDP or TCP (bit 0), the client's address (bits 1-2: allowed
  * for every zone, allowed for all but narrow.test, outside every allow list, IPv6
  * loopback) and the clock (the rest, see fuzz_now()); the rest is the query.
@@ -54,6 +59,25 @@ static const char *const example_v1[] = {
 	"www.example.com. 300 IN A 198.51.100.2",
 	"old.example.com. 300 IN CNAME www.example.com.",
 	"_sip._tcp.example.com. 60 IN SRV 1 2 5060 sip.example.com.",
+	/* names below the apex (xfrd/serve/serve_answer.c): aliases, a loop, wildcards, a
+	   cut with glue and DS, an empty non-terminal (_tcp) */
+	"alias.example.com. 300 IN CNAME www.example.com.",
+	"alias2.example.com. 300 IN CNAME alias.example.com.",
+	"loop1.example.com. 300 IN CNAME loop2.example.com.",
+	"loop2.example.com. 300 IN CNAME loop1.example.com.",
+	"deleg.example.com. 300 IN CNAME host.sub.example.com.",
+	"*.wild.example.com. 300 IN A 192.0.2.99",
+	"*.wild.example.com. 300 IN MX 10 mail.example.com.",
+	"*.cw.example.com. 300 IN CNAME x.cw.example.com.",
+	"sub.example.com. 3600 IN NS ns.sub.example.com.",
+	"sub.example.com. 3600 IN NS ns2.example.net.",
+	("sub.example.com. 3600 IN DS 12345 8 2 "
+	 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"),
+	"ns.sub.example.com. 3600 IN A 192.0.2.54",
+	"ns.sub.example.com. 3600 IN AAAA 2001:db8::54",
+	"mx.example.com. 300 IN MX 10 mail.example.com.",
+	"mx.example.com. 300 IN MX 20 h.wild.example.com.",
+	"mx.example.com. 300 IN MX 30 ns.sub.example.com.",
 };
 static const char *const example_del[] = {
 	"example.com. 3600 IN SOA ns1.example.com. host.example.com. 1 3600 600 86400 300",

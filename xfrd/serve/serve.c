@@ -14,7 +14,8 @@
  *     │
  *   policy (allow, keys) ──> REFUSED;  no data or expired ──> SERVFAIL
  *     │
- *   SOA/apex types ──> one message;  AXFR / IXFR / IXFR→AXFR ──> transfer slot
+ *   SOA at the apex, any name and type (serve_answer.c) ──> one message;
+ *   AXFR / IXFR / IXFR→AXFR ──> transfer slot
  *     │                                                 (none free ──> REFUSED)
  *   stream
  */
@@ -47,14 +48,6 @@ struct query {
 	uint32_t soa_serial;
 };
 
-/* The outcome of a decision; serve_query() turns it into the reply. */
-struct verdict {
-	int rcode;        /**< header rcode, or SERVE_RC_BADVERS */
-	bool aa;
-	bool sign;        /**< sign the reply with treq */
-	struct tsig_request treq;
-};
-
 void serve_opts_init(struct serve_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -82,7 +75,7 @@ void serve_opts_from_cfg(struct serve_opts *o, const struct cfg *cfg, struct zdb
 
 static const char *const qt_names[SQT_COUNT] = {"SOA", "AXFR", "IXFR", "ANY", "other"};
 static const char *const rc_names[SRC_COUNT] = {"NOERROR", "FORMERR", "SERVFAIL", "NOTIMP",
-                                                "REFUSED", "NOTAUTH", "BADVERS"};
+                                                "REFUSED", "NOTAUTH", "BADVERS", "NXDOMAIN"};
 static const char *const sm_names[SM_COUNT] = {"none", "axfr", "ixfr", "ixfr_axfr"};
 
 static int metrics_init(struct serve *sv, struct metrics *mx)
@@ -220,6 +213,8 @@ static enum serve_rc rc_bucket(int rcode)
 		return SRC_NOTAUTH;
 	case SERVE_RC_BADVERS:
 		return SRC_BADVERS;
+	case DNS_RC_NXDOMAIN:
+		return SRC_NXDOMAIN;
 	default:
 		return SRC_SERVFAIL;
 	}
@@ -325,139 +320,6 @@ static struct serve_reply *reply_new(struct serve *sv, const struct query *q,
 	return r;
 }
 
-/* Build the reply's one message: header, question, then the caller's RRs. */
-static int single_begin(struct serve_reply *r, const struct verdict *v, struct serve_msg *m)
-{
-	size_t reserve = (r->opt ? 11 : 0) + (v->sign ? serve_tsig_reserve(&v->treq) : 0);
-	r->single = malloc(r->max_len + reserve);
-	if (r->single == NULL) {
-		return ZX_ENOMEM;
-	}
-	r->flags = (uint16_t)(v->aa ? r->flags | DNS_FLAG_AA : r->flags & ~DNS_FLAG_AA);
-	size_t cap = r->max_len > reserve + DNS_HDR_LEN ? r->max_len - reserve : DNS_HDR_LEN;
-	serve_msg_start(m, r, r->single, cap, v->rcode & 0xf);
-	return 0;
-}
-
-/* An RR of a one-message answer; when the UDP size is reached, the answer is
- * cut to header and question with TC set (RFC 2181 9). */
-static void single_rr(struct serve_msg *m, struct serve_reply *r, const struct zdb_rr *rr,
-                      bool authority)
-{
-	if (m->trunc) {
-		return;
-	}
-	if (serve_msg_rr(m, r, rr) != 0) {
-		m->trunc = true;
-		m->len = m->qend;
-		m->ancount = m->nscount = 0;
-		return;
-	}
-	if (authority) {
-		m->nscount++;
-	} else {
-		m->ancount++;
-	}
-}
-
-static int single_end(struct serve_reply *r, const struct verdict *v, struct serve_msg *m,
-                      uint64_t now)
-{
-	if (m->trunc) {
-		r->single[2] |= (uint8_t)(DNS_FLAG_TC >> 8);
-		if (r->sv->o.metrics != NULL) {
-			metrics_add(r->sv->m.udp_truncated, 1);
-		}
-	}
-	serve_msg_finish(m);
-	if (r->opt) {
-		uint8_t ext = v->rcode == SERVE_RC_BADVERS ? 1 : 0;
-		uint8_t opt[11] = {0, 0, DNS_T_OPT, (uint8_t)(r->sv->o.udp_size >> 8),
-		                   (uint8_t)r->sv->o.udp_size, ext, 0, 0, 0, 0, 0};
-		memcpy(r->single + m->len, opt, sizeof(opt));
-		m->len += sizeof(opt);
-		m->arcount++;
-		serve_msg_finish(m);
-	}
-	r->single_len = m->len;
-	r->rcode = v->rcode & 0xf;
-	if (v->sign) {
-		size_t cap = r->single_len + serve_tsig_reserve(&v->treq);
-		int rc = tsig_sign_reply(&v->treq, r->single, &r->single_len, cap, now);
-		assert(rc != ZX_ELIMIT && rc != ZX_EFORMAT); /* room reserved, header written */
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	serve_count(r->sv, r->qtype, v->rcode, v->rcode == SERVE_RC_BADVERS);
-	return 0;
-}
-
-/* An answer without records (errors, and a single-SOA IXFR uses answer_soa()). */
-static int answer_empty(struct serve_reply *r, const struct verdict *v, uint64_t now)
-{
-	struct serve_msg m;
-	int rc = single_begin(r, v, &m);
-	return rc != 0 ? rc : single_end(r, v, &m, now);
-}
-
-static int answer_rcode(struct serve_reply *r, struct verdict *v, int rcode, uint64_t now)
-{
-	v->rcode = rcode;
-	v->aa = false;
-	return answer_empty(r, v, now);
-}
-
-static int answer_soa(struct serve_reply *r, struct verdict *v, uint64_t now)
-{
-	struct serve_msg m;
-	v->aa = true;
-	int rc = single_begin(r, v, &m);
-	if (rc != 0) {
-		return rc;
-	}
-	struct zdb_rr soa = serve_reply_soa(r);
-	single_rr(&m, r, &soa, false);
-	return single_end(r, v, &m, now);
-}
-
-/* Any type at the apex: the apex RRs come first in canonical order, so this
- * reads only them. No match: NODATA with the SOA (TTL capped by its minimum). */
-static int answer_apex(struct serve_reply *r, struct verdict *v, struct zdb_snap *snap,
-                       uint64_t now)
-{
-	struct zdb_iter *it = NULL;
-	struct serve_msg m;
-	struct zdb_rr rr;
-	int rc = zdb_iter_zone(snap, r->apex, &it);
-	if (rc != 0) {
-		return rc == ZX_ENOMEM ? rc : answer_rcode(r, v, DNS_RC_SERVFAIL, now);
-	}
-	v->aa = true;
-	rc = single_begin(r, v, &m);
-	while (rc == 0 && (rc = zdb_iter_next(it, &rr)) == 1 && dname_equal(rr.owner, r->apex)) {
-		if (r->qtype == DNS_T_ANY || rr.type == r->qtype) {
-			single_rr(&m, r, &rr, false);
-		}
-		rc = 0;
-	}
-	zdb_iter_free(it);
-	if (rc < 0) {
-		free(r->single);
-		r->single = NULL;
-		return rc == ZX_ENOMEM ? rc : answer_rcode(r, v, DNS_RC_SERVFAIL, now);
-	}
-	if (m.ancount == 0 && !m.trunc) {
-		struct zdb_rr soa = serve_reply_soa(r);
-		struct dns_soa f;
-		if (dnsmsg_soa_parse(soa.rdata, soa.rdlen, &f) == 0 && f.minimum < soa.ttl) {
-			soa.ttl = f.minimum;
-		}
-		single_rr(&m, r, &soa, true);
-	}
-	return single_end(r, v, &m, now);
-}
-
 /* ------------------------------------------------------------ decisions */
 
 /* The zone's settings: the lookup hook's, else the config's; NULL not served. */
@@ -477,7 +339,7 @@ static const struct cfg_serve *zone_policy(const struct serve *sv, const uint8_t
 
 /* NULL when @p p lets the query through, else why not (for the log). */
 static const char *policy_denies(const struct cfg_serve *p, const struct sockaddr *src,
-                                 const struct verdict *v)
+                                 const struct serve_verdict *v)
 {
 	if (!acl_match(&p->allow, src)) {
 		return "acl";
@@ -537,7 +399,7 @@ static void reply_zone(struct serve_reply *r, const struct zdb_zone_info *info)
 	}
 }
 
-static int answer_ixfr(struct serve_reply *r, struct verdict *v, const struct query *q,
+static int answer_ixfr(struct serve_reply *r, struct serve_verdict *v, const struct query *q,
                        struct zdb_snap **snap, enum serve_proto proto, uint64_t now)
 {
 	uint32_t ours = r->serial_to;
@@ -549,12 +411,12 @@ static int answer_ixfr(struct serve_reply *r, struct verdict *v, const struct qu
 			         "records=1 client=%s outcome=uptodate", r->zone_text, q->soa_serial,
 			         ours, r->client);
 		}
-		return answer_soa(r, v, now);
+		return serve_answer_soa(r, v, now);
 	}
 	struct zdb_iter *it = NULL;
 	int rc = zdb_iter_journal(*snap, r->apex, q->soa_serial, &it);
 	if (rc == ZX_EUPTODATE) {
-		return answer_soa(r, v, now);
+		return serve_answer_soa(r, v, now);
 	}
 	enum serve_method method = SM_IXFR;
 	if (rc == ZX_ENOTFOUND) {
@@ -562,13 +424,13 @@ static int answer_ixfr(struct serve_reply *r, struct verdict *v, const struct qu
 		rc = zdb_iter_zone(*snap, r->apex, &it);
 	}
 	if (rc != 0) {
-		return rc == ZX_ENOMEM ? rc : answer_rcode(r, v, DNS_RC_SERVFAIL, now);
+		return rc == ZX_ENOMEM ? rc : serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now);
 	}
 	const char *busy = serve_xfr_admit(r);
 	if (busy != NULL) {
 		zdb_iter_free(it);
 		log_denied(r, r->zone_text, busy);
-		return answer_rcode(r, v, DNS_RC_REFUSED, now);
+		return serve_answer_rcode(r, v, DNS_RC_REFUSED, now);
 	}
 	r->serial_from = q->soa_serial;
 	serve_xfr_begin(r, snap, it, method, v->sign ? &v->treq : NULL);
@@ -576,18 +438,18 @@ static int answer_ixfr(struct serve_reply *r, struct verdict *v, const struct qu
 	return 0;
 }
 
-static int answer_axfr(struct serve_reply *r, struct verdict *v, struct zdb_snap **snap,
+static int answer_axfr(struct serve_reply *r, struct serve_verdict *v, struct zdb_snap **snap,
                        uint64_t now)
 {
 	const char *busy = serve_xfr_admit(r);
 	if (busy != NULL) {
 		log_denied(r, r->zone_text, busy);
-		return answer_rcode(r, v, DNS_RC_REFUSED, now);
+		return serve_answer_rcode(r, v, DNS_RC_REFUSED, now);
 	}
 	struct zdb_iter *it = NULL;
 	int rc = zdb_iter_zone(*snap, r->apex, &it);
 	if (rc != 0) {
-		return rc == ZX_ENOMEM ? rc : answer_rcode(r, v, DNS_RC_SERVFAIL, now);
+		return rc == ZX_ENOMEM ? rc : serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now);
 	}
 	r->serial_from = 0;
 	serve_xfr_begin(r, snap, it, SM_AXFR, v->sign ? &v->treq : NULL);
@@ -596,37 +458,35 @@ static int answer_axfr(struct serve_reply *r, struct verdict *v, struct zdb_snap
 }
 
 /* From a zone found in the store to the answer. @p snap may be taken. */
-static int answer_zone(struct serve_reply *r, struct verdict *v, const struct query *q,
+static int answer_zone(struct serve_reply *r, struct serve_verdict *v, const struct query *q,
                        struct zdb_snap **snap, const struct zdb_zone_info *info,
                        enum serve_proto proto, uint64_t now)
 {
 	bool apex = dname_equal(q->q.name, info->name);
 	uint16_t qt = q->q.qtype;
 	if (!info->loaded || info->state == ZDB_STATE_EXPIRED || info->corrupt) {
-		return answer_rcode(r, v, DNS_RC_SERVFAIL, now); /* nothing whole to serve */
+		return serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now); /* nothing whole to serve */
 	}
 	if (q->q.qclass != info->rclass && q->q.qclass != DNS_C_ANY) {
-		return answer_rcode(r, v, DNS_RC_REFUSED, now);
+		return serve_answer_rcode(r, v, DNS_RC_REFUSED, now);
 	}
 	reply_zone(r, info);
 	if ((qt == DNS_T_AXFR || qt == DNS_T_IXFR) && !apex) {
-		return answer_rcode(r, v, DNS_RC_NOTAUTH, now);
+		return serve_answer_rcode(r, v, DNS_RC_NOTAUTH, now);
 	}
 	if (qt == DNS_T_AXFR) {
-		return proto == SERVE_UDP ? answer_rcode(r, v, DNS_RC_NOTIMP, now)
+		return proto == SERVE_UDP ? serve_answer_rcode(r, v, DNS_RC_NOTIMP, now)
 		                          : answer_axfr(r, v, snap, now);
 	}
 	if (qt == DNS_T_IXFR) {
 		return answer_ixfr(r, v, q, snap, proto, now);
 	}
-	if (!apex) {
-		return answer_rcode(r, v, DNS_RC_REFUSED, now);
-	}
 	v->rcode = DNS_RC_NOERROR;
-	return qt == DNS_T_SOA ? answer_soa(r, v, now) : answer_apex(r, v, *snap, now);
+	return qt == DNS_T_SOA && apex ? serve_answer_soa(r, v, now)
+	                               : serve_answer_name(r, v, *snap, now);
 }
 
-static int answer_store(struct serve_reply *r, struct verdict *v, const struct query *q,
+static int answer_store(struct serve_reply *r, struct serve_verdict *v, const struct query *q,
                         const struct sockaddr *src, enum serve_proto proto, uint64_t now)
 {
 	struct zdb_snap *snap = NULL;
@@ -643,18 +503,18 @@ static int answer_store(struct serve_reply *r, struct verdict *v, const struct q
 		/* Who may not ask gets REFUSED whether we hold the zone or not, so the
 		 * rcode tells an outsider nothing about what is in the store. */
 		why = policy_denies(zone_policy(r->sv, q->q.name), src, v);
-		rc = answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
+		rc = serve_answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
 	} else if (rc != 0) {
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);
-		rc = answer_rcode(r, v, DNS_RC_SERVFAIL, now);
+		rc = serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now);
 	} else if ((why = policy_denies(zone_policy(r->sv, info.name), src, v)) != NULL) {
 		char zone[DNAME_TEXTLEN];
 		if (dname_to_text(info.name, zone, sizeof(zone)) != 0) {
 			snprintf(zone, sizeof(zone), "?");
 		}
 		log_denied(r, zone, why);
-		rc = answer_rcode(r, v, DNS_RC_REFUSED, now);
+		rc = serve_answer_rcode(r, v, DNS_RC_REFUSED, now);
 	} else {
 		rc = answer_zone(r, v, q, &snap, &info, proto, now);
 	}
@@ -671,10 +531,10 @@ static bool meta_type(uint16_t t)
 static int decide(struct serve_reply *r, const struct query *q, const uint8_t *msg, size_t len,
                   const struct sockaddr *src, enum serve_proto proto, uint64_t now)
 {
-	struct verdict v;
+	struct serve_verdict v;
 	memset(&v, 0, sizeof(v));
 	if (q->formerr) {
-		return answer_rcode(r, &v, DNS_RC_FORMERR, now);
+		return serve_answer_rcode(r, &v, DNS_RC_FORMERR, now);
 	}
 	int rc = tsig_verify(r->cfg->keys, msg, len, now, &v.treq);
 	switch (rc) {
@@ -691,17 +551,17 @@ static int decide(struct serve_reply *r, const struct query *q, const uint8_t *m
 		log_denied(r, "-", rc == ZX_ETSIG_BADKEY ? "tsig_badkey" : rc == ZX_ETSIG_BADSIG
 		                   ? "tsig_badsig" : rc == ZX_ETSIG_BADTIME ? "tsig_badtime"
 		                   : "tsig_badtrunc");
-		return answer_rcode(r, &v, DNS_RC_NOTAUTH, now);
+		return serve_answer_rcode(r, &v, DNS_RC_NOTAUTH, now);
 	case ZX_ENOMEM:
 		return ZX_ENOMEM;
 	default:
-		return answer_rcode(r, &v, DNS_RC_FORMERR, now);
+		return serve_answer_rcode(r, &v, DNS_RC_FORMERR, now);
 	}
 	if (DNS_OPCODE(q->hdr.flags) != DNS_OP_QUERY || meta_type(q->q.qtype)) {
-		return answer_rcode(r, &v, DNS_RC_NOTIMP, now);
+		return serve_answer_rcode(r, &v, DNS_RC_NOTIMP, now);
 	}
 	if (q->have_opt && q->opt_version != 0) {
-		return answer_rcode(r, &v, SERVE_RC_BADVERS, now);
+		return serve_answer_rcode(r, &v, SERVE_RC_BADVERS, now);
 	}
 	return answer_store(r, &v, q, src, proto, now);
 }

@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/serve/serve.h -- xfrd's DNS endpoint: SOA, AXFR and IXFR for the zones in the store.
+/* xfrd/serve/serve.h -- xfrd's DNS endpoint: any name and type, AXFR and IXFR of the zones
+ * in the store.
  *
- * What it is: the server side of zone transfers for what xfrd holds, so an admin
- * can `kdig @host -p PORT AXFR zone` and diff it with the primary's, and a zone
+ * What it is: the authoritative server of what xfrd holds, so an admin can `kdig
+ * @host -p PORT www.zone A` or `AXFR zone` and compare with the primary, and a zone
  * builder or a downstream secondary (knotd, BIND) can follow with IXFR.
- *   - SOA over UDP and TCP (authoritative answer, AA set).
- *   - Any other type at a zone's apex (NS, MX, TXT, ANY, ...): answered from the
- *     store, because the store iterates in canonical order and the apex comes
- *     first; a type the apex lacks gets NOERROR/NODATA with the SOA.
- *   - Names below an apex: REFUSED. The store has no point lookup, and a scan of
- *     the zone per query would cost O(zone): this endpoint is for transfers, not
- *     a general authoritative server.
+ *   - SOA at an apex over UDP and TCP (authoritative answer, AA set).
+ *   - Any other name and type of a stored zone (serve_answer.c, from the store's
+ *     point lookups, zdb_view_* in common/store/zdb.h: one seek per label of the
+ *     name below the apex), as an authoritative server answers (RFC 1034 4.3.2;
+ *     where the RFCs leave a choice, Knot DNS 3.2's, which
+ *     tests/integration/serve/dig.sh compares answer by answer): the RRset with AA;
+ *     NODATA (NOERROR) or NXDOMAIN with the SOA in authority at the negative TTL
+ *     (RFC 2308, min of its TTL and MINIMUM), an empty non-terminal NODATA;
+ *     wildcards (RFC 4592); a CNAME followed within the zone, at most 5, no name
+ *     twice, the rcode that of the last name (RFC 6604); at or below a zone cut a
+ *     referral (NS in authority, AA clear, addresses of its in-zone name servers in
+ *     additional), DS at the cut itself answered from the zone (the parent side);
+ *     A/AAAA of in-zone NS, MX and SRV targets in additional (the target's own or
+ *     its wildcard's, below cuts too, as Knot); ANY: one RRset of the name (RFC 8482
+ *     minimal answer, as Knot): the first in type order, the SOA at an apex. Over
+ *     UDP additional addresses that do not fit are left out (whole RRsets); an
+ *     answer or authority section, or a referral's in-bailiwick glue, that does not
+ *     fit truncates the answer to its question with TC.
  *   - AXFR over TCP (RFC 5936), streamed from one zone version: the SOA, every
  *     RR in canonical order, the SOA again, in messages of about
  *     serve_opts.msg_target bytes; memory stays bounded by one message whatever
@@ -31,7 +43,8 @@
  *     zone's `serve` when the config names it, else xfrd.serve); REFUSED to any
  *     other source, as for a zone in the store, so that an outsider cannot tell
  *     which zones we hold. SERVFAIL for a zone in the store that has no data yet
- *     (first transfer failed), has expired, or was found corrupt; FORMERR for a
+ *     (first transfer failed), has expired, or was found corrupt, and for a query
+ *     whose lookup met a store error (logged serve_store_error); FORMERR for a
  *     malformed query; NOTIMP for an opcode other than QUERY and for meta types;
  *     EDNS(0) echoed (our payload size serve_opts.udp_size), version > 0 BADVERS.
  *   - Messages without a readable header and responses (QR set) are dropped.
@@ -70,10 +83,13 @@
  * only as the client drains it (write watermark), connections are capped and
  * closed when idle or when a reader stalls.
  *
- * What it is not: a resolver, a general authoritative server (no referrals,
- * no NXDOMAIN below the apex, no DNSSEC processing), a NOTIFY sender.
+ * What it is not: a resolver, a DNSSEC signer or validator (no DO processing:
+ * RRSIG, NSEC and DNSKEY are answered as any RRset, no denial proofs), a DNAME
+ * processor (answered as any RRset, not substituted), a NOTIFY sender.
  *
- * Metrics (in serve_opts.metrics): xfrd_serve_queries_total{qtype,rcode},
+ * Metrics (in serve_opts.metrics): xfrd_serve_queries_total{qtype,rcode} (qtype SOA,
+ * AXFR, IXFR, ANY, other; rcode NOERROR, NXDOMAIN, FORMERR, SERVFAIL, NOTIMP, REFUSED,
+ * NOTAUTH, BADVERS),
  * xfrd_serve_dropped_total, xfrd_serve_transfers_total{method},
  * xfrd_serve_transfer_failures_total, xfrd_serve_transfer_records_total,
  * xfrd_serve_transfer_bytes_total, xfrd_serve_tcp_connections,

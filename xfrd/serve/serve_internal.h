@@ -22,7 +22,7 @@ struct serve_net;
 enum serve_qt { SQT_SOA, SQT_AXFR, SQT_IXFR, SQT_ANY, SQT_OTHER, SQT_COUNT };
 /** Rcode buckets of the queries metric. */
 enum serve_rc { SRC_NOERROR, SRC_FORMERR, SRC_SERVFAIL, SRC_NOTIMP, SRC_REFUSED, SRC_NOTAUTH,
-	        SRC_BADVERS, SRC_COUNT };
+	        SRC_BADVERS, SRC_NXDOMAIN, SRC_COUNT };
 /** Transfer methods: how a transfer answer is made. */
 enum serve_method { SM_NONE, SM_AXFR, SM_IXFR, SM_IXFR_AXFR, SM_COUNT };
 
@@ -126,6 +126,50 @@ ZX_MUSTCHECK int serve_msg_rr(struct serve_msg *m, const struct serve_reply *r,
 
 /** Write the section counts into the header. */
 void serve_msg_finish(struct serve_msg *m);
+
+/* ---- one-message answers (serve_answer.c) ---- */
+
+/** The outcome of a decision (serve.c) that the one-message answer is made from. */
+struct serve_verdict {
+	int rcode;        /**< header rcode, or SERVE_RC_BADVERS */
+	bool aa;
+	bool sign;        /**< sign the reply with treq */
+	struct tsig_request treq;
+};
+
+/** Sections of a message. */
+enum serve_sec { SS_ANSWER, SS_AUTHORITY, SS_ADDITIONAL };
+
+/** Start @p r's one message (r->single): header with @p v's rcode and AA, question;
+ *  room kept for an OPT and a TSIG. @return 0; ZX_ENOMEM */
+ZX_MUSTCHECK int serve_single_begin(struct serve_reply *r, const struct serve_verdict *v,
+                                    struct serve_msg *m);
+
+/** Append an RR to section @p sec (sections in order). When the message is full the
+ *  answer is cut to header and question with TC set (RFC 2181 9): m->trunc. */
+void serve_single_rr(struct serve_msg *m, struct serve_reply *r, const struct zdb_rr *rr,
+                     enum serve_sec sec);
+
+/** Finish the message: counts, TC, the OPT (EDNS echoed), TSIG; count the query.
+ *  @return 0; ZX_ENOMEM (signing) */
+ZX_MUSTCHECK int serve_single_end(struct serve_reply *r, const struct serve_verdict *v,
+                                  struct serve_msg *m, uint64_t now);
+
+/** A message without records and @p rcode (AA clear). @return 0; ZX_ENOMEM */
+ZX_MUSTCHECK int serve_answer_rcode(struct serve_reply *r, struct serve_verdict *v, int rcode,
+                                    uint64_t now);
+
+/** The zone's SOA in the answer, AA (SOA at the apex, IXFR up to date). @return 0; ZX_ENOMEM */
+ZX_MUSTCHECK int serve_answer_soa(struct serve_reply *r, struct serve_verdict *v, uint64_t now);
+
+/**
+ * Answer r->qname / r->qtype from the zone r->apex (reply_zone() done) as an
+ * authoritative server: the RRset, CNAME chain, wildcard, NODATA, NXDOMAIN or referral
+ * (the diagram at the top of serve_answer.c). A store error is answered SERVFAIL and
+ * logged (serve_store_error). @return 0; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int serve_answer_name(struct serve_reply *r, struct serve_verdict *v,
+                                   struct zdb_snap *snap, uint64_t now);
 
 /** The zone's SOA as an RR of @p r (owner the apex). */
 struct zdb_rr serve_reply_soa(const struct serve_reply *r);

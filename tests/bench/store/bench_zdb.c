@@ -26,6 +26,14 @@
  *   bench_zdb layout -i FILE -s SCRATCHDIR
  *       The same RRs in three LMDB layouts (see cmd_layout): why one value per RRset.
  *
+ *   bench_zdb lookup -s STOREDIR -i FILE [-n QUERIES]
+ *       Point lookups (zdb_view_*) in the zone FILE that `axfr` stored in STOREDIR, at
+ *       owners of FILE's RRs taken in a random order, one thread, warm page cache:
+ *       zdb_view_rrset() of the RR's type (a hit), zdb_view_name() (one seek),
+ *       zdb_view_rrset() of a type no RRset has (a miss), and a whole "query" as the DNS
+ *       endpoint pays it besides the lookups: snapshot, view, one RRset read, view and
+ *       snapshot ended. Lookups per second for each.
+ *
  * Output: one "key=value" line per run, for run.sh's table.
  */
 #include "common/dname.h"
@@ -841,6 +849,132 @@ static int cmd_layout(int argc, char **argv)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- point lookups */
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+enum lk_mode { LK_RRSET, LK_NAME, LK_MISS, LK_QUERY };
+
+/* @p n lookups of @p mode at the owners @p rrs[pick[i]]; the rate per second. */
+static double lookup_run(struct zdb *db, const uint8_t *zone, const struct zdb_rr *rrs,
+                         const uint32_t *pick, size_t n, enum lk_mode mode)
+{
+	struct zdb_snap *s = NULL;
+	struct zdb_view *v = NULL;
+	struct zdb_rrset set;
+	enum zdb_name_kind k;
+	size_t found = 0;
+	int rc = 0;
+	double t0 = now_s();
+	for (size_t i = 0; i < n && rc >= 0; i++) {
+		const struct zdb_rr *rr = &rrs[pick[i]];
+		if (s == NULL || mode == LK_QUERY) {
+			rc = zdb_snap_begin(db, &s);
+			rc = rc == 0 ? zdb_view_open(s, zone, &v) : rc;
+			if (rc != 0) {
+				die("zdb_view_open", rc);
+			}
+		}
+		switch (mode) {
+		case LK_RRSET:
+		case LK_QUERY:
+			rc = zdb_view_rrset(v, rr->owner, rr->owner_len, rr->type, &set);
+			found += rc == 0;
+			break;
+		case LK_NAME:
+			rc = zdb_view_name(v, rr->owner, rr->owner_len, &k);
+			found += rc == 0 && k == ZDB_NAME_DATA;
+			break;
+		case LK_MISS:
+			rc = zdb_view_rrset(v, rr->owner, rr->owner_len, 65280, &set);
+			found += rc == 0;
+			rc = rc == ZX_ENOTFOUND ? 0 : rc;
+			break;
+		}
+		if (mode == LK_QUERY) {
+			zdb_view_free(v);
+			zdb_snap_end(s);
+			s = NULL;
+		}
+	}
+	double t = now_s() - t0;
+	zdb_view_free(mode == LK_QUERY ? NULL : v);
+	zdb_snap_end(s);
+	if (rc < 0 && rc != ZX_ENOTFOUND) {
+		die("lookup", rc);
+	}
+	if (found != (mode == LK_MISS ? 0 : n)) {
+		fprintf(stderr, "bench_zdb: lookup mode %d found %zu of %zu\n", mode, found, n);
+		exit(1);
+	}
+	return (double)n / t;
+}
+
+static int cmd_lookup(int argc, char **argv)
+{
+	const char *dir = NULL, *file = NULL;
+	size_t n = 1000000;
+	for (int i = 2; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "-s") == 0) {
+			dir = argv[i + 1];
+		} else if (strcmp(argv[i], "-i") == 0) {
+			file = argv[i + 1];
+		} else if (strcmp(argv[i], "-n") == 0) {
+			n = strtoul(argv[i + 1], NULL, 10);
+		} else {
+			return 2;
+		}
+	}
+	if (dir == NULL || file == NULL || n == 0) {
+		return 2;
+	}
+	struct input in = map_input(file);
+	size_t cap = 1u << 16, count = 0, off = 0;
+	struct zdb_rr *rrs = malloc(cap * sizeof(*rrs));
+	while (rrs != NULL && next_rr(&in, &off, &rrs[count])) {
+		if (++count == cap) {
+			cap *= 2;
+			rrs = realloc(rrs, cap * sizeof(*rrs));
+		}
+	}
+	uint32_t *pick = malloc(n * sizeof(*pick));
+	if (rrs == NULL || pick == NULL || count == 0) {
+		fprintf(stderr, "bench_zdb: %s: no records\n", file);
+		return 1;
+	}
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	for (size_t i = 0; i < n; i++) {
+		pick[i] = (uint32_t)(xorshift(&seed) % count);
+	}
+	uint8_t zone[DNAME_MAXLEN];
+	for (size_t i = 0; i < count; i++) {
+		if (rrs[i].type == 6) {
+			memcpy(zone, rrs[i].owner, rrs[i].owner_len);
+			break;
+		}
+	}
+	struct zdb *db = open_db(dir, ZDB_SYNC_NOMETA, 0);
+	lookup_run(db, zone, rrs, pick, n < 100000 ? n : 100000, LK_RRSET); /* warm the cache */
+	double hit = lookup_run(db, zone, rrs, pick, n, LK_RRSET);
+	double name = lookup_run(db, zone, rrs, pick, n, LK_NAME);
+	double miss = lookup_run(db, zone, rrs, pick, n, LK_MISS);
+	double query = lookup_run(db, zone, rrs, pick, n, LK_QUERY);
+	printf("lookup zone_records=%zu lookups=%zu rrset_per_s=%.0f name_per_s=%.0f "
+	       "miss_per_s=%.0f snapshot_view_rrset_per_s=%.0f\n", count, n, hit, name, miss,
+	       query);
+	zdb_close(db);
+	free(pick);
+	free(rrs);
+	munmap((void *)in.p, in.len);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -854,6 +988,8 @@ int main(int argc, char **argv)
 		rc = cmd_layout(argc, argv);
 	} else if (argc >= 2 && strcmp(argv[1], "many") == 0) {
 		rc = cmd_many(argc, argv);
+	} else if (argc >= 2 && strcmp(argv[1], "lookup") == 0) {
+		rc = cmd_lookup(argc, argv);
 	}
 	if (rc == 2) {
 		fprintf(stderr, "usage: bench_zdb prep -n RECORDS -o FILE [--sorted] [-z ZONE]\n"
@@ -862,7 +998,8 @@ int main(int argc, char **argv)
 		                "       bench_zdb ixfr -s STOREDIR -n CHANGED [-r REPS] [--sync ...]\n"
 		                "       bench_zdb many -s STOREDIR [-n ZONES] [-t THREADS]"
 		                " [--sync ...]\n"
-		                "       bench_zdb layout -i FILE -s SCRATCHDIR\n");
+		                "       bench_zdb layout -i FILE -s SCRATCHDIR\n"
+		                "       bench_zdb lookup -s STOREDIR -i FILE [-n QUERIES]\n");
 	}
 	return rc;
 }

@@ -14,7 +14,8 @@
 #    zdb_ixfr_begin() to the return of zdb_ixfr_commit() (median of 21);
 #  - 10,000 zones of 11 RRs stored by 1, 2 and 8 threads (one commit per zone, commits
 #    that overlap grouped: one sync for several zones), and by 1 thread without sync;
-#  - the 1M RRs in three raw LMDB layouts (per-RRset values, DUPSORT, RDATA in the key).
+#  - the 1M RRs in three raw LMDB layouts (per-RRset values, DUPSORT, RDATA in the key);
+#  - point lookups (zdb_view_*) in the 1M zone: lookups per second (bench_zdb lookup).
 set -euo pipefail
 build=${1:-$(cd "$(dirname "$0")/../../.." && pwd)/build}
 work=${2:-$(mktemp -d /tmp/bench_zdb.XXXXXX)}
@@ -38,10 +39,12 @@ run s1m-gen-paced z1m-gen.bin --pace 1300000
 "$bin" ixfr -s s1m -n 1 --sync full
 "$bin" ixfr -s s1k -n 1
 "$bin" layout -i z1m.bin -s layout
+run slk z1m.bin --sync none
+"$bin" lookup -s slk -i z1m.bin -n 1000000
 many() { rm -rf smany; "$bin" many -s smany "$@"; }
 many -n 10000 -t 1
 many -n 10000 -t 2
 many -n 10000 -t 8
 many -n 10000 -t 1 --sync none
-rm -rf s1k s100k s1m s1m-gen s1m-full s1m-paced s1m-gen-paced layout smany
+rm -rf s1k s100k s1m slk s1m-gen s1m-full s1m-paced s1m-gen-paced layout smany
 echo "inputs kept in $work"

@@ -106,9 +106,12 @@ out=$("${KDIG[@]}" -y "hmac-sha256:nokey:$key" SOA "$szone" 2>&1 || true)
 grep -q 'status: BADKEY' <<<"$out" || bed_die "unknown key: $out"
 bed_log "TSIG: unsigned/other key REFUSED, BADSIG, BADKEY, signed AXFR equal"
 
-# ACL: 127.0.0.2 is outside allow; an unknown zone is NOTAUTH; below the apex REFUSED.
+# ACL: 127.0.0.2 is outside allow (for names below the apex too); an unknown zone is NOTAUTH.
 [ "$(rcode_of -b 127.0.0.2 SOA "$zone")" = REFUSED ] || bed_die "source 127.0.0.2 not REFUSED"
 [ "$(rcode_of -b 127.0.0.2 +tcp AXFR "$zone")" = REFUSED ] || bed_die "AXFR from 127.0.0.2 not REFUSED"
+[ "$(rcode_of -b 127.0.0.2 "www0.$zone" A)" = REFUSED ] || bed_die "a name below the apex from 127.0.0.2 not REFUSED"
+[ "$(rcode_of -y "hmac-sha256:other-key:$other" "www0.$szone" A)" = REFUSED ] ||
+	bed_die "a name below $szone's apex with a key the zone does not take was not REFUSED"
 [ "$(rcode_of SOA nowhere.test)" = NOTAUTH ] || bed_die "unknown zone not NOTAUTH"
 [ "$(rcode_of NS "$zone")" = NOERROR ] || bed_die "apex NS"
 [ "$("${KDIG[@]}" +short NS "$zone" | wc -l)" -ge 1 ] || bed_die "apex NS empty"
