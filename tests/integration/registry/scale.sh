@@ -118,11 +118,19 @@ sleep 3
 for n in x1 x2; do
 	grep -q "registry_loaded .* zones=$((N - R)) " "$BED_T/$n.out" ||
 		bed_die "$n read back: $(grep registry_loaded "$BED_T/$n.out")"
-	! grep -q "xfr_done" "$BED_T/$n.out" || bed_die "$n transferred again after a restart"
+	# a zone it held is not transferred again (a zone of a partition that moved to it
+	# at the restart is: its store lacks it, until replicas follow each other, issue 14)
+	! grep -q "xfr_done .*old_serial=[1-9]" "$BED_T/$n.out" || bed_die "$n transferred a zone it held"
 	! grep -q "zone_removed .*stored=yes" "$BED_T/$n.out" || bed_die "$n removed zones at restart"
 done
 grep -h "registry_loaded" "$BED_T/x1.out" "$BED_T/notifyd.out" >&2
-[ $(($(stored x1 fresh) + $(stored x2 fresh))) -eq $((N - R)) ] || bed_die "zones lost at restart"
+union()
+{
+	cat <("$PLTOOL" zones "$BED_T/x1.lmdb") <("$PLTOOL" zones "$BED_T/x2.lmdb") |
+		awk '$3 == "fresh" { print $1 }' | sort -u | wc -l
+}
+complete_union() { [ "$(union)" -eq $((N - R)) ]; }
+bed_wait_for 60 complete_union || bed_die "zones lost at restart: $(union) of $((N - R))"
 r=$(rg_soa "$d1" z0.scale.test)$(rg_soa "$d2" z0.scale.test)
 [[ "$r" == *"NOERROR 1"* ]] || bed_die "z0 not served after a restart: $r"
 kdig @127.0.0.1 -p "$RG_ND_PORT" +timeout=2 +retry=1 -t NOTIFY z0.scale.test | grep -q 'status: NOERROR' ||
