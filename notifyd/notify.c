@@ -2,6 +2,8 @@
 /* notifyd/notify.c -- RFC 1996 NOTIFY + RFC 8945 TSIG decision (see notify.h for the table). */
 #include "notifyd/notify.h"
 
+#include "proto/regmirror.h"
+
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dnsmsg.h"
@@ -195,6 +197,9 @@ static int decide_zone(struct job *j)
 	struct notify_out *out = j->out;
 	bool sign = out->is_signed;
 	const struct cfg_zone *z = cfg_zone_find(j->env->cfg, out->qname);
+	if (z == NULL && j->env->reg != NULL) {
+		z = regmirror_zone(j->env->reg, out->qname);
+	}
 	if (z == NULL) {
 		return reply(j, NOTIFY_UNKNOWN_ZONE, sign ? DNS_RC_NOTAUTH : DNS_RC_REFUSED, sign);
 	}

@@ -115,8 +115,12 @@ enum notify_outcome {
 const char *notify_outcome_name(enum notify_outcome o);
 
 /** Long-lived inputs, owned by the caller. */
+struct regmirror;
+
 struct notify_env {
 	const struct cfg *cfg;         /**< zones, keys; borrowed */
+	const struct regmirror *reg;   /**< the registry's zones (after the file's); borrowed;
+	                                  NULL: none */
 	struct ratelimit *per_source;  /**< NULL: unlimited */
 	struct ratelimit *per_zone;    /**< NULL: unlimited */
 	struct tsig_replay *replay;    /**< accepted signed NOTIFYs; NULL: no replay check */

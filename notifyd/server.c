@@ -16,6 +16,7 @@
 #include "notifyd/publish.h"
 #include "notifyd/ratelimit.h"
 #include "proto/events.h"
+#include "proto/regmirror.h"
 #include "proto/reqtopic.h"
 
 #include <event2/event.h>
@@ -50,6 +51,7 @@ struct server {
 	struct listener *lis;
 	struct publish *pub;
 	struct notify_env env;
+	struct regmirror *reg;      /**< the zone registry; NULL when the config has none */
 	struct tsig_replay *replay; /**< kept across reloads (env.replay points here) */
 	uint64_t replay_evicted;    /**< evictions already added to the metric */
 	uint64_t seed;
@@ -535,6 +537,7 @@ static int limits_setup(struct server *s, const struct cfg *cfg, struct notify_e
 	const struct cfg_rate_limit *r = &cfg->notifyd.rate_limit;
 	uint32_t burst = r->burst > 0 ? r->burst : 1;
 	env->cfg = cfg;
+	env->reg = s->reg;
 	env->per_source = env->per_zone = NULL;
 	env->replay = s->replay;
 	int rc = ratelimit_new(r->per_source, burst, RL_SLOTS, s->seed, &env->per_source);
@@ -573,6 +576,14 @@ static void reload(struct server *s)
 		tsig_replay_set_window(s->replay, tsig_keyring_max_fudge(ncfg->keys));
 	}
 	listener_set_cfg(s->lis, ncfg);
+	if (s->reg != NULL) {
+		regmirror_set_cfg(s->reg, ncfg); /* its zones point into the keyring */
+	}
+	if (ncfg->registry.enabled != s->cfg->registry.enabled ||
+	    strcmp(ncfg->registry.topic, s->cfg->registry.topic) != 0) {
+		log_warn("reload_partial", "field=registry.topic hint=\"read at start only: "
+		         "restart notifyd to follow another registry\"");
+	}
 	cfg_free(s->cfg);
 	s->cfg = ncfg;
 	log_set_level(ncfg->log_level);
@@ -634,6 +645,11 @@ static void probe_ready(void *arg, struct opshttp_answer *a)
 	const struct server *s = arg;
 	a->ok = !kafka_down(s);
 	a->reason = topic_missing(s) ? "Kafka requests topic missing" : "Kafka down";
+	if (a->ok && s->reg != NULL && !regmirror_caught_up(s->reg)) {
+		/* a NOTIFY for a zone of the registry not read yet would be refused */
+		a->ok = false;
+		a->reason = "registry not read yet";
+	}
 	status_line(s, a->ok, a);
 }
 
@@ -754,6 +770,16 @@ int server_new(struct event_base *base, struct cfg *cfg, const char *path, struc
 		rc = tsig_replay_new(cfg->notifyd.replay_cache, tsig_keyring_max_fudge(cfg->keys),
 		                     s->seed ^ 0x7265706c61790000ull, &s->replay);
 	}
+	if (rc == 0 && cfg->registry.enabled) {
+		struct regmirror_opts mo = {.cfg = cfg, .base = base, .m = s->m, .prefix = "notifyd",
+		                            .client_id = cfg->notifyd.instance};
+		rc = regmirror_new(&mo, &s->reg, err, sizeof(err));
+		if (rc != 0) {
+			char q[600];
+			log_error("registry_failed", "error=%s detail=%s", zx_strerror(rc),
+			          log_quote(err, q, sizeof(q)));
+		}
+	}
 	if (rc == 0) {
 		rc = limits_setup(s, cfg, &s->env);
 	}
@@ -794,6 +820,7 @@ void server_free(struct server *s)
 	/* The producer first: purged messages hand their pending answers back. */
 	publish_free(s->pub);
 	listener_free(s->lis);
+	regmirror_free(s->reg);
 	opshttp_free(s->http);
 	for (int i = 0; i < 3; i++) {
 		if (s->sig[i] != NULL) {

@@ -27,11 +27,12 @@ void cfg_nomem(struct cfg_parse *p)
 	p->nomem = true;
 }
 
-static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text)
+static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text, char *path)
 {
 	if (p->nmsg >= CFG_MSGS_KEPT) {
 		p->nmsg++;
 		free(text);
+		free(path);
 		return;
 	}
 	if (p->nmsg == p->msgcap) {
@@ -39,14 +40,49 @@ static void add_msg(struct cfg_parse *p, unsigned line, unsigned col, char *text
 		struct cfg_msg *m = realloc(p->msgs, cap * sizeof(*m));
 		if (m == NULL) {
 			free(text);
+			free(path);
 			cfg_nomem(p);
 			return;
 		}
 		p->msgs = m;
 		p->msgcap = cap;
 	}
-	p->msgs[p->nmsg] = (struct cfg_msg){line, col, p->nmsg, text};
+	p->msgs[p->nmsg] = (struct cfg_msg){line, col, p->nmsg, text, path};
 	p->nmsg++;
+}
+
+/* The path of @p want below @p n ("primaries[1]", "serve.allow"), appended to @p buf
+ * at @p len; true when found. A depth-first search: errors are few. */
+static bool path_to(const struct cfg_node *n, const struct cfg_node *want, char *buf,
+                    size_t size, size_t len)
+{
+	if (n == want) {
+		buf[len < size ? len : size - 1] = '\0';
+		return true;
+	}
+	if (n->type == CFG_N_SEQ) {
+		for (size_t i = 0; i < n->n; i++) {
+			int k = snprintf(buf + len, len < size ? size - len : 0, "[%zu]", i);
+			if (k > 0 && path_to(n->kids[i], want, buf, size, len + (size_t)k)) {
+				return true;
+			}
+		}
+	} else if (n->type == CFG_N_MAP) {
+		for (size_t i = 0; i + 1 < 2 * n->n; i += 2) {
+			const struct cfg_node *key = n->kids[i];
+			const char *name = key->type == CFG_N_SCALAR ? key->str : "?";
+			int k = snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+			                 len > 0 ? "." : "", name);
+			if (k > 0 && key == want) {
+				buf[len + (size_t)k < size ? len + (size_t)k : size - 1] = '\0';
+				return true;
+			}
+			if (k > 0 && path_to(n->kids[i + 1], want, buf, size, len + (size_t)k)) {
+				return true;
+			}
+		}
+	}
+	return false;
 }
 
 void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt, ...)
@@ -63,7 +99,20 @@ void cfg_error(struct cfg_parse *p, const struct cfg_node *node, const char *fmt
 	}
 	unsigned line = node ? node->line : 1;
 	unsigned col = node ? node->col : 1;
-	add_msg(p, line, col, text);
+	char *path = NULL;
+	if (p->paths) {
+		char where[160] = "";
+		if (node != NULL && p->root != NULL) {
+			(void)path_to(p->root, node, where, sizeof(where), 0);
+		}
+		path = strdup(where);
+		if (path == NULL) {
+			free(text);
+			cfg_nomem(p);
+			return;
+		}
+	}
+	add_msg(p, line, col, text, path);
 }
 
 static int msg_cmp(const void *a, const void *b)
@@ -105,6 +154,7 @@ static void free_msgs(struct cfg_parse *p)
 	size_t kept = p->nmsg < CFG_MSGS_KEPT ? p->nmsg : CFG_MSGS_KEPT;
 	for (size_t i = 0; i < kept; i++) {
 		free(p->msgs[i].text);
+		free(p->msgs[i].path);
 	}
 	free(p->msgs);
 }
@@ -197,6 +247,50 @@ const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zon
 	return NULL;
 }
 
+int cfg_zone_parse(const struct cfg *cfg, const char *text, size_t len, struct arena *mem,
+                   struct cfg_zone *out, struct cfg_problem *probs, size_t maxprobs,
+                   size_t *nprobs)
+{
+	struct cfg_parse p = {.file = "zone", .dir = "", .cfg = (struct cfg *)cfg, .mem = mem,
+	                      .paths = true, .tmpl = cfg->zone_defaults,
+	                      .tmpl_notify_keys_set = cfg->zone_defaults_notify_keys};
+	struct arena *tree_mem = arena_new(0);
+	char *copy = malloc(len + 1);
+	struct cfg_node *root = NULL;
+	struct cfg_zone z;
+	memset(&z, 0, sizeof(z));
+	if (tree_mem != NULL && copy != NULL) {
+		memcpy(copy, text, len);
+		copy[len] = '\0';
+		if (memchr(text, '\0', len) != NULL) {
+			cfg_error(&p, NULL, "a NUL byte in the zone's settings");
+		} else if (cfg_yaml_parse(&p, copy, tree_mem, &root)) {
+			p.root = root;
+			cfg_schema_zone(&p, root, &z);
+		}
+	}
+	int rc = 0;
+	if (p.nomem || tree_mem == NULL || copy == NULL) {
+		rc = ZX_ENOMEM;
+	} else if (p.nmsg > 0) {
+		size_t kept = p.nmsg < CFG_MSGS_KEPT ? p.nmsg : CFG_MSGS_KEPT;
+		qsort(p.msgs, kept, sizeof(*p.msgs), msg_cmp);
+		for (size_t i = 0; i < kept && i < maxprobs; i++) {
+			snprintf(probs[i].path, sizeof(probs[i].path), "%s",
+			         p.msgs[i].path != NULL ? p.msgs[i].path : "");
+			snprintf(probs[i].text, sizeof(probs[i].text), "%s", p.msgs[i].text);
+		}
+		*nprobs = p.nmsg;
+		rc = ZX_ECONFIG;
+	} else {
+		*out = z;
+	}
+	free_msgs(&p);
+	free(copy);
+	arena_destroy(tree_mem);
+	return rc;
+}
+
 const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_wire)
 {
 	if (cfg->zone_index == NULL) {
@@ -215,14 +309,21 @@ const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_
 
 /* ---- loading --------------------------------------------------------------------------- */
 
-void cfg_free(struct cfg *cfg)
+void cfg_free(const struct cfg *c)
 {
-	if (cfg == NULL) {
+	struct cfg *cfg = (struct cfg *)c; /* the references are not part of its value */
+	if (cfg == NULL || atomic_fetch_sub_explicit(&cfg->refs, 1, memory_order_acq_rel) != 1) {
 		return;
 	}
 	tsig_keyring_free(cfg->keys);
 	arena_destroy(cfg->mem);
 	free(cfg);
+}
+
+const struct cfg *cfg_ref(const struct cfg *c)
+{
+	atomic_fetch_add_explicit(&((struct cfg *)c)->refs, 1, memory_order_relaxed);
+	return c;
 }
 
 static struct cfg *cfg_new(const char *name)
@@ -231,6 +332,7 @@ static struct cfg *cfg_new(const char *name)
 	if (cfg == NULL) {
 		return NULL;
 	}
+	atomic_init(&cfg->refs, 1);
 	cfg->mem = arena_new(0);
 	cfg->keys = tsig_keyring_new();
 	cfg->path = cfg->mem ? arena_strdup(cfg->mem, name) : NULL;
@@ -361,4 +463,64 @@ int cfg_load(const char *path, struct cfg **out, char *err, size_t errlen)
 	}
 	free(text);
 	return rc;
+}
+
+/* ---- flat copies ---------------------------------------------------------------------- */
+
+/* One allocation holds the zone and every array it owns, laid out in turn. */
+struct layout {
+	uint8_t *p;   /* next free byte; NULL while only measuring */
+	size_t used;
+};
+
+static void *place(struct layout *l, const void *src, size_t n)
+{
+	size_t at = (l->used + 15) & ~(size_t)15;
+	l->used = at + n;
+	if (l->p == NULL || n == 0) {
+		return NULL;
+	}
+	memcpy(l->p + at, src, n);
+	return l->p + at;
+}
+
+/* Copy (or measure, when l->p is NULL) every owned array of @p src into @p dst. */
+static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
+{
+	size_t nlen = (size_t)dname_wire_len(src->name, DNAME_MAXLEN);
+	dst->name = place(l, src->name, nlen);
+	dst->name_text = place(l, src->name_text, strlen(src->name_text) + 1);
+	dst->primaries.v = place(l, src->primaries.v, src->primaries.count * sizeof(*src->primaries.v));
+	dst->notify_keys.v = place(l, src->notify_keys.v,
+	                           src->notify_keys.count * sizeof(*src->notify_keys.v));
+	dst->notify_from.nets = place(l, src->notify_from.nets,
+	                              src->notify_from.count * sizeof(*src->notify_from.nets));
+	dst->serve.allow.nets = place(l, src->serve.allow.nets,
+	                              src->serve.allow.count * sizeof(*src->serve.allow.nets));
+	dst->serve.keys.v = place(l, src->serve.keys.v,
+	                          src->serve.keys.count * sizeof(*src->serve.keys.v));
+	dst->notify.v = place(l, src->notify.v, src->notify.count * sizeof(*src->notify.v));
+}
+
+int cfg_zone_copy(const struct cfg_zone *src, size_t head, size_t zone_off, void **out,
+                  size_t *bytes)
+{
+	if (src->name == NULL || dname_wire_len(src->name, DNAME_MAXLEN) <= 0 ||
+	    src->name_text == NULL || zone_off + sizeof(struct cfg_zone) > head) {
+		return ZX_EINVAL;
+	}
+	struct cfg_zone scratch;
+	struct layout l = {.used = head};
+	lay_out(&l, src, &scratch);
+	uint8_t *block = calloc(1, l.used);
+	if (block == NULL) {
+		return ZX_ENOMEM;
+	}
+	struct cfg_zone *z = (struct cfg_zone *)(block + zone_off);
+	*z = *src; /* scalars, clamps, limits, borrowed keys; arrays replaced below */
+	l = (struct layout){.p = block, .used = head};
+	lay_out(&l, src, z);
+	*out = block;
+	*bytes = l.used;
+	return 0;
 }

@@ -33,6 +33,7 @@
 #include "common/err.h"
 #include "common/log.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -120,6 +121,20 @@ struct cfg_notifyd {
 	uint64_t udp_receive_buffer;     /**< SO_RCVBUF bytes */
 };
 
+/** The zone registry (proto/registry.proto): zones beyond the file's, on a compacted topic. */
+struct cfg_registry {
+	bool enabled;            /**< the file has a registry section: follow the topic */
+	const char *topic;       /**< the compacted topic; default xfr.zones */
+	uint64_t purge_after_ms; /**< a removed zone's data and journal stay this long, so
+	                            that re-adding it keeps them; then they are purged */
+};
+
+/** xfrd's REST API (xfrd/api/api.h). Off unless tokens is set (and the registry on). */
+struct cfg_api {
+	const char *tokens;  /**< file of bearer tokens ("name scope token" lines); NULL: off */
+	struct acl allow;    /**< sources the API answers; others get 403 */
+};
+
 struct cfg_xfrd {
 	const char *replica;         /**< name in events and logs */
 	const char *store;           /**< LMDB environment directory */
@@ -147,6 +162,7 @@ struct cfg_xfrd {
 	uint64_t journal_bytes;       /**< IXFR journal: bytes kept per zone */
 	uint64_t health_commit_stall_ms; /**< liveness fails when a lagging partition has not
 	                                    committed for this long */
+	struct cfg_api api;           /**< the REST API on xfrd.http (xfrd/api) */
 };
 
 /** One zone, with zone-defaults and the xfrd-wide settings merged in. */
@@ -169,6 +185,8 @@ struct cfg_zone {
 	                                   serial (RFC 1996, UDP); default port 53; empty: none */
 	const struct tsig_key *notify_key; /**< signs those NOTIFYs (and their replies must
 	                                      verify); NULL: unsigned. Default: NULL */
+	const struct cfg *owner; /**< the cfg whose keyring the keys above live in (a holder
+	                            of a copy keeps it with cfg_ref()); NULL: none */
 };
 
 /** TSIG policy for every request checked with the keyring (notifyd, xfrd's endpoint). */
@@ -191,10 +209,16 @@ struct cfg {
 	struct acl proxy_trusted;  /**< PROXY headers accepted, and required, from these */
 	struct cfg_notifyd notifyd;
 	struct cfg_xfrd xfrd;
+	struct cfg_registry registry;
 	const struct cfg_zone *zones; /**< in file order */
 	size_t zone_count;
+	struct cfg_zone zone_defaults; /**< what a zone starts from: xfrd's settings with
+	                                  zone-defaults on top (no name, no primaries unless
+	                                  zone-defaults gives them); cfg_zone_parse() */
+	bool zone_defaults_notify_keys; /**< zone-defaults set notify-keys */
 
 	/* private */
+	atomic_uint refs;     /**< cfg_ref(), cfg_free() */
 	struct arena *mem;
 	uint32_t *zone_index; /**< open addressing: zone number + 1, 0 empty */
 	size_t zone_mask;
@@ -222,8 +246,55 @@ ZX_MUSTCHECK int cfg_load(const char *path, struct cfg **out, char *err, size_t 
 ZX_MUSTCHECK int cfg_load_string(const char *name, const char *text, struct cfg **out,
                                  char *err, size_t errlen);
 
-/** Free everything of @p cfg. cfg_free(NULL) does nothing. */
-void cfg_free(struct cfg *cfg);
+/**
+ * Drop a reference to @p cfg: the last one frees everything of it. A cfg is made
+ * with one reference (its loader's); whoever keeps pointers into it past a reload
+ * (zone settings holding its TSIG keys, a transfer being served and signed) takes
+ * one with cfg_ref(). cfg_free(NULL) does nothing. Any thread.
+ */
+void cfg_free(const struct cfg *cfg);
+
+/** One more reference to @p cfg (any thread). @return @p cfg */
+const struct cfg *cfg_ref(const struct cfg *cfg);
+
+/**
+ * A deep copy of @p src in one calloc'd block: @p head bytes first, with the
+ * struct cfg_zone at offset @p zone_off in them (a caller's header may surround
+ * it), then every array the zone owns. The TSIG keys stay borrowed from the
+ * keyring @p src's came from.
+ * @param[out] out    the block, owned by the caller (free()); untouched on error
+ * @param[out] bytes  the block's size
+ * @return 0; ZX_EINVAL @p src has no valid name, or the zone does not fit in @p head
+ *         at @p zone_off; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int cfg_zone_copy(const struct cfg_zone *src, size_t head, size_t zone_off,
+                               void **out, size_t *bytes);
+
+/** One problem of cfg_zone_parse(): where and what. */
+struct cfg_problem {
+	char path[160];  /**< the field: "primaries[1]", "serve.allow[0]", "" for the zone */
+	char text[480];  /**< what is wrong and what was expected */
+};
+
+/**
+ * One zone from its settings given as text, as if it were an entry of the file's
+ * zones: the same keys ("name", "primaries", "key", "notify-keys", "notify-from",
+ * "serve", "refresh", "retry", "expire", "limits", "notify", "notify-key"), the
+ * same checks and messages, @p cfg's zone-defaults and xfrd settings merged in,
+ * keys resolved in cfg->keys. The text is YAML, and so also JSON:
+ * {"name": "example.com", "primaries": ["192.0.2.1@53"]}. This is how zones that
+ * are not in the file (the registry's, the REST API's) are made and checked.
+ * @param[in]  cfg   borrowed; not changed
+ * @param[in]  text  @p len bytes; borrowed
+ * @param[in]  mem   the zone's arrays are allocated here (the caller frees the arena)
+ * @param[out] out   on 0, the zone (pointers into @p mem and cfg->keys); else untouched
+ * @param[out] probs on ZX_ECONFIG, up to @p maxprobs problems in document order
+ * @param[out] nprobs on ZX_ECONFIG, how many were found (may exceed @p maxprobs)
+ * @return 0; ZX_ECONFIG the settings have problems (@p probs); ZX_ENOMEM
+ */
+ZX_MUSTCHECK int cfg_zone_parse(const struct cfg *cfg, const char *text, size_t len,
+                                struct arena *mem, struct cfg_zone *out,
+                                struct cfg_problem *probs, size_t maxprobs, size_t *nprobs);
 
 /**
  * The zone named @p name_wire, compared case-insensitively; O(1).

@@ -33,6 +33,7 @@ struct cfg_msg {
 	unsigned line, col; /* 1-based */
 	size_t seq;         /* order of discovery, to keep the sort stable */
 	char *text;         /* malloc'd, without the "file:line:col: " prefix */
+	char *path;         /* malloc'd field path ("primaries[1]"), with cfg_parse.paths; or NULL */
 };
 
 /** State of one load. */
@@ -44,6 +45,8 @@ struct cfg_parse {
 	struct cfg_msg *msgs;
 	size_t nmsg, msgcap;
 	bool nomem;         /**< an allocation failed: the load returns ZX_ENOMEM */
+	bool paths;         /**< errors carry the path of their node from @c root */
+	const struct cfg_node *root; /**< the document (for paths) */
 	/* schema state */
 	struct cfg_zone tmpl;       /**< xfrd settings + zone-defaults, copied into each zone */
 	bool tmpl_notify_keys_set;  /**< zone-defaults gave notify-keys */
@@ -141,5 +144,12 @@ const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zon
 
 /** Defaults, then every section of @p root (NULL for an empty file). */
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root);
+
+/**
+ * One zone from @p root, a mapping with the keys of a zone entry, as zone_entry()
+ * makes one (the template p->tmpl, every check, notify-keys and notify-from
+ * filled in), into @p out; the cfg is not touched.
+ */
+void cfg_schema_zone(struct cfg_parse *p, struct cfg_node *root, struct cfg_zone *out);
 
 #endif

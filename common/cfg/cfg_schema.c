@@ -160,6 +160,12 @@ static const struct cfg_field health_fields[] = {
 	END,
 };
 
+static const struct cfg_field api_fields[] = {
+	F("tokens", CFG_FT_STR, offsetof(struct cfg_api, tokens), 0, 0),
+	F("allow", CFG_FT_ACL, offsetof(struct cfg_api, allow), 0, 0),
+	END,
+};
+
 static const struct cfg_field xfrd_fields[] = {
 	F("replica", CFG_FT_STR, offsetof(struct cfg_xfrd, replica), 0, 0),
 	F("store", CFG_FT_STR, offsetof(struct cfg_xfrd, store), 0, 0),
@@ -176,6 +182,14 @@ static const struct cfg_field xfrd_fields[] = {
 	MAP("limits", offsetof(struct cfg_xfrd, limits), limits_fields),
 	MAP("journal", 0, journal_fields),
 	MAP("health", 0, health_fields),
+	MAP("api", offsetof(struct cfg_xfrd, api), api_fields),
+	END,
+};
+
+static const struct cfg_field registry_fields[] = {
+	F("topic", CFG_FT_STR, offsetof(struct cfg_registry, topic), 0, 0),
+	F("purge-after", CFG_FT_DURATION, offsetof(struct cfg_registry, purge_after_ms), 0,
+	  365 * MS_D),
 	END,
 };
 
@@ -222,7 +236,7 @@ static const struct cfg_field zone_fields[] = {
 	END,
 };
 
-enum { TF_ZONE_DEFAULTS = 6, TF_ZONES = 7 };
+enum { TF_XFRD = 5, TF_ZONE_DEFAULTS = 6, TF_ZONES = 7, TF_REGISTRY = 9 };
 
 /* Top level. zone-defaults and zones are only collected: cfg_schema_apply() runs
  * them once xfrd's settings are known. */
@@ -232,10 +246,11 @@ static const struct cfg_field top_fields[] = {
 	FN("keys", 0, keys_fn),
 	MAP("proxy", offsetof(struct cfg, proxy_trusted), proxy_fields),
 	MAP("notifyd", offsetof(struct cfg, notifyd), notifyd_fields),
-	MAP("xfrd", offsetof(struct cfg, xfrd), xfrd_fields),
+	[TF_XFRD] = MAP("xfrd", offsetof(struct cfg, xfrd), xfrd_fields),
 	[TF_ZONE_DEFAULTS] = FN("zone-defaults", 0, NULL),
 	[TF_ZONES] = FN("zones", 0, NULL),
 	MAP("tsig", offsetof(struct cfg, tsig), tsig_fields),
+	[TF_REGISTRY] = MAP("registry", offsetof(struct cfg, registry), registry_fields),
 	END,
 };
 
@@ -477,7 +492,9 @@ static void notify_from_primaries(struct cfg_parse *p, struct cfg_zone *z)
 static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, struct cfg_node *item,
                         struct cfg_node **found)
 {
-	if (z->primaries.count == 0) {
+	const struct cfg_node *prim = found[ZF_PRIMARIES];
+	bool said = prim != NULL && !(prim->type == CFG_N_SEQ && prim->n == 0); /* a bad list */
+	if (z->primaries.count == 0 && !said) {
 		cfg_error(p, item, "zone \"%s\" has no primaries; expected primaries: "
 		          "[ \"addr@port\", ... ] in the zone or in zone-defaults", z->name_text);
 	}
@@ -602,6 +619,17 @@ static void default_acl(struct cfg_parse *p, struct acl *dst, const char *const 
 	*dst = (struct acl){nets, n};
 }
 
+/* The value of @p key in mapping @p map (for messages); @p map itself when absent. */
+static struct cfg_node *map_value(struct cfg_node *map, const char *key)
+{
+	for (size_t i = 0; map != NULL && map->type == CFG_N_MAP && i < map->n; i++) {
+		if (map->kids[2 * i]->str != NULL && strcmp(map->kids[2 * i]->str, key) == 0) {
+			return map->kids[2 * i + 1];
+		}
+	}
+	return map;
+}
+
 static void defaults_notifyd(struct cfg_parse *p, struct cfg_notifyd *n)
 {
 	static const char *const listen[] = {"0.0.0.0@53", "::@53"};
@@ -656,6 +684,7 @@ static void defaults_xfrd(struct cfg_parse *p, struct cfg_xfrd *x)
 	x->journal_changes = 100;
 	x->journal_bytes = 64 * MIB;
 	x->health_commit_stall_ms = 60 * MS_S;
+	default_acl(p, &x->api.allow, allow, 2);
 }
 
 static void defaults(struct cfg_parse *p)
@@ -672,6 +701,7 @@ static void defaults(struct cfg_parse *p)
 	defaults_notifyd(p, &c->notifyd);
 	defaults_xfrd(p, &c->xfrd);
 	c->tsig.max_fudge_ms = TSIG_FUDGE_MAX_DEFAULT * MS_S;
+	c->registry = (struct cfg_registry){.topic = "xfr.zones", .purge_after_ms = MS_D};
 }
 
 /* The zone every zone starts from: xfrd's settings, then zone-defaults on top. */
@@ -679,6 +709,7 @@ static void template_init(struct cfg_parse *p)
 {
 	const struct cfg_xfrd *x = &p->cfg->xfrd;
 	memset(&p->tmpl, 0, sizeof(p->tmpl));
+	p->tmpl.owner = p->cfg;
 	p->tmpl.serve = x->serve;
 	p->tmpl.refresh = x->refresh;
 	p->tmpl.retry = x->retry;
@@ -689,20 +720,51 @@ static void template_init(struct cfg_parse *p)
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)
 {
 	defaults(p);
+	template_init(p);
+	p->cfg->zone_defaults = p->tmpl;
 	if (root == NULL || cfg_is_null(root)) {
 		return; /* an empty file: every default, no zones */
 	}
 	struct cfg_node *found[CFG_FIELDS_MAX];
 	bool walked = cfg_walk(p, root, "", top_fields, p->cfg, found);
 	tsig_keyring_set_max_fudge(p->cfg->keys, (uint16_t)(p->cfg->tsig.max_fudge_ms / MS_S));
+	p->cfg->registry.enabled = walked && found[TF_REGISTRY] != NULL;
 	if (!walked) {
 		return;
+	}
+	if (p->cfg->xfrd.api.tokens != NULL && !p->cfg->registry.enabled) {
+		cfg_error(p, map_value(found[TF_XFRD], "api"),
+		          "xfrd.api needs the zone registry: add a registry section (registry: "
+		          "{topic: xfr.zones})");
 	}
 	template_init(p);
 	if (found[TF_ZONE_DEFAULTS] != NULL) {
 		zone_defaults_apply(p, found[TF_ZONE_DEFAULTS]);
 	}
+	p->cfg->zone_defaults = p->tmpl;
+	p->cfg->zone_defaults_notify_keys = p->tmpl_notify_keys_set;
 	if (found[TF_ZONES] != NULL) {
 		zones_apply(p, found[TF_ZONES]);
 	}
+}
+
+void cfg_schema_zone(struct cfg_parse *p, struct cfg_node *root, struct cfg_zone *out)
+{
+	struct cfg_zone z = p->tmpl;
+	struct cfg_node *found[CFG_FIELDS_MAX];
+	if (root == NULL || !cfg_walk(p, root, "zone", zone_fields, &z, found)) {
+		if (root == NULL) {
+			cfg_error(p, NULL, "empty zone; expected a mapping with name and primaries");
+		}
+		return;
+	}
+	if (found[ZF_NAME] == NULL) {
+		cfg_error(p, root, "a zone without a name; expected name: and a domain name");
+		return;
+	}
+	if (z.name == NULL) {
+		return; /* bad name, reported */
+	}
+	zone_finish(p, &z, root, found);
+	*out = z;
 }

@@ -486,6 +486,7 @@ void zdb_meta_info(const struct zdb_zmeta *m, struct zdb_zone_info *out)
 	out->journal_first = r->journal_first;
 	out->journal_last = r->journal_last;
 	out->corrupt = r->loaded != 0 && r->corrupt_vid != 0 && r->corrupt_vid == r->vid;
+	out->removed_at = r->state == ZDB_STATE_REMOVED ? (int64_t)r->removed_at : 0;
 }
 
 /* ---------------------------------------------------------------- open / close */

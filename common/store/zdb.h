@@ -157,6 +157,22 @@ enum zdb_sync {
  *   Refused for a zone with nothing loaded.
  * - CORRUPT: a reader found the active version corrupt: the version marked,
  *   error ZX_ECORRUPT; FAILED, or EXPIRED when it was.
+ *
+ * Removal (the zone left the config or the registry) is a state of its own, so
+ * that a zone re-added within the grace period keeps its data and journal:
+ *
+ *   [any state] --REMOVED--> [REMOVED] --RESTORED--> FRESH (data, no error),
+ *                              |    ^                 FAILED (otherwise)
+ *                              +----+ every other event: it stays REMOVED
+ *
+ * - REMOVED: removed_at now (kept when it was REMOVED already); the data, the
+ *   journal and the rest of the record are kept. Readers must not serve a
+ *   REMOVED zone. A commit of a transfer that was running at the removal
+ *   stores its version but leaves the zone REMOVED.
+ * - RESTORED: removed_at cleared; FRESH when data is loaded and the last attempt
+ *   succeeded, else FAILED (the runtime then plans the zone from its times, so an
+ *   expired zone becomes EXPIRED at once). Refused (ZX_EINVAL) unless REMOVED.
+ * - zdb_zone_delete() purges it (the caller decides when: after the grace).
  * (A transfer running is the runtime's business, not a stored state.)
  */
 enum zdb_state {
@@ -164,6 +180,7 @@ enum zdb_state {
 	/* 1 was REFRESHING, never written: the number is not reused */
 	ZDB_STATE_FAILED = 2,  /**< the last attempt failed (last_error says why); data kept */
 	ZDB_STATE_EXPIRED = 3, /**< past SOA expire without a successful refresh */
+	ZDB_STATE_REMOVED = 4, /**< no longer configured: not served, purged after a grace */
 };
 
 /** What happened to a zone (the state machine's events; see enum zdb_state). */
@@ -173,6 +190,8 @@ enum zdb_event {
 	ZDB_EV_FAILED,        /**< an attempt failed */
 	ZDB_EV_EXPIRED,       /**< the data passed its expire */
 	ZDB_EV_CORRUPT,       /**< a reader found the active version corrupt */
+	ZDB_EV_REMOVED,       /**< the zone left the config or the registry */
+	ZDB_EV_RESTORED,      /**< a removed zone was configured again */
 };
 
 /** Options for zdb_open(); start from zdb_opts_init(). */
@@ -222,6 +241,7 @@ struct zdb_zone_info {
 	bool corrupt;            /**< a reader found the active version corrupt
 	                              (zdb_zone_event() CORRUPT); a new version clears it */
 	enum zdb_state state;
+	int64_t removed_at;      /**< REMOVED: seconds since the epoch of the removal; else 0 */
 	int64_t last_success;    /**< seconds since the epoch of the last commit; 0 never */
 	int64_t last_attempt;    /**< of the last attempt, successful or not; 0 never */
 	int last_error;          /**< ZX_E* code of the last failure; 0 after a success */
@@ -679,11 +699,13 @@ void zdb_ixfr_set_rule(struct zdb_ixfr *x, enum zdb_serial_rule rule);
  * @param exists  the store has a record of the zone
  * @param loaded  a version is active
  * @param[out] after the state after @p ev; untouched on error
+ * @param last_ok the last attempt succeeded (RESTORED: FRESH or FAILED)
  * @return 0; ZX_ENOTFOUND @p ev needs a loaded zone (UPTODATE, EXPIRED, CORRUPT)
- *         and none is; ZX_EINVAL not an event
+ *         and none is, or a record (REMOVED, RESTORED) and there is none;
+ *         ZX_EINVAL not an event, or RESTORED of a zone that is not REMOVED
  */
 ZX_MUSTCHECK int zdb_state_next(enum zdb_state before, bool exists, bool loaded,
-                                enum zdb_event ev, enum zdb_state *after);
+                                bool last_ok, enum zdb_event ev, enum zdb_state *after);
 
 /** What an event records besides the state (zdb_zone_event()). */
 struct zdb_event_info {
@@ -703,7 +725,8 @@ struct zdb_transition {
 
 /**
  * Apply @p ev to @p zone in one commit, with what it records (see enum
- * zdb_state): UPTODATE, FAILED, EXPIRED or CORRUPT (COMMITTED is the commits').
+ * zdb_state): UPTODATE, FAILED, EXPIRED, CORRUPT, REMOVED or RESTORED
+ * (COMMITTED is the commits').
  * CORRUPT also marks @p info->version, so that readers get ZX_ECORRUPT at once
  * (zdb_iter_zone()), an IXFR is refused, and the next AXFR may store the same
  * serial again; nothing is marked when the zone moved on to another version.
@@ -712,9 +735,11 @@ struct zdb_transition {
  *              required (the version); ignored otherwise
  * @param[out] out may be NULL; filled on 0
  * @return 0; ZX_ENOTFOUND UPTODATE, EXPIRED or CORRUPT of a zone with nothing
- *         loaded; ZX_EAGAIN CORRUPT of a version that is no longer the active one
+ *         loaded, REMOVED or RESTORED of a zone the store has no record of;
+ *         ZX_EAGAIN CORRUPT of a version that is no longer the active one
  *         (a new transfer replaced it: nothing to do); ZX_EINVAL bad name, bad
- *         event (COMMITTED), CORRUPT without @p info, or readonly store;
+ *         event (COMMITTED), CORRUPT without @p info, RESTORED of a zone not
+ *         REMOVED, or readonly store;
  *         ZX_ESTOREFULL, ZX_ENOSPC
  */
 ZX_MUSTCHECK int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev,

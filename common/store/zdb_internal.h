@@ -135,7 +135,8 @@ struct zdb_zrec {
 	/* format 2 from here (a format 1 record ends above: ZDB_ZREC_V1_SIZE bytes) */
 	struct zdb_sum sum;   /**< checksum of the active version (see above) */
 	uint32_t corrupt_vid; /**< a reader found this version corrupt; 0 none */
-	uint32_t pad;
+	uint32_t removed_at;  /**< REMOVED: when, seconds since the epoch (0 in stores
+	                           written before the state existed: none was REMOVED) */
 };
 
 /** Size of a format 1 zone record's fixed head (the fields down to last_attempt). */

@@ -10,10 +10,30 @@
 #include <string.h>
 #include <time.h>
 
-int zdb_state_next(enum zdb_state before, bool exists, bool loaded, enum zdb_event ev,
-                   enum zdb_state *after)
+int zdb_state_next(enum zdb_state before, bool exists, bool loaded, bool last_ok,
+                   enum zdb_event ev, enum zdb_state *after)
 {
 	bool expired = exists && before == ZDB_STATE_EXPIRED;
+	bool removed = exists && before == ZDB_STATE_REMOVED;
+	if (ev == ZDB_EV_REMOVED || ev == ZDB_EV_RESTORED) {
+		if (!exists) {
+			return ZX_ENOTFOUND;
+		}
+		if (ev == ZDB_EV_RESTORED && !removed) {
+			return ZX_EINVAL;
+		}
+		*after = ev == ZDB_EV_REMOVED ? ZDB_STATE_REMOVED
+		         : loaded && last_ok  ? ZDB_STATE_FRESH
+		                              : ZDB_STATE_FAILED;
+		return 0;
+	}
+	if (removed && (unsigned)ev <= ZDB_EV_CORRUPT) {
+		if (!loaded && (ev == ZDB_EV_UPTODATE || ev == ZDB_EV_EXPIRED || ev == ZDB_EV_CORRUPT)) {
+			return ZX_ENOTFOUND;
+		}
+		*after = ZDB_STATE_REMOVED; /* only RESTORED leaves it */
+		return 0;
+	}
 	switch (ev) {
 	case ZDB_EV_COMMITTED:
 		*after = ZDB_STATE_FRESH;
@@ -39,6 +59,9 @@ int zdb_state_next(enum zdb_state before, bool exists, bool loaded, enum zdb_eve
 		}
 		*after = expired ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
 		return 0;
+	case ZDB_EV_REMOVED:
+	case ZDB_EV_RESTORED:
+		break; /* above */
 	}
 	return ZX_EINVAL;
 }
@@ -47,12 +70,20 @@ int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t 
                    const struct zdb_event_info *info)
 {
 	enum zdb_state after;
-	int rc = zdb_state_next((enum zdb_state)m->r.state, exists, exists && m->r.loaded, ev,
-	                        &after);
+	int rc = zdb_state_next((enum zdb_state)m->r.state, exists, exists && m->r.loaded,
+	                        m->r.last_error == 0, ev, &after);
 	if (rc != 0) {
 		return rc;
 	}
+	bool was_removed = m->r.state == ZDB_STATE_REMOVED;
 	m->r.state = (uint8_t)after;
+	if (ev == ZDB_EV_REMOVED || ev == ZDB_EV_RESTORED) {
+		/* not attempts: the zone's times stay as they were */
+		m->r.removed_at = ev == ZDB_EV_RESTORED ? 0
+		                  : was_removed         ? m->r.removed_at
+		                                        : (uint32_t)(now > 0 ? now : 1);
+		return 0;
+	}
 	if (ev != ZDB_EV_EXPIRED) { /* an expiry is not an attempt: the retry timer runs on */
 		m->r.last_attempt = now;
 	}
@@ -79,6 +110,8 @@ int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t 
 		break;
 	}
 	case ZDB_EV_EXPIRED:
+	case ZDB_EV_REMOVED:
+	case ZDB_EV_RESTORED:
 		break;
 	}
 	const char *primary = info != NULL ? info->primary : NULL;
@@ -92,7 +125,7 @@ int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev, int64
                    const struct zdb_event_info *info, struct zdb_transition *out)
 {
 	assert(db != NULL);
-	if (ev == ZDB_EV_COMMITTED || (unsigned)ev > ZDB_EV_CORRUPT) {
+	if (ev == ZDB_EV_COMMITTED || (unsigned)ev > ZDB_EV_RESTORED) {
 		zdb_set_error("zdb_zone_event: event %d is not for this call", (int)ev);
 		return ZX_EINVAL;
 	}

@@ -7,7 +7,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent-dev
 	libssl-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler
-	libyaml-dev libcmocka-dev libxxhash-dev)
+	libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libcurl4-openssl-dev)
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
 	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl)
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the

@@ -2,8 +2,9 @@
 /* tests/bed/zxkafka.c -- a Kafka command-line tool for tests: topics, our
  * protobuf events (proto/events.h), consumer-group offsets.
  *
- *   zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS
- *       Admin CreateTopics (replication 1); an existing topic is fine. Returns
+ *   zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS [--compact]
+ *       Admin CreateTopics (replication 1; --compact: cleanup.policy=compact, as
+ *       the zone registry's topic is made); an existing topic is fine. Returns
  *       once the metadata shows every partition with a leader. Under the mock
  *       cluster (ZX_KAFKA_MOCK_CTL set) through its control FIFO instead.
  *   zxkafka delete-topic BOOTSTRAP TOPIC
@@ -13,6 +14,11 @@
  *       Produce one TransferRequest (origin operator) / ZoneUpdated (committed,
  *       AXFR), keyed by the zone's canonical name, acks=all; prints
  *       "produced partition=P offset=O <event>".
+ *   zxkafka produce-zones BOOTSTRAP TOPIC FILE|-
+ *       Registry records (proto/registry.proto), one a line of FILE: a zone in the
+ *       REST API's JSON form, or "-NAME" for a tombstone; keyed by the canonical
+ *       name, acks=all, in order. Prints "produced N tombstones=T". The tests' way to
+ *       write the registry without xfrd's API.
  *   zxkafka consume BOOTSTRAP TOPIC --count N --timeout S [--from-beginning]
  *               [--type request|update] [--group G]
  *       Prints "partition=P offset=O key=K <event>" per message, one a line.
@@ -25,7 +31,9 @@
  *
  * Exit codes: 0 ok, 1 failure, 2 usage.
  */
+#include "common/arena.h"
 #include "proto/events.h"
+#include "proto/registry.h"
 
 #include <librdkafka/rdkafka.h>
 
@@ -43,10 +51,11 @@
 static void usage(void)
 {
 	fprintf(stderr,
-	        "usage: zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS\n"
+	        "usage: zxkafka create-topic BOOTSTRAP TOPIC PARTITIONS [--compact]\n"
 	        "       zxkafka delete-topic BOOTSTRAP TOPIC\n"
 	        "       zxkafka produce-request BOOTSTRAP TOPIC ZONE [SERIAL]\n"
 	        "       zxkafka produce-update BOOTSTRAP TOPIC ZONE SERIAL\n"
+	        "       zxkafka produce-zones BOOTSTRAP TOPIC FILE|-\n"
 	        "       zxkafka consume BOOTSTRAP TOPIC --count N --timeout S [--from-beginning]\n"
 	        "               [--type request|update] [--group G]\n"
 	        "       zxkafka offsets BOOTSTRAP GROUP TOPIC\n");
@@ -128,12 +137,17 @@ static int wait_topic(rd_kafka_t *rk, const char *topic, int timeout_ms)
 	return n;
 }
 
-static rd_kafka_resp_err_t create_topic_request(rd_kafka_t *rk, const char *topic, int parts)
+static rd_kafka_resp_err_t create_topic_request(rd_kafka_t *rk, const char *topic, int parts,
+                                                bool compact)
 {
 	char err[256];
 	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, parts, 1, err, sizeof(err));
 	if (nt == NULL) {
 		fprintf(stderr, "zxkafka: NewTopic: %s\n", err);
+		return RD_KAFKA_RESP_ERR__INVALID_ARG;
+	}
+	if (compact && rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact") != 0) {
+		rd_kafka_NewTopic_destroy(nt);
 		return RD_KAFKA_RESP_ERR__INVALID_ARG;
 	}
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -202,7 +216,8 @@ static rd_kafka_resp_err_t mock_create(const char *topic, int parts)
 	return e;
 }
 
-static int cmd_create_topic(const char *bootstrap, const char *topic, const char *parts_s)
+static int cmd_create_topic(const char *bootstrap, const char *topic, const char *parts_s,
+                            bool compact)
 {
 	int parts = atoi(parts_s);
 	if (parts < 1) {
@@ -217,7 +232,7 @@ static int cmd_create_topic(const char *bootstrap, const char *topic, const char
 	}
 	int rc = 1;
 	rd_kafka_resp_err_t err = mock_ctl() != NULL ? mock_create(topic, parts)
-	                                             : create_topic_request(rk, topic, parts);
+	                                             : create_topic_request(rk, topic, parts, compact);
 	if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
 		int have = wait_topic(rk, topic, ZXK_TIMEOUT_MS);
 		if (have > 0) {
@@ -411,6 +426,130 @@ static int cmd_produce(bool update, const char *bootstrap, const char *topic, co
 	return rc;
 }
 
+/* Delivery reports of produce-zones: failures counted. */
+static void on_zone_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	(void)rk;
+	(void)opaque;
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		long *failed = m->_private;
+		(*failed)++;
+		fprintf(stderr, "zxkafka: %.*s: %s\n", (int)m->key_len, (const char *)m->key,
+		        rd_kafka_err2str(m->err));
+	}
+}
+
+static int zone_line(rd_kafka_t *rk, const char *topic, char *line, long *failed, long *tomb)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char *key = NULL;
+	if (line[0] == '-') {
+		key = canonical_zone(line + 1);
+		(*tomb)++;
+	} else {
+		json_error_t je;
+		json_t *j = json_loads(line, 0, &je);
+		struct arena *mem = arena_new(0);
+		Zx__Registry__Zone z;
+		struct cfg_problem probs[4];
+		size_t n = 0;
+		int rc = j == NULL || mem == NULL ? ZX_EFORMAT
+		                                  : registry_from_json(j, mem, &z, probs, 4, &n);
+		if (rc == 0 && z.name != NULL) {
+			key = canonical_zone(z.name);
+			z.name = key;
+			rc = key == NULL || registry_pack(&z, &buf, &len) != 0 ? ZX_EFORMAT : 0;
+		}
+		if (rc != 0 || key == NULL) {
+			fprintf(stderr, "zxkafka: not a zone: %s (%s)\n", line,
+			        j == NULL ? je.text : n > 0 ? probs[0].text : "no name");
+		}
+		json_decref(j);
+		arena_destroy(mem);
+		if (rc != 0 || key == NULL) {
+			free(key);
+			free(buf);
+			return 1;
+		}
+	}
+	if (key == NULL) {
+		return 1;
+	}
+	rd_kafka_resp_err_t e;
+	while ((e = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
+	                              RD_KAFKA_V_VALUE(buf, len),
+	                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+	                              RD_KAFKA_V_OPAQUE(failed), RD_KAFKA_V_END)) ==
+	       RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+		rd_kafka_poll(rk, 100);
+	}
+	free(key);
+	free(buf);
+	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fprintf(stderr, "zxkafka: produce: %s\n", rd_kafka_err2str(e));
+		return 1;
+	}
+	rd_kafka_poll(rk, 0);
+	return 0;
+}
+
+static int cmd_produce_zones(const char *bootstrap, const char *topic, const char *path)
+{
+	FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	if (in == NULL) {
+		perror(path);
+		return 1;
+	}
+	static const char *kv[] = {"acks", "all", "enable.idempotence", "true",
+	                           "partitioner", "murmur2_random", "linger.ms", "5", NULL};
+	char err[256];
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_set_dr_msg_cb(conf, on_zone_delivery);
+	bool ok = conf_set(conf, "bootstrap.servers", bootstrap) &&
+	          conf_set(conf, "client.id", "zxkafka") && conf_set(conf, "log_level", "3");
+	for (size_t i = 0; ok && kv[i] != NULL; i += 2) {
+		ok = conf_set(conf, kv[i], kv[i + 1]);
+	}
+	rd_kafka_t *rk = ok ? rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err)) : NULL;
+	if (rk == NULL) {
+		fprintf(stderr, "zxkafka: producer: %s\n", ok ? err : "bad config");
+		rd_kafka_conf_destroy(conf);
+		if (in != stdin) {
+			fclose(in);
+		}
+		return 1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	long n = 0, failed = 0, tomb = 0, bad = 0;
+	while ((got = getline(&line, &cap, in)) > 0) {
+		while (got > 0 && (line[got - 1] == '\n' || line[got - 1] == '\r')) {
+			line[--got] = '\0';
+		}
+		if (got == 0 || line[0] == '#') {
+			continue;
+		}
+		if (zone_line(rk, topic, line, &failed, &tomb) != 0) {
+			bad++;
+			continue;
+		}
+		n++;
+	}
+	free(line);
+	if (in != stdin) {
+		fclose(in);
+	}
+	if (rd_kafka_flush(rk, ZXK_TIMEOUT_MS * 4) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		fprintf(stderr, "zxkafka: %d records not delivered\n", rd_kafka_outq_len(rk));
+		failed++;
+	}
+	rd_kafka_destroy(rk);
+	printf("produced %ld tombstones=%ld failed=%ld bad=%ld\n", n, tomb, failed, bad);
+	return failed == 0 && bad == 0 ? 0 : 1;
+}
+
 struct consume_opts {
 	long count;
 	long timeout_s;
@@ -592,8 +731,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	const char *cmd = argv[1];
-	if (strcmp(cmd, "create-topic") == 0 && argc == 5) {
-		return cmd_create_topic(argv[2], argv[3], argv[4]);
+	if (strcmp(cmd, "create-topic") == 0 &&
+	    (argc == 5 || (argc == 6 && strcmp(argv[5], "--compact") == 0))) {
+		return cmd_create_topic(argv[2], argv[3], argv[4], argc == 6);
 	}
 	if (strcmp(cmd, "delete-topic") == 0 && argc == 4) {
 		return cmd_delete_topic(argv[2], argv[3]);
@@ -603,6 +743,9 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "produce-update") == 0 && argc == 6) {
 		return cmd_produce(true, argv[2], argv[3], argv[4], argv[5]);
+	}
+	if (strcmp(cmd, "produce-zones") == 0 && argc == 5) {
+		return cmd_produce_zones(argv[2], argv[3], argv[4]);
 	}
 	if (strcmp(cmd, "consume") == 0) {
 		return cmd_consume(argv[2], argv[3], argc - 4, argv + 4);

@@ -66,7 +66,8 @@ run "xfrctl.8: every command" test -z "$absent"
 absent=""
 # shellcheck disable=SC2013 # one word per line
 for m in $(cat "$tmp"/*.txt | grep -oE '\b(notifyd|xfrd)_[a-z_]+' | sort -u); do
-	grep -rqF "\"$m" "$ZX_SRC/notifyd" "$ZX_SRC/xfrd" "$ZX_SRC/common" || absent+=" $m"
+	grep -rqF "\"$m" "$ZX_SRC/notifyd" "$ZX_SRC/xfrd" "$ZX_SRC/common" "$ZX_SRC/proto" ||
+		absent+=" $m"
 done
 run "metrics named in the pages exist ($(cat "$tmp"/*.txt | grep -oE '\b(notifyd|xfrd)_[a-z_]+' | sort -u | wc -l))" test -z "$absent"
 [ -z "$absent" ] || echo "    unknown:$absent"

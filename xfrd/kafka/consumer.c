@@ -12,6 +12,7 @@
 
 #include "common/cfg/cfg.h"
 #include "common/clock.h"
+#include "common/dname.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/store/zdb.h"
@@ -164,6 +165,8 @@ static Zx__Events__ZoneState event_state(enum zdb_state s)
 		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_FAILED;
 	case ZDB_STATE_EXPIRED:
 		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_EXPIRED;
+	case ZDB_STATE_REMOVED:
+		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_REMOVED;
 	}
 	return ZX__EVENTS__ZONE_STATE__ZONE_STATE_UNSPECIFIED;
 }
@@ -242,6 +245,30 @@ void consumer_expired(struct consumer *c, struct zone *z, const struct zdb_zone_
 	ev->records = info->records;
 	ev->error = (char *)"expired: no successful refresh within the SOA expire";
 	ev->state = event_state(info->state);
+	consumer_batch_send(b);
+}
+
+void consumer_removed(struct consumer *c, const struct zdb_zone_info *info)
+{
+	char zone[DNAME_TEXTLEN];
+	if (dname_to_text(info->name, zone, sizeof(zone)) != 0) {
+		return;
+	}
+	struct batch *b = batch_new(c);
+	if (b == NULL) {
+		log_warn("removed_event_failed", "zone=%s error=%s", zone, zx_strerror(ZX_ENOMEM));
+		return;
+	}
+	Zx__Events__ZoneUpdated *ev = &b->ev;
+	event_init(c, b, zone);
+	snprintf(b->primary, sizeof(b->primary), "%s", info->primary);
+	ev->kind = ZX__EVENTS__UPDATE_KIND__UPDATE_KIND_REMOVED;
+	ev->has_old_serial = info->loaded;
+	ev->old_serial = info->serial;
+	ev->new_serial = info->serial;
+	ev->method = ZX__EVENTS__METHOD__METHOD_NONE;
+	ev->records = info->records;
+	ev->state = ZX__EVENTS__ZONE_STATE__ZONE_STATE_REMOVED;
 	consumer_batch_send(b);
 }
 

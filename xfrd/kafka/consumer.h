@@ -124,6 +124,12 @@ ZX_MUSTCHECK int consumer_refresh_due(struct consumer *c, struct zone *z);
 void consumer_expired(struct consumer *c, struct zone *z, const struct zdb_zone_info *info);
 
 /**
+ * Announce that the zone @p info names was removed (struct runtime_source's removed):
+ * a REMOVED event from this replica, whose store now holds it as REMOVED.
+ */
+void consumer_removed(struct consumer *c, const struct zdb_zone_info *info);
+
+/**
  * Leave the group: unsubscribe, revoke every partition as above (wait, commit
  * what is safe; messages still arriving are left to the next owner), then close
  * the Kafka consumer. The loop is not needed for this.

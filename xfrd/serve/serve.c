@@ -160,6 +160,7 @@ int serve_new(const struct serve_opts *o, struct serve **out)
 			return rc;
 		}
 	}
+	cfg_ref(sv->o.cfg);
 	*out = sv;
 	return 0;
 }
@@ -170,7 +171,15 @@ void serve_free(struct serve *sv)
 		return;
 	}
 	serve_stop(sv);
+	cfg_free(sv->o.cfg);
 	free(sv);
+}
+
+void serve_set_cfg(struct serve *sv, const struct cfg *cfg)
+{
+	const struct cfg *old = sv->o.cfg;
+	sv->o.cfg = cfg_ref(cfg);
+	cfg_free(old);
 }
 
 static enum serve_qt qt_bucket(uint16_t qtype)
@@ -290,6 +299,7 @@ static struct serve_reply *reply_new(struct serve *sv, const struct query *q,
 		return NULL;
 	}
 	r->sv = sv;
+	r->cfg = cfg_ref(sv->o.cfg);
 	r->id = q->hdr.id;
 	r->flags = (uint16_t)(DNS_FLAG_QR | (q->hdr.flags & (0x7800u | DNS_FLAG_RD)));
 	if (q->have_q) {
@@ -312,10 +322,19 @@ static struct serve_reply *reply_new(struct serve *sv, const struct query *q,
 
 /* ------------------------------------------------------------ decisions */
 
-static const struct cfg_serve *zone_policy(const struct cfg *cfg, const uint8_t *zone)
+/* The zone's settings: the lookup hook's, else the config's; NULL not served. */
+static const struct cfg_zone *zone_settings(const struct serve *sv, const uint8_t *zone)
 {
-	const struct cfg_zone *z = cfg_zone_find(cfg, zone);
-	return z != NULL ? &z->serve : &cfg->xfrd.serve;
+	if (sv->o.zone_lookup != NULL) {
+		return sv->o.zone_lookup(sv->o.zone_ctx, zone);
+	}
+	return cfg_zone_find(sv->o.cfg, zone);
+}
+
+static const struct cfg_serve *zone_policy(const struct serve *sv, const uint8_t *zone)
+{
+	const struct cfg_zone *z = zone_settings(sv, zone);
+	return z != NULL ? &z->serve : &sv->o.cfg->xfrd.serve;
 }
 
 /* NULL when @p p lets the query through, else why not (for the log). */
@@ -349,11 +368,17 @@ static void log_denied(const struct serve_reply *r, const char *zone, const char
 	}
 }
 
-/* The closest enclosing zone of @p name in the store. */
-static int find_zone(struct zdb_snap *s, const uint8_t *name, struct zdb_zone_info *info)
+/* The closest enclosing zone of @p name in the store that is served (neither
+ * REMOVED nor unknown to the lookup hook). */
+static int find_zone(const struct serve *sv, struct zdb_snap *s, const uint8_t *name,
+                     struct zdb_zone_info *info)
 {
 	for (const uint8_t *n = name;; n += n[0] + 1) {
 		int rc = zdb_zone_get(s, n, info);
+		if (rc == 0 && (info->state == ZDB_STATE_REMOVED ||
+		                (sv->o.zone_lookup != NULL && zone_settings(sv, n) == NULL))) {
+			rc = ZX_ENOTFOUND;
+		}
 		if (rc != ZX_ENOTFOUND || n[0] == 0) {
 			return rc;
 		}
@@ -469,7 +494,7 @@ static int answer_store(struct serve_reply *r, struct serve_verdict *v, const st
 	const char *why = NULL;
 	int rc = zdb_snap_begin(r->sv->o.db, &snap);
 	if (rc == 0) {
-		rc = find_zone(snap, q->q.name, &info);
+		rc = find_zone(r->sv, snap, q->q.name, &info);
 	}
 	if (rc == ZX_ENOMEM) {
 		goto out;
@@ -477,13 +502,13 @@ static int answer_store(struct serve_reply *r, struct serve_verdict *v, const st
 	if (rc == ZX_ENOTFOUND) {
 		/* Who may not ask gets REFUSED whether we hold the zone or not, so the
 		 * rcode tells an outsider nothing about what is in the store. */
-		why = policy_denies(zone_policy(r->sv->o.cfg, q->q.name), src, v);
+		why = policy_denies(zone_policy(r->sv, q->q.name), src, v);
 		rc = serve_answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
 	} else if (rc != 0) {
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);
 		rc = serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now);
-	} else if ((why = policy_denies(zone_policy(r->sv->o.cfg, info.name), src, v)) != NULL) {
+	} else if ((why = policy_denies(zone_policy(r->sv, info.name), src, v)) != NULL) {
 		char zone[DNAME_TEXTLEN];
 		if (dname_to_text(info.name, zone, sizeof(zone)) != 0) {
 			snprintf(zone, sizeof(zone), "?");
@@ -511,7 +536,7 @@ static int decide(struct serve_reply *r, const struct query *q, const uint8_t *m
 	if (q->formerr) {
 		return serve_answer_rcode(r, &v, DNS_RC_FORMERR, now);
 	}
-	int rc = tsig_verify(r->sv->o.cfg->keys, msg, len, now, &v.treq);
+	int rc = tsig_verify(r->cfg->keys, msg, len, now, &v.treq);
 	switch (rc) {
 	case 0:
 		v.sign = true;

@@ -141,7 +141,7 @@ struct serve_reply;
 /** Options of serve_new(); start from serve_opts_init(). */
 struct serve_opts {
 	const struct cfg *cfg;   /**< keys, zones' serve policy, xfrd.serve, xfrd.listen;
-	                            borrowed, must outlive the serve */
+	                            the serve takes a reference (cfg_ref()) */
 	struct zdb *db;          /**< the store; borrowed, must outlive the serve */
 	struct metrics *metrics; /**< registry for the series above; borrowed; NULL: none */
 	size_t msg_target;       /**< a transfer message ends once it is this long (512..65000) */
@@ -154,6 +154,16 @@ struct serve_opts {
 	uint64_t snapshot_hold_ms; /**< serve_start(): pause a transfer whose client left the
 	                              output full this long (0: at once) */
 	uint64_t snapshot_max_ms;  /**< serve_reply_next() renews a snapshot older than this */
+	/**
+	 * The settings of the zone @p apex (wire) when xfrd serves it, NULL when it does
+	 * not (removed, or never configured): a zone of the store that this says NULL
+	 * for is not served (the closest enclosing served zone answers, else NOTAUTH or
+	 * REFUSED as for a zone not held). The result is used during the call only.
+	 * NULL hook: every zone of the store, with the settings of @c cfg's zones.
+	 * Zones the store marks REMOVED are never served.
+	 */
+	const struct cfg_zone *(*zone_lookup)(void *ctx, const uint8_t *apex);
+	void *zone_ctx;
 };
 
 /** Fill @p o with the defaults above (cfg, db and metrics NULL). */
@@ -169,6 +179,14 @@ void serve_opts_from_cfg(struct serve_opts *o, const struct cfg *cfg, struct zdb
  * @return 0; ZX_EINVAL NULL cfg or db, or a value out of range; ZX_ENOMEM
  */
 ZX_MUSTCHECK int serve_new(const struct serve_opts *o, struct serve **out);
+
+/**
+ * A reloaded config: its keyring verifies the next queries, its xfrd.serve is the
+ * default policy. Replies under way keep the config they started with (each holds
+ * a reference). The listen addresses are not changed. The serve holds a reference
+ * to the cfg it uses (cfg_ref()).
+ */
+void serve_set_cfg(struct serve *sv, const struct cfg *cfg);
 
 /** Close every socket and connection (their replies freed and logged), free @p sv. NULL ok. */
 void serve_free(struct serve *sv);

@@ -58,6 +58,7 @@ enum serve_phase { SP_FIRST_SOA, SP_BODY, SP_LAST_SOA, SP_DONE };
 
 struct serve_reply {
 	struct serve *sv;
+	const struct cfg *cfg;    /**< a reference: the keyring its TSIG key lives in */
 	int err;                  /**< sticky error of serve_reply_next() */
 	int rcode;                /**< low 4 bits in the header */
 	/* A one-message answer, built and signed by serve_query(). */

@@ -6,6 +6,7 @@
  * the client does not read (serve_reply_pause()) and taken again to go on. */
 #include "xfrd/serve/serve.h"
 
+#include "common/cfg/cfg.h"
 #include "common/clock.h"
 #include "common/dnsmsg.h"
 #include "common/log.h"
@@ -458,5 +459,6 @@ void serve_reply_free(struct serve_reply *r)
 	release_store(r);
 	xfr_release(r);
 	free(r->single);
+	cfg_free(r->cfg);
 	free(r);
 }

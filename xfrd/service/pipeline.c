@@ -7,10 +7,13 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/ops/opshttp.h"
+#include "common/tsig/tsig.h"
 #include "xfrd/kafka/consumer.h"
 #include "xfrd/xfr/engine.h"
 #include "xfrd/notify/notifier.h"
+#include "xfrd/service/reload.h"
 #include "xfrd/service/runtime.h"
+#include "xfrd/service/zoneset.h"
 #include "xfrd/serve/serve.h"
 #include "xfrd/xfr/store.h"
 #include "xfrd/kafka/updates.h"
@@ -20,6 +23,7 @@
 #include <stdlib.h>
 
 struct pipe_ctx {
+	const struct cfg *cfg;   /* in force: the start's, or the last reload's (a reference) */
 	struct event_base *base;
 	struct metrics *m;
 	struct updates *up;
@@ -28,6 +32,7 @@ struct pipe_ctx {
 	struct opshttp *http;
 	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
 	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
+	struct zoneset *zs;  /* the file's zones and the registry's */
 	struct event *sigint, *sigterm, *sighup;
 };
 
@@ -39,27 +44,54 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(p->base);
 }
 
-/* A config reload would have to re-plan partitions, timers and the endpoint; until
- * xfrd can, SIGHUP must not kill it (the default action) and says what to do. */
+/* SIGHUP: read the file again and apply what may change live (xfrd/service/reload.h):
+ * all of it, or nothing when a field that needs a restart changed. */
 static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
-	(void)arg;
-	log_warn("reload_unsupported", "signal=HUP hint=\"restart xfrd to apply config changes\"");
+	struct pipe_ctx *p = arg;
+	struct cfg *ncfg = NULL;
+	char err[4096], q[1024];
+	const char *path = p->cfg->path;
+	int rc = cfg_load(path, &ncfg, err, sizeof(err));
+	if (rc != 0) {
+		log_error("reload_failed", "path=%s error=%s", path, log_quote(err, q, sizeof(q)));
+		return;
+	}
+	char fields[512];
+	if (reload_restart_fields(p->cfg, ncfg, fields, sizeof(fields)) > 0) {
+		log_error("reload_refused", "path=%s fields=%s hint=\"these are read at start only: "
+		          "restart xfrd to change them; nothing was applied\"", path, fields);
+		cfg_free(ncfg);
+		return;
+	}
+	log_set_level(ncfg->log_level);
+	runtime_set_cfg(p->rt, ncfg);
+	size_t changed = zoneset_reload(p->zs, ncfg);
+	if (p->srv != NULL) {
+		serve_set_cfg(p->srv, ncfg);
+	}
+	const struct cfg *old = p->cfg;
+	p->cfg = ncfg; /* our reference: the loader's */
+	cfg_free(old);
+	log_info("reloaded", "path=%s zones=%zu keys=%zu zones_changed=%zu", path,
+	         ncfg->zone_count, tsig_keyring_count(ncfg->keys), changed);
 }
 
 static void live(void *arg, struct opshttp_answer *a)
 {
+	struct pipe_ctx *p = arg;
 	char why[256] = "";
-	a->ok = consumer_live(arg, why, sizeof(why)) == 0;
+	a->ok = consumer_live(p->cons, why, sizeof(why)) == 0;
 	snprintf(a->text, sizeof(a->text), a->ok ? "ok" : "stalled: %s", why);
 }
 
 static void ready(void *arg, struct opshttp_answer *a)
 {
+	struct pipe_ctx *p = arg;
 	char why[400] = "";
-	a->ok = consumer_ready(arg, why, sizeof(why));
+	a->ok = zoneset_ready(p->zs, why, sizeof(why)) && consumer_ready(p->cons, why, sizeof(why));
 	snprintf(a->text, sizeof(a->text), a->ok ? "ready" : why[0] != '\0' ? "not ready: %s"
 	                                                                   : "not ready", why);
 }
@@ -113,6 +145,12 @@ static void src_expired(void *ctx, struct zone *z, const struct zdb_zone_info *i
 	consumer_expired(ctx, z, info);
 }
 
+static void src_removed(void *ctx, const struct zone *z, const struct zdb_zone_info *info)
+{
+	(void)z;
+	consumer_removed(ctx, info);
+}
+
 static uint64_t revoke_wait(const struct cfg *cfg)
 {
 	const struct cfg_xfrd *x = &cfg->xfrd;
@@ -151,13 +189,21 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 	}
 	if (rc == 0) {
 		struct runtime_source src = {.refresh_due = src_refresh_due, .outcome = src_outcome,
-		                             .expired = src_expired, .ctx = p->cons};
+		                             .expired = src_expired, .removed = src_removed,
+		                             .ctx = p->cons};
 		runtime_set_source(p->rt, &src);
+	}
+	if (rc == 0) {
+		struct zoneset_opts zo = {.cfg = cfg, .base = p->base, .rt = p->rt, .m = p->m,
+		                          .writer = cfg->xfrd.api.tokens != NULL};
+		rc = zoneset_new(&zo, &p->zs, err, sizeof(err));
 	}
 	if (rc == 0 && cfg->xfrd.listen.count > 0) {
 		struct serve_opts so;
 		serve_opts_from_cfg(&so, cfg, db);
 		so.metrics = p->m;
+		so.zone_lookup = zoneset_lookup;
+		so.zone_ctx = p->zs;
 		rc = serve_new(&so, &p->srv);
 		if (rc == 0) {
 			rc = serve_start(p->srv, p->base);
@@ -166,7 +212,7 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 	if (rc == 0 && cfg->xfrd.http.len > 0) {
 		struct opshttp_opts ho = {.base = p->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
 		                          .addr_len = cfg->xfrd.http.len, .m = p->m, .live = live,
-		                          .ready = ready, .arg = p->cons};
+		                          .ready = ready, .arg = p};
 		rc = opshttp_new(&ho, &p->http);
 	}
 	if (rc != 0) {
@@ -177,7 +223,7 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 
 int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 {
-	struct pipe_ctx p = {0};
+	struct pipe_ctx p = {.cfg = cfg_ref(cfg)};
 	p.base = event_base_new();
 	p.m = metrics_new();
 	int rc = ZX_ENOMEM;
@@ -213,6 +259,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	*engp = NULL;
 	opshttp_free(p.http);
 	serve_free(p.srv);
+	zoneset_free(p.zs);
 	updates_free(p.up, 2000);
 	consumer_free(p.cons);
 	runtime_free(p.rt);
@@ -230,5 +277,6 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	if (p.base != NULL) {
 		event_base_free(p.base);
 	}
+	cfg_free(p.cfg);
 	return rc;
 }

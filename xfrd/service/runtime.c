@@ -5,6 +5,7 @@
 
 #include "common/cfg/cfg.h"
 #include "common/clock.h"
+#include "common/dname.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/serial.h"
@@ -57,6 +58,7 @@ struct runtime {
 	struct zone_req *done;
 	size_t ndone, done_cap;
 	struct runtime_stats st;
+	int64_t purge_after_s; /* a REMOVED zone's data is deleted this long after */
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
 		*m_asked, *m_ask_failed;
 	struct metrics_hist *m_dur[4];
@@ -358,15 +360,19 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 		log_warn("outcome_unexpected", "zone=%s", zone_name_text(z));
 	}
 	recheck(z, r, serial, now);
-	bool announce = stored || r->outcome == XFR_FAILED ||
-	                (r->outcome == XFR_UPTODATE && r->had_zone && !z->announced);
+	/* a removed zone's last transfer tells nobody: its REMOVED went out already */
+	bool announce = !z->removed &&
+	                (stored || r->outcome == XFR_FAILED ||
+	                 (r->outcome == XFR_UPTODATE && r->had_zone && !z->announced));
 	if (announce && r->outcome != XFR_FAILED) {
 		z->announced = true;
 	}
 	if (rt->o.src.outcome != NULL) {
 		rt->o.src.outcome(rt->o.src.ctx, z, r, announce, rt->done, rt->ndone);
 	}
-	notify_downstream(rt, z, r, announce);
+	if (!z->removed) {
+		notify_downstream(rt, z, r, announce);
+	}
 	z->requested_at = 0;
 	z->plan_valid = false;
 	if (z->removed && z->run == ZONE_IDLE) {
@@ -554,6 +560,17 @@ static double g_zones(void *arg)
 	return (double)zonetab_count(((struct runtime *)arg)->zones);
 }
 
+/* Memory of the zone records and their settings (a scrape walks them: O(zones)). */
+static double g_zones_bytes(void *arg)
+{
+	const struct zonetab *t = ((struct runtime *)arg)->zones;
+	size_t bytes = 0;
+	for (const struct zone *z = zonetab_next(t, NULL); z != NULL; z = zonetab_next(t, z)) {
+		bytes += sizeof(*z) + z->set->bytes + (z->cur.cap + z->next.cap) * sizeof(struct zone_req);
+	}
+	return (double)bytes;
+}
+
 static int register_metrics(struct runtime *rt, struct metrics *m)
 {
 	static const char *const origins[RUNTIME_ORIGIN_COUNT] = {"unspecified", "notify",
@@ -596,12 +613,166 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	ok &= metrics_gauge_cb(m, "xfrd_transfers_scheduled", NULL,
 	                       "zones with a refresh scheduled after the running one",
 	                       g_scheduled, rt) == 0;
+	ok &= metrics_gauge_cb(m, "xfrd_zones_bytes", NULL,
+	                       "memory of the zone records and their settings, bytes",
+	                       g_zones_bytes, rt) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_zones", NULL, "zones known to this process", g_zones,
 	                       rt) == 0;
 	return ok ? 0 : ZX_ENOMEM;
 }
 
 /* ---- zones added, changed, removed ------------------------------------------ */
+
+/* A zone configured again: its data and journal are kept if the store still has
+ * them (REMOVED within the grace). */
+static void restore(struct runtime *rt, struct zone *z)
+{
+	struct zdb_snap *s = NULL;
+	struct zdb_zone_info info;
+	bool removed = zdb_snap_begin(rt->o.db, &s) == 0 &&
+	               zdb_zone_get(s, zone_name(z), &info) == 0 &&
+	               info.state == ZDB_STATE_REMOVED;
+	zdb_snap_end(s);
+	if (!removed) {
+		return;
+	}
+	struct zdb_transition t;
+	int rc = zdb_zone_event(rt->o.db, zone_name(z), ZDB_EV_RESTORED, clock_wall_s(), NULL, &t);
+	if (rc != 0) {
+		log_error("zone_restore_failed", "zone=%s error=%s detail=\"%s\"", zone_name_text(z),
+		          zx_strerror(rc), zdb_last_error());
+		return;
+	}
+	log_info("zone_restored", "zone=%s serial=%u state=%s removed_at=%lld", zone_name_text(z),
+	         info.serial, t.after == ZDB_STATE_FRESH ? "fresh" : "failed",
+	         (long long)info.removed_at);
+}
+
+/* Mark @p name REMOVED in the store; true when it was not already (then @p info says
+ * what it holds, state REMOVED). */
+static bool mark_removed(struct runtime *rt, const uint8_t *name, const char *text,
+                         const char *why, struct zdb_zone_info *info)
+{
+	struct zdb_transition t;
+	int64_t now = clock_wall_s();
+	int rc = zdb_zone_event(rt->o.db, name, ZDB_EV_REMOVED, now, NULL, &t);
+	if (rc == ZX_ENOTFOUND) {
+		log_debug("zone_removed", "zone=%s stored=no why=%s", text, why);
+		return false;
+	}
+	if (rc != 0) {
+		log_error("zone_remove_mark_failed", "zone=%s error=%s detail=\"%s\"", text,
+		          zx_strerror(rc), zdb_last_error());
+		return false;
+	}
+	if (t.before == ZDB_STATE_REMOVED) {
+		return false;
+	}
+	struct zdb_snap *s = NULL;
+	bool have = zdb_snap_begin(rt->o.db, &s) == 0 && zdb_zone_get(s, name, info) == 0;
+	zdb_snap_end(s);
+	if (!have) {
+		memset(info, 0, sizeof(*info));
+		info->state = ZDB_STATE_REMOVED;
+		info->removed_at = now;
+	}
+	log_info("zone_removed", "zone=%s stored=yes serial=%u why=%s purge_after_s=%lld", text,
+	         info->serial, why, (long long)rt->purge_after_s);
+	return true;
+}
+
+struct sweep {
+	struct runtime *rt;
+	int64_t now;
+	uint8_t (*names)[DNAME_MAXLEN];
+	bool *purge; /* true: purge; false: mark REMOVED */
+	size_t n, cap;
+	bool nomem;
+};
+
+static int sweep_zone(const struct zdb_zone_info *zi, void *arg)
+{
+	struct sweep *w = arg;
+	bool removed = zi->state == ZDB_STATE_REMOVED;
+	bool purge = removed && zi->removed_at + w->rt->purge_after_s <= w->now;
+	bool orphan = !removed && zonetab_find(w->rt->zones, zi->name) == NULL;
+	if (removed && zonetab_find(w->rt->zones, zi->name) != NULL) {
+		purge = false; /* re-added: runtime_zone_put() restores it */
+	}
+	if (!purge && !orphan) {
+		return 0;
+	}
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		void *nn = realloc(w->names, cap * sizeof(*w->names));
+		void *np = nn != NULL ? realloc(w->purge, cap * sizeof(*w->purge)) : NULL;
+		if (nn != NULL) {
+			w->names = nn;
+		}
+		if (np == NULL) {
+			w->nomem = true;
+			return 1;
+		}
+		w->purge = np;
+		w->cap = cap;
+	}
+	memcpy(w->names[w->n], zi->name, zi->name_len);
+	w->purge[w->n++] = purge;
+	return 0;
+}
+
+size_t runtime_sweep(struct runtime *rt, bool orphans)
+{
+	struct sweep w = {.rt = rt, .now = clock_wall_s()};
+	struct zdb_snap *s = NULL;
+	int rc = zdb_snap_begin(rt->o.db, &s);
+	if (rc == 0) {
+		rc = zdb_zone_list(s, sweep_zone, &w);
+	}
+	zdb_snap_end(s);
+	if (rc != 0 || w.nomem) {
+		log_warn("zone_sweep_failed", "error=%s", zx_strerror(w.nomem ? ZX_ENOMEM : rc));
+	}
+	size_t done = 0;
+	for (size_t i = 0; i < w.n; i++) {
+		char text[DNAME_TEXTLEN];
+		if (dname_to_text(w.names[i], text, sizeof(text)) != 0) {
+			snprintf(text, sizeof(text), "?");
+		}
+		if (!w.purge[i]) {
+			struct zdb_zone_info info;
+			if (orphans && mark_removed(rt, w.names[i], text, "not_configured", &info)) {
+				if (rt->o.src.removed != NULL) {
+					rt->o.src.removed(rt->o.src.ctx, NULL, &info);
+				}
+				done++;
+			}
+			continue;
+		}
+		rc = zdb_zone_delete(rt->o.db, w.names[i]);
+		if (rc == 0) {
+			log_info("zone_purged", "zone=%s", text);
+			rt->st.purged++;
+			done++;
+		} else if (rc != ZX_ENOTFOUND) {
+			log_error("zone_purge_failed", "zone=%s error=%s detail=\"%s\"", text,
+			          zx_strerror(rc), zdb_last_error());
+		}
+	}
+	free(w.names);
+	free(w.purge);
+	return done;
+}
+
+void runtime_set_cfg(struct runtime *rt, const struct cfg *cfg)
+{
+	rt->o.cfg = cfg;
+}
+
+void runtime_set_purge_after(struct runtime *rt, int64_t seconds)
+{
+	rt->purge_after_s = seconds;
+}
 
 int runtime_zone_put(struct runtime *rt, struct zone_settings *set)
 {
@@ -618,6 +789,7 @@ int runtime_zone_put(struct runtime *rt, struct zone_settings *set)
 		zone_settings_unref(set);
 		return rc;
 	}
+	restore(rt, z);
 	if (rt->partitions > 0) {
 		z->partition = reqtopic_partition(zone_name_text(z), rt->partitions);
 	}
@@ -634,6 +806,12 @@ int runtime_zone_remove(struct runtime *rt, const uint8_t *name)
 	if (z == NULL) {
 		return ZX_ENOTFOUND;
 	}
+	struct zdb_zone_info info;
+	if (mark_removed(rt, zone_name(z), zone_name_text(z), "removed", &info) &&
+	    rt->o.src.removed != NULL) {
+		rt->o.src.removed(rt->o.src.ctx, z, &info);
+	}
+	rt->st.removed++;
 	zonetab_unlink(rt->zones, z);
 	timers_clear(rt->tm, z);
 	z->removed = true;

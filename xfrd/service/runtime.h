@@ -90,6 +90,12 @@ struct runtime_source {
 	                const struct zone_req *done, size_t ndone);
 	/** @p z just became EXPIRED in the store (@p info: what it holds). May be NULL. */
 	void (*expired)(void *ctx, struct zone *z, const struct zdb_zone_info *info);
+	/**
+	 * A zone just became REMOVED in the store (@p info: what it holds; its name is
+	 * @p info->name): runtime_zone_remove() (@p z the record, still whole) or
+	 * runtime_sweep() of a zone no longer configured (@p z NULL). May be NULL.
+	 */
+	void (*removed)(void *ctx, const struct zone *z, const struct zdb_zone_info *info);
 	void *ctx;
 };
 
@@ -146,6 +152,7 @@ void runtime_refresh_lost(struct runtime *rt, const char *name);
 /**
  * Add a zone, or give a known one new settings (its next transfer, timers and
  * NOTIFYs use them; a transfer running keeps the settings it started with).
+ * A zone the store holds as REMOVED is restored (data and journal kept).
  * @param set  TAKEN (the record holds the reference), whatever the result
  * @return 0; ZX_ENOMEM
  */
@@ -154,10 +161,28 @@ ZX_MUSTCHECK int runtime_zone_put(struct runtime *rt, struct zone_settings *set)
 /**
  * Remove the zone @p name (wire, any case): from now on its requests are refused
  * (ZX_ENOTFOUND) and its timers stop; a transfer running ends normally and finishes
- * every request of the zone still waiting; the record goes then.
+ * every request of the zone still waiting (announcing nothing); the record goes
+ * then. The store marks the zone REMOVED (common/store/zdb.h: data kept until
+ * runtime_sweep() purges it after the grace; runtime_zone_put() of the same zone
+ * restores it) and source.removed is told.
  * @return 0; ZX_ENOTFOUND no such zone
  */
 ZX_MUSTCHECK int runtime_zone_remove(struct runtime *rt, const uint8_t *name);
+
+/** A reloaded config (its jitter; borrowed from now on). Zones change by runtime_zone_put(). */
+void runtime_set_cfg(struct runtime *rt, const struct cfg *cfg);
+
+/** How long a REMOVED zone's data stays in the store (registry.purge-after). Default 0. */
+void runtime_set_purge_after(struct runtime *rt, int64_t seconds);
+
+/**
+ * Walk the store once: delete REMOVED zones whose grace has passed (purged), and,
+ * with @p orphans, mark REMOVED the zones the store holds that the runtime does
+ * not know (removed from the config or the registry while xfrd was down; only
+ * once the zone set is complete: the file's and the registry's, caught up).
+ * @return zones purged or marked
+ */
+size_t runtime_sweep(struct runtime *rt, bool orphans);
 
 /** Zones of @p partition with a transfer running. */
 size_t runtime_running_in(const struct runtime *rt, int32_t partition);
@@ -176,7 +201,8 @@ struct zone *runtime_zone(const struct runtime *rt, const uint8_t *name);
 
 /** Counters. */
 struct runtime_stats {
-	uint64_t requests, unknown, outcomes, expired, refresh_asked, refresh_failed;
+	uint64_t requests, unknown, outcomes, expired, refresh_asked, refresh_failed, removed,
+		purged;
 	size_t zones, running, scheduled, timers;
 };
 

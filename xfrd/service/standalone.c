@@ -12,6 +12,7 @@
 #include "xfrd/notify/notifier.h"
 #include "xfrd/service/runtime.h"
 #include "xfrd/serve/serve.h"
+#include "xfrd/service/zoneset.h"
 
 #include <event2/event.h>
 #include <signal.h>
@@ -25,6 +26,7 @@ struct solo {
 	struct notifier *nt;
 	struct serve *srv;
 	struct opshttp *http;
+	struct zoneset *zs; /* the file's zones (and a registry's when configured) */
 	struct event *sig[3];
 	unsigned failures;
 	bool once_started;
@@ -71,9 +73,10 @@ static void live(void *arg, struct opshttp_answer *a)
 
 static void ready(void *arg, struct opshttp_answer *a)
 {
-	(void)arg;
-	a->ok = true;
-	snprintf(a->text, sizeof(a->text), "ready");
+	struct solo *s = arg;
+	char why[300] = "";
+	a->ok = zoneset_ready(s->zs, why, sizeof(why));
+	snprintf(a->text, sizeof(a->text), a->ok ? "ready" : "not ready: %s", why);
 }
 
 static bool wanted(const struct standalone_opts *o, const struct cfg_zone *z)
@@ -121,10 +124,20 @@ static int start(struct solo *s, struct engine *eng)
 		}
 		rc = runtime_new(&ro, &s->rt);
 	}
+	if (rc == 0 && !s->o->once) {
+		char err[512] = "";
+		struct zoneset_opts zo = {.cfg = cfg, .base = s->base, .rt = s->rt, .m = s->m};
+		rc = zoneset_new(&zo, &s->zs, err, sizeof(err));
+		if (rc != 0) {
+			log_error("registry_failed", "error=%s detail=\"%s\"", zx_strerror(rc), err);
+		}
+	}
 	if (rc == 0 && !s->o->once && cfg->xfrd.listen.count > 0) {
 		struct serve_opts so;
 		serve_opts_from_cfg(&so, cfg, s->o->db);
 		so.metrics = s->m;
+		so.zone_lookup = zoneset_lookup;
+		so.zone_ctx = s->zs;
 		rc = serve_new(&so, &s->srv);
 		if (rc == 0) {
 			rc = serve_start(s->srv, s->base);
@@ -179,6 +192,7 @@ int standalone_run(const struct standalone_opts *o, struct engine **engp)
 	*engp = NULL;
 	opshttp_free(s.http);
 	serve_free(s.srv);
+	zoneset_free(s.zs);
 	runtime_free(s.rt);
 	notifier_free(s.nt);
 	for (int i = 0; i < 3; i++) {

@@ -104,6 +104,8 @@ static const char *state_name(enum zdb_state s)
 		return "failed";
 	case ZDB_STATE_EXPIRED:
 		return "expired";
+	case ZDB_STATE_REMOVED:
+		return "removed";
 	}
 	return "unknown";
 }

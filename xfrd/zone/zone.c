@@ -5,64 +5,27 @@
 
 #include "common/dname.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- settings ----------------------------------------------------------- */
 
-/* One allocation holds the settings and every array they own, laid out in turn. */
-struct layout {
-	uint8_t *p;   /* next free byte; NULL while only measuring */
-	size_t used;
-};
-
-static void *place(struct layout *l, const void *src, size_t n)
-{
-	size_t at = (l->used + 15) & ~(size_t)15;
-	l->used = at + n;
-	if (l->p == NULL || n == 0) {
-		return NULL;
-	}
-	memcpy(l->p + at, src, n);
-	return l->p + at;
-}
-
-/* Copy (or measure, when l->p is NULL) every owned array of @p src into @p dst. */
-static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
-{
-	size_t nlen = (size_t)dname_wire_len(src->name, DNAME_MAXLEN);
-	dst->name = place(l, src->name, nlen);
-	dst->name_text = place(l, src->name_text, strlen(src->name_text) + 1);
-	dst->primaries.v = place(l, src->primaries.v, src->primaries.count * sizeof(*src->primaries.v));
-	dst->notify_keys.v = place(l, src->notify_keys.v,
-	                           src->notify_keys.count * sizeof(*src->notify_keys.v));
-	dst->notify_from.nets = place(l, src->notify_from.nets,
-	                              src->notify_from.count * sizeof(*src->notify_from.nets));
-	dst->serve.allow.nets = place(l, src->serve.allow.nets,
-	                              src->serve.allow.count * sizeof(*src->serve.allow.nets));
-	dst->serve.keys.v = place(l, src->serve.keys.v,
-	                          src->serve.keys.count * sizeof(*src->serve.keys.v));
-	dst->notify.v = place(l, src->notify.v, src->notify.count * sizeof(*src->notify.v));
-}
-
 int zone_settings_from_cfg(const struct cfg_zone *src, struct zone_settings **out)
 {
-	if (dname_wire_len(src->name, DNAME_MAXLEN) <= 0 || src->name_text == NULL) {
-		return ZX_EINVAL;
+	void *block = NULL;
+	size_t bytes = 0;
+	int rc = cfg_zone_copy(src, sizeof(struct zone_settings), offsetof(struct zone_settings, z),
+	                       &block, &bytes);
+	if (rc != 0) {
+		return rc;
 	}
-	struct cfg_zone scratch;
-	struct layout l = {.used = sizeof(struct zone_settings)};
-	lay_out(&l, src, &scratch);
-	uint8_t *block = calloc(1, l.used);
-	if (block == NULL) {
-		return ZX_ENOMEM;
-	}
-	struct zone_settings *s = (struct zone_settings *)block;
-	s->z = *src; /* scalars, clamps, limits, borrowed keys; arrays replaced below */
-	l = (struct layout){.p = block, .used = sizeof(struct zone_settings)};
-	lay_out(&l, src, &s->z);
-	s->bytes = l.used;
+	struct zone_settings *s = block;
+	s->bytes = bytes;
 	atomic_init(&s->refs, 1);
+	if (s->z.owner != NULL) {
+		cfg_ref(s->z.owner); /* its keys live there */
+	}
 	*out = s;
 	return 0;
 }
@@ -76,6 +39,7 @@ struct zone_settings *zone_settings_ref(struct zone_settings *s)
 void zone_settings_unref(struct zone_settings *s)
 {
 	if (s != NULL && atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1) {
+		cfg_free(s->z.owner);
 		free(s);
 	}
 }

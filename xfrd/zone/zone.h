@@ -36,8 +36,9 @@ struct zonetab;
 /**
  * A zone's settings: a deep copy of a struct cfg_zone (primaries, keys, ACLs,
  * timers, limits, downstream NOTIFY), immutable once made, shared by reference.
- * The TSIG keys it names are borrowed from the keyring they were resolved in,
- * which must outlive the settings.
+ * The TSIG keys it names are borrowed from the keyring they were resolved in:
+ * the settings hold a reference to that cfg (z.owner, cfg_ref()), so a config
+ * reload never frees keys a transfer still signs with.
  */
 struct zone_settings {
 	struct cfg_zone z;   /**< every pointer inside owned by the settings (keys borrowed) */

@@ -4,7 +4,7 @@
 #
 #   pl_init NAME [PARTITIONS]   scratch dir, Kafka (or skip), unique topics and group:
 #                               $PL_REQ $PL_UPD $PL_GROUP, tools $PLTOOL $ZXKAFKA $XFRD
-#   pl_knot PORT ZONE...        one knotd serving every ZONE (unsigned transfers from
+#   pl_knot PORT ZONE...        one knotd ($PL_KNOT_NAME, default knot) serving every ZONE (unsigned transfers from
 #                               127.0.0.0/8), zone files $BED_T/knot/ZONE.db, serial 1
 #   pl_bump ZONE...             serial +1 in the zone files, one reload for all
 #   pl_serial ZONE              the serial knotd serves now
@@ -69,7 +69,7 @@ PL_TIMEOUTS="{ connect: 1s, read: 2s, transfer: 5s, soa: 1s }"
 
 pl_knot()
 {
-	local port=$1 d=$BED_T/knot z
+	local port=$1 d=$BED_T/${PL_KNOT_NAME:-knot} z
 	shift
 	mkdir -p "$d/db"
 	PL_KNOT_DIR=$d

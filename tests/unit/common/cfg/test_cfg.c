@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/arena.h"
 #include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "common/tsig/tsig.h"
@@ -658,9 +659,92 @@ static void test_cfg_100k_zones(void **state)
 	free(text);
 }
 
+
+/* A zone from text (the registry's and the API's): JSON is YAML; the file's defaults
+ * merged in; every problem with the path of its field. */
+static void test_cfg_zone_parse(void **state)
+{
+	(void)state;
+	struct cfg *cfg = NULL;
+	const char *file =
+		"keys: [ { name: k1, algorithm: hmac-sha256, secret: \"c2VjcmV0c2VjcmV0\" } ]\n"
+		"xfrd: { refresh: { min: 30s, max: 2h } }\n"
+		"zone-defaults: { limits: { records: 5000 } }\n";
+	assert_int_equal(cfg_load_string("t.yaml", file, &cfg, err, sizeof(err)), 0);
+	struct arena *mem = arena_new(0);
+	struct cfg_zone z;
+	struct cfg_problem probs[8];
+	size_t n = 0;
+	const char *ok = "{\"name\": \"Reg.Test\", \"primaries\": [\"192.0.2.1@5353\", "
+	                 "\"[2001:db8::1]:53\"], \"key\": \"k1\", "
+	                 "\"notify\": [\"127.0.0.1@5399\"], \"serve\": {\"allow\": [\"10.0.0.0/8\"]}}";
+	assert_int_equal(cfg_zone_parse(cfg, ok, strlen(ok), mem, &z, probs, 8, &n), 0);
+	assert_string_equal(z.name_text, "reg.test.");
+	assert_int_equal(z.primaries.count, 2);
+	assert_non_null(z.key);
+	assert_int_equal(z.notify_keys.count, 1);      /* [key], as for a file zone */
+	assert_int_equal(z.notify_from.count, 2);      /* the primaries' hosts */
+	assert_int_equal(z.refresh.min_ms, 30000);     /* xfrd's clamps */
+	assert_int_equal(z.limits.records, 5000);      /* zone-defaults */
+	assert_int_equal(z.serve.allow.count, 1);
+	assert_int_equal(z.notify.count, 1);
+	assert_int_equal(cfg->zone_count, 0);          /* the cfg is not touched */
+	/* problems, each with its field */
+	const char *bad = "{\"name\": \"x.test\", \"primaries\": [\"192.0.2.1@53\", \"nope\"], "
+	                  "\"key\": \"k9\", \"refresh\": {\"min\": \"soon\"}, \"primarys\": 1}";
+	assert_int_equal(cfg_zone_parse(cfg, bad, strlen(bad), mem, &z, probs, 8, &n), ZX_ECONFIG);
+	assert_int_equal(n, 4);
+	assert_string_equal(probs[0].path, "primaries[1]");
+	assert_non_null(strstr(probs[0].text, "nope"));
+	assert_string_equal(probs[1].path, "key");
+	assert_non_null(strstr(probs[1].text, "k9"));
+	assert_string_equal(probs[2].path, "refresh.min");
+	assert_string_equal(probs[3].path, "primarys");
+	assert_non_null(strstr(probs[3].text, "unknown key"));
+	const char *none = "{\"name\": \"y.test\"}";
+	assert_int_equal(cfg_zone_parse(cfg, none, strlen(none), mem, &z, probs, 8, &n), ZX_ECONFIG);
+	assert_int_equal(n, 1);
+	assert_string_equal(probs[0].path, "");
+	assert_non_null(strstr(probs[0].text, "no primaries"));
+	assert_int_equal(cfg_zone_parse(cfg, "[1, 2", 5, mem, &z, probs, 8, &n), ZX_ECONFIG);
+	assert_int_equal(cfg_zone_parse(cfg, "", 0, mem, &z, probs, 8, &n), ZX_ECONFIG);
+	arena_destroy(mem);
+	cfg_free(cfg);
+}
+
+/* The registry is on when its section is there; the API needs it. */
+static void test_cfg_registry_and_api(void **state)
+{
+	(void)state;
+	struct cfg *cfg = NULL;
+	assert_int_equal(cfg_load_string("t.yaml", "log: {level: info}\n", &cfg, err, sizeof(err)), 0);
+	assert_false(cfg->registry.enabled);
+	assert_null(cfg->xfrd.api.tokens);
+	cfg_free(cfg);
+	assert_int_equal(cfg_load_string("t.yaml", "registry: {}\n", &cfg, err, sizeof(err)), 0);
+	assert_true(cfg->registry.enabled);
+	assert_string_equal(cfg->registry.topic, "xfr.zones");
+	assert_int_equal(cfg->registry.purge_after_ms, 86400000);
+	cfg_free(cfg);
+	const char *on = "registry: {topic: zones.c, purge-after: 10m}\n"
+	                 "xfrd: {api: {tokens: tok.txt, allow: [10.0.0.0/8]}}\n";
+	assert_int_equal(cfg_load_string("t.yaml", on, &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg->registry.topic, "zones.c");
+	assert_int_equal(cfg->registry.purge_after_ms, 600000);
+	assert_string_equal(cfg->xfrd.api.tokens, "tok.txt");
+	assert_int_equal(cfg->xfrd.api.allow.count, 1);
+	cfg_free(cfg);
+	const char *off = "xfrd:\n  replica: r1\n  api: {tokens: tok.txt}\n";
+	assert_int_equal(cfg_load_string("t.yaml", off, &cfg, err, sizeof(err)), ZX_ECONFIG);
+	assert_non_null(strstr(err, "t.yaml:3:"));
+	assert_non_null(strstr(err, "registry"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cfg_zone_parse),
+		cmocka_unit_test(test_cfg_registry_and_api),
 		cmocka_unit_test(test_cfg_defaults_of_empty_file),
 		cmocka_unit_test(test_cfg_empty_flow_mapping_is_empty_file),
 		cmocka_unit_test(test_cfg_example_loads),

@@ -9,8 +9,21 @@
 enum { NONE = -1 }; /* no record */
 
 /* The table, as the header's diagram says it (written out, not computed). */
-static int expect(int before, bool loaded, enum zdb_event ev)
+static int expect(int before, bool loaded, bool last_ok, enum zdb_event ev)
 {
+	if (ev == ZDB_EV_REMOVED) {
+		return before == NONE ? ZX_ENOTFOUND : ZDB_STATE_REMOVED;
+	}
+	if (ev == ZDB_EV_RESTORED) {
+		return before == NONE                ? ZX_ENOTFOUND
+		       : before != ZDB_STATE_REMOVED ? ZX_EINVAL
+		       : loaded && last_ok           ? ZDB_STATE_FRESH
+		                                     : ZDB_STATE_FAILED;
+	}
+	if (before == ZDB_STATE_REMOVED) { /* sticky, but the loaded rules hold */
+		bool needs_data = ev == ZDB_EV_UPTODATE || ev == ZDB_EV_EXPIRED || ev == ZDB_EV_CORRUPT;
+		return needs_data && !loaded ? ZX_ENOTFOUND : ZDB_STATE_REMOVED;
+	}
 	switch (ev) {
 	case ZDB_EV_COMMITTED:
 		return ZDB_STATE_FRESH;
@@ -23,6 +36,9 @@ static int expect(int before, bool loaded, enum zdb_event ev)
 	case ZDB_EV_CORRUPT:
 		return !loaded ? ZX_ENOTFOUND
 		       : before == ZDB_STATE_EXPIRED ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
+	case ZDB_EV_REMOVED:
+	case ZDB_EV_RESTORED:
+		break;
 	}
 	return ZX_EINVAL;
 }
@@ -30,20 +46,22 @@ static int expect(int before, bool loaded, enum zdb_event ev)
 static void test_state_next_every_transition(void **state)
 {
 	(void)state;
-	const int befores[] = {NONE, ZDB_STATE_FRESH, ZDB_STATE_FAILED, ZDB_STATE_EXPIRED};
+	const int befores[] = {NONE, ZDB_STATE_FRESH, ZDB_STATE_FAILED, ZDB_STATE_EXPIRED,
+	                       ZDB_STATE_REMOVED};
 	int checked = 0;
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		for (int loaded = 0; loaded <= 1; loaded++) {
 			if (befores[i] == NONE && loaded) {
 				continue; /* no record, nothing loaded */
 			}
-			for (int ev = ZDB_EV_COMMITTED; ev <= ZDB_EV_CORRUPT; ev++) {
+			for (int ev = ZDB_EV_COMMITTED; ev <= ZDB_EV_RESTORED; ev++) {
+			for (int ok = 0; ok <= 1; ok++) {
 				enum zdb_state after = (enum zdb_state)99;
 				int rc = zdb_state_next(befores[i] == NONE ? ZDB_STATE_FRESH
 				                                           : (enum zdb_state)befores[i],
-				                        befores[i] != NONE, loaded, (enum zdb_event)ev,
+				                        befores[i] != NONE, loaded, ok, (enum zdb_event)ev,
 				                        &after);
-				int want = expect(befores[i], loaded, (enum zdb_event)ev);
+				int want = expect(befores[i], loaded, ok, (enum zdb_event)ev);
 				if (want < 0) {
 					assert_int_equal(rc, want);
 					assert_int_equal(after, 99); /* untouched */
@@ -53,12 +71,13 @@ static void test_state_next_every_transition(void **state)
 				}
 				checked++;
 			}
+			}
 		}
 	}
-	assert_int_equal(checked, 35);
+	assert_int_equal(checked, 9 * 7 * 2);
 	enum zdb_state after;
-	assert_int_equal(zdb_state_next(ZDB_STATE_FRESH, true, true, (enum zdb_event)42, &after),
-	                 ZX_EINVAL);
+	assert_int_equal(zdb_state_next(ZDB_STATE_FRESH, true, true, true, (enum zdb_event)42,
+	                                &after), ZX_EINVAL);
 }
 
 static struct zdb_zone_info get(struct zdb *db)
@@ -173,6 +192,35 @@ static void test_state_walk_through_the_store(void **state)
 	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_CORRUPT, 1, NULL, &t), ZX_EINVAL);
 	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_COMMITTED, 1, NULL, &t),
 	                 ZX_EINVAL);
+	/* FRESH --REMOVED--> REMOVED: data kept, the time recorded, not an attempt */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_RESTORED, 125, NULL, &t),
+	                 ZX_EINVAL);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_REMOVED, 130, NULL, &t), 0);
+	assert_int_equal(t.after, ZDB_STATE_REMOVED);
+	zi = get(db);
+	assert_int_equal(zi.removed_at, 130);
+	assert_int_equal(zi.serial, 6);
+	assert_int_equal(zi.last_attempt, 120);
+	/* sticky: a late commit (a transfer that ran during the removal) keeps it REMOVED;
+	 * removing again keeps the first time */
+	commit(db, 7, 135);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_REMOVED, 140, NULL, &t), 0);
+	zi = get(db);
+	assert_int_equal(zi.state, ZDB_STATE_REMOVED);
+	assert_int_equal(zi.serial, 7);
+	assert_int_equal(zi.removed_at, 130);
+	/* --RESTORED--> FRESH (data, no error), and the time is gone */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_RESTORED, 150, NULL, &t), 0);
+	assert_int_equal(t.after, ZDB_STATE_FRESH);
+	assert_int_equal(get(db).removed_at, 0);
+	/* after a failure, RESTORED gives FAILED */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_FAILED, 160, &fail, &t), 0);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_REMOVED, 170, NULL, &t), 0);
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_RESTORED, 180, NULL, &t), 0);
+	assert_int_equal(t.after, ZDB_STATE_FAILED);
+	/* no record: nothing to remove */
+	assert_int_equal(zdb_zone_event(db, tname("other.example."), ZDB_EV_REMOVED, 1, NULL, &t),
+	                 ZX_ENOTFOUND);
 	zdb_close(db);
 	rm_store(dir);
 }
@@ -181,7 +229,8 @@ static void test_state_walk_through_the_store(void **state)
 struct model {
 	int state; /* NONE or enum zdb_state */
 	bool loaded;
-	int64_t last_success, last_attempt;
+	int64_t last_success, last_attempt, removed_at;
+	bool last_ok;
 };
 
 static void test_state_random_sequences(void **state)
@@ -193,19 +242,19 @@ static void test_state_random_sequences(void **state)
 	uint64_t seed = 20261202;
 	uint32_t serial = 1;
 	int64_t now = 1000;
-	int steps[6] = {0};
+	int steps[8] = {0};
 	for (int step = 0; step < 3000; step++) {
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-		int op = (int)((seed >> 33) % 6); /* 0..4 events, 5 restart */
+		int op = (int)((seed >> 33) % 8); /* 0..6 events, 7 restart */
 		now += 1 + (int64_t)((seed >> 20) % 5);
 		steps[op]++;
-		if (op == 5) {
+		if (op == 7) {
 			zdb_close(db); /* a restart: what was committed is what there is */
 			db = open_store(dir, 100);
 			continue;
 		}
 		enum zdb_event ev = (enum zdb_event)op;
-		int want = expect(m.state, m.loaded, ev);
+		int want = expect(m.state, m.loaded, m.last_ok, ev);
 		int rc;
 		if (ev == ZDB_EV_COMMITTED) {
 			commit(db, ++serial, now);
@@ -225,12 +274,20 @@ static void test_state_random_sequences(void **state)
 			continue;
 		}
 		assert_int_equal(rc, 0);
+		if (ev == ZDB_EV_REMOVED && m.state != ZDB_STATE_REMOVED) {
+			m.removed_at = now;
+		} else if (ev == ZDB_EV_RESTORED) {
+			m.removed_at = 0;
+		}
 		m.state = want;
 		m.loaded = m.loaded || ev == ZDB_EV_COMMITTED;
 		if (ev == ZDB_EV_COMMITTED || ev == ZDB_EV_UPTODATE) {
 			m.last_success = now;
+			m.last_ok = true;
+		} else if (ev == ZDB_EV_FAILED || ev == ZDB_EV_CORRUPT) {
+			m.last_ok = false;
 		}
-		if (ev != ZDB_EV_EXPIRED) {
+		if (ev != ZDB_EV_EXPIRED && ev != ZDB_EV_REMOVED && ev != ZDB_EV_RESTORED) {
 			m.last_attempt = now;
 		}
 		struct zdb_zone_info zi = get(db);
@@ -238,12 +295,13 @@ static void test_state_random_sequences(void **state)
 		assert_int_equal(zi.loaded, m.loaded);
 		assert_int_equal(zi.last_success, m.last_success);
 		assert_int_equal(zi.last_attempt, m.last_attempt);
+		assert_int_equal(zi.removed_at, m.removed_at);
 		/* invariants: a success clears the error; FRESH never carries one */
 		assert_true(zi.state != ZDB_STATE_FRESH || zi.last_error == 0 || zi.corrupt);
 		assert_true(zi.last_success <= zi.last_attempt);
 	}
-	for (int i = 0; i < 6; i++) {
-		assert_true(steps[i] > 300); /* every kind of step was taken */
+	for (int i = 0; i < 8; i++) {
+		assert_true(steps[i] > 250); /* every kind of step was taken */
 	}
 	zdb_close(db);
 	rm_store(dir);
