@@ -116,7 +116,7 @@ static void ent_free(struct regmirror *m, struct ent *e)
 /* Canonical wire and text of a key or a name ("Example.COM" -> "example.com."). */
 static int canon(const char *name, uint8_t *wire, size_t *wlen, char *text, size_t tsize)
 {
-	if (name == NULL || dname_from_text(name, wire) != 0) {
+	if (name == NULL || dname_from_text(name, wire) < 0) {
 		return ZX_EINVAL;
 	}
 	dname_lower(wire);

@@ -43,7 +43,7 @@ static void on_changed(void *ctx, const char *name, const struct cfg_zone *z)
 		return;
 	}
 	uint8_t wire[DNAME_MAXLEN];
-	if (dname_from_text(name, wire) != 0 || cfg_zone_find(zs->cfg, wire) != NULL) {
+	if (dname_from_text(name, wire) < 0 || cfg_zone_find(zs->cfg, wire) != NULL) {
 		return; /* the file's zone stays */
 	}
 	int rc = runtime_zone_remove(zs->o.rt, wire);
