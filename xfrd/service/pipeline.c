@@ -52,8 +52,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct pipe_ctx *p = arg;
 	struct cfg *ncfg = NULL;
-	char err[4096], q[1024];
-	const char *path = p->cfg->path;
+	char err[4096], q[1024], path[4096];
+	snprintf(path, sizeof(path), "%s", p->cfg->path); /* the old cfg is freed below */
 	int rc = cfg_load(path, &ncfg, err, sizeof(err));
 	if (rc != 0) {
 		log_error("reload_failed", "path=%s error=%s", path, log_quote(err, q, sizeof(q)));
