@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# tests/integration/api/api.sh -- the REST API of the zone registry against a real xfrd
+# (Kafka mode, the bed's broker) and a real knotd primary:
+#   - a zone PUT through the API is transferred within seconds (kdig AXFR from xfrd's
+#     endpoint equals knotd's); GET shows it with its ETag; the access log and
+#     xfrd_api_requests_total count the write;
+#   - PUT replace, If-Match / If-None-Match (412), PATCH (merge patch), two writers with
+#     the same stale ETag (one 200, one 412); DELETE (204): the zone is no longer served
+#     (REFUSED/NOTAUTH), GET is 404, it is listed with ?state=removed, its status says
+#     removed-at;
+#   - bad bodies: 422 naming every bad field (an unknown key, a bad endpoint, a bad
+#     duration, an unknown TSIG key), 400 with line/column, 413, 415, a body naming
+#     another zone; file zones: 409;
+#   - access: no token 401 (WWW-Authenticate: Bearer), an unknown one 401, a read token
+#     writing 403, a source outside xfrd.api.allow (127.0.0.2) 403; tokens reloaded on
+#     SIGHUP (a bad file keeps the old ones and says file:line); a bad tokens file stops
+#     xfrd at start with file:line;
+#   - paging (limit, after, next), filters (source, state); status; refresh and
+#     retransfer (202, and the new serial arrives); 404 / 405 problems.
+set -euo pipefail
+. "$ZX_SRC/tests/bed/lib.sh"
+. "$ZX_SRC/tests/integration/pipeline/lib.sh"
+. "$ZX_SRC/tests/integration/api/lib.sh"
+api_init api_main a1.test a2.test a3.test
+
+zone_body()
+{ # zone_body PRIMARY_PORT [EXTRA JSON MEMBERS]
+	echo "{\"primaries\": [\"127.0.0.1@$1\"]${2:+, $2}}"
+}
+
+served_like_knot()
+{ # the zone by AXFR from xfrd equals knotd's
+	bed_axfr 127.0.0.1 "$API_DNS" "$1" >"$BED_T/x.$1" 2>/dev/null &&
+		bed_axfr 127.0.0.1 "$API_KNOT" "$1" >"$BED_T/k.$1" &&
+		cmp -s "$BED_T/x.$1" "$BED_T/k.$1"
+}
+
+# ---- access --------------------------------------------------------------------------
+bed_log "access: 401 without a token, 401 with an unknown one, 403 for a read token writing"
+code=$(curl -s -o "$BED_T/body" -D "$BED_T/headers" -w '%{http_code}' "$API_URL/v1/zones")
+[ "$code" = 401 ] || bed_die "no token: $code"
+grep -qi '^WWW-Authenticate: Bearer' "$BED_T/headers" || bed_die "401 without WWW-Authenticate"
+grep -qi '^Content-Type: application/problem+json' "$BED_T/headers" || bed_die "401 not a problem"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer nope-nope-nope-nope-nope-nope" \
+	"$API_URL/v1/zones")
+[ "$code" = 401 ] || bed_die "unknown token: $code"
+code=$(curl -s -o "$BED_T/body" -w '%{http_code}' -H "Authorization: Bearer $API_VIEWER" \
+	"$API_URL/v1/zones")
+[ "$code" = 200 ] || bed_die "read token reading: $code"
+code=$(curl -s -o "$BED_T/body" -w '%{http_code}' -X PUT -H "Authorization: Bearer $API_VIEWER" \
+	-H 'Content-Type: application/json' -d "$(zone_body "$API_KNOT")" "$API_URL/v1/zones/a1.test")
+[ "$code" = 403 ] || bed_die "read token writing: $code $(cat "$BED_T/body")"
+code=$(curl -s -o "$BED_T/body" -w '%{http_code}' --interface 127.0.0.2 \
+	-H "Authorization: Bearer $API_ADMIN" "$API_URL/v1/zones")
+[ "$code" = 403 ] || bed_die "source outside xfrd.api.allow: $code"
+grep -q '127.0.0.2 is not in xfrd.api.allow' "$BED_T/body" || bed_die "403 does not say why"
+for p in /metrics /health /ready; do # the probes stay open
+	curl -sf -o /dev/null "$API_URL$p" || bed_die "$p needs a token now"
+done
+
+# ---- add a zone: transferred within seconds --------------------------------------------
+bed_log "PUT a1.test: 201, then xfrd serves what knotd serves"
+t0=$SECONDS
+api_expect 201 PUT /v1/zones/a1.test -H 'Content-Type: application/json' -d "$(zone_body "$API_KNOT")"
+[ "$(api_header Location)" = /v1/zones/a1.test. ] || bed_die "Location: $(api_header Location)"
+etag1=$(api_header ETag)
+[[ "$etag1" =~ ^\"[0-9]+:[0-9]+\"$ ]] || bed_die "ETag: $etag1"
+[ "$(api_json 'j["updated-by"]')" = admin ] || bed_die "updated-by: $(cat "$BED_T/body")"
+bed_wait_for 10 served_like_knot a1.test || bed_die "a1.test not served like knotd's within 10 s"
+bed_log "a1.test served $((SECONDS - t0)) s after the PUT"
+grep -q 'api_write zone=a1.test. method=PUT token=admin status=201' "$BED_T/api-0.out" ||
+	bed_die "no access log line"
+curl -s "$API_URL/metrics" | grep -q 'xfrd_api_requests_total{method="PUT",status="201"} 1' ||
+	bed_die "xfrd_api_requests_total: $(curl -s "$API_URL/metrics" | grep api_requests)"
+
+api_expect 200 GET /v1/zones/A1.TEST
+[ "$(api_header ETag)" = "$etag1" ] || bed_die "GET ETag $(api_header ETag), PUT's $etag1"
+[ "$(api_json 'j["primaries"]')" = "['127.0.0.1@$API_KNOT']" ] || bed_die "GET: $(cat "$BED_T/body")"
+[ "$(api_json 'j["source"]')" = registry ] || bed_die "source: $(cat "$BED_T/body")"
+
+# ---- replace, conditions, patch ----------------------------------------------------------
+bed_log "PUT replace (200), If-None-Match: * (412), stale If-Match (412), PATCH"
+api_expect 412 PUT /v1/zones/a1.test -H 'If-None-Match: *' -d "$(zone_body "$API_KNOT")"
+api_expect 200 PUT /v1/zones/a1.test -H "If-Match: $etag1" \
+	-d "$(zone_body "$API_KNOT" '"refresh": {"min": "5m"}')"
+etag2=$(api_header ETag)
+[ "$etag2" != "$etag1" ] || bed_die "the ETag did not change"
+api_expect 412 PUT /v1/zones/a1.test -H "If-Match: $etag1" -d "$(zone_body "$API_KNOT")"
+api_expect 200 PATCH /v1/zones/a1.test -H 'Content-Type: application/merge-patch+json' \
+	-H "If-Match: $etag2" -d '{"refresh": null, "notify-from": ["127.0.0.0/8"]}'
+[ "$(api_json '"refresh" in j, j["notify-from"], j["primaries"]')" = \
+	"(False, ['127.0.0.0/8'], ['127.0.0.1@$API_KNOT'])" ] || bed_die "PATCH: $(cat "$BED_T/body")"
+etag3=$(api_header ETag)
+
+bed_log "two writers with the same ETag: one 200, one 412"
+racers=()
+for i in 1 2; do
+	curl -s -o "$BED_T/race$i" -w '%{http_code}\n' -X PATCH -H "Authorization: Bearer $API_ADMIN" \
+		-H "If-Match: $etag3" -H 'Content-Type: application/merge-patch+json' \
+		-d "{\"retry\": {\"min\": \"${i}m\"}}" "$API_URL/v1/zones/a1.test" >"$BED_T/race$i.code" &
+	racers+=($!)
+done
+wait "${racers[@]}"
+codes=$(cat "$BED_T/race1.code" "$BED_T/race2.code" | sort | tr '\n' ' ')
+[ "$codes" = "200 412 " ] || bed_die "two writers with one ETag got $codes"
+
+# ---- bad bodies ------------------------------------------------------------------------
+bed_log "bad bodies: 422 naming each field, 400 with line/column, 413, 415"
+api_expect 422 PUT /v1/zones/a2.test -H 'Content-Type: application/json' \
+	-d '{"primaries": ["127.0.0.1@53", "not an address"], "key": "no-such-key", "refresh": {"min": "soon"}, "colour": "blue"}'
+names=$(api_json '" ".join(sorted(p["name"] for p in j["invalid-params"]))')
+grep -qi '^Content-Type: application/problem+json' "$BED_T/headers" || bed_die "422 not a problem"
+[ "$(api_json 'j["type"]')" = urn:zx:problem:invalid-zone ] || bed_die "type: $(cat "$BED_T/body")"
+[ "$names" = "colour" ] || bed_die "shape problems first: $names"
+api_expect 422 PUT /v1/zones/a2.test \
+	-d '{"primaries": ["127.0.0.1@53", "not an address"], "key": "no-such-key", "refresh": {"min": "soon"}}'
+names=$(api_json '" ".join(sorted(p["name"] for p in j["invalid-params"]))')
+[ "$names" = "key primaries[1] refresh.min" ] || bed_die "invalid-params: $names: $(cat "$BED_T/body")"
+api_expect 422 PUT /v1/zones/a2.test -d '{"name": "other.test", "primaries": ["127.0.0.1@53"]}'
+[ "$(api_json 'j["invalid-params"][0]["name"]')" = name ] || bed_die "name mismatch: $(cat "$BED_T/body")"
+api_expect 422 PUT /v1/zones/a2.test -d '{"primaries": "127.0.0.1@53"}'
+api_expect 400 PUT /v1/zones/a2.test -d $'{"primaries":\n ["127.0.0.1@53",]}'
+[ "$(api_json 'j["line"], j["column"]')" = "(2, 18)" ] || bed_die "400: $(cat "$BED_T/body")"
+head -c 70000 /dev/zero | tr '\0' ' ' >"$BED_T/big"
+api_expect 413 PUT /v1/zones/a2.test -H 'Content-Type: application/json' --data-binary @"$BED_T/big"
+api_expect 415 PUT /v1/zones/a2.test -H 'Content-Type: text/plain' -d "$(zone_body "$API_KNOT")"
+api_expect 404 GET /v1/zones/a2.test
+api_expect 404 PATCH /v1/zones/a2.test -d '{}'
+api_expect 404 DELETE /v1/zones/a2.test
+
+bed_log "file zones: 409; GET shows them"
+api_expect 409 PUT /v1/zones/file.test -d "$(zone_body "$API_KNOT")"
+api_expect 409 DELETE /v1/zones/file.test
+api_expect 200 GET /v1/zones/file.test
+[ "$(api_json 'j["source"]')" = file ] || bed_die "file zone: $(cat "$BED_T/body")"
+
+bed_log "404 and 405 problems"
+api_expect 404 GET /v1/nothing
+api_expect 404 GET /v1/zones/a1.test/nothing
+api_expect 405 POST /v1/zones
+[ "$(api_header Allow)" = GET ] || bed_die "Allow: $(api_header Allow)"
+api_expect 405 GET /v1/zones/a1.test/refresh
+api_expect 400 GET "/v1/zones?limit=0"
+api_expect 400 GET "/v1/zones?state=sleepy"
+
+# ---- listing ---------------------------------------------------------------------------
+bed_log "paging and filters"
+api_expect 201 PUT /v1/zones/a2.test -d "$(zone_body "$API_KNOT")"
+api_expect 201 PUT /v1/zones/a3.test -d "$(zone_body "$API_KNOT")"
+got="" next="/v1/zones?limit=2"
+while [ -n "$next" ]; do
+	api_expect 200 GET "$next"
+	got+=$(api_json '" ".join(z["name"] for z in j["zones"])')" "
+	next=$(api_json 'j["next-href"] or ""')
+done
+[ "$got" = "a1.test. a2.test. a3.test. file.test. " ] || bed_die "pages: $got"
+api_expect 200 GET "/v1/zones?source=file"
+[ "$(api_json '[z["name"] for z in j["zones"]]')" = "['file.test.']" ] || bed_die "source=file"
+bed_wait_for 10 served_like_knot a3.test || bed_die "a3.test not served"
+api_expect 200 GET "/v1/zones?state=fresh&source=registry&after=a1.test."
+[ "$(api_json '[z["name"] for z in j["zones"]]')" = "['a2.test.', 'a3.test.']" ] ||
+	bed_die "state=fresh after a1: $(cat "$BED_T/body")"
+
+# ---- status, refresh, retransfer -----------------------------------------------------------
+bed_log "status; refresh and retransfer (202) bring the new serial"
+api_expect 200 GET /v1/zones/a1.test/status
+[ "$(api_json 'j["state"], j["serial"], j["owned"], j["replica"], j["source"]')" = \
+	"('fresh', 1, True, 'api-0', 'registry')" ] || bed_die "status: $(cat "$BED_T/body")"
+[ "$(api_json 'j["next-refresh"] is not None and j["partition"] is not None')" = True ] ||
+	bed_die "status: $(cat "$BED_T/body")"
+pl_bump a1.test
+api_expect 202 POST /v1/zones/a1.test/refresh
+bed_wait_for 10 served_like_knot a1.test || bed_die "refresh did not bring serial 2"
+api_expect 400 POST "/v1/zones/a1.test/refresh?force=true"
+api_expect 202 POST "/v1/zones/a1.test/retransfer?force=true"
+[ "$(api_json 'j["request"], j["force"]')" = "('retransfer', True)" ] || bed_die "$(cat "$BED_T/body")"
+bed_wait_for 10 grep -q 'zone=a1.test.*origin=retransfer\|origin=retransfer.*zone=a1.test' \
+	"$BED_T/api-0.out" || bed_log "note: no retransfer log line seen"
+api_expect 404 POST /v1/zones/nowhere.test/refresh
+
+# ---- remove ------------------------------------------------------------------------------
+bed_log "DELETE: 204, not served, GET 404, listed as removed"
+api_expect 204 DELETE /v1/zones/a2.test
+api_expect 404 GET /v1/zones/a2.test
+rcode=$(kdig @127.0.0.1 -p "$API_DNS" +timeout=2 +retry=0 SOA a2.test | awk '/status:/ {print $6}')
+rcode=${rcode%[,;]}
+case "$rcode" in REFUSED | NOTAUTH) ;; *) bed_die "a removed zone answered $rcode" ;; esac
+api_expect 200 GET "/v1/zones?state=removed"
+[ "$(api_json '[z["name"] for z in j["zones"]]')" = "['a2.test.']" ] || bed_die "removed: $(cat "$BED_T/body")"
+api_expect 200 GET /v1/zones/a2.test/status
+[ "$(api_json 'j["state"], j["removed-at"] is not None, j["source"]')" = "('removed', True, None)" ] ||
+	bed_die "status of a removed zone: $(cat "$BED_T/body")"
+
+# ---- tokens reloaded on SIGHUP -----------------------------------------------------------
+bed_log "SIGHUP: new tokens; a bad file keeps the old ones"
+new=n3w-Token-0123456789-abcdefghij
+printf 'ops write %s\n' "$new" >"$API_TOKENS"
+kill -HUP "$API_PID"
+bed_wait_for 10 grep -q api_tokens_reloaded "$BED_T/api-0.out" || bed_die "no reload"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $new" "$API_URL/v1/zones")
+[ "$code" = 200 ] || bed_die "new token: $code"
+api_expect 401 GET /v1/zones
+printf 'ops write %s\nbroken line\n' "$new" >"$API_TOKENS"
+kill -HUP "$API_PID"
+bed_wait_for 10 grep -q "api_tokens_reload_failed.*tokens:2: expected" "$BED_T/api-0.out" ||
+	bed_die "bad tokens file: $(grep api_tokens "$BED_T/api-0.out")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $new" "$API_URL/v1/zones")
+[ "$code" = 200 ] || bed_die "the old tokens are gone after a bad reload: $code"
+
+bed_log "a bad tokens file at start: xfrd exits naming file:line"
+sed "s|api-0|api-1|g; s|@$API_DNS|@$(bed_port)|; s|:$API_HTTP|:$(bed_port)|" "$API_CONF" >"$BED_T/zx1.yaml"
+rc=0
+timeout 20 "$XFRD" -c "$BED_T/zx1.yaml" --pipeline >"$BED_T/bad-start.out" 2>&1 || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] || bed_die "xfrd started with a bad tokens file (rc $rc)"
+grep -q "tokens:2: expected \\\\\"NAME SCOPE TOKEN\\\\\"" "$BED_T/bad-start.out" ||
+	grep -q 'tokens:2: expected' "$BED_T/bad-start.out" || bed_die "no file:line: $(cat "$BED_T/bad-start.out")"
+bed_log "ok"
