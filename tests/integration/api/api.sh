@@ -17,12 +17,14 @@
 #     SIGHUP (a bad file keeps the old ones and says file:line); a bad tokens file stops
 #     xfrd at start with file:line;
 #   - paging (limit, after, next), filters (source, state); status; refresh and
-#     retransfer (202, and the new serial arrives); 404 / 405 problems.
+#     retransfer (202, and the new serial arrives); 404 / 405 problems;
+#   - xfrctl zone add|set|rm|list|status through the API: its output, --json, the
+#     problem printed, exit codes 0, 1, 2, 5, 6.
 set -euo pipefail
 . "$ZX_SRC/tests/bed/lib.sh"
 . "$ZX_SRC/tests/integration/pipeline/lib.sh"
 . "$ZX_SRC/tests/integration/api/lib.sh"
-api_init api_main a1.test a2.test a3.test
+api_init api_main a1.test a2.test a3.test x1.test
 
 zone_body()
 { # zone_body PRIMARY_PORT [EXTRA JSON MEMBERS]
@@ -191,6 +193,70 @@ api_expect 200 GET "/v1/zones?state=removed"
 api_expect 200 GET /v1/zones/a2.test/status
 [ "$(api_json 'j["state"], j["removed-at"] is not None, j["source"]')" = "('removed', True, None)" ] ||
 	bed_die "status of a removed zone: $(cat "$BED_T/body")"
+
+# ---- xfrctl zone ---------------------------------------------------------------------
+bed_log "xfrctl zone add/set/list/status/rm"
+xfrctl=$ZX_BUILD/xfrd/xfrctl
+x()
+{ # x RC ARGS...: xfrctl with the admin's token, stdout in $BED_T/out, stderr in $BED_T/err
+	local want=$1 rc=0
+	shift
+	ZX_API_TOKEN=$API_ADMIN "$xfrctl" "$@" >"$BED_T/out" 2>"$BED_T/err" || rc=$?
+	[ "$rc" = "$want" ] || bed_die "xfrctl $* exited $rc, want $want: $(cat "$BED_T/out" "$BED_T/err")"
+}
+x 0 -c "$API_CONF" zone add x1.test --primary "127.0.0.1@$API_KNOT"
+grep -q '^zone x1.test added etag="[0-9]*:[0-9]*"$' "$BED_T/out" || bed_die "add: $(cat "$BED_T/out")"
+bed_wait_for 10 served_like_knot x1.test || bed_die "x1.test added by xfrctl not served"
+x 5 -c "$API_CONF" zone add x1.test --primary "127.0.0.1@$API_KNOT"
+grep -q '412 Precondition Failed' "$BED_T/err" && grep -q 'xfrctl zone set' "$BED_T/err" ||
+	bed_die "add twice: $(cat "$BED_T/err")"
+x 5 -c "$API_CONF" zone add x2.test --primary nowhere --key nokey
+grep -q '^  primaries\[0\]: ' "$BED_T/err" && grep -q '^  key: ' "$BED_T/err" ||
+	bed_die "add invalid: $(cat "$BED_T/err")"
+x 0 -c "$API_CONF" zone set x1.test refresh.min=5m notify-from=127.0.0.0/8,10.0.0.0/8
+x 0 -c "$API_CONF" --json zone set x1.test refresh.max=2h
+python3 - "$BED_T/out" <<'PY' || bed_die "set --json: $(cat "$BED_T/out")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["refresh"] == {"min": "5m", "max": "2h"}, j
+assert j["notify-from"] == ["127.0.0.0/8", "10.0.0.0/8"], j
+assert j["updated-by"] == "admin", j
+PY
+x 0 -c "$API_CONF" zone set x1.test refresh=
+x 5 -c "$API_CONF" zone set x1.test key=nokey
+grep -q '^  key: ' "$BED_T/err" || bed_die "set key=nokey: $(cat "$BED_T/err")"
+x 5 -c "$API_CONF" zone set x1.test --if-match '"0:0"' retry.min=1m
+echo '{"primaries": ["127.0.0.1@'"$API_KNOT"'"], "notify-keys": []}' >"$BED_T/x3.json"
+x 0 --api "$API_URL" zone add x3.test --json - <"$BED_T/x3.json"
+x 0 -c "$API_CONF" zone list
+head -1 "$BED_T/out" | grep -q '^ZONE  *SOURCE  *STATE  *SERIAL  *PROBLEM$' || bed_die "list header"
+grep -q '^x1.test\.  *registry  *fresh  *1 ' "$BED_T/out" || bed_die "list: $(cat "$BED_T/out")"
+x 0 -c "$API_CONF" --json zone list --source file
+[ "$(python3 -c 'import json,sys; print([z["name"] for z in json.load(open(sys.argv[1]))])' "$BED_T/out")" = \
+	"['file.test.']" ] || bed_die "list --json --source file: $(cat "$BED_T/out")"
+x 0 -c "$API_CONF" zone status x1.test
+grep -q '^state: *fresh$' "$BED_T/out" && grep -q '^replica: *api-0$' "$BED_T/out" ||
+	bed_die "status: $(cat "$BED_T/out")"
+x 0 -c "$API_CONF" --json zone status x1.test
+[ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["serial"])' "$BED_T/out")" = 1 ] ||
+	bed_die "status --json: $(cat "$BED_T/out")"
+x 1 -c "$API_CONF" zone status nowhere.test
+x 0 -c "$API_CONF" zone rm x3.test
+x 0 -c "$API_CONF" zone rm x1.test
+grep -q '^zone x1.test removed$' "$BED_T/out" || bed_die "rm: $(cat "$BED_T/out")"
+x 1 -c "$API_CONF" zone rm x1.test
+x 5 -c "$API_CONF" zone rm file.test
+grep -q '409 Conflict' "$BED_T/err" || bed_die "rm file zone: $(cat "$BED_T/err")"
+printf '# the viewer\n%s\n' "$API_VIEWER" >"$BED_T/viewer.token"
+x 5 -c "$API_CONF" --token-file "$BED_T/viewer.token" zone add x2.test --primary 127.0.0.1@53
+grep -q '403 Forbidden' "$BED_T/err" || bed_die "read token: $(cat "$BED_T/err")"
+rc=0
+env -u ZX_API_TOKEN "$xfrctl" -c "$API_CONF" zone list >/dev/null 2>"$BED_T/err" || rc=$?
+[ "$rc" = 2 ] && grep -q 'no token' "$BED_T/err" || bed_die "no token: rc $rc $(cat "$BED_T/err")"
+x 2 -c "$API_CONF" zone add x2.test
+x 2 -c "$API_CONF" zone frob x2.test
+x 6 --api "http://127.0.0.1:$(bed_port)" zone list
+grep -q 'the API did not answer' "$BED_T/err" || bed_die "API down: $(cat "$BED_T/err")"
 
 # ---- tokens reloaded on SIGHUP -----------------------------------------------------------
 bed_log "SIGHUP: new tokens; a bad file keeps the old ones"
