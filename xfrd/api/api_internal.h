@@ -111,7 +111,27 @@ void api_op_finish(struct api_op *op);
 void api_log_write(const char *zone, enum evhttp_cmd_type method, const char *what,
                    const char *token, int status);
 
-/* ---- api_zones.c: the handlers ---- */
+/* ---- api_zones.c: shared by the handlers ---- */
+
+struct zdb_snap;
+struct zdb_zone_info;
+
+/** 503 unless the registry was read to its end (before, a zone may look missing). */
+bool api_caught_up(struct api_call *c);
+
+/** A 500 problem: out of memory. */
+void api_send_nomem(struct api_call *c);
+
+/** A time as UTC ISO 8601 text; null for 0 (never) and INT64_MAX. New reference. */
+json_t *api_time_json(int64_t t);
+
+/** The state words of the API: fresh, failed, expired, removed, pending (no data yet). */
+const char *api_state_word(bool found, const struct zdb_zone_info *zi);
+
+/** zdb_zone_get() through @p s (NULL: false). */
+bool api_store_get(struct zdb_snap *s, const uint8_t *wire, struct zdb_zone_info *zi);
+
+/* ---- the handlers (api_list.c, api_zones.c) ---- */
 
 void api_zones_list(struct api_call *c);
 void api_zone_get(struct api_call *c);

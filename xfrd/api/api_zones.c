@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/api/api_zones.c -- the routes of /v1/zones: list, show, write, status, requests. */
+/* xfrd/api/api_zones.c -- the routes of /v1/zones/{name}: show, write, status, requests. */
 #include "xfrd/api/api_internal.h"
 
 #include "common/acl.h"
@@ -28,7 +28,7 @@ static const char *const shown_only[] = {"source", "problem", "updated-by", "upd
 
 /* ---- small things ----------------------------------------------------------- */
 
-static json_t *time_json(int64_t t)
+json_t *api_time_json(int64_t t)
 {
 	char buf[32];
 	struct tm tm;
@@ -51,7 +51,7 @@ static void etag_of(int32_t partition, int64_t offset, char *buf, size_t size)
 }
 
 /* 503 unless the registry was read to its end: before, a zone may look missing. */
-static bool caught_up(struct api_call *c)
+bool api_caught_up(struct api_call *c)
 {
 	if (regmirror_caught_up(c->a->o.be.reg)) {
 		return true;
@@ -63,13 +63,13 @@ static bool caught_up(struct api_call *c)
 	return false;
 }
 
-static void send_nomem(struct api_call *c)
+void api_send_nomem(struct api_call *c)
 {
 	api_send_problem(c->a, c->req, c->method,
 	                 problem_new(500, PROBLEM_INTERNAL, "out of memory"));
 }
 
-static const char *query(const struct api_call *c, const char *key)
+static const char *query_of(const struct api_call *c, const char *key)
 {
 	return evhttp_find_header(c->query, key);
 }
@@ -77,7 +77,7 @@ static const char *query(const struct api_call *c, const char *key)
 /* ---- the store's view of a zone ------------------------------------------------ */
 
 /* "fresh" ... "pending" (no data and no failure yet); the filter's words. */
-static const char *state_word(bool found, const struct zdb_zone_info *zi)
+const char *api_state_word(bool found, const struct zdb_zone_info *zi)
 {
 	if (!found) {
 		return "pending";
@@ -95,7 +95,7 @@ static const char *state_word(bool found, const struct zdb_zone_info *zi)
 	return zi->loaded ? "fresh" : "pending";
 }
 
-static bool store_get(struct zdb_snap *s, const uint8_t *wire, struct zdb_zone_info *zi)
+bool api_store_get(struct zdb_snap *s, const uint8_t *wire, struct zdb_zone_info *zi)
 {
 	return s != NULL && zdb_zone_get(s, wire, zi) == 0;
 }
@@ -144,7 +144,7 @@ static bool decorate(json_t *j, const Zx__Registry__Zone *rec, const char *probl
 {
 	return json_object_set_new(j, "source", json_string("registry")) == 0 &&
 	       json_object_set_new(j, "updated-by", text_or_null(rec->updated_by)) == 0 &&
-	       json_object_set_new(j, "updated-at", time_json((int64_t)(rec->updated_us / 1000000))) ==
+	       json_object_set_new(j, "updated-at", api_time_json((int64_t)(rec->updated_us / 1000000))) ==
 	               0 &&
 	       (problem == NULL || json_object_set_new(j, "problem", json_string(problem)) == 0);
 }
@@ -170,14 +170,14 @@ static json_t *record_json(const struct regmirror_rec *rr, bool shown)
 void api_zone_get(struct api_call *c)
 {
 	struct api *a = c->a;
-	if (!caught_up(c)) {
+	if (!api_caught_up(c)) {
 		return;
 	}
 	if (a->o.be.is_file_zone(a->o.be.ctx, c->wire)) {
 		const struct cfg_zone *z = cfg_zone_find(a->cfg, c->wire);
 		json_t *j = z != NULL ? file_json(a->cfg, z) : NULL;
 		if (j == NULL) {
-			send_nomem(c);
+			api_send_nomem(c);
 			return;
 		}
 		api_send(a, c->req, c->method, 200, j, NULL, NULL);
@@ -191,7 +191,7 @@ void api_zone_get(struct api_call *c)
 	}
 	json_t *j = record_json(&rr, true);
 	if (j == NULL) {
-		send_nomem(c);
+		api_send_nomem(c);
 		return;
 	}
 	char etag[48];
@@ -383,7 +383,7 @@ static void write_record(struct api_call *c, bool created, Zx__Registry__Zone *r
 {
 	struct api_op *op = api_op_new(c, OP_BUSY);
 	if (op == NULL) {
-		send_nomem(c);
+		api_send_nomem(c);
 		return;
 	}
 	op->created = created;
@@ -393,7 +393,7 @@ static void write_record(struct api_call *c, bool created, Zx__Registry__Zone *r
 		op->body = registry_to_json(rec);
 		if (op->body == NULL || !decorate(op->body, rec, NULL)) {
 			api_op_finish(op);
-			send_nomem(c);
+			api_send_nomem(c);
 			return;
 		}
 	}
@@ -436,7 +436,7 @@ static void put_or_patch(struct api_call *c, const struct regmirror_rec *rr)
 void api_zone_write(struct api_call *c)
 {
 	struct api *a = c->a;
-	if (!caught_up(c)) {
+	if (!api_caught_up(c)) {
 		return;
 	}
 	if (a->o.be.is_file_zone(a->o.be.ctx, c->wire)) {
@@ -448,7 +448,7 @@ void api_zone_write(struct api_call *c)
 	}
 	if (api_zone_busy(a, c->zone)) {
 		if (api_op_new(c, OP_WAITING) == NULL) {
-			send_nomem(c);
+			api_send_nomem(c);
 		}
 		return; /* handled again once the write before it is answered */
 	}
@@ -476,264 +476,6 @@ void api_zone_write(struct api_call *c)
 	put_or_patch(c, found ? &rr : NULL);
 }
 
-/* ---- GET /v1/zones ----------------------------------------------------------------- */
-
-struct lister {
-	struct api_call *c;
-	struct zdb_snap *snap;
-	const char *state;  /* filter; NULL any */
-	int source;         /* 0 any, 1 file, 2 registry */
-	size_t limit;
-	json_t *items;
-	size_t n;
-	char last[DNAME_TEXTLEN];
-	bool more, nomem;
-};
-
-/* Offer one zone to the page. true: stop (the page is full and one more matched). */
-static bool offer(struct lister *l, const char *name, bool file)
-{
-	if (l->source != 0 && l->source != (file ? 1 : 2)) {
-		return false;
-	}
-	uint8_t wire[DNAME_MAXLEN];
-	struct zdb_zone_info zi;
-	bool found = dname_from_text(name, wire) > 0 && store_get(l->snap, wire, &zi);
-	const char *state = state_word(found, &zi);
-	if (l->state != NULL && strcmp(state, l->state) != 0) {
-		return false;
-	}
-	if (l->n == l->limit) {
-		l->more = true;
-		return true;
-	}
-	json_t *it = json_pack("{s:s, s:s, s:s}", "name", name, "source", file ? "file" : "registry",
-	                       "state", state);
-	if (it != NULL && found && zi.loaded) {
-		(void)json_object_set_new(it, "serial", json_integer(zi.serial));
-	}
-	struct regmirror_rec rr;
-	if (it != NULL && !file && regmirror_get(l->c->a->o.be.reg, name, &rr) == 0 &&
-	    rr.problem != NULL) {
-		(void)json_object_set_new(it, "problem", json_string(rr.problem));
-	}
-	if (it == NULL || json_array_append_new(l->items, it) != 0) {
-		l->nomem = true;
-		return true;
-	}
-	l->n++;
-	snprintf(l->last, sizeof(l->last), "%s", name);
-	return false;
-}
-
-/* The file's zones and the registry's, merged in name order, after @p after. */
-static void walk_configured(struct lister *l, const char *after)
-{
-	struct api *a = l->c->a;
-	size_t i = 0, lo = 0, hi = a->nfiles;
-	while (after != NULL && lo < hi) { /* the first file zone > after */
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(a->files[mid]->name_text, after) <= 0) {
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	i = after != NULL ? lo : 0;
-	const char *names[256];
-	char cursor[DNAME_TEXTLEN];
-	snprintf(cursor, sizeof(cursor), "%s", after != NULL ? after : "");
-	size_t nr = regmirror_list(a->o.be.reg, cursor, names, 256), j = 0;
-	for (;;) {
-		if (j == nr && nr == 256) {
-			snprintf(cursor, sizeof(cursor), "%s", names[255]);
-			nr = regmirror_list(a->o.be.reg, cursor, names, 256);
-			j = 0;
-		}
-		const char *f = i < a->nfiles ? a->files[i]->name_text : NULL;
-		const char *r = j < nr ? names[j] : NULL;
-		if (f == NULL && r == NULL) {
-			return;
-		}
-		int cmp = f == NULL ? 1 : r == NULL ? -1 : strcmp(f, r);
-		bool stop = offer(l, cmp <= 0 ? f : r, cmp <= 0);
-		i += cmp <= 0;
-		j += cmp >= 0; /* equal: the file's zone, its record shadowed */
-		if (stop) {
-			return;
-		}
-	}
-}
-
-struct removed {
-	char **v;
-	size_t n, cap;
-	bool nomem;
-};
-
-static int collect_removed(const struct zdb_zone_info *zi, void *arg)
-{
-	struct removed *r = arg;
-	char name[DNAME_TEXTLEN];
-	if (zi->state != ZDB_STATE_REMOVED || dname_to_text(zi->name, name, sizeof(name)) != 0) {
-		return 0;
-	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 64;
-		char **v = realloc(r->v, cap * sizeof(*v));
-		if (v == NULL) {
-			r->nomem = true;
-			return 1;
-		}
-		r->v = v;
-		r->cap = cap;
-	}
-	r->v[r->n] = strdup(name);
-	r->nomem |= r->v[r->n] == NULL;
-	r->n += r->v[r->n] != NULL;
-	return r->nomem ? 1 : 0;
-}
-
-static int by_str(const void *x, const void *y)
-{
-	return strcmp(*(char *const *)x, *(char *const *)y);
-}
-
-/* ?state=removed: the store's REMOVED zones (in their grace), which nobody configures. */
-static void walk_removed(struct lister *l, const char *after)
-{
-	struct removed r = {0};
-	if (l->snap != NULL && zdb_zone_list(l->snap, collect_removed, &r) < 0) {
-		l->nomem = true;
-	}
-	l->nomem |= r.nomem;
-	qsort(r.v, r.n, sizeof(*r.v), by_str);
-	l->source = 0;
-	for (size_t i = 0; i < r.n && !l->nomem; i++) {
-		if (after != NULL && strcmp(r.v[i], after) <= 0) {
-			continue;
-		}
-		if (l->n == l->limit) {
-			l->more = true;
-			break;
-		}
-		uint8_t wire[DNAME_MAXLEN];
-		struct zdb_zone_info zi;
-		if (dname_from_text(r.v[i], wire) <= 0 || !store_get(l->snap, wire, &zi)) {
-			continue;
-		}
-		json_t *it = json_pack("{s:s, s:s, s:o}", "name", r.v[i], "state", "removed",
-		                       "removed-at", time_json(zi.removed_at));
-		if (it != NULL && zi.loaded) {
-			(void)json_object_set_new(it, "serial", json_integer(zi.serial));
-		}
-		if (it == NULL || json_array_append_new(l->items, it) != 0) {
-			l->nomem = true;
-			break;
-		}
-		l->n++;
-		snprintf(l->last, sizeof(l->last), "%s", r.v[i]);
-	}
-	for (size_t i = 0; i < r.n; i++) {
-		free(r.v[i]);
-	}
-	free(r.v);
-}
-
-/* The query of GET /v1/zones; false: answered 400. */
-static bool list_query(struct api_call *c, struct lister *l, char *after, size_t asize)
-{
-	const char *bad = NULL;
-	for (const struct evkeyval *kv = TAILQ_FIRST(c->query); kv != NULL && bad == NULL;
-	     kv = TAILQ_NEXT(kv, next)) {
-		if (strcmp(kv->key, "limit") == 0) {
-			char *end;
-			long v = strtol(kv->value, &end, 10);
-			bad = *kv->value == '\0' || *end != '\0' || v < 1 || v > API_LIST_MAX
-			              ? "limit: expected a number from 1 to 1000"
-			              : NULL;
-			l->limit = (size_t)v;
-		} else if (strcmp(kv->key, "after") == 0) {
-			uint8_t w[DNAME_MAXLEN];
-			bad = dname_from_text(kv->value, w) <= 0 || dname_to_text(w, after, asize) != 0
-			              ? "after: expected a zone name (the \"next\" of the page before)"
-			              : NULL;
-		} else if (strcmp(kv->key, "state") == 0) {
-			static const char *const ok[] = {"fresh", "failed", "expired", "removed",
-			                                  "pending", NULL};
-			size_t i = 0;
-			while (ok[i] != NULL && strcmp(ok[i], kv->value) != 0) {
-				i++;
-			}
-			l->state = ok[i];
-			bad = ok[i] == NULL ? "state: expected fresh, failed, expired, removed or pending"
-			                    : NULL;
-		} else if (strcmp(kv->key, "source") == 0) {
-			l->source = strcmp(kv->value, "file") == 0       ? 1
-			            : strcmp(kv->value, "registry") == 0 ? 2
-			                                                 : -1;
-			bad = l->source < 0 ? "source: expected file or registry" : NULL;
-		} else {
-			bad = "unknown parameter; expected limit, after, state, source";
-			api_send_problem(c->a, c->req, c->method,
-			                 problem_new(400, PROBLEM_MALFORMED, "%.100s: %s", kv->key, bad));
-			return false;
-		}
-	}
-	if (bad != NULL) {
-		api_send_problem(c->a, c->req, c->method, problem_new(400, PROBLEM_MALFORMED, "%s", bad));
-		return false;
-	}
-	return true;
-}
-
-/* "next": the cursor and the link to the next page. */
-static bool put_next(json_t *j, const struct lister *l, size_t limit)
-{
-	if (!l->more) {
-		return json_object_set_new(j, "next", json_null()) == 0 &&
-		       json_object_set_new(j, "next-href", json_null()) == 0;
-	}
-	char *enc = evhttp_uriencode(l->last, -1, 0);
-	char href[DNAME_TEXTLEN * 3 + 128];
-	snprintf(href, sizeof(href), "/v1/zones?after=%s&limit=%zu%s%s%s%s", enc != NULL ? enc : "",
-	         limit, l->state != NULL ? "&state=" : "", l->state != NULL ? l->state : "",
-	         l->source == 1 ? "&source=file" : "", l->source == 2 ? "&source=registry" : "");
-	free(enc);
-	return json_object_set_new(j, "next", json_string(l->last)) == 0 &&
-	       json_object_set_new(j, "next-href", json_string(href)) == 0;
-}
-
-void api_zones_list(struct api_call *c)
-{
-	struct lister l = {.c = c, .limit = API_LIST_DEFAULT};
-	char after[DNAME_TEXTLEN] = "";
-	if (!list_query(c, &l, after, sizeof(after)) || !caught_up(c)) {
-		return;
-	}
-	size_t limit = l.limit;
-	l.items = json_array();
-	if (zdb_snap_begin(c->a->o.be.db, &l.snap) != 0) {
-		l.snap = NULL; /* states shown as pending; counted nowhere else */
-	}
-	if (l.items != NULL && l.state != NULL && strcmp(l.state, "removed") == 0) {
-		walk_removed(&l, after[0] ? after : NULL);
-	} else if (l.items != NULL) {
-		walk_configured(&l, after[0] ? after : NULL);
-	}
-	zdb_snap_end(l.snap);
-	json_t *j = l.items != NULL && !l.nomem ? json_pack("{s:O, s:I}", "zones", l.items, "count",
-	                                                    (json_int_t)l.n)
-	                                        : NULL;
-	json_decref(l.items);
-	if (j == NULL || !put_next(j, &l, limit)) {
-		json_decref(j);
-		send_nomem(c);
-		return;
-	}
-	api_send(c->a, c->req, c->method, 200, j, NULL, NULL);
-}
-
 /* ---- GET /v1/zones/{name}/status ----------------------------------------------------- */
 
 static json_t *journal_json(const struct zdb_zone_info *zi)
@@ -755,20 +497,20 @@ static json_t *status_json(struct api_call *c, const char *source, const char *p
 	json_t *j = json_pack(
 		"{s:s, s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:o, s:b, "
 		"s:s, s:b, s:o}",
-		"name", c->zone, "source", text_or_null(source), "state", state_word(found, zi),
+		"name", c->zone, "source", text_or_null(source), "state", api_state_word(found, zi),
 		"corrupt", found && zi->corrupt, "serial", loaded ? json_integer(zi->serial) : json_null(),
 		"records", loaded ? json_integer((json_int_t)zi->records) : json_null(),
-		"last-success", time_json(found ? zi->last_success : 0), "last-attempt",
-		time_json(found ? zi->last_attempt : 0), "last-error",
+		"last-success", api_time_json(found ? zi->last_success : 0), "last-attempt",
+		api_time_json(found ? zi->last_attempt : 0), "last-error",
 		text_or_null(found ? zi->last_error_text : NULL), "last-error-code",
 		found ? zi->last_error : 0, "primary", text_or_null(found ? zi->primary : NULL),
-		"next-refresh", time_json(planned && z->run == ZONE_IDLE ? z->plan.due : 0),
-		"expire-at", time_json(planned ? z->plan.expire_at : 0), "journal",
+		"next-refresh", api_time_json(planned && z->run == ZONE_IDLE ? z->plan.due : 0),
+		"expire-at", api_time_json(planned ? z->plan.expire_at : 0), "journal",
 		found ? journal_json(zi) : json_null(), "partition",
 		z != NULL && z->partition >= 0 ? json_integer(z->partition) : json_null(), "owned",
 		z != NULL && z->owned, "replica", c->a->o.be.replica, "running",
 		z != NULL && z->run != ZONE_IDLE, "removed-at",
-		time_json(found && zi->state == ZDB_STATE_REMOVED ? zi->removed_at : 0));
+		api_time_json(found && zi->state == ZDB_STATE_REMOVED ? zi->removed_at : 0));
 	if (j != NULL && problem != NULL) {
 		(void)json_object_set_new(j, "problem", json_string(problem));
 	}
@@ -788,7 +530,7 @@ void api_zone_status(struct api_call *c)
 	}
 	struct zdb_snap *s = NULL;
 	struct zdb_zone_info zi;
-	bool found = zdb_snap_begin(a->o.be.db, &s) == 0 && store_get(s, c->wire, &zi);
+	bool found = zdb_snap_begin(a->o.be.db, &s) == 0 && api_store_get(s, c->wire, &zi);
 	zdb_snap_end(s);
 	if (source == NULL && !found) {
 		api_send_problem(a, c->req, c->method,
@@ -798,7 +540,7 @@ void api_zone_status(struct api_call *c)
 	}
 	json_t *j = status_json(c, source, problem, found, &zi, a->o.be.zone(a->o.be.ctx, c->wire));
 	if (j == NULL) {
-		send_nomem(c);
+		api_send_nomem(c);
 		return;
 	}
 	api_send(a, c->req, c->method, 200, j, NULL, NULL);
@@ -826,7 +568,7 @@ void api_zone_request(struct api_call *c, bool full)
 {
 	struct api *a = c->a;
 	const char *what = full ? "retransfer" : "refresh";
-	const char *f = query(c, "force");
+	const char *f = query_of(c, "force");
 	bool force = f != NULL && (strcmp(f, "true") == 0 || strcmp(f, "1") == 0);
 	const char *bad = NULL;
 	if (f != NULL && !force && strcmp(f, "false") != 0 && strcmp(f, "0") != 0) {
@@ -851,7 +593,7 @@ void api_zone_request(struct api_call *c, bool full)
 	}
 	struct api_op *op = api_op_new(c, OP_REQUEST);
 	if (op == NULL) {
-		send_nomem(c);
+		api_send_nomem(c);
 		return;
 	}
 	snprintf(op->what, sizeof(op->what), "%s", what);

@@ -258,6 +258,49 @@ x 2 -c "$API_CONF" zone frob x2.test
 x 6 --api "http://127.0.0.1:$(bed_port)" zone list
 grep -q 'the API did not answer' "$BED_T/err" || bed_die "API down: $(cat "$BED_T/err")"
 
+# ---- a record this replica cannot resolve; a registry not caught up ----------------------
+bed_log "a record whose key a reload took away shows its problem"
+api_expect 200 PATCH /v1/zones/a3.test -d '{"notify-keys": ["xfr-key"]}'
+cp "$API_CONF" "$BED_T/zx.keep"
+sed -i '/^keys:/,+1d' "$API_CONF"
+kill -HUP "$API_PID"
+bed_wait_for 10 grep -q 'registry_zone_invalid zone=a3.test.' "$BED_T/api-0.out" ||
+	bed_die "the reload did not find a3.test's key missing"
+api_expect 200 GET /v1/zones/a3.test
+api_json 'j["problem"]' | grep -q '^notify-keys\[0\]: key "xfr-key"' ||
+	bed_die "problem: $(cat "$BED_T/body")"
+api_expect 200 GET "/v1/zones?source=registry"
+[ "$(api_json '[z["name"] for z in j["zones"] if "problem" in z]')" = "['a3.test.']" ] ||
+	bed_die "list problem: $(cat "$BED_T/body")"
+api_expect 200 GET /v1/zones/a3.test/status
+[ "$(api_json '"problem" in j')" = True ] || bed_die "status problem: $(cat "$BED_T/body")"
+cp "$BED_T/zx.keep" "$API_CONF"
+kill -HUP "$API_PID"
+bed_wait_for 10 sh -c "curl -s -H 'Authorization: Bearer $API_ADMIN' $API_URL/v1/zones/a3.test |
+	grep -vq problem" || bed_die "the problem stays after the key came back"
+
+bed_log "503 and Retry-After while the registry is not read to its end"
+bed_ports 2 U_DNS U_HTTP
+sed -e "s|replica: api-0|replica: api-2|; s|api-0.lmdb|api-2.lmdb|; s|@$API_DNS|@$U_DNS|" \
+	-e "s|:$API_HTTP|:$U_HTTP|; s|topic: $API_REG|topic: $API_REG.missing|" \
+	-e "s|group: $PL_GROUP|group: $PL_GROUP.2|" "$API_CONF" >"$BED_T/zx2.yaml"
+pl_xfrd api-2 "$BED_T/zx2.yaml"
+api2=$BED_PID
+bed_wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$U_HTTP/health" || bed_die "api-2 no HTTP"
+for m in GET PUT; do
+	data=()
+	[ $m = PUT ] && data=(-d '{"primaries": ["127.0.0.1@53"]}')
+	code=$(curl -s -o "$BED_T/body" -D "$BED_T/headers" -w '%{http_code}' -X $m \
+		-H "Authorization: Bearer $API_ADMIN" -H 'Content-Type: application/json' \
+		"${data[@]}" "http://127.0.0.1:$U_HTTP/v1/zones/a1.test")
+	[ "$code" = 503 ] && [ "$(api_header Retry-After)" = 1 ] ||
+		bed_die "$m while not caught up: $code $(cat "$BED_T/headers" "$BED_T/body")"
+	api_json 'j["detail"]' | grep -q "registry topic $API_REG.missing missing" ||
+		bed_die "503 does not say why: $(cat "$BED_T/body")"
+done
+bed_stop_pid "$api2" api-2
+rm -f "$BED_T/api-2.pid"
+
 # ---- tokens reloaded on SIGHUP -----------------------------------------------------------
 bed_log "SIGHUP: new tokens; a bad file keeps the old ones"
 new=n3w-Token-0123456789-abcdefghij
