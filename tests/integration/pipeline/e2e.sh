@@ -69,6 +69,6 @@ theirs=$(bed_axfr 127.0.0.1 "$kport" e2e.test "hmac-sha256:e2e-key:$secret")
 [ -n "$ours" ] && [ "$ours" = "$theirs" ] || bed_die "xfrd's AXFR differs from the primary's"
 bed_log "xfrd's endpoint: serial $soa, AXFR equal to the primary's ($(grep -c . <<<"$ours") RRs)"
 kill -HUP "$xpid"
-bed_wait_for 5 grep -q 'event=reload_unsupported' "$BED_T/x.out" || bed_die "SIGHUP not acknowledged"
+bed_wait_for 5 grep -q 'event=reloaded' "$BED_T/x.out" || bed_die "SIGHUP not acknowledged"
 kill -0 "$xpid" || bed_die "xfrd died of SIGHUP"
 bed_log "PASS"
