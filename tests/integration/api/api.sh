@@ -14,8 +14,8 @@
 #     another zone; file zones: 409;
 #   - access: no token 401 (WWW-Authenticate: Bearer), an unknown one 401, a read token
 #     writing 403, a source outside xfrd.api.allow (127.0.0.2) 403; tokens reloaded on
-#     SIGHUP (a bad file keeps the old ones and says file:line); a bad tokens file stops
-#     xfrd at start with file:line;
+#     SIGHUP (a bad file keeps the old ones and says file:line), so is xfrd.api.allow,
+#     turning the API off is refused; a bad tokens file stops xfrd at start with file:line;
 #   - paging (limit, after, next), filters (source, state); status; refresh and
 #     retransfer (202, and the new serial arrives); 404 / 405 problems;
 #   - xfrctl zone add|set|rm|list|status through the API: its output, --json, the
@@ -316,6 +316,20 @@ bed_wait_for 10 grep -q "api_tokens_reload_failed.*tokens:2: expected" "$BED_T/a
 	bed_die "bad tokens file: $(grep api_tokens "$BED_T/api-0.out")"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $new" "$API_URL/v1/zones")
 [ "$code" = 200 ] || bed_die "the old tokens are gone after a bad reload: $code"
+
+bed_log "SIGHUP: a new xfrd.api.allow; turning the API off is refused"
+sed -i 's|allow: \[ "127.0.0.1" \]|allow: [ "127.0.0.1", "127.0.0.2" ]|' "$API_CONF"
+kill -HUP "$API_PID"
+bed_wait_for 10 sh -c "curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.2 \
+	-H 'Authorization: Bearer $new' $API_URL/v1/zones | grep -q 200" ||
+	bed_die "127.0.0.2 still refused after the reload"
+sed -i 's|api: { tokens: tokens, |api: { |' "$API_CONF"
+kill -HUP "$API_PID"
+bed_wait_for 10 grep -q 'reload_refused.*fields=xfrd.api.tokens' "$BED_T/api-0.out" ||
+	bed_die "turning the API off at a reload was not refused: $(grep reload "$BED_T/api-0.out" | tail -2)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $new" "$API_URL/v1/zones")
+[ "$code" = 200 ] || bed_die "the API after a refused reload: $code"
+sed -i 's|api: { |api: { tokens: tokens, |' "$API_CONF"
 
 bed_log "a bad tokens file at start: xfrd exits naming file:line"
 sed "s|api-0|api-1|g; s|@$API_DNS|@$(bed_port)|; s|:$API_HTTP|:$(bed_port)|" "$API_CONF" >"$BED_T/zx1.yaml"
