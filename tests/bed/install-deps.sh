@@ -9,7 +9,8 @@ BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent
 	libssl-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler
 	libyaml-dev libcmocka-dev libxxhash-dev)
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
-	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl)
+	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl
+	shadowsocks-libev dante-server)
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
 # systemd tools (systemd-analyze verify/security), ShellCheck, venv for the PyPI tools, and
 # groff/man-db to render the man pages in docker/man (tests/deploy/docs_man.sh).
@@ -80,7 +81,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Packages may have started daemons anyway (no init system honours policy-rc.d
 # everywhere); the test bed starts its own on high ports, so stop stray ones.
-for d in knot named nsd dnsdist haproxy prometheus; do
+for d in knot named nsd dnsdist haproxy prometheus shadowsocks-libev danted; do
 	$SUDO systemctl disable --now "$d" >/dev/null 2>&1 || true
 done
 deploy_tools
