@@ -23,6 +23,12 @@
  * 1024). Percentages are "10%" or a plain number. Endpoints are "addr@port",
  * "addr:port" or "[v6]:port".
  *
+ * Egress (xfrd, zone-defaults, a zone, one primary; the innermost wins, key by key):
+ * `source: ADDR[@PORT]` binds outgoing SOA queries and transfers; `proxy:` is a list
+ * of SOCKS5 proxies, each "addr@port" (default port 1080) or { address, user,
+ * password-file }; `proxy: []` means direct. A primary is "addr@port" or { address,
+ * source, proxy }.
+ *
  * Threading: cfg_load() may run on any thread; a loaded cfg is read-only and
  * may be shared by every thread until cfg_free().
  */
@@ -54,6 +60,27 @@ struct cfg_endpoint {
 struct cfg_endpoints {
 	const struct cfg_endpoint *v;
 	size_t count;
+};
+
+/**
+ * A SOCKS5 proxy (RFC 1928) that carries xfrd's egress, with optional username and
+ * password (RFC 1929; the password read from its file at load).
+ */
+struct cfg_proxy {
+	struct cfg_endpoint ep;
+	const char *user;     /**< NULL: no authentication offered */
+	const char *password; /**< with user: the password-file's first line; else NULL */
+};
+
+/**
+ * How xfrd reaches a primary (SOA queries and transfers): from a source address,
+ * through SOCKS5 proxies tried in order, both (the proxies are then reached from
+ * the source), or neither (the kernel's choice, direct).
+ */
+struct cfg_egress {
+	struct cfg_endpoint source;      /**< len 0: no bind; port 0: any port */
+	const struct cfg_proxy *proxies; /**< owned by the cfg; tried in order */
+	size_t proxy_count;              /**< 0: direct */
 };
 
 /** A list of TSIG keys, each borrowed from cfg->keys. */
@@ -147,6 +174,7 @@ struct cfg_xfrd {
 	uint64_t journal_bytes;       /**< IXFR journal: bytes kept per zone */
 	uint64_t health_commit_stall_ms; /**< liveness fails when a lagging partition has not
 	                                    committed for this long */
+	struct cfg_egress egress;     /**< xfrd.source, xfrd.proxy: default for every zone */
 };
 
 /** One zone, with zone-defaults and the xfrd-wide settings merged in. */
@@ -155,6 +183,11 @@ struct cfg_zone {
 	const char *name_text;   /**< canonical text with the trailing dot */
 	unsigned line;           /**< line of the zone's entry in the file */
 	struct cfg_endpoints primaries; /**< tried in order; never empty */
+	const struct cfg_egress *primary_egress; /**< primaries.count entries, in the same
+	                                    order: the egress in force for each primary (its
+	                                    own source/proxy, else the zone's) */
+	struct cfg_egress egress;       /**< the zone's source/proxy (else zone-defaults',
+	                                   else xfrd's) */
 	const struct tsig_key *key;     /**< TSIG for SOA queries and transfers; NULL: none */
 	struct cfg_keys notify_keys;    /**< NOTIFY must be signed with one of these; empty:
 	                                   unsigned accepted. Default: [key] when key is set */

@@ -27,6 +27,41 @@ static void *place(struct layout *l, const void *src, size_t n)
 	return l->p + at;
 }
 
+/* Copy (or measure) @p n proxies and their credentials. */
+static const struct cfg_proxy *lay_proxies(struct layout *l, const struct cfg_proxy *src, size_t n)
+{
+	struct cfg_proxy *dst = place(l, src, n * sizeof(*src));
+	for (size_t i = 0; i < n; i++) {
+		const char *u = src[i].user, *pw = src[i].password;
+		u = u != NULL ? place(l, u, strlen(u) + 1) : NULL;
+		pw = pw != NULL ? place(l, pw, strlen(pw) + 1) : NULL;
+		if (dst != NULL) {
+			dst[i].user = u;
+			dst[i].password = pw;
+		}
+	}
+	return dst;
+}
+
+/* The zone's egress and each primary's (the primaries that use the zone's proxies,
+ * the usual case, share one copy of them). */
+static void lay_egress(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
+{
+	dst->egress.proxies = lay_proxies(l, src->egress.proxies, src->egress.proxy_count);
+	size_t n = src->primary_egress != NULL ? src->primaries.count : 0;
+	struct cfg_egress *pe = place(l, src->primary_egress, n * sizeof(*src->primary_egress));
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_egress *e = &src->primary_egress[i];
+		const struct cfg_proxy *px = e->proxies == src->egress.proxies
+		                                     ? dst->egress.proxies
+		                                     : lay_proxies(l, e->proxies, e->proxy_count);
+		if (pe != NULL) {
+			pe[i].proxies = px;
+		}
+	}
+	dst->primary_egress = pe;
+}
+
 /* Copy (or measure, when l->p is NULL) every owned array of @p src into @p dst. */
 static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
 {
@@ -43,6 +78,7 @@ static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zon
 	dst->serve.keys.v = place(l, src->serve.keys.v,
 	                          src->serve.keys.count * sizeof(*src->serve.keys.v));
 	dst->notify.v = place(l, src->notify.v, src->notify.count * sizeof(*src->notify.v));
+	lay_egress(l, src, dst);
 }
 
 int zone_settings_from_cfg(const struct cfg_zone *src, struct zone_settings **out)

@@ -35,7 +35,9 @@ struct zonetab;
 
 /**
  * A zone's settings: a deep copy of a struct cfg_zone (primaries, keys, ACLs,
- * timers, limits, downstream NOTIFY), immutable once made, shared by reference.
+ * timers, limits, downstream NOTIFY, egress: sources, proxies and their credentials),
+ * immutable once made, shared by reference. A cfg_zone without primary_egress (made
+ * by hand) gives settings without it: every primary then uses z.egress.
  * The TSIG keys it names are borrowed from the keyring they were resolved in,
  * which must outlive the settings.
  */
