@@ -3,19 +3,66 @@
 #include "xfrd/xfr/connpool.h"
 
 #include "common/acl.h"
+#include "common/cfg/cfg.h"
+#include "xfrd/xfr/connector.h"
 
 #include <event2/event.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The egress of a kept connection, copied (the settings it came from may go). */
+struct via {
+	struct cfg_endpoint source; /* len 0: none */
+	bool proxied;
+	struct cfg_endpoint proxy;
+	bool has_user;
+	char user[SOCKS5_CRED_MAX + 1];
+};
 
 struct idle {
 	struct connpool *p;
 	struct idle *next;
 	int fd;
 	struct sockaddr_storage sa;
+	struct via via;
 	struct event *ev; /* readable (closed or unasked bytes) or idle too long */
 };
+
+static void via_copy(struct via *v, const struct connector_path *path)
+{
+	memset(v, 0, sizeof(*v));
+	if (path == NULL) {
+		return;
+	}
+	if (path->source != NULL) {
+		v->source = *path->source;
+	}
+	if (path->proxy != NULL) {
+		v->proxied = true;
+		v->proxy = path->proxy->ep;
+		if (path->proxy->user != NULL) {
+			v->has_user = true;
+			snprintf(v->user, sizeof(v->user), "%s", path->proxy->user);
+		}
+	}
+}
+
+static bool ep_equal(const struct cfg_endpoint *a, const struct cfg_endpoint *b)
+{
+	if (a->len == 0 || b->len == 0) {
+		return a->len == b->len;
+	}
+	return acl_endpoint_equal((const struct sockaddr *)&a->addr, (const struct sockaddr *)&b->addr);
+}
+
+static bool via_equal(const struct via *a, const struct via *b)
+{
+	return ep_equal(&a->source, &b->source) && a->proxied == b->proxied &&
+	       (!a->proxied || (ep_equal(&a->proxy, &b->proxy) && a->has_user == b->has_user &&
+	                        strcmp(a->user, b->user) == 0));
+}
 
 struct connpool {
 	struct event_base *base;
@@ -67,17 +114,21 @@ static void on_idle_event(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int connpool_take(struct connpool *p, const struct sockaddr *sa)
+int connpool_take(struct connpool *p, const struct sockaddr *sa, const struct connector_path *via)
 {
+	struct via v;
+	via_copy(&v, via);
 	for (struct idle **l = &p->head; *l != NULL; l = &(*l)->next) {
-		if (acl_endpoint_equal((const struct sockaddr *)&(*l)->sa, sa)) {
+		if (acl_endpoint_equal((const struct sockaddr *)&(*l)->sa, sa) &&
+		    via_equal(&(*l)->via, &v)) {
 			return unlink_idle(p, l);
 		}
 	}
 	return -1;
 }
 
-void connpool_put(struct connpool *p, const struct sockaddr *sa, socklen_t salen, int fd)
+void connpool_put(struct connpool *p, const struct sockaddr *sa, socklen_t salen,
+                  const struct connector_path *via, int fd)
 {
 	size_t same = 0;
 	for (struct idle *it = p->head; it != NULL; it = it->next) {
@@ -92,6 +143,7 @@ void connpool_put(struct connpool *p, const struct sockaddr *sa, socklen_t salen
 	it->p = p;
 	it->fd = fd;
 	memcpy(&it->sa, sa, salen);
+	via_copy(&it->via, via);
 	it->ev = event_new(p->base, fd, EV_READ, on_idle_event, it);
 	struct timeval tv = {.tv_sec = (time_t)(p->idle_ms / 1000),
 	                     .tv_usec = (suseconds_t)(p->idle_ms % 1000) * 1000};

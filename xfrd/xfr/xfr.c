@@ -37,10 +37,14 @@
 #include "common/dnsmsg.h"
 #include "common/serial.h"
 #include "common/tsig/tsig.h"
+#include "common/cfg/cfg.h"
 #include "xfrd/xfr/commitq.h"
 #include "xfrd/xfr/conn.h"
+#include "xfrd/xfr/connector.h"
 #include "xfrd/xfr/connpool.h"
+#include "xfrd/xfr/proxies.h"
 #include "proto/query.h"
+#include "proto/socks5.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -73,6 +77,13 @@ struct xfr {
 	bool keep, fresh;
 	struct tsig_session tsig;
 	struct conn conn;
+	/* egress (xfrd/xfr/connector.h): the path, the setup under way, and for an SOA
+	   query through a proxy the association's TCP connection and datagram header */
+	struct connector_path path;
+	struct connector setup;
+	int ctl_fd;
+	size_t udp_hdr_len;
+	uint8_t udp_hdr[SOCKS5_UDP_HDR_MAX];
 	int udp_fd;
 	struct event *udp_ev;
 	struct event *timer;
@@ -160,11 +171,17 @@ static void close_io(struct xfr *x)
 	if (x->keep) {
 		int fd = conn_detach(&x->conn);
 		if (fd >= 0) {
-			connpool_put(x->p.pool, x->p.primary, x->p.primary_len, fd);
+			connpool_put(x->p.pool, x->p.primary, x->p.primary_len, &x->path, fd);
 		}
 		x->keep = false;
 	}
 	conn_close(&x->conn);
+	connector_cancel(&x->setup);
+	if (x->ctl_fd >= 0) {
+		close(x->ctl_fd);
+		x->ctl_fd = -1;
+	}
+	x->udp_hdr_len = 0;
 	if (x->udp_ev != NULL) {
 		event_free(x->udp_ev);
 		x->udp_ev = NULL;
@@ -242,6 +259,50 @@ static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 	return tsig_session_verify(&x->tsig, msg, len, (uint64_t)clock_wall_s());
 }
 
+/* ---- egress ------------------------------------------------------------- */
+
+/* A setup (xfrd/xfr/connector.h) failed: whose fault, and the detail. */
+static void setup_failed(struct xfr *x, int rc, const struct connector_fail *f)
+{
+	x->res.egress_fail = f->at_proxy ? XFR_EGRESS_PROXY
+	                     : rc == ZX_ESOCKS_UNREACHABLE ? XFR_EGRESS_UNREACHABLE
+	                                                   : XFR_EGRESS_OK;
+	x->res.socks_rep = f->rep;
+	if (x->p.proxy == NULL) {
+		snprintf(x->res.detail, sizeof(x->res.detail), "%s: %s", f->step, zx_strerror(rc));
+	} else if (f->rep != 0) {
+		snprintf(x->res.detail, sizeof(x->res.detail), "proxy %s: %s: reply %u (%s)",
+		         x->res.proxy, f->step, f->rep, socks5_rep_str(f->rep));
+	} else {
+		snprintf(x->res.detail, sizeof(x->res.detail), "proxy %s: %s: %s", x->res.proxy,
+		         f->step, zx_strerror(rc));
+	}
+}
+
+/* The connection of an exchange broke (@p rc from the conn): through a proxy that is
+ * the path's failure, before the primary's first byte or after it. */
+static void conn_broke(struct xfr *x, int rc)
+{
+	if (x->p.proxy != NULL && rc != 0) {
+		x->res.egress_fail = x->conn.bytes_in == 0 ? XFR_EGRESS_UNREACHABLE : XFR_EGRESS_LOST;
+		if (x->res.detail[0] == '\0') {
+			snprintf(x->res.detail, sizeof(x->res.detail), "through proxy %s: %s",
+			         x->res.proxy, x->conn.bytes_in == 0 ? "closed before the primary's "
+			         "first byte" : "the connection broke mid-exchange");
+		}
+	}
+}
+
+/* Start the TCP exchange of the current state on a new connection. */
+static int tcp_open(struct xfr *x, connector_cb cb)
+{
+	x->res.egress_fail = XFR_EGRESS_OK;
+	x->res.socks_rep = 0;
+	return connector_start(&x->setup, x->base, CONNECTOR_STREAM,
+	                       (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
+	                       x->p.connect_ms, cb, x);
+}
+
 /* ---- SOA check ---------------------------------------------------------- */
 
 static void soa_decide(struct xfr *x, uint32_t serial)
@@ -290,6 +351,18 @@ static int soa_answer(struct xfr *x, const uint8_t *msg, size_t len)
 	return 1;
 }
 
+/* A datagram from the relay: its header must name the primary; @p off is where the
+ * DNS message starts. */
+static bool relay_payload(struct xfr *x, size_t n, size_t *off)
+{
+	struct sockaddr_storage from;
+	if (socks5_udp_parse(x->rbuf, n, &from, off) != 0) {
+		return false;
+	}
+	return acl_endpoint_equal((const struct sockaddr *)&from,
+	                          (const struct sockaddr *)&x->primary);
+}
+
 static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
 	struct xfr *x = arg;
@@ -307,20 +380,26 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		schedule(x, ACT_SOA_TCP); /* ICMP unreachable and the like */
 		return;
 	}
+	size_t off = 0;
+	if (x->udp_hdr_len > 0 && !relay_payload(x, (size_t)n, &off)) {
+		return; /* not from the primary through the relay: keep waiting */
+	}
 	struct dns_hdr h;
-	if (dnsmsg_hdr_parse(x->rbuf, (size_t)n, &h) != 0 || h.id != x->id) {
+	if (dnsmsg_hdr_parse(x->rbuf + off, (size_t)n - off, &h) != 0 || h.id != x->id) {
 		return; /* not the answer to our query: keep waiting */
 	}
 	event_del(x->udp_ev);
-	(void)soa_answer(x, x->rbuf, (size_t)n);
+	(void)soa_answer(x, x->rbuf + off, (size_t)n - off);
 }
 
-static int soa_udp_open(struct xfr *x)
+/* Send the query on x->udp_fd (after the relay's header, through a proxy) and wait. */
+static int soa_udp_send(struct xfr *x)
 {
-	x->udp_fd = socket(x->primary.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (x->udp_fd < 0 ||
-	    connect(x->udp_fd, (const struct sockaddr *)&x->primary, x->p.primary_len) != 0 ||
-	    send(x->udp_fd, x->query, x->qlen, 0) != (ssize_t)x->qlen) {
+	uint8_t dgram[SOCKS5_UDP_HDR_MAX + sizeof(x->query)];
+	memcpy(dgram, x->udp_hdr, x->udp_hdr_len);
+	memcpy(dgram + x->udp_hdr_len, x->query, x->qlen);
+	size_t len = x->udp_hdr_len + x->qlen;
+	if (send(x->udp_fd, dgram, len, 0) != (ssize_t)len) {
 		return ZX_EIO;
 	}
 	x->udp_ev = event_new(x->base, x->udp_fd, EV_READ | EV_PERSIST, on_udp, x);
@@ -331,6 +410,26 @@ static int soa_udp_open(struct xfr *x)
 	return 0;
 }
 
+/* The proxy's UDP association is set up, or refused (no UDP relay: ask over TCP). */
+static void on_udp_ready(void *arg, int rc, const struct connector_out *out,
+                         const struct connector_fail *f)
+{
+	(void)f;
+	struct xfr *x = arg;
+	if (rc == 0) {
+		x->udp_fd = out->fd;
+		x->ctl_fd = out->ctl_fd;
+		x->udp_hdr_len = out->hdr_len;
+		memcpy(x->udp_hdr, out->hdr, out->hdr_len);
+		x->res.soa_udp_proxy = true;
+		rc = soa_udp_send(x);
+	}
+	if (rc != 0) {
+		x->res.soa_udp_proxy = false;
+		schedule(x, ACT_SOA_TCP);
+	}
+}
+
 static void soa_udp(struct xfr *x)
 {
 	x->st = ST_SOA_UDP;
@@ -339,7 +438,21 @@ static void soa_udp(struct xfr *x)
 		fail(x, rc, "SOA query");
 		return;
 	}
-	if (soa_udp_open(x) != 0) {
+	if (x->p.proxy != NULL) {
+		rc = connector_start(&x->setup, x->base, CONNECTOR_DGRAM,
+		                     (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
+		                     x->p.connect_ms, on_udp_ready, x);
+	} else {
+		x->udp_fd = connector_socket(x->primary.ss_family, SOCK_DGRAM, x->p.source);
+		rc = x->udp_fd < 0 ? x->udp_fd : 0;
+		x->udp_fd = x->udp_fd < 0 ? -1 : x->udp_fd;
+		if (rc == 0 && connect(x->udp_fd, (const struct sockaddr *)&x->primary,
+		                       x->p.primary_len) != 0) {
+			rc = ZX_EIO;
+		}
+		rc = rc == 0 ? soa_udp_send(x) : rc;
+	}
+	if (rc != 0) {
 		schedule(x, ACT_SOA_TCP); /* no UDP socket: TCP may still work */
 	}
 }
@@ -348,10 +461,26 @@ static int on_soa_tcp(void *arg, int rc, const uint8_t *msg, size_t len)
 {
 	struct xfr *x = arg;
 	if (rc != 0) {
+		conn_broke(x, rc);
 		fail(x, rc, "SOA query over TCP");
 		return 1;
 	}
 	return soa_answer(x, msg, len);
+}
+
+static void on_soa_tcp_ready(void *arg, int rc, const struct connector_out *out,
+                             const struct connector_fail *f)
+{
+	struct xfr *x = arg;
+	if (rc == 0) {
+		rc = conn_open_fd(&x->conn, x->base, out->fd, x->p.read_ms, x->query, x->qlen,
+		                  x->rbuf, on_soa_tcp, x);
+	} else {
+		setup_failed(x, rc, f);
+	}
+	if (rc != 0) {
+		fail(x, rc, "SOA query over TCP");
+	}
 }
 
 static void soa_tcp(struct xfr *x)
@@ -359,9 +488,7 @@ static void soa_tcp(struct xfr *x)
 	x->st = ST_SOA_TCP;
 	int rc = make_query(x, DNS_T_SOA);
 	if (rc == 0) {
-		rc = conn_open(&x->conn, x->base, (const struct sockaddr *)&x->primary,
-		               x->p.primary_len, x->p.connect_ms, x->p.read_ms, x->query, x->qlen,
-		               x->rbuf, on_soa_tcp, x);
+		rc = tcp_open(x, on_soa_tcp_ready);
 	}
 	if (rc != 0) {
 		fail(x, rc, "SOA query over TCP");
@@ -543,6 +670,7 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 	if (rc != 0) {
 		/* EOF in the middle of a message is a framing error; a reset or a
 		   timeout says nothing about IXFR support */
+		conn_broke(x, rc);
 		xfr_error(x, rc, rc == ZX_ECONNRESET ? "connection closed or reset before the end"
 		                                     : "transfer connection");
 		return 1;
@@ -572,6 +700,21 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 	return 1;
 }
 
+static void on_xfr_ready(void *arg, int rc, const struct connector_out *out,
+                         const struct connector_fail *f)
+{
+	struct xfr *x = arg;
+	if (rc == 0) {
+		rc = conn_open_fd(&x->conn, x->base, out->fd, x->p.read_ms, x->query, x->qlen,
+		                  x->rbuf, on_xfr_msg, x);
+	} else {
+		setup_failed(x, rc, f);
+	}
+	if (rc != 0) {
+		fail(x, rc, "transfer connect");
+	}
+}
+
 static void transfer(struct xfr *x, uint16_t qtype)
 {
 	x->st = qtype == DNS_T_IXFR ? ST_IXFR : ST_AXFR;
@@ -584,16 +727,16 @@ static void transfer(struct xfr *x, uint16_t qtype)
 	if (rc == 0) {
 		rc = xfrstream_init(&x->stream, &sc);
 	}
-	int fd = rc == 0 && x->p.pool != NULL && !x->fresh ? connpool_take(x->p.pool, x->p.primary)
-	                                                   : -1;
+	int fd = rc == 0 && x->p.pool != NULL && !x->fresh
+	                 ? connpool_take(x->p.pool, x->p.primary, &x->path)
+	                 : -1;
 	x->res.conn_reused = fd >= 0;
+	x->res.egress_fail = XFR_EGRESS_OK;
 	if (fd >= 0) {
 		rc = conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
 		                  on_xfr_msg, x);
 	} else if (rc == 0) {
-		rc = conn_open(&x->conn, x->base, (const struct sockaddr *)&x->primary,
-		               x->p.primary_len, x->p.connect_ms, x->p.read_ms, x->query, x->qlen,
-		               x->rbuf, on_xfr_msg, x);
+		rc = tcp_open(x, on_xfr_ready);
 	}
 	if (rc != 0) {
 		fail(x, rc, "transfer connect");
@@ -653,6 +796,9 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		x->late = true;
 		return;
 	}
+	if (x->p.proxy != NULL && x->st != ST_DONE) {
+		x->res.egress_fail = XFR_EGRESS_LOST; /* a proxy that stalls: try the next one */
+	}
 	close_io(x);
 	xfr_error(x, ZX_ETIMEDOUT, "whole transfer timeout"); /* an IXFR under way: AXFR */
 }
@@ -672,8 +818,14 @@ static int init(struct xfr *x, struct event_base *base, const struct xfr_params 
 	memcpy(&x->primary, p->primary, p->primary_len);
 	x->p.primary = (const struct sockaddr *)&x->primary;
 	x->udp_fd = -1;
+	x->ctl_fd = -1;
 	conn_init(&x->conn);
+	connector_init(&x->setup);
+	x->path = (struct connector_path){.source = p->source, .proxy = p->proxy};
 	acl_addr_str(x->p.primary, true, x->res.primary, sizeof(x->res.primary));
+	if (p->proxy != NULL) {
+		proxies_name(p->proxy, x->res.proxy, sizeof(x->res.proxy));
+	}
 	x->t0_us = clock_mono_us();
 	x->step = event_new(base, -1, 0, on_step, x);
 	x->timer = event_new(base, -1, 0, on_timeout, x);

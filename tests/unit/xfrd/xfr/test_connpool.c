@@ -36,13 +36,13 @@ static bool is_open(int fd)
 static void put(struct connpool *p, uint16_t port, int fd)
 {
 	struct sockaddr_in sa = peer(port);
-	connpool_put(p, (const struct sockaddr *)&sa, sizeof(sa), fd);
+	connpool_put(p, (const struct sockaddr *)&sa, sizeof(sa), NULL, fd);
 }
 
 static int take(struct connpool *p, uint16_t port)
 {
 	struct sockaddr_in sa = peer(port);
-	return connpool_take(p, (const struct sockaddr *)&sa);
+	return connpool_take(p, (const struct sockaddr *)&sa, NULL);
 }
 
 static void test_connpool_rejects_bad_options(void **state)
