@@ -245,14 +245,15 @@ bed_zone_canon()
 }
 
 # bed_axfr HOST PORT ZONE [KEY]: the zone by AXFR, canonical (KEY as kdig -y:
-# alg:name:secret). Fails when the transfer fails.
+# alg:name:secret). Fails when the transfer fails. BED_KDIG_FROM=ADDR: from that source.
 bed_axfr()
 {
 	local host=$1 port=$2 zone=$3 key=${4:-} out
 	local ky=()
 	[ -n "$key" ] && ky=(-y "$key")
 	out=$(mktemp "${BED_T:-/tmp}/axfr.XXXXXX")
-	if ! kdig @"$host" -p "$port" "${ky[@]}" +noall +answer +tcp AXFR "$zone" >"$out" ||
+	if ! kdig ${BED_KDIG_FROM:+-b "$BED_KDIG_FROM"} @"$host" -p "$port" "${ky[@]}" +noall +answer \
+		+tcp AXFR "$zone" >"$out" ||
 		! grep -q . "$out" || grep -q '^;; ' "$out"; then
 		cat "$out" >&2
 		rm -f "$out"

@@ -15,7 +15,10 @@
 #       PRIMARY_ALLOW_UNSIGNED=1. PRIMARY_NOTIFY="127.0.0.1@PORT" makes it send
 #       NOTIFY there (signed with the first key; PRIMARY_NOTIFY_KEY=none for
 #       unsigned). BIND also needs a control port: PRIMARY_CTL_PORT, else one
-#       from bed_port. Returns once the primary answers SOA.
+#       from bed_port. PRIMARY_ALLOW_FROM=ADDR (e.g. 127.0.0.2, an egress proxy's
+#       source) lets only ADDR transfer (Knot, BIND, NSD) and, with BIND, query at
+#       all; the helpers here then query from ADDR themselves (kdig -b). Returns
+#       once the primary answers SOA.
 #   primary_stop NAME
 #   primary_ctl NAME            knotd's control socket (knotc -s), nsd's control-interface
 #   primary_key NAME            the first key, "alg:name:secret"
@@ -93,7 +96,11 @@ _primary_knot_conf()
 	{
 		echo "server:"
 		echo "    rundir: \"$d\""
-		echo "    listen: 127.0.0.1@$port"
+		if [ "${PRIMARY_LISTEN_V6:-0}" = 1 ]; then
+			echo "    listen: [127.0.0.1@$port, ::1@$port]"
+		else
+			echo "    listen: 127.0.0.1@$port"
+		fi
 		echo "    udp-workers: 1"
 		echo "    tcp-workers: 2"
 		echo "    background-workers: 1"
@@ -114,7 +121,7 @@ _primary_knot_conf()
 		done <"$d/keys"
 		echo "acl:"
 		echo "  - id: xfr"
-		echo "    address: [127.0.0.0/8, ::1]"
+		echo "    address: [${PRIMARY_ALLOW_FROM:-127.0.0.0/8, ::1}]"
 		echo "    key: [$(IFS=,; echo "${names[*]}")]"
 		echo "    action: transfer"
 		if [ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ]; then
@@ -157,7 +164,11 @@ _primary_bind_conf()
 			_primary_split "$key"
 			names+=("$k_name")
 			echo "key \"$k_name\" { algorithm $k_alg; secret \"$k_secret\"; };"
-			allow+="key \"$k_name\"; "
+			if [ -n "${PRIMARY_ALLOW_FROM:-}" ]; then # that address AND the key
+				allow+="!{ !$PRIMARY_ALLOW_FROM; any; }; key \"$k_name\"; "
+			else
+				allow+="key \"$k_name\"; "
+			fi
 		done <"$d/keys"
 		[ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ] && allow+="127.0.0.0/8; "
 		echo "key \"rndc-key\" { algorithm hmac-sha256; secret \"$(head -c 32 /dev/urandom | base64)\"; };"
@@ -168,11 +179,16 @@ _primary_bind_conf()
 		echo "    session-keyfile \"$d/session.key\";"
 		echo "    managed-keys-directory \"$d\";"
 		echo "    listen-on port $port { 127.0.0.1; };"
-		echo "    listen-on-v6 { none; };"
+		if [ "${PRIMARY_LISTEN_V6:-0}" = 1 ]; then
+			echo "    listen-on-v6 port $port { ::1; };"
+		else
+			echo "    listen-on-v6 { none; };"
+		fi
 		echo "    recursion no;"
 		echo "    dnssec-validation no;"
 		echo "    ixfr-from-differences yes;"
 		echo "    allow-transfer { $allow};"
+		[ -n "${PRIMARY_ALLOW_FROM:-}" ] && echo "    allow-query { $PRIMARY_ALLOW_FROM; };"
 		if [ -n "${PRIMARY_NOTIFY:-}" ]; then
 			local sk=""
 			[ "${PRIMARY_NOTIFY_KEY:-}" = none ] || sk=" key \"${names[0]}\""
@@ -229,7 +245,7 @@ _primary_nsd_conf()
 		echo "    store-ixfr: yes"
 		echo "    create-ixfr: yes"
 		for k_name in "${names[@]}"; do
-			echo "    provide-xfr: 127.0.0.0/8 $k_name"
+			echo "    provide-xfr: ${PRIMARY_ALLOW_FROM:-127.0.0.0/8} $k_name"
 		done
 		[ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ] && echo "    provide-xfr: 127.0.0.0/8 NOKEY"
 		if [ -n "${PRIMARY_NOTIFY:-}" ]; then
@@ -243,7 +259,8 @@ _primary_nsd_conf()
 # _primary_soa HOST PORT ZONE: the served serial (empty when none).
 _primary_soa()
 {
-	kdig @"$1" -p "$2" +short +time=1 +retry=0 SOA "$3" 2>/dev/null | awk 'NF >= 7 { print $3; exit }'
+	kdig ${PRIMARY_ALLOW_FROM:+-b "${PRIMARY_ALLOW_FROM%%,*}"} @"$1" -p "$2" +short +time=1 +retry=0 \
+		SOA "$3" 2>/dev/null | awk 'NF >= 7 { print $3; exit }'
 }
 
 _primary_serves()
@@ -417,7 +434,8 @@ primary_axfr()
 {
 	local d
 	d=$(_primary_dir "$1")
-	bed_axfr 127.0.0.1 "$(cat "$d/port")" "$(cat "$d/zone")" "$(primary_key "$1")"
+	BED_KDIG_FROM=${PRIMARY_ALLOW_FROM%%,*} bed_axfr 127.0.0.1 "$(cat "$d/port")" "$(cat "$d/zone")" \
+		"$(primary_key "$1")"
 }
 
 primary_ixfr()

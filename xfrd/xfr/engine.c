@@ -246,7 +246,7 @@ static void log_outcome(const struct job *j)
 		const char *fb = r->fell_back ? zx_strerror(r->fallback_error) : "no";
 		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
 		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
-		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s%s%s", zone,
+		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s%s%s%s", zone,
 		         xfr_outcome_str(r->outcome),
 		         r->commit.had_serial ? r->commit.old_serial : 0, r->commit.serial,
 		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
@@ -254,7 +254,8 @@ static void log_outcome(const struct job *j)
 		         (unsigned long long)r->messages, (unsigned long long)r->bytes,
 		         log_quote(fb, q, sizeof(q)), r->primary, ms, (double)r->soa_us / 1000.0,
 		         (double)r->commit_us / 1000.0, r->conn_reused ? "reused" : "new",
-		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy);
+		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy,
+		         r->soa_udp_proxy ? " soa=udp-relay" : "");
 	}
 }
 
