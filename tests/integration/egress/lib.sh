@@ -8,12 +8,14 @@
 #   egress_ss_local NAME PORT SSPORT [ADDR]  ss-local: a SOCKS5 proxy on ADDR@PORT (default
 #                                   127.0.0.1; ::1 for IPv6) relaying to ss-server SSPORT,
 #                                   UDP ASSOCIATE enabled (-u); sets EGRESS_PID
-#   egress_danted NAME PORT EXTERNAL USER [ADDR]  danted on ADDR@PORT (default ::1) with
-#                                   username/password (RFC 1929) for USER, going out from
-#                                   EXTERNAL; sets EGRESS_PID. USER is a system user
-#                                   made for the test (dante checks the system's password
-#                                   database) and removed at exit: needs root.
-#   egress_user NAME PASSWORD       that user
+#   egress_danted NAME PORT "EXTERNAL..." [ADDR]  danted on ADDR@PORT (default ::1) with
+#                                   username/password (RFC 1929), going out from each
+#                                   EXTERNAL (by the target's family); CONNECTs to
+#                                   port EGRESS_DANTE_BLOCK_PORT refused (reply 2);
+#                                   sets EGRESS_PID. USER is a system user
+#   egress_user NAME PASSWORD       a system user for dante's username method (dante
+#                                   checks the system's password database), removed at
+#                                   exit: needs root
 #
 # The design's own setup is ss-local in front of xfrd and ss-server where the static
 # egress address lives: the primary sees ss-server's source address only.
@@ -65,13 +67,13 @@ egress_user()
 
 egress_danted()
 {
-	local name=$1 port=$2 external=$3 user=$4 addr=${5:-::1} d
+	local name=$1 port=$2 externals=$3 addr=${4:-::1} d e
 	d=$BED_T/$name
 	mkdir -p "$d"
 	cat >"$d/danted.conf" <<DANTE
 logoutput: $d/danted.log
 internal: $addr port = $port
-external: $external
+$(for e in $externals; do echo "external: $e"; done)
 socksmethod: username
 clientmethod: none
 user.privileged: root
