@@ -11,6 +11,7 @@
 #   5. `source: 127.0.0.2`, direct: the IXFR (a source address the primary allows)
 #   6. ss-local on ::1 (the proxy reached over IPv6): the IXFR
 #   7. a proxy that is down, then ss-local: the next proxy is used for the same primary
+#   8. the same in the service (--standalone): /metrics counts per proxy
 set -euo pipefail
 . "$ZX_SRC/tests/bed/primary.sh"
 . "$ZX_SRC/tests/integration/egress/lib.sh"
@@ -21,7 +22,7 @@ egress_need ss-server ss-local named kdig ldns-read-zone
 zone=egress-ss.test
 EGRESS_SECRET=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:xfr-key:$EGRESS_SECRET"
-bed_ports 5 port ssport socks socks6 dead
+bed_ports 8 port ssport socks socks6 dead http dns notify_port
 "$(bed_tool zonegen)" -z "$zone" -n 2000 -s 3 -S 100 -o "$BED_T/zone.db"
 export PRIMARY_ALLOW_FROM=127.0.0.2 ZX_STORE_SYNC=none
 primary_start bind p1 "$port" "$zone" "$BED_T/zone.db" "$key"
@@ -81,4 +82,24 @@ egress_expect failover "event=xfr_done .*serial=104 .*proxy=127.0.0.1@$socks"
 grep -q "event=xfr_proxy_failed .*proxy=127.0.0.1@$dead .*detail=\"proxy 127.0.0.1@$dead: proxy connect: " \
 	"$BED_T/run.log" || bed_die "the dead proxy was not tried first: $(cat "$BED_T/run.log")"
 same failover
+
+egress_conf "$BED_T/service.yaml" "$zone" \
+	"{ address: \"127.0.0.1@$port\", proxy: [ \"127.0.0.1@$dead\", \"127.0.0.1@$socks\" ] }" \
+	"    refresh: { min: 1s, max: 1s }" "  http: 127.0.0.1@$http
+  listen: [ 127.0.0.1@$dns ]"
+primary_change p1 1 0 0
+bed_spawn xfrd "$ZX_BUILD/xfrd/xfrd" -c "$BED_T/service.yaml" --standalone
+metrics() { curl -fsS "http://127.0.0.1:$http/metrics"; }
+has_serial() { kdig @127.0.0.1 -p "$dns" +short SOA "$zone" | grep -q " 105 "; }
+bed_wait_for 30 has_serial || bed_die "the service did not fetch serial 105: $(tail -5 "$BED_T/xfrd.out")"
+metrics >"$BED_T/metrics.txt" || bed_die "no /metrics"
+grep -E "^xfrd_proxy_transfers_total\{proxy=\"127.0.0.1@$socks\"\} [1-9]" "$BED_T/metrics.txt" ||
+	bed_die "transfers through ss-local not counted: $(grep proxy "$BED_T/metrics.txt")"
+grep -E "^xfrd_proxy_errors_total\{proxy=\"127.0.0.1@$dead\",error=\"unreachable\"\} [1-9]" \
+	"$BED_T/metrics.txt" || bed_die "the dead proxy's failures not counted"
+grep -E "^xfrd_proxy_up\{proxy=\"127.0.0.1@$dead\"\} 0" "$BED_T/metrics.txt" ||
+	bed_die "the dead proxy is not down"
+grep -E "^xfrd_proxy_up\{proxy=\"127.0.0.1@$socks\"\} 1" "$BED_T/metrics.txt" ||
+	bed_die "ss-local is not up"
+bed_log "metrics: $(grep -E '^xfrd_proxy_(up|transfers)' "$BED_T/metrics.txt" | tr '\n' ' ')"
 bed_log PASS
