@@ -506,6 +506,10 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 static void source_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
 {
 	struct cfg_egress *e = dst;
+	if (cfg_is_null(v)) {
+		memset(&e->source, 0, sizeof(e->source)); /* none: the kernel's choice */
+		return;
+	}
 	const char *s = cfg_scalar(p, v, what);
 	if (s == NULL) {
 		return;

@@ -151,7 +151,7 @@ static void test_cfg_example_loads(void **state)
 	struct cfg *cfg = load_ok(EXAMPLE);
 	assert_string_equal(cfg->notifyd.instance, "notifyd-1");
 	assert_string_equal(cfg->xfrd.replica, "xfrd-0");
-	assert_int_equal(cfg->zone_count, 2);
+	assert_int_equal(cfg->zone_count, 3);
 	const struct cfg_zone *com = find(cfg, "EXAMPLE.com");
 	assert_non_null(com);
 	assert_string_equal(com->name_text, "example.com.");
@@ -169,6 +169,12 @@ static void test_cfg_example_loads(void **state)
 	assert_int_equal(net->limits.bytes, 256 << 20);
 	assert_int_equal(net->serve.keys.count, 1);
 	assert_int_equal(net->notify_from.count, 2); /* the two primaries */
+	assert_int_equal(net->primary_egress[0].proxy_count, 0);
+	const struct cfg_zone *org = find(cfg, "example.org");
+	assert_non_null(org);
+	assert_int_equal(org->primary_egress[0].proxy_count, 1);
+	assert_int_equal(org->primary_egress[1].proxy_count, 0);
+	assert_string_equal(addr_of(&org->primary_egress[1].source), "192.0.2.53@0");
 	cfg_free(cfg);
 }
 
