@@ -4,7 +4,7 @@
  * cfg_walk.c (value parsers, the table walker) and cfg_schema.c (the tables,
  * keys, zones). Not an API: nothing else includes it.
  *
- * Threading: one struct cfg_parse per cfg_load() call.
+ * (cfg_egress.c: the egress keys.) Threading: one struct cfg_parse per cfg_load() call.
  */
 #ifndef ZX_COMMON_CFG_INTERNAL_H
 #define ZX_COMMON_CFG_INTERNAL_H
@@ -138,6 +138,17 @@ ZX_MUSTCHECK int cfg_index_init(struct cfg *cfg, size_t n);
  * @return NULL when added; the zone already there under the same name
  */
 const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zones, size_t i);
+
+/* Egress keys (cfg_egress.c), CFG_FT_FUNC handlers: source and proxy fill the struct
+ * cfg_egress at dst; primaries fills the struct cfg_zone at dst (primaries and each
+ * one's own, unresolved, egress). */
+void cfg_source_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+void cfg_proxy_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+
+/** Each primary's egress in force: its own source and proxy, else the zone's (a new
+    array in the arena). */
+void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z);
 
 /** Defaults, then every section of @p root (NULL for an empty file). */
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root);
