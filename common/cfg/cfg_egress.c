@@ -255,8 +255,9 @@ void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const 
 }
 
 /* Each primary's egress in force: its own source and proxy, else the zone's. A new
- * array: the unresolved one may be zone-defaults', shared by other zones. */
-void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z)
+ * array: the unresolved one may be zone-defaults', shared by other zones. A source
+ * must be of the family of what it connects to: the proxies, else the primary. */
+void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z, const struct cfg_node *at)
 {
 	size_t n = z->primaries.count;
 	struct cfg_egress *egs = arena_alloc_array(p->mem, n ? n : 1, sizeof(*egs));
@@ -273,6 +274,22 @@ void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z)
 		if (own->proxies != NULL) {
 			egs[i].proxies = own->proxies;
 			egs[i].proxy_count = own->proxy_count;
+		}
+		const struct cfg_endpoint *to = egs[i].proxy_count > 0 ? &egs[i].proxies[0].ep
+		                                                       : &z->primaries.v[i];
+		for (size_t k = 0; k < egs[i].proxy_count && to->addr.ss_family ==
+		                                               egs[i].source.addr.ss_family; k++) {
+			to = &egs[i].proxies[k].ep;
+		}
+		if (egs[i].source.len != 0 && to->addr.ss_family != egs[i].source.addr.ss_family) {
+			char a[ACL_ADDRSTRLEN], b[ACL_ADDRSTRLEN];
+			acl_addr_str((const struct sockaddr *)&egs[i].source.addr, false, a, sizeof(a));
+			acl_addr_str((const struct sockaddr *)&to->addr, true, b, sizeof(b));
+			cfg_error(p, at, "zone \"%s\": source %s cannot reach %s %s (another address "
+			          "family); expected a source of the same family as the %s",
+			          z->name_text, a, egs[i].proxy_count > 0 ? "proxy" : "primary", b,
+			          egs[i].proxy_count > 0 ? "proxies" : "primary");
+			break;
 		}
 	}
 	z->primary_egress = egs;

@@ -147,8 +147,9 @@ void cfg_proxy_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char
 void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
 
 /** Each primary's egress in force: its own source and proxy, else the zone's (a new
-    array in the arena). */
-void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z);
+    array in the arena); a source of another family than what it connects to is
+    reported at @p at (the zone's entry). */
+void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z, const struct cfg_node *at);
 
 /** Defaults, then every section of @p root (NULL for an empty file). */
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root);

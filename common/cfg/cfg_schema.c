@@ -503,7 +503,7 @@ static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, struct cfg_node
 	if (z->notify_from.count == 0) {
 		notify_from_primaries(p, z);
 	}
-	cfg_zone_egress(p, z);
+	cfg_zone_egress(p, z, item);
 }
 
 static void zone_entry(struct cfg_parse *p, struct cfg_node *item, struct cfg_zone *zones)

@@ -685,7 +685,7 @@ static void test_cfg_egress_levels_and_primary_mappings(void **state)
 	char text[2048];
 	snprintf(text, sizeof(text),
 	         "xfrd: { source: 127.0.0.2, proxy: [ \"127.0.0.1@1081\" ] }\n"
-	         "zone-defaults: { proxy: [ \"127.0.0.1\", { address: \"[::1]:1082\", user: xfrd, "
+	         "zone-defaults: { proxy: [ \"127.0.0.1\", { address: \"127.0.0.3:1082\", user: xfrd, "
 	         "password-file: \"%s\" } ] }\n"
 	         "zones:\n"
 	         "  - { name: a.example, primaries: [ \"192.0.2.1\" ] }\n"
@@ -707,7 +707,7 @@ static void test_cfg_egress_levels_and_primary_mappings(void **state)
 	assert_int_equal(a->egress.proxy_count, 2);                            /* zone-defaults */
 	assert_string_equal(addr_of_ep(&a->egress.proxies[0].ep, b), "127.0.0.1@1080");
 	assert_null(a->egress.proxies[0].user);
-	assert_string_equal(addr_of_ep(&a->egress.proxies[1].ep, b), "::1@1082");
+	assert_string_equal(addr_of_ep(&a->egress.proxies[1].ep, b), "127.0.0.3@1082");
 	assert_string_equal(a->egress.proxies[1].user, "xfrd");
 	assert_string_equal(a->egress.proxies[1].password, "s3cret");
 	assert_non_null(a->primary_egress);
@@ -770,6 +770,13 @@ static void test_cfg_egress_errors(void **state)
 		 "source, proxy"},
 		{"zones: [ { name: a.example, primaries: [ { address: \"192.0.2.1@x\" } ] } ]\n",
 		 "t.yaml:1:53: bad endpoint \"192.0.2.1@x\" for zone.primaries"},
+		{"zones: [ { name: a.example, source: \"::1\", primaries: [ 192.0.2.1 ] } ]\n",
+		 "t.yaml:1:10: zone \"a.example.\": source ::1 cannot reach primary 192.0.2.1@53 "
+		 "(another address family); expected a source of the same family as the primary"},
+		{"xfrd: { source: 127.0.0.2, proxy: [ 127.0.0.1, \"[::1]:1080\" ] }\n"
+		 "zones: [ { name: a.example, primaries: [ \"::1\" ] } ]\n",
+		 "t.yaml:2:10: zone \"a.example.\": source 127.0.0.2 cannot reach proxy ::1@1080 "
+		 "(another address family); expected a source of the same family as the proxies"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct cfg *cfg = NULL;

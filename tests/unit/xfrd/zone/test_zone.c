@@ -76,7 +76,7 @@ static void test_settings_copy_egress(void **state)
 	         "zones:\n"
 	         "  - name: e.test\n"
 	         "    source: 127.0.0.2\n"
-	         "    proxy: [ \"127.0.0.1@1081\", { address: \"::1@1082\", user: xfr, "
+	         "    proxy: [ \"127.0.0.1@1081\", { address: \"127.0.0.6@1082\", user: xfr, "
 	         "password-file: \"%s\" } ]\n"
 	         "    primaries: [ \"127.0.0.1@53\", { address: \"127.0.0.3@53\", proxy: "
 	         "[ \"127.0.0.4@1083\" ], source: \"127.0.0.5@0\" } ]\n",
