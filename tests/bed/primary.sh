@@ -188,7 +188,9 @@ _primary_bind_conf()
 		echo "    dnssec-validation no;"
 		echo "    ixfr-from-differences yes;"
 		echo "    allow-transfer { $allow};"
-		[ -n "${PRIMARY_ALLOW_FROM:-}" ] && echo "    allow-query { $PRIMARY_ALLOW_FROM; };"
+		if [ -n "${PRIMARY_ALLOW_FROM:-}" ]; then
+			echo "    allow-query { $PRIMARY_ALLOW_FROM; };"
+		fi
 		if [ -n "${PRIMARY_NOTIFY:-}" ]; then
 			local sk=""
 			[ "${PRIMARY_NOTIFY_KEY:-}" = none ] || sk=" key \"${names[0]}\""
@@ -434,7 +436,8 @@ primary_axfr()
 {
 	local d
 	d=$(_primary_dir "$1")
-	BED_KDIG_FROM=${PRIMARY_ALLOW_FROM%%,*} bed_axfr 127.0.0.1 "$(cat "$d/port")" "$(cat "$d/zone")" \
+	local from=${PRIMARY_ALLOW_FROM:-}
+	BED_KDIG_FROM=${from%%,*} bed_axfr 127.0.0.1 "$(cat "$d/port")" "$(cat "$d/zone")" \
 		"$(primary_key "$1")"
 }
 
