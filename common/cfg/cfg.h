@@ -80,8 +80,11 @@ struct cfg_proxy {
 struct cfg_egress {
 	struct cfg_endpoint source;      /**< len 0: no bind; port 0: any port */
 	const struct cfg_proxy *proxies; /**< owned by the cfg; tried in order */
-	size_t proxy_count;              /**< 0: direct */
+	size_t proxy_count;              /**< 0: direct; at most CFG_PROXIES_MAX */
 };
+
+/** Most SOCKS5 proxies one egress may list. */
+#define CFG_PROXIES_MAX 16
 
 /** A list of TSIG keys, each borrowed from cfg->keys. */
 struct cfg_keys {

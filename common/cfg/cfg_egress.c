@@ -172,6 +172,10 @@ void cfg_proxy_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char
 	if (!cfg_list(p, v, what, &n)) {
 		return;
 	}
+	if (n > CFG_PROXIES_MAX) {
+		cfg_error(p, v, "%zu proxies in %s; expected at most %d", n, what, CFG_PROXIES_MAX);
+		return;
+	}
 	/* never NULL, even for "proxy: []": a primary's empty list overrides the zone's */
 	struct cfg_proxy *px = arena_alloc_array(p->mem, n ? n : 1, sizeof(*px));
 	if (px == NULL) {

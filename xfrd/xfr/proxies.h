@@ -33,14 +33,13 @@
 #ifndef ZX_XFRD_PROXIES_H
 #define ZX_XFRD_PROXIES_H
 
+#include "common/cfg/cfg.h"
 #include "common/err.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-struct cfg_egress;
-struct cfg_proxy;
 struct metrics;
 struct proxies;
 struct xfr_result;
@@ -48,8 +47,8 @@ struct xfr_result;
 /** A proxy's first time down; doubled per further failure. */
 #define PROXIES_DOWN_MS 5000
 #define PROXIES_DOWN_MAX_MS 60000
-/** Most proxies one egress may list (proxies_order()'s array). */
-#define PROXIES_PER_EGRESS 16
+/** Most proxies one egress may list (proxies_order()'s array; the config's limit). */
+#define PROXIES_PER_EGRESS CFG_PROXIES_MAX
 
 /**
  * @param[in]  m   series registered here; borrowed, must outlive the table; NULL: a

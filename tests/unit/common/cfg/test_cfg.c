@@ -748,6 +748,10 @@ static void test_cfg_egress_errors(void **state)
 		 "address of this host, optionally with @port"},
 		{"xfrd: { proxy: \"127.0.0.1\" }\n",
 		 "t.yaml:1:16: wrong type for xfrd.proxy: expected a list, got a string"},
+		{"xfrd: { proxy: [ 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, "
+		 "127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, "
+		 "127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1 ] }\n",
+		 "t.yaml:1:16: 17 proxies in xfrd.proxy; expected at most 16"},
 		{"xfrd: { proxy: [ \"127.0.0.1@0\" ] }\n",
 		 "t.yaml:1:18: bad proxy \"127.0.0.1@0\" for xfrd.proxy; expected \"addr@port\", "
 		 "\"[v6]:port\" or an address (port 1080)"},

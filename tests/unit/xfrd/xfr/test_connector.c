@@ -128,14 +128,18 @@ static void on_done(void *arg, int rc, const struct connector_out *out,
 	}
 }
 
-static struct outcome run(const struct cfg_proxy *px, enum connector_mode mode, uint64_t ms)
+static struct outcome run_to(const struct cfg_proxy *px, const struct cfg_endpoint *source,
+                             const struct cfg_endpoint *to, enum connector_mode mode, uint64_t ms)
 {
 	struct event_base *base = event_base_new();
 	struct connector c;
 	connector_init(&c);
 	struct sockaddr_in target = {.sin_family = AF_INET, .sin_port = htons(53)};
 	inet_pton(AF_INET, "192.0.2.1", &target.sin_addr);
-	struct connector_path path = {.proxy = px};
+	if (to != NULL) {
+		memcpy(&target, &to->addr, sizeof(target));
+	}
+	struct connector_path path = {.proxy = px, .source = source};
 	struct outcome o = {0};
 	assert_int_equal(connector_start(&c, base, mode, (struct sockaddr *)&target, sizeof(target),
 	                                 &path, ms, on_done, &o),
@@ -149,6 +153,11 @@ static struct outcome run(const struct cfg_proxy *px, enum connector_mode mode, 
 	connector_cancel(&c);
 	event_base_free(base);
 	return o;
+}
+
+static struct outcome run(const struct cfg_proxy *px, enum connector_mode mode, uint64_t ms)
+{
+	return run_to(px, NULL, NULL, mode, ms);
 }
 
 #define S(x) x, sizeof(x) - 1
@@ -310,6 +319,62 @@ static void test_connector_rejects_bad_input(void **state)
 	assert_false(o.done);
 }
 
+
+static struct cfg_endpoint endpoint(const char *text)
+{
+	struct cfg_endpoint ep;
+	memset(&ep, 0, sizeof(ep));
+	assert_int_equal(acl_endpoint_parse(text, 0, &ep.addr, &ep.len), 0);
+	return ep;
+}
+
+static const char *local_of(int fd, char *buf)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&ss, &len), 0);
+	return acl_addr_str((struct sockaddr *)&ss, false, buf, ACL_ADDRSTRLEN);
+}
+
+/* Direct: a TCP stream and a UDP socket connected to the target, bound to the source;
+ * a refused connect is the target's failure, a source not on this host ours. */
+static void test_connector_direct_from_a_source(void **state)
+{
+	(void)state;
+	struct fake f;
+	const struct step none[] = {{0, NULL, NULL, 0, false}};
+	fake_start(&f, none, 1, false);
+	struct cfg_endpoint src = endpoint("127.0.0.2@0");
+	char b[ACL_ADDRSTRLEN];
+	struct outcome o = run_to(NULL, &src, &f.ep, CONNECTOR_STREAM, 2000);
+	assert_int_equal(o.rc, 0);
+	assert_int_equal(o.out.ctl_fd, -1);
+	assert_string_equal(local_of(o.out.fd, b), "127.0.0.2");
+	close(o.out.fd);
+	o = run_to(NULL, &src, &f.ep, CONNECTOR_DGRAM, 2000);
+	assert_int_equal(o.rc, 0);
+	assert_int_equal(o.out.hdr_len, 0);
+	assert_int_equal(o.out.ctl_fd, -1);
+	assert_string_equal(local_of(o.out.fd, b), "127.0.0.2");
+	close(o.out.fd);
+	fake_stop(&f);
+
+	struct cfg_endpoint closed = f.ep; /* nobody listens there any more */
+	o = run_to(NULL, NULL, &closed, CONNECTOR_STREAM, 2000);
+	assert_int_equal(o.rc, ZX_ECONNREFUSED);
+	assert_false(o.fail.at_proxy);
+	assert_string_equal(o.fail.step, "connect");
+	struct cfg_endpoint foreign = endpoint("192.0.2.77@0"); /* not this host's */
+	o = run_to(NULL, &foreign, &closed, CONNECTOR_STREAM, 2000);
+	assert_int_equal(o.rc, ZX_EIO);
+	assert_false(o.fail.at_proxy);
+	assert_string_equal(o.fail.step, "bind source");
+	struct cfg_proxy px = {.ep = closed};
+	o = run_to(&px, &foreign, NULL, CONNECTOR_STREAM, 2000);
+	assert_false(o.fail.at_proxy); /* our source, not the proxy */
+	assert_string_equal(o.fail.step, "bind source");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_connector_failures_say_whose),
 		cmocka_unit_test(test_connector_proxy_down_and_timeout),
 		cmocka_unit_test(test_connector_rejects_bad_input),
+		cmocka_unit_test(test_connector_direct_from_a_source),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
