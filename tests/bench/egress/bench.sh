@@ -93,6 +93,7 @@ compare()
 	row "$name" "direct" "$(printf '%.2f' "$md") s (${d[*]})"
 	row "$name" "through ss-local + ss-server" "$(printf '%.2f' "$mp") s (${p[*]}); CPU of ss-local + ss-server $(echo "scale=2; $k0 / $hz / $reps" | bc) s per run"
 	row "$name" "ratio proxy / direct" "$(echo "scale=2; $mp / $md" | bc -l)x"
+	row "$name" "last proxied run" "$(grep -c 'event=xfr_done' "$BED_T/run.log") transfers, $(sed -n 's/.*event=xfr_done .* records=\([0-9]*\) .*/\1/p' "$BED_T/run.log" | awk '{ n += $1 } END { print n }') records stored, $(grep -c 'conn=reused' "$BED_T/run.log") on kept connections"
 }
 
 bench_axfr()
@@ -141,9 +142,6 @@ bench_many()
 	conf "$d/direct.yaml" "$d/store" 0 <"$d/zones.yaml"
 	conf "$d/proxy.yaml" "$d/store" 1 <"$d/zones.yaml"
 	compare many_10k "${MANY_REPS:-3}" "$d/direct.yaml" "$d/proxy.yaml" "$d/store"
-	local stored
-	stored=$(grep -c 'event=xfr_done' "$BED_T/run.log" || true)
-	row many_10k "zones stored (last proxied run)" "$stored"
 }
 
 row what how result

@@ -36,16 +36,24 @@ egress_conf "$BED_T/ab.yaml" "$zone" "$p" "    proxy: [ \"127.0.0.1@$pa\", \"127
 
 serial_held() { "$ZX_BUILD/xfrd/xfrctl" --store "$BED_T/store" show "$zone" | awk '$1 == "serial:" { print $2 }'; }
 
+# received_from_a: the most bytes one connection to A has received so far (tcp_info)
+received_from_a()
+{
+	ss -Htni state established "( dport = :$pa )" |
+		grep -oE 'bytes_received:[0-9]+' | cut -d: -f2 | sort -n | tail -1
+}
+
 # kill_mid_transfer CONF: xfrd --once --force-axfr in the background; once its
-# connection to A carries the transfer (established, bytes flowing), A is killed.
+# connection to A has carried a megabyte of the transfer (of about 20), A is killed.
 kill_mid_transfer()
 {
 	local rc=0 xpid
 	timeout 120 "$ZX_BUILD/xfrd/xfrd" -c "$1" --once --force-axfr >"$BED_T/run.log" 2>&1 &
 	xpid=$!
-	bed_wait_for 20 bash -c "ss -Htn state established '( dport = :$pa )' | grep -q ." ||
-		bed_die "no connection to proxy A"
-	sleep "${ZX_EGRESS_KILL_AFTER:-0.1}"
+	bed_wait_for 30 bash -c "[ \"\$(ss -Htni state established '( dport = :$pa )' |
+		grep -oE 'bytes_received:[0-9]+' | cut -d: -f2 | sort -n | tail -1)\" -gt 1000000 ] 2>/dev/null" ||
+		bed_die "no transfer through proxy A: $(cat "$BED_T/run.log")"
+	bed_log "killing proxy A with $(received_from_a) bytes received through it"
 	kill -KILL "$pid_a"
 	bed_untrack "$pid_a"
 	wait "$xpid" || rc=$?
