@@ -389,6 +389,7 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		return; /* not the answer to our query: keep waiting */
 	}
 	event_del(x->udp_ev);
+	x->res.soa_udp_proxy = x->udp_hdr_len > 0; /* answered through the relay */
 	(void)soa_answer(x, x->rbuf + off, (size_t)n - off);
 }
 
@@ -421,11 +422,9 @@ static void on_udp_ready(void *arg, int rc, const struct connector_out *out,
 		x->ctl_fd = out->ctl_fd;
 		x->udp_hdr_len = out->hdr_len;
 		memcpy(x->udp_hdr, out->hdr, out->hdr_len);
-		x->res.soa_udp_proxy = true;
 		rc = soa_udp_send(x);
 	}
 	if (rc != 0) {
-		x->res.soa_udp_proxy = false;
 		schedule(x, ACT_SOA_TCP);
 	}
 }

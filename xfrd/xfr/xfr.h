@@ -185,7 +185,7 @@ struct xfr_result {
 	enum xfr_egress egress_fail; /**< XFR_FAILED: whether the egress path failed */
 	uint8_t socks_rep;         /**< the proxy's reply code, when it refused (or could
 	                                not reach the primary) */
-	bool soa_udp_proxy;        /**< the SOA query went over the proxy's UDP relay */
+	bool soa_udp_proxy;        /**< the SOA answer came over the proxy's UDP relay */
 };
 
 struct xfr;

@@ -7,7 +7,8 @@
 #                                   datagrams from OUT_ADDR (-b; e.g. 127.0.0.2)
 #   egress_ss_local NAME PORT SSPORT [ADDR]  ss-local: a SOCKS5 proxy on ADDR@PORT (default
 #                                   127.0.0.1; ::1 for IPv6) relaying to ss-server SSPORT,
-#                                   UDP ASSOCIATE enabled (-u); sets EGRESS_PID
+#                                   UDP relay on (-u; EGRESS_SS_NO_UDP=1: off, though it
+#                                   still accepts UDP ASSOCIATE); sets EGRESS_PID
 #   egress_danted NAME PORT "EXTERNAL..." [ADDR]  danted on ADDR@PORT (default ::1) with
 #                                   username/password (RFC 1929), going out from each
 #                                   EXTERNAL (by the target's family); CONNECTs to
@@ -50,8 +51,10 @@ egress_ss_server()
 egress_ss_local()
 {
 	local name=$1 port=$2 ssport=$3 addr=${4:-127.0.0.1}
+	local udp=-u
+	[ "${EGRESS_SS_NO_UDP:-0}" = 1 ] && udp=""
 	bed_spawn "$name" ss-local -s 127.0.0.1 -p "$ssport" -l "$port" -b "$addr" \
-		-k "$EGRESS_SS_KEY" -m "$EGRESS_SS_METHOD" -u -t 30 -v
+		-k "$EGRESS_SS_KEY" -m "$EGRESS_SS_METHOD" $udp -t 30 -v
 	EGRESS_PID=$BED_PID
 	_egress_wait_tcp "$addr" "$port"
 }

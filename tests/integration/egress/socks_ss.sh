@@ -11,7 +11,8 @@
 #   5. `source: 127.0.0.2`, direct: the IXFR (a source address the primary allows)
 #   6. ss-local on ::1 (the proxy reached over IPv6): the IXFR
 #   7. a proxy that is down, then ss-local: the next proxy is used for the same primary
-#   8. the same in the service (--standalone): /metrics counts per proxy
+#   8. ss-local without its UDP relay (no -u): the SOA falls back to TCP through CONNECT
+#   9. the same in the service (--standalone): /metrics counts per proxy
 set -euo pipefail
 . "$ZX_SRC/tests/bed/primary.sh"
 . "$ZX_SRC/tests/integration/egress/lib.sh"
@@ -22,7 +23,7 @@ egress_need ss-server ss-local named kdig ldns-read-zone
 zone=egress-ss.test
 EGRESS_SECRET=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:xfr-key:$EGRESS_SECRET"
-bed_ports 8 port ssport socks socks6 dead http dns notify_port
+bed_ports 9 port ssport socks socks6 dead http dns notify_port socks_tcp
 "$(bed_tool zonegen)" -z "$zone" -n 2000 -s 3 -S 100 -o "$BED_T/zone.db"
 export PRIMARY_ALLOW_FROM=127.0.0.2 ZX_STORE_SYNC=none
 primary_start bind p1 "$port" "$zone" "$BED_T/zone.db" "$key"
@@ -30,12 +31,14 @@ primary_start bind p1 "$port" "$zone" "$BED_T/zone.db" "$key"
 egress_ss_server ss-server "$ssport" 127.0.0.2
 egress_ss_local ss-local "$socks" "$ssport"
 egress_ss_local ss-local6 "$socks6" "$ssport" ::1
+EGRESS_SS_NO_UDP=1 egress_ss_local ss-local-tcp "$socks_tcp" "$ssport"
 
 p="\"127.0.0.1@$port\""
 egress_conf "$BED_T/direct.yaml" "$zone" "$p"
 egress_conf "$BED_T/proxied.yaml" "$zone" "$p" "    proxy: [ \"127.0.0.1@$socks\" ]"
 egress_conf "$BED_T/source.yaml" "$zone" "$p" "    source: 127.0.0.2"
 egress_conf "$BED_T/v6.yaml" "$zone" "$p" "" "  proxy: [ \"[::1]:$socks6\" ]"
+egress_conf "$BED_T/tcponly.yaml" "$zone" "$p" "    proxy: [ \"127.0.0.1@$socks_tcp\" ]"
 egress_conf "$BED_T/failover.yaml" "$zone" \
 	"{ address: \"127.0.0.1@$port\", proxy: [ \"127.0.0.1@$dead\", \"127.0.0.1@$socks\" ] }"
 
@@ -83,6 +86,11 @@ grep -q "event=xfr_proxy_failed .*proxy=127.0.0.1@$dead .*detail=\"proxy 127.0.0
 	"$BED_T/run.log" || bed_die "the dead proxy was not tried first: $(cat "$BED_T/run.log")"
 same failover
 
+primary_change p1 0 1 1
+egress_run "$BED_T/tcponly.yaml" || bed_die "IXFR through ss-local without UDP failed: $last"
+egress_expect tcp_only "event=xfr_done .*kind=ixfr old_serial=104 serial=105 .*proxy=127.0.0.1@$socks_tcp\$"
+same tcp_only
+
 egress_conf "$BED_T/service.yaml" "$zone" \
 	"{ address: \"127.0.0.1@$port\", proxy: [ \"127.0.0.1@$dead\", \"127.0.0.1@$socks\" ] }" \
 	"    refresh: { min: 1s, max: 1s }" "  http: 127.0.0.1@$http
@@ -90,8 +98,8 @@ egress_conf "$BED_T/service.yaml" "$zone" \
 primary_change p1 1 0 0
 bed_spawn xfrd "$ZX_BUILD/xfrd/xfrd" -c "$BED_T/service.yaml" --standalone
 metrics() { curl -fsS "http://127.0.0.1:$http/metrics"; }
-has_serial() { kdig @127.0.0.1 -p "$dns" +short SOA "$zone" | grep -q " 105 "; }
-bed_wait_for 30 has_serial || bed_die "the service did not fetch serial 105: $(tail -5 "$BED_T/xfrd.out")"
+has_serial() { kdig @127.0.0.1 -p "$dns" +short SOA "$zone" | grep -q " 106 "; }
+bed_wait_for 30 has_serial || bed_die "the service did not fetch serial 106: $(tail -5 "$BED_T/xfrd.out")"
 metrics >"$BED_T/metrics.txt" || bed_die "no /metrics"
 grep -E "^xfrd_proxy_transfers_total\{proxy=\"127.0.0.1@$socks\"\} [1-9]" "$BED_T/metrics.txt" ||
 	bed_die "transfers through ss-local not counted: $(grep proxy "$BED_T/metrics.txt")"
