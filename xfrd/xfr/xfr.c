@@ -29,8 +29,11 @@
  *
  * Every step that leaves a state runs from the deferred `step` event, never
  * inside a socket callback, so a callback never sees its conn reopened or freed.
+ * The SOA states are in xfr_soa.c; what both files share, in xfr_internal.h.
  */
 #include "xfrd/xfr/xfr.h"
+
+#include "xfrd/xfr/xfr_internal.h"
 
 #include "common/clock.h"
 #include "common/acl.h"
@@ -57,56 +60,6 @@
 #include <time.h>
 #include <unistd.h>
 
-enum st { ST_SOA_UDP = 1, ST_SOA_TCP, ST_IXFR, ST_AXFR, ST_DONE };
-enum act { ACT_NONE = 0, ACT_SOA_TCP, ACT_IXFR, ACT_AXFR, ACT_COMMIT, ACT_FINISH };
-
-struct xfr {
-	struct event_base *base;
-	struct xfr_params p;
-	struct sockaddr_storage primary;
-	uint8_t zone[DNAME_MAXLEN];
-	enum st st;
-	enum act next;
-	struct xfr_result res;
-	struct xfr_held held;
-	uint16_t id;
-	bool tsig_on;
-	/* connection reuse (p.pool; res.conn_reused: the conn came from the pool):
-	   the exchange ended cleanly, give the socket back; a pooled socket was
-	   stale, connect anew */
-	bool keep, fresh;
-	struct tsig_session tsig;
-	struct conn conn;
-	/* egress (xfrd/xfr/connector.h): the path, the setup under way, and for an SOA
-	   query through a proxy the association's TCP connection and datagram header */
-	struct connector_path path;
-	struct connector setup;
-	int ctl_fd;
-	size_t udp_hdr_len;
-	uint8_t udp_hdr[SOCKS5_UDP_HDR_MAX];
-	int udp_fd;
-	struct event *udp_ev;
-	struct event *timer;
-	struct event *step;
-	void *txn;
-	uint64_t t0_us; /* clock_mono_us() at the start */
-	/* the commit, when it runs on p.commitq: committing from submit until
-	   on_committed() runs on our base (commit_ev) */
-	struct event *commit_ev;
-	struct commitq_job cjob;
-	bool committing;
-	bool late; /* the whole-transfer timeout passed while committing */
-	int commit_rc;
-	uint64_t tc_us; /* at the commit */
-	xfr_done_cb cb;
-	void *cb_arg;
-	size_t qlen;
-	/* buffers last: xfr_start() zeroes only what is above them */
-	uint8_t query[QUERY_MAX + TSIG_RR_MAX];
-	struct xfrstream stream;
-	uint8_t rbuf[CONN_BUF];
-};
-
 const char *xfr_outcome_str(enum xfr_outcome o)
 {
 	switch (o) {
@@ -122,17 +75,6 @@ const char *xfr_outcome_str(enum xfr_outcome o)
 	return "?";
 }
 
-static struct timeval ms_tv(uint64_t ms)
-{
-	return (struct timeval){.tv_sec = (time_t)(ms / 1000),
-	                        .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-}
-
-static uint64_t since_us(uint64_t t0_us)
-{
-	return clock_mono_us() - t0_us;
-}
-
 static uint16_t new_id(void)
 {
 	uint16_t id = 0;
@@ -142,20 +84,20 @@ static uint16_t new_id(void)
 	return id;
 }
 
-static void schedule(struct xfr *x, enum act a)
+void xfr_schedule(struct xfr *x, enum act a)
 {
 	x->next = a;
 	event_active(x->step, EV_TIMEOUT, 0);
 }
 
-static void fail(struct xfr *x, int rc, const char *why)
+void xfr_fail(struct xfr *x, int rc, const char *why)
 {
 	if (x->res.outcome != XFR_FAILED) {
 		x->res.outcome = XFR_FAILED;
 		x->res.error = rc;
 		x->res.why = why;
 	}
-	schedule(x, ACT_FINISH);
+	xfr_schedule(x, ACT_FINISH);
 }
 
 static void drop_txn(struct xfr *x)
@@ -197,7 +139,7 @@ static void close_io(struct xfr *x)
 }
 
 /* Build the query for @p qtype with a fresh ID, signed when there is a key. */
-static int make_query(struct xfr *x, uint16_t qtype)
+int xfr_make_query(struct xfr *x, uint16_t qtype)
 {
 	x->id = new_id();
 	const uint8_t *soa = x->held.soa_rdlen > 0 ? x->held.soa_rdata : NULL;
@@ -251,7 +193,7 @@ static int serial_check(struct xfr *x, uint32_t serial)
 }
 
 /* TSIG check of one answer message (no-op without a key). */
-static int verify(struct xfr *x, const uint8_t *msg, size_t len)
+int xfr_verify(struct xfr *x, const uint8_t *msg, size_t len)
 {
 	if (!x->tsig_on) {
 		return 0;
@@ -262,7 +204,7 @@ static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 /* ---- egress ------------------------------------------------------------- */
 
 /* A setup (xfrd/xfr/connector.h) failed: whose fault, and the detail. */
-static void setup_failed(struct xfr *x, int rc, const struct connector_fail *f)
+void xfr_setup_failed(struct xfr *x, int rc, const struct connector_fail *f)
 {
 	x->res.egress_fail = f->at_proxy ? XFR_EGRESS_PROXY
 	                     : rc == ZX_ESOCKS_UNREACHABLE ? XFR_EGRESS_UNREACHABLE
@@ -281,7 +223,7 @@ static void setup_failed(struct xfr *x, int rc, const struct connector_fail *f)
 
 /* The connection of an exchange broke (@p rc from the conn): through a proxy that is
  * the path's failure, before the primary's first byte or after it. */
-static void conn_broke(struct xfr *x, int rc)
+void xfr_conn_broke(struct xfr *x, int rc)
 {
 	if (x->p.proxy != NULL && rc != 0) {
 		x->res.egress_fail = x->conn.bytes_in == 0 ? XFR_EGRESS_UNREACHABLE : XFR_EGRESS_LOST;
@@ -294,204 +236,13 @@ static void conn_broke(struct xfr *x, int rc)
 }
 
 /* Start the TCP exchange of the current state on a new connection. */
-static int tcp_open(struct xfr *x, connector_cb cb)
+int xfr_tcp_open(struct xfr *x, connector_cb cb)
 {
 	x->res.egress_fail = XFR_EGRESS_OK;
 	x->res.socks_rep = 0;
 	return connector_start(&x->setup, x->base, CONNECTOR_STREAM,
 	                       (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
 	                       x->p.connect_ms, cb, x);
-}
-
-/* ---- SOA check ---------------------------------------------------------- */
-
-static void soa_decide(struct xfr *x, uint32_t serial)
-{
-	x->res.primary_serial = serial;
-	x->res.soa_us = since_us(x->t0_us);
-	if (!serial_newer(serial, x->held.serial)) {
-		x->res.outcome = XFR_UPTODATE;
-		schedule(x, ACT_FINISH);
-		return;
-	}
-	schedule(x, ACT_IXFR);
-}
-
-/* A verified-or-unsigned SOA answer. Returns 1 when it settled the SOA step. */
-static int soa_answer(struct xfr *x, const uint8_t *msg, size_t len)
-{
-	struct query_soa a;
-	struct dns_hdr h;
-	if (x->st == ST_SOA_UDP && dnsmsg_hdr_parse(msg, len, &h) == 0 &&
-	    (h.flags & DNS_FLAG_TC) != 0) {
-		schedule(x, ACT_SOA_TCP); /* truncated: TSIG may not even be there */
-		return 1;
-	}
-	int rc = verify(x, msg, len);
-	if (rc == 0 && x->tsig_on) {
-		rc = tsig_session_finish(&x->tsig);
-	}
-	if (rc != 0) {
-		fail(x, rc, "SOA answer TSIG");
-		return 1;
-	}
-	rc = query_soa_answer(msg, len, x->id, x->zone, &a);
-	if (rc == ZX_ERCODE) {
-		x->res.rcode = a.rcode;
-		fail(x, rc, "SOA query refused");
-	} else if (rc != 0) {
-		fail(x, rc, "SOA answer");
-	} else if (a.truncated && x->st == ST_SOA_UDP) {
-		schedule(x, ACT_SOA_TCP);
-	} else if (a.truncated) {
-		fail(x, ZX_EXFR, "SOA answer truncated over TCP");
-	} else {
-		soa_decide(x, a.serial);
-	}
-	return 1;
-}
-
-/* A datagram from the relay: its header must name the primary; @p off is where the
- * DNS message starts. */
-static bool relay_payload(struct xfr *x, size_t n, size_t *off)
-{
-	struct sockaddr_storage from;
-	if (socks5_udp_parse(x->rbuf, n, &from, off) != 0) {
-		return false;
-	}
-	return acl_endpoint_equal((const struct sockaddr *)&from,
-	                          (const struct sockaddr *)&x->primary);
-}
-
-static void on_udp(evutil_socket_t fd, short what, void *arg)
-{
-	struct xfr *x = arg;
-	if (what & EV_TIMEOUT) {
-		event_del(x->udp_ev); /* persistent: it would fire again */
-		schedule(x, ACT_SOA_TCP); /* lost: ask over TCP */
-		return;
-	}
-	ssize_t n = recv(fd, x->rbuf, 65535, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		return;
-	}
-	if (n < 0) {
-		event_del(x->udp_ev);
-		schedule(x, ACT_SOA_TCP); /* ICMP unreachable and the like */
-		return;
-	}
-	size_t off = 0;
-	if (x->udp_hdr_len > 0 && !relay_payload(x, (size_t)n, &off)) {
-		return; /* not from the primary through the relay: keep waiting */
-	}
-	struct dns_hdr h;
-	if (dnsmsg_hdr_parse(x->rbuf + off, (size_t)n - off, &h) != 0 || h.id != x->id) {
-		return; /* not the answer to our query: keep waiting */
-	}
-	event_del(x->udp_ev);
-	x->res.soa_udp_proxy = x->udp_hdr_len > 0; /* answered through the relay */
-	(void)soa_answer(x, x->rbuf + off, (size_t)n - off);
-}
-
-/* Send the query on x->udp_fd (after the relay's header, through a proxy) and wait. */
-static int soa_udp_send(struct xfr *x)
-{
-	uint8_t dgram[SOCKS5_UDP_HDR_MAX + sizeof(x->query)];
-	memcpy(dgram, x->udp_hdr, x->udp_hdr_len);
-	memcpy(dgram + x->udp_hdr_len, x->query, x->qlen);
-	size_t len = x->udp_hdr_len + x->qlen;
-	if (send(x->udp_fd, dgram, len, 0) != (ssize_t)len) {
-		return ZX_EIO;
-	}
-	x->udp_ev = event_new(x->base, x->udp_fd, EV_READ | EV_PERSIST, on_udp, x);
-	struct timeval tv = ms_tv(x->p.soa_ms);
-	if (x->udp_ev == NULL || event_add(x->udp_ev, &tv) != 0) {
-		return ZX_ENOMEM;
-	}
-	return 0;
-}
-
-/* The proxy's UDP association is set up, or refused (no UDP relay: ask over TCP). */
-static void on_udp_ready(void *arg, int rc, const struct connector_out *out,
-                         const struct connector_fail *f)
-{
-	(void)f;
-	struct xfr *x = arg;
-	if (rc == 0) {
-		x->udp_fd = out->fd;
-		x->ctl_fd = out->ctl_fd;
-		x->udp_hdr_len = out->hdr_len;
-		memcpy(x->udp_hdr, out->hdr, out->hdr_len);
-		rc = soa_udp_send(x);
-	}
-	if (rc != 0) {
-		schedule(x, ACT_SOA_TCP);
-	}
-}
-
-static void soa_udp(struct xfr *x)
-{
-	x->st = ST_SOA_UDP;
-	int rc = make_query(x, DNS_T_SOA);
-	if (rc != 0) {
-		fail(x, rc, "SOA query");
-		return;
-	}
-	if (x->p.proxy != NULL) {
-		rc = connector_start(&x->setup, x->base, CONNECTOR_DGRAM,
-		                     (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
-		                     x->p.connect_ms, on_udp_ready, x);
-	} else {
-		x->udp_fd = connector_socket(x->primary.ss_family, SOCK_DGRAM, x->p.source);
-		rc = x->udp_fd < 0 ? x->udp_fd : 0;
-		x->udp_fd = x->udp_fd < 0 ? -1 : x->udp_fd;
-		if (rc == 0 && connect(x->udp_fd, (const struct sockaddr *)&x->primary,
-		                       x->p.primary_len) != 0) {
-			rc = ZX_EIO;
-		}
-		rc = rc == 0 ? soa_udp_send(x) : rc;
-	}
-	if (rc != 0) {
-		schedule(x, ACT_SOA_TCP); /* no UDP socket: TCP may still work */
-	}
-}
-
-static int on_soa_tcp(void *arg, int rc, const uint8_t *msg, size_t len)
-{
-	struct xfr *x = arg;
-	if (rc != 0) {
-		conn_broke(x, rc);
-		fail(x, rc, "SOA query over TCP");
-		return 1;
-	}
-	return soa_answer(x, msg, len);
-}
-
-static void on_soa_tcp_ready(void *arg, int rc, const struct connector_out *out,
-                             const struct connector_fail *f)
-{
-	struct xfr *x = arg;
-	if (rc == 0) {
-		rc = conn_open_fd(&x->conn, x->base, out->fd, x->p.read_ms, x->query, x->qlen,
-		                  x->rbuf, on_soa_tcp, x);
-	} else {
-		setup_failed(x, rc, f);
-	}
-	if (rc != 0) {
-		fail(x, rc, "SOA query over TCP");
-	}
-}
-
-static void soa_tcp(struct xfr *x)
-{
-	x->st = ST_SOA_TCP;
-	int rc = make_query(x, DNS_T_SOA);
-	if (rc == 0) {
-		rc = tcp_open(x, on_soa_tcp_ready);
-	}
-	if (rc != 0) {
-		fail(x, rc, "SOA query over TCP");
-	}
 }
 
 /* ---- IXFR / AXFR -------------------------------------------------------- */
@@ -564,10 +315,10 @@ static void xfr_error(struct xfr *x, int rc, const char *why)
 			struct timeval tv = ms_tv(x->p.transfer_ms); /* the AXFR's own time */
 			(void)event_add(x->timer, &tv);
 		}
-		schedule(x, ACT_AXFR);
+		xfr_schedule(x, ACT_AXFR);
 		return;
 	}
-	fail(x, rc, why);
+	xfr_fail(x, rc, why);
 }
 
 static void count_stream(struct xfr *x)
@@ -592,10 +343,10 @@ static void stream_done(struct xfr *x)
 	x->keep = x->p.pool != NULL; /* the exchange is over: the connection may serve the next */
 	if (x->stream.kind == XFRSTREAM_UPTODATE) {
 		x->res.outcome = XFR_UPTODATE;
-		schedule(x, ACT_FINISH);
+		xfr_schedule(x, ACT_FINISH);
 		return;
 	}
-	schedule(x, ACT_COMMIT); /* after close_io(): never inside the conn's callback */
+	xfr_schedule(x, ACT_COMMIT); /* after close_io(): never inside the conn's callback */
 }
 
 /* The commit's outcome, on our base. */
@@ -611,7 +362,7 @@ static void committed(struct xfr *x, int rc)
 		return;
 	}
 	x->res.outcome = x->stream.kind == XFRSTREAM_BEGIN_IXFR ? XFR_IXFR : XFR_AXFR;
-	schedule(x, ACT_FINISH);
+	xfr_schedule(x, ACT_FINISH);
 }
 
 /* On a commitq thread: hand the result over to our base. */
@@ -663,18 +414,18 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 		/* the pooled connection was closed by the primary while idle (or does
 		   not take a second query): the same query once more, on a new one */
 		x->fresh = true;
-		schedule(x, x->st == ST_IXFR ? ACT_IXFR : ACT_AXFR);
+		xfr_schedule(x, x->st == ST_IXFR ? ACT_IXFR : ACT_AXFR);
 		return 1;
 	}
 	if (rc != 0) {
 		/* EOF in the middle of a message is a framing error; a reset or a
 		   timeout says nothing about IXFR support */
-		conn_broke(x, rc);
+		xfr_conn_broke(x, rc);
 		xfr_error(x, rc, rc == ZX_ECONNRESET ? "connection closed or reset before the end"
 		                                     : "transfer connection");
 		return 1;
 	}
-	rc = verify(x, msg, len);
+	rc = xfr_verify(x, msg, len);
 	if (rc != 0) {
 		count_stream(x);
 		xfr_error(x, rc, "transfer TSIG");
@@ -707,17 +458,17 @@ static void on_xfr_ready(void *arg, int rc, const struct connector_out *out,
 		rc = conn_open_fd(&x->conn, x->base, out->fd, x->p.read_ms, x->query, x->qlen,
 		                  x->rbuf, on_xfr_msg, x);
 	} else {
-		setup_failed(x, rc, f);
+		xfr_setup_failed(x, rc, f);
 	}
 	if (rc != 0) {
-		fail(x, rc, "transfer connect");
+		xfr_fail(x, rc, "transfer connect");
 	}
 }
 
 static void transfer(struct xfr *x, uint16_t qtype)
 {
 	x->st = qtype == DNS_T_IXFR ? ST_IXFR : ST_AXFR;
-	int rc = make_query(x, qtype);
+	int rc = xfr_make_query(x, qtype);
 	struct xfrstream_cfg sc = {
 		.zone = x->zone, .qtype = qtype, .id = x->id, .our_serial = x->held.serial,
 		.max_records = x->p.max_records, .max_bytes = x->p.max_bytes,
@@ -735,10 +486,10 @@ static void transfer(struct xfr *x, uint16_t qtype)
 		rc = conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
 		                  on_xfr_msg, x);
 	} else if (rc == 0) {
-		rc = tcp_open(x, on_xfr_ready);
+		rc = xfr_tcp_open(x, on_xfr_ready);
 	}
 	if (rc != 0) {
-		fail(x, rc, "transfer connect");
+		xfr_fail(x, rc, "transfer connect");
 	}
 }
 
@@ -767,7 +518,7 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
 	close_io(x);
 	switch (a) {
 	case ACT_SOA_TCP:
-		soa_tcp(x);
+		xfr_soa_tcp(x);
 		break;
 	case ACT_IXFR:
 		transfer(x, DNS_T_IXFR);
@@ -843,7 +594,7 @@ int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb c
               struct xfr **out)
 {
 	/* About 200 KiB, nearly all buffers that are written before they are read
-	   (query: make_query(), stream: xfrstream_init(), rbuf: the conn): zeroing
+	   (query: xfr_make_query(), stream: xfrstream_init(), rbuf: the conn): zeroing
 	   them cost 4% of xfrd's CPU with 10,000 small zones. */
 	struct xfr *x = malloc(sizeof(*x));
 	if (x == NULL) {
@@ -859,15 +610,15 @@ int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb c
 	}
 	rc = p->ops->zone_get(p->store, x->zone, &x->held);
 	if (rc != 0) {
-		fail(x, rc, "store read");
+		xfr_fail(x, rc, "store read");
 	} else if (!x->held.loaded || (p->flags & XFR_FORCE_AXFR) != 0 || x->held.corrupt) {
 		x->res.had_zone = x->held.loaded;
 		x->res.old_serial = x->held.serial;
-		schedule(x, ACT_AXFR);
+		xfr_schedule(x, ACT_AXFR);
 	} else {
 		x->res.had_zone = true;
 		x->res.old_serial = x->held.serial;
-		soa_udp(x);
+		xfr_soa_udp(x);
 	}
 	*out = x;
 	return 0;

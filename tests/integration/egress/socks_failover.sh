@@ -16,7 +16,7 @@ egress_need ss-server ss-local knotd kdig ldns-read-zone
 [ -x "$ZX_BUILD/xfrd/xfrd" ] || bed_skip "xfrd not built"
 
 zone=egress-big.test
-records=${ZX_EGRESS_RECORDS:-600000}
+records=${ZX_EGRESS_RECORDS:-200000}
 EGRESS_SECRET=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:xfr-key:$EGRESS_SECRET"
 bed_ports 4 port ssport pa pb
@@ -43,19 +43,31 @@ received_from_a()
 		grep -oE 'bytes_received:[0-9]+' | cut -d: -f2 | sort -n | tail -1
 }
 
-# kill_mid_transfer CONF: xfrd --once --force-axfr in the background; once its
-# connection to A has carried a megabyte of the transfer (of about 20), A is killed.
+# kill_mid_transfer CONF: xfrd --once --force-axfr in the background with the primary
+# frozen (SIGSTOP), then the primary let run 20 ms at a time until 100 KB of the
+# transfer (of about 6.6 MB) went through A; then A is killed and the primary thawed.
+# No race with the transfer's speed, whatever the load of the machine.
 kill_mid_transfer()
 {
-	local rc=0 xpid
+	local rc=0 xpid i knot_pid n
+	knot_pid=$(cat "$(_primary_dir p1)/pid")
+	bed_on_exit "kill -CONT $knot_pid"
+	kill -STOP "$knot_pid"
 	timeout 120 "$ZX_BUILD/xfrd/xfrd" -c "$1" --once --force-axfr >"$BED_T/run.log" 2>&1 &
 	xpid=$!
-	bed_wait_for 30 bash -c "[ \"\$(ss -Htni state established '( dport = :$pa )' |
-		grep -oE 'bytes_received:[0-9]+' | cut -d: -f2 | sort -n | tail -1)\" -gt 1000000 ] 2>/dev/null" ||
-		bed_die "no transfer through proxy A: $(cat "$BED_T/run.log")"
-	bed_log "killing proxy A with $(received_from_a) bytes received through it"
+	bed_wait_for 20 bash -c "ss -Htn state established '( dport = :$pa )' | grep -q ." ||
+		bed_die "no connection to proxy A: $(cat "$BED_T/run.log")"
+	for ((i = 0; i < 200; i++)); do
+		kill -CONT "$knot_pid"
+		sleep 0.02
+		kill -STOP "$knot_pid"
+		n=$(received_from_a)
+		[ "${n:-0}" -gt 100000 ] && break
+	done
+	bed_log "killing proxy A with ${n:-0} bytes received through it"
 	kill -KILL "$pid_a"
 	bed_untrack "$pid_a"
+	kill -CONT "$knot_pid"
 	wait "$xpid" || rc=$?
 	cat "$BED_T/run.log" >>"$BED_T/xfrd.log"
 	last=$(grep -E 'event=xfr_(done|uptodate|failed)' "$BED_T/run.log" | tail -1 || true)
