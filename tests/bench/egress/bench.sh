@@ -16,8 +16,10 @@
 #         xfrd --once direct and through ss-local, alternated, median of MANY_REPS
 #         (default 3)
 # Both paths reach the primary on 127.0.0.1 (ss-server from 127.0.0.2); the primary
-# allows both. xfrd's default worker count. Ports from bed_port (ZX_BED_PORTS).
-# Results as a table on stdout.
+# allows both. xfrd with its shipped defaults (disk sync on unless ZX_STORE_SYNC says
+# otherwise), its default worker count; the rules of tests/bench/README.md: one run, runs
+# interleaved, n >= 3, min/median/max, the load noted. Ports from bed_port
+# (ZX_BED_PORTS). Results as a table on stdout.
 set -euo pipefail
 . "$ZX_SRC/tests/bed/primary.sh"
 . "$ZX_SRC/tests/integration/egress/lib.sh"
@@ -28,9 +30,10 @@ xfrd=$ZX_BUILD/xfrd/xfrd
 zonegen=$(bed_tool zonegen)
 EGRESS_SECRET=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:xfr-key:$EGRESS_SECRET"
-export ZX_STORE_SYNC=${ZX_STORE_SYNC:-none}
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+mmm() { sort -g | awk '{ a[NR] = $1 } END { printf "%.2f / %.2f / %.2f s", a[1], a[int((NR + 1) / 2)], a[NR] }'; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 row() { printf '| %-16s | %-34s | %s |\n' "$1" "$2" "$3"; }
 
 bed_ports 2 ssport socks
@@ -78,9 +81,10 @@ timed()
 # compare NAME REPS DIRECT_CFG PROXY_CFG STORE: alternated runs, medians, the ratio
 compare()
 {
-	local name=$1 reps=$2 i d=() p=() k0 k1 hz md mp
+	local name=$1 reps=$2 i d=() p=() k0 k1 hz md mp l0
 	hz=$(getconf CLK_TCK)
 	k0=0 k1=0
+	l0=$(load)
 	for ((i = 0; i < reps; i++)); do
 		d+=("$(timed "$3" "$5")")
 		k0=$((k0 - $(ticks)))
@@ -90,9 +94,9 @@ compare()
 	done
 	md=$(printf '%s\n' "${d[@]}" | median)
 	mp=$(printf '%s\n' "${p[@]}" | median)
-	row "$name" "direct" "$(printf '%.2f' "$md") s (${d[*]})"
-	row "$name" "through ss-local + ss-server" "$(printf '%.2f' "$mp") s (${p[*]}); CPU of ss-local + ss-server $(echo "scale=2; $k0 / $hz / $reps" | bc) s per run"
-	row "$name" "ratio proxy / direct" "$(echo "scale=2; $mp / $md" | bc -l)x"
+	row "$name" "direct, min / median / max" "$(printf '%s\n' "${d[@]}" | mmm) (n=$reps)"
+	row "$name" "through ss-local + ss-server" "$(printf '%s\n' "${p[@]}" | mmm) (n=$reps); CPU of ss-local + ss-server $(echo "scale=2; $k0 / $hz / $reps" | bc) s per run"
+	row "$name" "ratio proxy / direct (medians)" "$(echo "scale=2; $mp / $md" | bc -l)x; load $l0 -> $(load)"
 	row "$name" "last proxied run" "$(grep -c 'event=xfr_done' "$BED_T/run.log") transfers, $(sed -n 's/.*event=xfr_done .* records=\([0-9]*\) .*/\1/p' "$BED_T/run.log" | awk '{ n += $1 } END { print n }') records stored, $(grep -c 'conn=reused' "$BED_T/run.log") on kept connections"
 }
 
