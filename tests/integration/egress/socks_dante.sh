@@ -10,6 +10,8 @@
 #   4. the primary by its IPv6 address through dante (CONNECT to an IPv6 target)
 #   5. a primary dante's rules block: CONNECT refused with reply 2, said in the
 #      outcome; with a second primary after it, the second is used
+#   6. a primary that is down behind dante: reply 5 (connection refused), counted as
+#      the primary's unreachability, not the proxy's
 set -euo pipefail
 . "$ZX_SRC/tests/bed/primary.sh"
 . "$ZX_SRC/tests/integration/egress/lib.sh"
@@ -20,7 +22,7 @@ egress_need danted knotd kdig ldns-read-zone
 zone=egress-dante.test
 EGRESS_SECRET=$(head -c 32 /dev/urandom | base64)
 key="hmac-sha256:xfr-key:$EGRESS_SECRET"
-bed_ports 3 port socks blocked
+bed_ports 4 port socks blocked down
 "$(bed_tool zonegen)" -z "$zone" -n 1000 -s 5 -S 10 -o "$BED_T/zone.db"
 export PRIMARY_ALLOW_FROM="127.0.0.2, ::1" ZX_STORE_SYNC=none
 PRIMARY_LISTEN_V6=1 primary_start knot p1 "$port" "$zone" "$BED_T/zone.db" "$key"
@@ -40,6 +42,7 @@ egress_conf "$BED_T/wrong.yaml" "$zone" "$p" "    proxy: [ $(px wrong.pw) ]"
 egress_conf "$BED_T/dante.yaml" "$zone" "$p" "    proxy: [ $(px socks.pw) ]"
 egress_conf "$BED_T/dante6.yaml" "$zone" "\"[::1]:$port\"" "    proxy: [ $(px socks.pw) ]"
 egress_conf "$BED_T/blocked.yaml" "$zone" "\"127.0.0.1@$blocked\"" "    proxy: [ $(px socks.pw) ]"
+egress_conf "$BED_T/down.yaml" "$zone" "\"127.0.0.1@$down\"" "    proxy: [ $(px socks.pw) ]"
 egress_conf "$BED_T/blocked2.yaml" "$zone" "\"127.0.0.1@$blocked\", $p" "    proxy: [ $(px socks.pw) ]"
 
 same() # STEP
@@ -86,4 +89,9 @@ egress_expect blocked2 "event=xfr_done .*serial=13 .*primary=127.0.0.1@$port "
 grep -q "event=xfr_primary_failed .*primary=127.0.0.1@$blocked .*error=SOCKS5 request refused" \
 	"$BED_T/run.log" || bed_die "the blocked primary was not tried first"
 same blocked2
+
+if egress_run "$BED_T/down.yaml"; then
+	bed_die "a primary that is down transferred"
+fi
+egress_expect down "event=xfr_failed .*error=target unreachable behind the SOCKS5 proxy .*reply 5 \\(connection refused\\)"
 bed_log PASS
