@@ -27,7 +27,11 @@
  * `source: ADDR[@PORT]` binds outgoing SOA queries and transfers; `proxy:` is a list
  * of SOCKS5 proxies, each "addr@port" (default port 1080) or { address, user,
  * password-file }; `proxy: []` means direct. A primary is "addr@port" or { address,
- * source, proxy }.
+ * source, proxy, tls }.
+ *
+ * XFR over TLS (RFC 9103), per primary: `tls: { mode: strict|pin|opportunistic,
+ * ca-file, auth-name, pin-sha256: [...], cert-file, key-file }` (struct cfg_tls); the
+ * primary's port then defaults to 853. Files are checked readable at load.
  *
  * Threading: cfg_load() may run on any thread; a loaded cfg is read-only and
  * may be shared by every thread until cfg_free().
@@ -77,10 +81,36 @@ struct cfg_proxy {
  * through SOCKS5 proxies tried in order, both (the proxies are then reached from
  * the source), or neither (the kernel's choice, direct).
  */
+/** How a primary's TLS is authenticated (RFC 9103 section 9.3, RFC 8310). */
+enum cfg_tls_mode {
+	CFG_TLS_STRICT = 1,    /**< the chain against ca-file (else the system's store) and
+	                            the certificate's name against auth-name; pins, when
+	                            given, must match too */
+	CFG_TLS_PIN,           /**< the server's SPKI SHA-256 must be one of the pins
+	                            (RFC 7858 section 4.2); no chain; notAfter still checked */
+	CFG_TLS_OPPORTUNISTIC, /**< encrypted, not authenticated (only when written) */
+};
+
+/** Most pins one primary may list. */
+#define CFG_TLS_PINS_MAX 8
+
+/** XFR over TLS to one primary (strings owned by the cfg). */
+struct cfg_tls {
+	enum cfg_tls_mode mode;
+	const char *ca_file;    /**< strict: PEM CA bundle; NULL: the system's default store */
+	const char *auth_name;  /**< strict: the name the certificate must carry (required) */
+	const char *const *pins; /**< base64 SHA-256 of the SubjectPublicKeyInfo (44 chars) */
+	size_t pin_count;       /**< pin: >= 1; strict: 0 or more */
+	const char *cert_file;  /**< client certificate (mutual TLS), PEM; NULL: none */
+	const char *key_file;   /**< its key, PEM; given together with cert_file */
+};
+
 struct cfg_egress {
 	struct cfg_endpoint source;      /**< len 0: no bind; port 0: any port */
 	const struct cfg_proxy *proxies; /**< owned by the cfg; tried in order */
 	size_t proxy_count;              /**< 0: direct; at most CFG_PROXIES_MAX */
+	const struct cfg_tls *tls;       /**< XFR over TLS (a primary's own setting only);
+	                                      NULL: plain TCP/UDP */
 };
 
 /** Most SOCKS5 proxies one egress may list. */

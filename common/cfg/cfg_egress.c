@@ -43,12 +43,17 @@ struct primaryent {
 	struct cfg_egress egress;
 };
 
-enum { RF_ADDRESS, RF_SOURCE, RF_PROXY };
+enum { RF_ADDRESS, RF_SOURCE, RF_PROXY, RF_TLS };
+
+/* XFR over TLS (RFC 9103): the port a primary's TLS listens on when none is given. */
+#define XOT_DEFAULT_PORT 853
 
 static const struct cfg_field primary_fields[] = {
 	[RF_ADDRESS] = F("address", CFG_FT_STR, offsetof(struct primaryent, address), 0, 0),
 	[RF_SOURCE] = FN("source", offsetof(struct primaryent, egress), cfg_source_fn),
 	[RF_PROXY] = FN("proxy", offsetof(struct primaryent, egress), cfg_proxy_fn),
+	[RF_TLS] = FN("tls", offsetof(struct primaryent, egress) + offsetof(struct cfg_egress, tls),
+	              cfg_tls_fn),
 	END,
 };
 
@@ -192,7 +197,7 @@ void cfg_proxy_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char
 	}
 }
 
-/* A primary as a mapping: { address, source, proxy }. */
+/* A primary as a mapping: { address, source, proxy, tls }. */
 static bool primary_map(struct cfg_parse *p, struct cfg_node *item, const char *what,
                         struct cfg_endpoint *ep, struct cfg_egress *eg)
 {
@@ -204,10 +209,11 @@ static bool primary_map(struct cfg_parse *p, struct cfg_node *item, const char *
 	}
 	if (found[RF_ADDRESS] == NULL) {
 		cfg_error(p, item, "a primary without an address in %s; expected { address: "
-		          "\"addr@port\", source, proxy }", what);
+		          "\"addr@port\", source, proxy, tls }", what);
 		return false;
 	}
-	if (acl_endpoint_parse(pe.address, 53, &ep->addr, &ep->len) != 0 ||
+	uint16_t port = found[RF_TLS] != NULL ? XOT_DEFAULT_PORT : 53;
+	if (acl_endpoint_parse(pe.address, port, &ep->addr, &ep->len) != 0 ||
 	    port_of(&ep->addr) == 0) {
 		cfg_error(p, found[RF_ADDRESS], "bad endpoint \"%s\" for %s; expected \"addr@port\", "
 		          "\"addr:port\" or \"[v6]:port\" or an address", pe.address, what);
@@ -248,7 +254,7 @@ void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const 
 		           port_of(&eps[i].addr) == 0) {
 			cfg_error(p, item, "bad endpoint \"%s\" for %s; expected \"addr@port\", "
 			          "\"addr:port\" or \"[v6]:port\" or an address, or { address, "
-			          "source, proxy }", s, what);
+			          "source, proxy, tls }", s, what);
 			ok = false;
 		}
 	}
@@ -272,6 +278,7 @@ void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z, const struct cfg_n
 	for (size_t i = 0; i < n; i++) {
 		const struct cfg_egress *own = &z->primary_egress[i];
 		egs[i] = z->egress;
+		egs[i].tls = own->tls; /* a primary's own only: TLS is about that server */
 		if (own->source.len != 0) {
 			egs[i].source = own->source;
 		}

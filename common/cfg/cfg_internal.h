@@ -146,6 +146,15 @@ void cfg_source_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const cha
 void cfg_proxy_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
 void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
 
+/* A primary's `tls:` mapping (cfg_tls.c): a struct cfg_tls in the arena, its pointer
+ * stored at dst (a const struct cfg_tls *); NULL left there after an error. */
+void cfg_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+
+/** Resolve @p file against the config's directory into @p buf; reports at @p at and
+    returns false when it cannot be opened for reading. */
+bool cfg_readable(struct cfg_parse *p, const struct cfg_node *at, const char *file,
+                  const char *what, char *buf, size_t size);
+
 /** Each primary's egress in force: its own source and proxy, else the zone's (a new
     array in the arena); a source of another family than what it connects to is
     reported at @p at (the zone's entry). */

@@ -8,9 +8,10 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent-dev
 	libssl-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler
 	libyaml-dev libcmocka-dev libxxhash-dev)
+# openssl (the command): the XFR-over-TLS tests make their CAs and certificates with it.
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
 	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl
-	shadowsocks-libev dante-server)
+	shadowsocks-libev dante-server openssl)
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
 # systemd tools (systemd-analyze verify/security), ShellCheck, venv for the PyPI tools, and
 # groff/man-db to render the man pages in docker/man (tests/deploy/docs_man.sh).

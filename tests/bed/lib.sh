@@ -164,10 +164,13 @@ bed_wait_for()
 	done
 }
 
-# bed_port_free PORT: nothing listens on PORT (TCP or UDP) on any address.
+# bed_port_free PORT: no socket on PORT (TCP or UDP, any state, any address). Not only
+# listeners: the bed's ports lie in the kernel's ephemeral range, and a connection (or
+# its TIME_WAIT) holding the port as its local end makes a daemon's bind fail; BIND
+# 9.18 then retries its TCP listeners (DNS, TLS, control) seconds later, silently.
 bed_port_free()
 {
-	! ss -Htuln "sport = :$1" 2>/dev/null | grep -q .
+	! ss -Htuan "sport = :$1" 2>/dev/null | grep -q .
 }
 
 # bed_port: print a free port, reserved until this test exits.

@@ -19,6 +19,13 @@
 #       source) lets only ADDR transfer (Knot, BIND, NSD) and, with BIND, query at
 #       all; the helpers here then query from ADDR themselves (kdig -b). Returns
 #       once the primary answers SOA.
+#       XFR over TLS (BIND only; RFC 9103): PRIMARY_TLS_PORT=P with PRIMARY_TLS_CERT and
+#       PRIMARY_TLS_KEY (PEM files) adds `listen-on port P tls` with them;
+#       PRIMARY_TLS_CA (a CA file) makes it require client certificates from that CA
+#       (mutual TLS); PRIMARY_TLS_PROTOCOLS (default "TLSv1.3") its TLS versions.
+#       primary_start then waits until its TCP ports (DNS, TLS, control) listen: BIND
+#       9.18 answers over UDP before it opens them, and does not retry one whose bind
+#       failed until it is reloaded (SIGHUP, sent after 5 s).
 #   primary_stop NAME
 #   primary_ctl NAME            knotd's control socket (knotc -s), nsd's control-interface
 #   primary_key NAME            the first key, "alg:name:secret"
@@ -173,12 +180,19 @@ _primary_bind_conf()
 		[ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ] && allow+="127.0.0.0/8; "
 		echo "key \"rndc-key\" { algorithm hmac-sha256; secret \"$(head -c 32 /dev/urandom | base64)\"; };"
 		echo "controls { inet 127.0.0.1 port $ctl allow { 127.0.0.1; } keys { \"rndc-key\"; }; };"
+		if [ -n "${PRIMARY_TLS_PORT:-}" ]; then
+			echo "tls zx-tls { cert-file \"$PRIMARY_TLS_CERT\"; key-file \"$PRIMARY_TLS_KEY\";"
+			[ -n "${PRIMARY_TLS_CA:-}" ] && echo "    ca-file \"$PRIMARY_TLS_CA\";"
+			echo "    protocols { ${PRIMARY_TLS_PROTOCOLS:-TLSv1.3}; }; };"
+		fi
 		echo "options {"
 		echo "    directory \"$d\";"
 		echo "    pid-file \"$d/named.pid\";"
 		echo "    session-keyfile \"$d/session.key\";"
 		echo "    managed-keys-directory \"$d\";"
 		echo "    listen-on port $port { 127.0.0.1; };"
+		[ -n "${PRIMARY_TLS_PORT:-}" ] &&
+			echo "    listen-on port $PRIMARY_TLS_PORT tls zx-tls { 127.0.0.1; };"
 		if [ "${PRIMARY_LISTEN_V6:-0}" = 1 ]; then
 			echo "    listen-on-v6 port $port { ::1; };"
 		else
@@ -272,6 +286,31 @@ _primary_serves()
 	[ -n "$s" ] && { [ -z "${3:-}" ] || [ "$s" = "$3" ]; }
 }
 
+# _primary_tcp_listens PORT...: something listens on every one of them (TCP)
+_primary_tcp_listens()
+{
+	local p
+	for p in "$@"; do
+		ss -Htln "sport = :$p" | grep -q . || return 1
+	done
+}
+
+# _primary_bind_listens NAME DIR PORT...: wait until named listens on every TCP PORT.
+# A listener whose bind failed (the port held for a moment by some connection's local
+# end: the bed's ports lie in the ephemeral range) is not retried by named 9.18 on its
+# own, silently; a SIGHUP (reload, interfaces scanned again) retries it.
+_primary_bind_listens()
+{
+	local name=$1 d=$2 try
+	shift 2
+	for try in 1 2 3 4 5 6; do
+		bed_wait_for 5 _primary_tcp_listens "$@" && return 0
+		bed_log "primary bind $name: not all of TCP $* listen yet ($(ss -Htan "( sport = :${*: -2:1} )" | head -2 | tr '\n' ' ')); SIGHUP"
+		kill -HUP "$(cat "$d/pid")" 2>/dev/null || true
+	done
+	bed_die "primary bind $name: TCP ports $* not listening"
+}
+
 # _primary_named_bin DIR: the named to run. Debian's AppArmor profile for
 # /usr/sbin/named allows only /etc/bind, /var/cache/bind...; a copy under DIR is
 # not covered by it, so where AppArmor is on (or PRIMARY_NAMED_COPY=1) run a copy.
@@ -341,6 +380,9 @@ primary_start()
 	if ! bed_wait_for 30 _primary_serves "$port" "${zone%.}." "$serial"; then
 		tail -n 20 "$d"/*.log "$d/daemon.out" >&2 2>/dev/null
 		bed_die "primary $kind $name did not serve $zone serial $serial on port $port"
+	fi
+	if [ "$kind" = bind ] && [ -n "${PRIMARY_TLS_PORT:-}" ]; then
+		_primary_bind_listens "$name" "$d" "$port" "$PRIMARY_TLS_PORT" "$(cat "$d/ctl_port")"
 	fi
 	bed_log "primary $kind $name: $zone serial $serial on 127.0.0.1@$port (pid $(cat "$d/pid"))"
 }

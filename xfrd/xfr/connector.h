@@ -48,11 +48,15 @@ struct cfg_endpoint;
 struct cfg_proxy;
 struct event;
 struct event_base;
+struct xot_client;
 
-/** How a target is reached. Both pointers borrowed; they must outlive the connector. */
+/** How a target is reached. Pointers borrowed; they must outlive the connector. */
 struct connector_path {
 	const struct cfg_endpoint *source; /**< bind to this (port 0: any); NULL or len 0: none */
 	const struct cfg_proxy *proxy;     /**< SOCKS5 proxy; NULL: direct */
+	const struct xot_client *tls;      /**< TLS on top (xfrd/xfr/xot.h), the caller's next
+	                                        step; the connector ignores it, the connection
+	                                        pool matches on it; NULL: plain */
 };
 
 enum connector_mode {

@@ -23,6 +23,12 @@
  * through a proxy is kept as any other: after the CONNECT it carries the primary's
  * bytes only.
  *
+ * XFR over TLS (RFC 9103 section 5.2 asks clients to reuse connections): a kept
+ * connection may carry its TLS session (connpool_put_tls()); it is taken only for
+ * the same TLS setting (struct connector_path tls) and given back with its session,
+ * so the next transfer sends its query at once, without a handshake. The pool closes
+ * such a connection with close_notify.
+ *
  * Threading: a pool belongs to the thread running its event base.
  */
 #ifndef ZX_XFRD_CONNPOOL_H
@@ -37,6 +43,7 @@
 struct connector_path;
 struct connpool;
 struct event_base;
+struct ssl_st;
 
 /**
  * @param[in]  base     the event base of every socket given; borrowed
@@ -63,6 +70,17 @@ int connpool_take(struct connpool *p, const struct sockaddr *sa, const struct co
  */
 void connpool_put(struct connpool *p, const struct sockaddr *sa, socklen_t salen,
                   const struct connector_path *via, int fd);
+
+/**
+ * As connpool_take(), for a path with TLS (via->tls): the socket and, in @p ssl, its
+ * TLS session (both the caller's; NULL for a plain one).
+ */
+int connpool_take_tls(struct connpool *p, const struct sockaddr *sa,
+                      const struct connector_path *via, struct ssl_st **ssl);
+
+/** As connpool_put(), with the socket's TLS session @p ssl (taken too; NULL: plain). */
+void connpool_put_tls(struct connpool *p, const struct sockaddr *sa, socklen_t salen,
+                      const struct connector_path *via, int fd, struct ssl_st *ssl);
 
 /** Idle sockets held; for tests and stats. */
 size_t connpool_idle(const struct connpool *p);

@@ -18,6 +18,7 @@
 #include "xfrd/xfr/commitq.h"
 #include "xfrd/xfr/connpool.h"
 #include "xfrd/xfr/proxies.h"
+#include "xfrd/xfr/xot.h"
 #include "xfrd/zone/zone.h"
 
 #include <event2/event.h>
@@ -88,6 +89,7 @@ struct engine {
 	size_t next_worker;
 	struct commitq *commitq; /* NULL: commits run on the workers */
 	struct proxies *proxies; /* SOCKS5 proxies' health and counters */
+	struct xot *xot;         /* TLS contexts, sessions and counters (XFR over TLS) */
 	struct engine_stats st;
 };
 
@@ -223,30 +225,47 @@ static void log_serial(const struct job *j)
 	}
 }
 
+/* " tls=full|resumed|kept" (how the last exchange got its session: a full handshake,
+ * a resumed one, a kept connection), " tls=failed tls_reason=..."; "" without TLS. */
+static const char *tls_text(const struct xfr_result *r, char *buf, size_t size)
+{
+	if (!r->tls) {
+		buf[0] = '\0';
+	} else if (r->tls_info.reason != XOT_OK) {
+		snprintf(buf, size, " tls=failed tls_reason=%s", xot_reason_str(r->tls_info.reason));
+	} else {
+		snprintf(buf, size, " tls=%s", r->tls_handshakes == 0 ? "kept"
+		                                : r->tls_info.resumed ? "resumed" : "full");
+	}
+	return buf;
+}
+
 static void log_outcome(const struct job *j)
 {
 	const struct xfr_result *r = &j->last;
 	const char *zone = j->z->name_text;
 	double ms = (double)r->duration_us / 1000.0;
+	char t[64];
+	tls_text(r, t, sizeof(t));
 	log_serial(j);
 	if (r->outcome == XFR_FAILED) {
 		char q[256], d[XFR_DETAIL_MAX + 8];
 		log_warn("xfr_failed", "zone=%s error=%s why=%s detail=%s rcode=%u primary=%s "
-		         "attempts=%u duration_ms=%.1f%s%s", zone, zx_strerror(r->error),
+		         "attempts=%u duration_ms=%.1f%s%s%s", zone, zx_strerror(r->error),
 		         log_quote(r->why != NULL ? r->why : "", q, sizeof(q)),
 		         log_quote(r->detail, d, sizeof(d)), r->rcode, r->primary, j->attempts, ms,
-		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy);
+		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy, t);
 	} else if (r->outcome == XFR_UPTODATE) {
 		log_info("xfr_uptodate", "zone=%s serial=%u primary_serial=%u primary=%s "
-		         "duration_ms=%.1f%s%s%s", zone, r->old_serial, r->primary_serial, r->primary,
-		         ms, r->proxy[0] != '\0' ? " proxy=" : "", r->proxy,
-		         r->soa_udp_proxy ? " soa=udp-relay" : "");
+		         "duration_ms=%.1f%s%s%s%s", zone, r->old_serial, r->primary_serial,
+		         r->primary, ms, r->proxy[0] != '\0' ? " proxy=" : "", r->proxy,
+		         r->soa_udp_proxy ? " soa=udp-relay" : "", t);
 	} else {
 		char q[128];
 		const char *fb = r->fell_back ? zx_strerror(r->fallback_error) : "no";
 		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
 		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
-		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s%s%s%s", zone,
+		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s%s%s%s%s", zone,
 		         xfr_outcome_str(r->outcome),
 		         r->commit.had_serial ? r->commit.old_serial : 0, r->commit.serial,
 		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
@@ -255,7 +274,7 @@ static void log_outcome(const struct job *j)
 		         log_quote(fb, q, sizeof(q)), r->primary, ms, (double)r->soa_us / 1000.0,
 		         (double)r->commit_us / 1000.0, r->conn_reused ? "reused" : "new",
 		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy,
-		         r->soa_udp_proxy ? " soa=udp-relay" : "");
+		         r->soa_udp_proxy ? " soa=udp-relay" : "", t);
 	}
 }
 
@@ -351,6 +370,9 @@ static void attempt_done(struct engine *e, struct job *j)
 	if (j->proxy != NULL) {
 		proxies_note(e->proxies, j->proxy, clock_mono_ms(), &j->last);
 	}
+	if (j->last.tls && (j->last.tls_handshakes > 0 || j->last.tls_info.reason != XOT_OK)) {
+		xot_note(e->xot, j->last.primary, &j->last.tls_info);
+	}
 	if (failed && j->proxy != NULL && j->last.egress_fail != XFR_EGRESS_OK &&
 	    j->xi + 1 < j->norder) {
 		/* the path failed, not the primary: the same primary through the next proxy */
@@ -423,6 +445,22 @@ static void start_job(struct engine *e, struct worker *w, struct job *j)
 	const struct cfg_endpoint *ep = &z->primaries.v[j->pi];
 	const struct cfg_egress *eg = job_egress(j);
 	pick_proxy(e, j, eg);
+	struct xot_client *tls = NULL;
+	char detail[XOT_DETAIL_MAX];
+	int rc = eg->tls != NULL ? xot_client_get(e->xot, eg->tls, &tls, detail) : 0;
+	if (rc != 0) {
+		memset(&j->last, 0, sizeof(j->last));
+		j->last.outcome = XFR_FAILED;
+		j->last.error = rc;
+		j->last.why = "TLS setup";
+		j->last.tls = true;
+		j->last.tls_info.reason = XOT_LOCAL;
+		acl_addr_str((const struct sockaddr *)&ep->addr, true, j->last.primary,
+		             sizeof(j->last.primary));
+		snprintf(j->last.detail, sizeof(j->last.detail), "%s", detail);
+		attempt_done(e, j);
+		return;
+	}
 	struct xfr_params p = {
 		.zone = z->name, .primary = (const struct sockaddr *)&ep->addr,
 		.primary_len = ep->len, .key = z->key, .connect_ms = e->o.connect_ms,
@@ -430,8 +468,9 @@ static void start_job(struct engine *e, struct worker *w, struct job *j)
 		.max_records = z->limits.records, .max_bytes = z->limits.bytes, .flags = j->flags,
 		.ops = e->o.ops, .store = e->o.store, .commitq = e->commitq, .pool = w->pool,
 		.source = eg->source.len != 0 ? &eg->source : NULL, .proxy = j->proxy,
+		.tls = tls,
 	};
-	int rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
+	rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
 	if (rc != 0) {
 		memset(&j->last, 0, sizeof(j->last));
 		j->last.outcome = XFR_FAILED;
@@ -518,6 +557,9 @@ int engine_new(const struct engine_opts *o, struct engine **out)
 	if (rc == 0) {
 		rc = proxies_new(o->metrics, &e->proxies);
 	}
+	if (rc == 0) {
+		rc = xot_new(o->metrics, &e->xot);
+	}
 	if (rc != 0) {
 		engine_free(e);
 		return rc;
@@ -574,6 +616,7 @@ void engine_free(struct engine *e)
 	free(e->prims);
 	free(e->workers);
 	proxies_free(e->proxies);
+	xot_free(e->xot); /* after the pools: their TLS sessions point into it */
 	pthread_cond_destroy(&e->idle_cv);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
@@ -586,6 +629,12 @@ static int know_proxies(struct engine *e, const struct cfg_zone *z)
 	int rc = proxies_add(e->proxies, &z->egress);
 	for (size_t i = 0; rc == 0 && z->primary_egress != NULL && i < z->primaries.count; i++) {
 		rc = proxies_add(e->proxies, &z->primary_egress[i]);
+		if (rc == 0 && z->primary_egress[i].tls != NULL) { /* its TLS series too */
+			char name[ACL_ADDRSTRLEN];
+			acl_addr_str((const struct sockaddr *)&z->primaries.v[i].addr, true, name,
+			             sizeof(name));
+			rc = xot_know(e->xot, name);
+		}
 	}
 	return rc;
 }
@@ -600,6 +649,7 @@ int engine_set_metrics(struct engine *e, struct metrics *m)
 	pthread_mutex_lock(&e->mu);
 	struct proxies *old = e->proxies;
 	e->proxies = t;
+	rc = xot_set_metrics(e->xot, m);
 	for (struct job *j = e->jobs; j != NULL && rc == 0; j = j->lnext) {
 		rc = know_proxies(e, j->z); /* requests made before: their proxies again */
 	}

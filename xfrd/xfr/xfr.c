@@ -46,6 +46,7 @@
 #include "xfrd/xfr/connector.h"
 #include "xfrd/xfr/connpool.h"
 #include "xfrd/xfr/proxies.h"
+#include "xfrd/xfr/xot.h"
 #include "proto/query.h"
 #include "proto/socks5.h"
 
@@ -111,14 +112,16 @@ static void drop_txn(struct xfr *x)
 static void close_io(struct xfr *x)
 {
 	if (x->keep) {
-		int fd = conn_detach(&x->conn);
+		struct ssl_st *ssl = NULL;
+		int fd = conn_detach(&x->conn, &ssl);
 		if (fd >= 0) {
-			connpool_put(x->p.pool, x->p.primary, x->p.primary_len, &x->path, fd);
+			connpool_put_tls(x->p.pool, x->p.primary, x->p.primary_len, &x->path, fd, ssl);
 		}
 		x->keep = false;
 	}
 	conn_close(&x->conn);
 	connector_cancel(&x->setup);
+	xot_hs_cancel(&x->hs);
 	if (x->ctl_fd >= 0) {
 		close(x->ctl_fd);
 		x->ctl_fd = -1;
@@ -222,9 +225,29 @@ void xfr_setup_failed(struct xfr *x, int rc, const struct connector_fail *f)
 }
 
 /* The connection of an exchange broke (@p rc from the conn): through a proxy that is
- * the path's failure, before the primary's first byte or after it. */
-void xfr_conn_broke(struct xfr *x, int rc)
+ * the path's failure, before the primary's first byte or after it. A TLS session that
+ * ended before the first answer byte (on a connection of this refresh: a kept one
+ * is retried first) is the handshake's failure: servers that want a client
+ * certificate, or refuse ours, close right after the handshake (BIND 9.18 without an
+ * alert: a reset or an EOF). Returns the code to fail with. */
+int xfr_conn_broke(struct xfr *x, int rc)
 {
+	if (x->p.tls != NULL && (rc == ZX_ETLS || rc == ZX_ECONNRESET) && x->conn.bytes_in == 0) {
+		char e[160];
+		const char *why = rc == ZX_ETLS ? xot_err_str(x->conn.tls_err, e, sizeof(e))
+		                                : "closed";
+		x->res.tls_info.reason = XOT_HANDSHAKE;
+		snprintf(x->res.tls_info.detail, sizeof(x->res.tls_info.detail), "TLS: %s", why);
+		snprintf(x->res.detail, sizeof(x->res.detail), "tls %.60s: the server ended the "
+		         "session before its first answer (a client certificate missing or "
+		         "refused?): %.90s", x->res.primary, why);
+		return ZX_ETLS;
+	}
+	if (rc == ZX_ETLS) {
+		char e[160];
+		snprintf(x->res.detail, sizeof(x->res.detail), "tls %.60s: %.150s", x->res.primary,
+		         xot_err_str(x->conn.tls_err, e, sizeof(e)));
+	}
 	if (x->p.proxy != NULL && rc != 0) {
 		x->res.egress_fail = x->conn.bytes_in == 0 ? XFR_EGRESS_UNREACHABLE : XFR_EGRESS_LOST;
 		if (x->res.detail[0] == '\0') {
@@ -233,16 +256,77 @@ void xfr_conn_broke(struct xfr *x, int rc)
 			         "first byte" : "the connection broke mid-exchange");
 		}
 	}
+	return rc;
 }
 
-/* Start the TCP exchange of the current state on a new connection. */
-int xfr_tcp_open(struct xfr *x, connector_cb cb)
+/* The connection is there (and its TLS session, when p.tls): send the query. */
+static int conn_on(struct xfr *x, int fd, struct ssl_st *ssl)
 {
+	if (ssl != NULL) {
+		return conn_open_tls(&x->conn, x->base, fd, ssl, x->p.read_ms, x->query, x->qlen,
+		                     x->rbuf, x->on_msg, x);
+	}
+	return conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
+	                    x->on_msg, x);
+}
+
+static void on_tls_ready(void *arg, int rc, int fd, struct ssl_st *ssl,
+                         const struct xot_info *info)
+{
+	struct xfr *x = arg;
+	x->res.tls_handshakes++;
+	x->res.tls_info = *info;
+	if (rc == 0) {
+		rc = conn_on(x, fd, ssl);
+	} else {
+		snprintf(x->res.detail, sizeof(x->res.detail), "tls %s: %.180s", x->res.primary,
+		         info->detail);
+	}
+	if (rc != 0) {
+		xfr_fail(x, rc, "TLS handshake");
+	}
+}
+
+static void on_stream_ready(void *arg, int rc, const struct connector_out *out,
+                            const struct connector_fail *f)
+{
+	struct xfr *x = arg;
+	if (rc == 0 && x->p.tls != NULL) {
+		/* the handshake gets a connect timeout's time of its own */
+		rc = xot_hs_start(&x->hs, x->base, x->p.tls, out->fd, x->p.primary,
+		                  x->p.connect_ms, on_tls_ready, x);
+	} else if (rc == 0) {
+		rc = conn_on(x, out->fd, NULL);
+	} else {
+		xfr_setup_failed(x, rc, f);
+	}
+	if (rc != 0) {
+		xfr_fail(x, rc, x->open_why);
+	}
+}
+
+void xfr_exchange(struct xfr *x, conn_cb on_msg, const char *why)
+{
+	x->on_msg = on_msg;
+	x->open_why = why;
 	x->res.egress_fail = XFR_EGRESS_OK;
 	x->res.socks_rep = 0;
-	return connector_start(&x->setup, x->base, CONNECTOR_STREAM,
-	                       (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
-	                       x->p.connect_ms, cb, x);
+	struct ssl_st *ssl = NULL;
+	int fd = x->p.pool != NULL && !x->fresh
+	                 ? connpool_take_tls(x->p.pool, x->p.primary, &x->path, &ssl)
+	                 : -1;
+	x->res.conn_reused = fd >= 0;
+	int rc;
+	if (fd >= 0) {
+		rc = conn_on(x, fd, ssl);
+	} else {
+		rc = connector_start(&x->setup, x->base, CONNECTOR_STREAM,
+		                     (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
+		                     x->p.connect_ms, on_stream_ready, x);
+	}
+	if (rc != 0) {
+		xfr_fail(x, rc, why);
+	}
 }
 
 /* ---- IXFR / AXFR -------------------------------------------------------- */
@@ -420,7 +504,7 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 	if (rc != 0) {
 		/* EOF in the middle of a message is a framing error; a reset or a
 		   timeout says nothing about IXFR support */
-		xfr_conn_broke(x, rc);
+		rc = xfr_conn_broke(x, rc);
 		xfr_error(x, rc, rc == ZX_ECONNRESET ? "connection closed or reset before the end"
 		                                     : "transfer connection");
 		return 1;
@@ -450,21 +534,6 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 	return 1;
 }
 
-static void on_xfr_ready(void *arg, int rc, const struct connector_out *out,
-                         const struct connector_fail *f)
-{
-	struct xfr *x = arg;
-	if (rc == 0) {
-		rc = conn_open_fd(&x->conn, x->base, out->fd, x->p.read_ms, x->query, x->qlen,
-		                  x->rbuf, on_xfr_msg, x);
-	} else {
-		xfr_setup_failed(x, rc, f);
-	}
-	if (rc != 0) {
-		xfr_fail(x, rc, "transfer connect");
-	}
-}
-
 static void transfer(struct xfr *x, uint16_t qtype)
 {
 	x->st = qtype == DNS_T_IXFR ? ST_IXFR : ST_AXFR;
@@ -477,20 +546,11 @@ static void transfer(struct xfr *x, uint16_t qtype)
 	if (rc == 0) {
 		rc = xfrstream_init(&x->stream, &sc);
 	}
-	int fd = rc == 0 && x->p.pool != NULL && !x->fresh
-	                 ? connpool_take(x->p.pool, x->p.primary, &x->path)
-	                 : -1;
-	x->res.conn_reused = fd >= 0;
-	x->res.egress_fail = XFR_EGRESS_OK;
-	if (fd >= 0) {
-		rc = conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
-		                  on_xfr_msg, x);
-	} else if (rc == 0) {
-		rc = xfr_tcp_open(x, on_xfr_ready);
-	}
 	if (rc != 0) {
 		xfr_fail(x, rc, "transfer connect");
+		return;
 	}
+	xfr_exchange(x, on_xfr_msg, "transfer connect");
 }
 
 /* ---- driving ------------------------------------------------------------ */
@@ -571,7 +631,9 @@ static int init(struct xfr *x, struct event_base *base, const struct xfr_params 
 	x->ctl_fd = -1;
 	conn_init(&x->conn);
 	connector_init(&x->setup);
-	x->path = (struct connector_path){.source = p->source, .proxy = p->proxy};
+	xot_hs_init(&x->hs);
+	x->path = (struct connector_path){.source = p->source, .proxy = p->proxy, .tls = p->tls};
+	x->res.tls = p->tls != NULL;
 	acl_addr_str(x->p.primary, true, x->res.primary, sizeof(x->res.primary));
 	if (p->proxy != NULL) {
 		proxies_name(p->proxy, x->res.proxy, sizeof(x->res.proxy));
@@ -618,7 +680,11 @@ int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb c
 	} else {
 		x->res.had_zone = true;
 		x->res.old_serial = x->held.serial;
-		xfr_soa_udp(x);
+		if (p->tls != NULL) {
+			xfr_schedule(x, ACT_SOA_TCP); /* over TLS: never in clear over UDP */
+		} else {
+			xfr_soa_udp(x);
+		}
 	}
 	*out = x;
 	return 0;

@@ -30,6 +30,12 @@
  * of the path is told apart from the primary's (struct xfr_result egress_fail) so
  * the engine can try the next proxy.
  *
+ * XFR over TLS (p.tls, RFC 9103; xfrd/xfr/xot.h): every exchange with the primary goes
+ * over TLS on the path above: the SOA query over TCP in TLS (never UDP), then the
+ * transfer on the same connection (kept in the pool between the two and after), TSIG
+ * inside when a key is given. A TLS failure names its check (struct xfr_result
+ * tls_fail, detail) and fails the refresh; the zone stays as it was.
+ *
  * Timeouts: an IXFR that the primary began answering but that did not finish in
  * time (reading, applying or committing) falls back to AXFR like any other IXFR
  * failure, with the whole-transfer timeout started again for it.
@@ -45,6 +51,7 @@
 #include "common/err.h"
 #include "common/store/zdb.h"
 #include "proto/xfrstream.h"
+#include "xfrd/xfr/xot.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -57,6 +64,7 @@ struct commitq;
 struct connpool;
 struct event_base;
 struct tsig_key;
+struct xot_client;
 
 /** What the store holds of a zone before the refresh. */
 struct xfr_held {
@@ -134,6 +142,8 @@ struct xfr_params {
 	                                       UDP ASSOCIATE when it offers it, else by
 	                                       CONNECT like the transfer; NULL: direct;
 	                                       borrowed */
+	const struct xot_client *tls;     /**< XFR over TLS with this context (xfrd/xfr/xot.h);
+	                                       NULL: plain; borrowed */
 };
 
 /** Whether a failure was the egress path's (the engine then tries the next proxy). */
@@ -186,6 +196,11 @@ struct xfr_result {
 	uint8_t socks_rep;         /**< the proxy's reply code, when it refused (or could
 	                                not reach the primary) */
 	bool soa_udp_proxy;        /**< the SOA answer came over the proxy's UDP relay */
+	bool tls;                  /**< p.tls: the exchanges went over TLS */
+	unsigned tls_handshakes;   /**< TLS handshakes this refresh made (0: every exchange
+	                                rode a kept session) */
+	struct xot_info tls_info;  /**< the last handshake's outcome (reason XOT_OK and
+	                                resumed, notAfter; or the failed check) */
 };
 
 struct xfr;

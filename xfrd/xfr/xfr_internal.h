@@ -48,6 +48,9 @@ struct xfr {
 	   query through a proxy the association's TCP connection and datagram header */
 	struct connector_path path;
 	struct connector setup;
+	struct xot_hs hs;     /* the TLS handshake on what the setup gave (p.tls) */
+	conn_cb on_msg;       /* the exchange the setup is for */
+	const char *open_why; /* its failure's step text */
 	int ctl_fd;
 	size_t udp_hdr_len;
 	uint8_t udp_hdr[SOCKS5_UDP_HDR_MAX];
@@ -104,12 +107,16 @@ int xfr_verify(struct xfr *x, const uint8_t *msg, size_t len);
 /** A connector setup failed: whose fault (res.egress_fail, socks_rep) and the detail. */
 void xfr_setup_failed(struct xfr *x, int rc, const struct connector_fail *f);
 
-/** The connection of an exchange broke with @p rc: through a proxy, the path's failure. */
-void xfr_conn_broke(struct xfr *x, int rc);
+/** The connection of an exchange broke with @p rc: through a proxy, the path's failure;
+    over TLS before the first answer byte, the handshake's (ZX_ETLS). @return the code
+    to fail with */
+int xfr_conn_broke(struct xfr *x, int rc);
 
-/** Start the TCP exchange of the current state on a new connection by x->path.
-    @return 0; connector_start()'s codes */
-int xfr_tcp_open(struct xfr *x, connector_cb cb);
+/** Send x->query over TCP (in TLS when p.tls) and hand the answer's messages to
+    @p on_msg: on a kept connection of the pool when there is one (res.conn_reused)
+    and !x->fresh, else on a new one by x->path (connect, TLS handshake). A failure
+    to get there fails the refresh with @p why (the detail says where). */
+void xfr_exchange(struct xfr *x, conn_cb on_msg, const char *why);
 
 /* ---- xfr_soa.c ------------------------------------------------------------ */
 

@@ -168,37 +168,30 @@ void xfr_soa_udp(struct xfr *x)
 static int on_soa_tcp(void *arg, int rc, const uint8_t *msg, size_t len)
 {
 	struct xfr *x = arg;
-	if (rc != 0) {
-		xfr_conn_broke(x, rc);
-		xfr_fail(x, rc, "SOA query over TCP");
+	if (rc != 0 && x->res.conn_reused && x->conn.bytes_in == 0) {
+		x->fresh = true; /* a kept connection the primary had closed: once more, anew */
+		xfr_schedule(x, ACT_SOA_TCP);
 		return 1;
 	}
-	return soa_answer(x, msg, len);
-}
-
-static void on_soa_tcp_ready(void *arg, int rc, const struct connector_out *out,
-                             const struct connector_fail *f)
-{
-	struct xfr *x = arg;
-	if (rc == 0) {
-		rc = conn_open_fd(&x->conn, x->base, out->fd, x->p.read_ms, x->query, x->qlen,
-		                  x->rbuf, on_soa_tcp, x);
-	} else {
-		xfr_setup_failed(x, rc, f);
-	}
 	if (rc != 0) {
-		xfr_fail(x, rc, "SOA query over TCP");
+		rc = xfr_conn_broke(x, rc);
+		xfr_fail(x, rc, x->p.tls != NULL ? "SOA query over TLS" : "SOA query over TCP");
+		return 1;
 	}
+	rc = soa_answer(x, msg, len);
+	/* answered in full: the connection (its TLS session) may carry the transfer next */
+	x->keep = x->p.pool != NULL && x->res.outcome != XFR_FAILED;
+	return rc;
 }
 
 void xfr_soa_tcp(struct xfr *x)
 {
 	x->st = ST_SOA_TCP;
+	const char *why = x->p.tls != NULL ? "SOA query over TLS" : "SOA query over TCP";
 	int rc = xfr_make_query(x, DNS_T_SOA);
-	if (rc == 0) {
-		rc = xfr_tcp_open(x, on_soa_tcp_ready);
-	}
 	if (rc != 0) {
-		xfr_fail(x, rc, "SOA query over TCP");
+		xfr_fail(x, rc, why);
+		return;
 	}
+	xfr_exchange(x, on_soa_tcp, why);
 }

@@ -43,6 +43,37 @@ static const struct cfg_proxy *lay_proxies(struct layout *l, const struct cfg_pr
 	return dst;
 }
 
+static const char *lay_str(struct layout *l, const char *s)
+{
+	return s != NULL ? place(l, s, strlen(s) + 1) : NULL;
+}
+
+/* Copy (or measure) a primary's TLS settings, their files and pins. */
+static const struct cfg_tls *lay_tls(struct layout *l, const struct cfg_tls *src)
+{
+	if (src == NULL) {
+		return NULL;
+	}
+	struct cfg_tls *dst = place(l, src, sizeof(*src));
+	const char **pins = place(l, src->pins, src->pin_count * sizeof(*src->pins));
+	for (size_t i = 0; i < src->pin_count; i++) {
+		const char *pin = lay_str(l, src->pins[i]);
+		if (pins != NULL) {
+			pins[i] = pin;
+		}
+	}
+	const char *ca = lay_str(l, src->ca_file), *name = lay_str(l, src->auth_name);
+	const char *cert = lay_str(l, src->cert_file), *key = lay_str(l, src->key_file);
+	if (dst != NULL) {
+		dst->pins = pins;
+		dst->ca_file = ca;
+		dst->auth_name = name;
+		dst->cert_file = cert;
+		dst->key_file = key;
+	}
+	return dst;
+}
+
 /* The zone's egress and each primary's (the primaries that use the zone's proxies,
  * the usual case, share one copy of them). */
 static void lay_egress(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
@@ -55,8 +86,10 @@ static void lay_egress(struct layout *l, const struct cfg_zone *src, struct cfg_
 		const struct cfg_proxy *px = e->proxies == src->egress.proxies
 		                                     ? dst->egress.proxies
 		                                     : lay_proxies(l, e->proxies, e->proxy_count);
+		const struct cfg_tls *tls = lay_tls(l, e->tls);
 		if (pe != NULL) {
 			pe[i].proxies = px;
+			pe[i].tls = tls;
 		}
 	}
 	dst->primary_egress = pe;

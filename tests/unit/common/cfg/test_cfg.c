@@ -811,6 +811,82 @@ static void test_cfg_egress_errors(void **state)
 	unlink(pwpath);
 }
 
+/* XFR over TLS: a primary's `tls` (RFC 9103), each mode, the port 853 default, files
+ * checked readable at load, and every mistake named. */
+static void test_cfg_primary_tls(void **state)
+{
+	(void)state;
+	char ca[] = "/tmp/zx-cfg-ca.XXXXXX";
+	int fd = mkstemp(ca);
+	assert_true(fd >= 0);
+	close(fd);
+	char text[1024];
+	snprintf(text, sizeof(text),
+	         "zones:\n"
+	         "  - name: a.example\n"
+	         "    primaries:\n"
+	         "      - { address: 192.0.2.1, tls: { ca-file: %s, auth-name: p.example } }\n"
+	         "      - { address: 192.0.2.2@8853, tls: { mode: pin, pin-sha256: [ "
+	         "\"xjk0L+n5OMLngl/AvRilRkF/4FffYC6SodDMdtgkuEI=\" ] } }\n"
+	         "      - { address: 192.0.2.3, tls: { mode: opportunistic, cert-file: %s, "
+	         "key-file: %s } }\n"
+	         "      - 192.0.2.4\n", ca, ca, ca);
+	struct cfg *cfg = load_text(text);
+	const struct cfg_zone *z = find(cfg, "a.example");
+	assert_non_null(z);
+	const struct cfg_tls *t = z->primary_egress[0].tls;
+	assert_non_null(t);
+	assert_int_equal(t->mode, CFG_TLS_STRICT);
+	assert_string_equal(t->ca_file, ca);
+	assert_string_equal(t->auth_name, "p.example");
+	assert_int_equal(port_of(&z->primaries.v[0]), 853);
+	t = z->primary_egress[1].tls;
+	assert_int_equal(t->mode, CFG_TLS_PIN);
+	assert_int_equal(t->pin_count, 1);
+	assert_string_equal(t->pins[0], "xjk0L+n5OMLngl/AvRilRkF/4FffYC6SodDMdtgkuEI=");
+	assert_int_equal(port_of(&z->primaries.v[1]), 8853);
+	t = z->primary_egress[2].tls;
+	assert_int_equal(t->mode, CFG_TLS_OPPORTUNISTIC);
+	assert_string_equal(t->cert_file, ca);
+	assert_string_equal(t->key_file, ca);
+	assert_null(z->primary_egress[3].tls);
+	assert_int_equal(port_of(&z->primaries.v[3]), 53);
+	cfg_free(cfg);
+
+	static const struct {
+		const char *tls, *want;
+	} cases[] = {
+		{"{ mode: loose }", "bad tls mode \"loose\"; expected strict, pin or opportunistic"},
+		{"{ ca-file: /etc/hostname }", "tls mode strict without auth-name"},
+		{"{ mode: pin }", "tls mode pin without pin-sha256"},
+		{"{ mode: pin, pin-sha256: [ abc ] }", "bad pin \"abc\" in zone.primaries"},
+		{"{ mode: pin, pin-sha256: [] }", "0 pins in zone.primaries.tls.pin-sha256; expected 1..8"},
+		{"{ auth-name: x, ca-file: /nonexistent/ca.pem }",
+		 "cannot read ca-file \"/nonexistent/ca.pem\": No such file or directory"},
+		{"{ mode: opportunistic, cert-file: /etc/hostname }",
+		 "tls with cert-file but no key-file; expected both (mutual TLS) or neither"},
+		{"{ mode: opportunistic, ca-file: /etc/hostname }", "ca-file is for tls mode strict only"},
+		{"{ mode: strict, auth-name: x, pins: [] }", "unknown key \"pins\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "zones: [ { name: a.example, primaries: [ { address: 192.0.2.1, tls: %s } ] } ]\n",
+		         cases[i].tls);
+		cfg = NULL;
+		int rc = cfg_load_string("t.yaml", text, &cfg, err, sizeof(err));
+		if (rc != ZX_ECONFIG || strstr(err, cases[i].want) == NULL) {
+			print_error("case %zu: rc %d\n got: %s\nwant: %s\n", i, rc, err, cases[i].want);
+			fail();
+		}
+	}
+	/* TLS is about one server: not a zone's key */
+	assert_int_equal(cfg_load_string("t.yaml", "zones: [ { name: a.example, tls: { mode: "
+	                                 "opportunistic }, primaries: [ 192.0.2.1 ] } ]\n",
+	                                 &cfg, err, sizeof(err)), ZX_ECONFIG);
+	assert_non_null(strstr(err, "unknown key \"tls\" in zone"));
+	unlink(ca);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -833,6 +909,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_100k_zones),
 		cmocka_unit_test(test_cfg_egress_levels_and_primary_mappings),
 		cmocka_unit_test(test_cfg_egress_errors),
+		cmocka_unit_test(test_cfg_primary_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

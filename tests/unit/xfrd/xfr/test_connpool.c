@@ -149,24 +149,28 @@ static struct cfg_endpoint endpoint(const char *text)
 
 /* A kept connection is taken only for the same primary by the same path: a direct
  * one never serves a proxied transfer, nor one through another proxy or user, nor one
- * from another source address. */
+ * from another source address; a plain one never serves a TLS transfer, nor one in
+ * TLS of another setting (XFR over TLS). */
 static void test_connpool_keyed_by_egress_path(void **state)
 {
 	(void)state;
 	struct event_base *base = event_base_new();
 	struct connpool *p = NULL;
-	assert_int_equal(connpool_new(base, 8, 60000, &p), 0);
+	assert_int_equal(connpool_new(base, 16, 60000, &p), 0);
 	struct cfg_endpoint src = endpoint("127.0.0.2@0"), src2 = endpoint("127.0.0.3@0");
 	struct cfg_proxy px = {.ep = endpoint("127.0.0.1@1080")};
 	struct cfg_proxy px_user = {.ep = endpoint("127.0.0.1@1080"), .user = "a", .password = "p"};
 	struct cfg_proxy px_user2 = {.ep = endpoint("127.0.0.1@1080"), .user = "b", .password = "p"};
 	struct cfg_proxy px_other = {.ep = endpoint("127.0.0.1@1081")};
+	int tls_a, tls_b; /* two TLS contexts: only their identity matters to the pool */
+	const struct xot_client *ta = (const void *)&tls_a, *tb = (const void *)&tls_b;
 	const struct connector_path paths[] = {
-		{NULL, NULL}, {&src, NULL}, {&src2, NULL}, {NULL, &px}, {NULL, &px_user},
-		{NULL, &px_user2}, {NULL, &px_other}, {&src, &px},
+		{NULL, NULL, NULL}, {&src, NULL, NULL}, {&src2, NULL, NULL}, {NULL, &px, NULL},
+		{NULL, &px_user, NULL}, {NULL, &px_user2, NULL}, {NULL, &px_other, NULL},
+		{&src, &px, NULL}, {NULL, NULL, ta}, {NULL, NULL, tb}, {NULL, &px, ta},
 	};
 	const size_t n = sizeof(paths) / sizeof(paths[0]);
-	int fds[8][2];
+	int fds[11][2];
 	struct sockaddr_in sa = peer(53);
 	for (size_t i = 0; i < n; i++) {
 		pair(fds[i]);
