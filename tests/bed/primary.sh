@@ -19,10 +19,11 @@
 #       source) lets only ADDR transfer (Knot, BIND, NSD) and, with BIND, query at
 #       all; the helpers here then query from ADDR themselves (kdig -b). Returns
 #       once the primary answers SOA.
-#       XFR over TLS (BIND only; RFC 9103): PRIMARY_TLS_PORT=P with PRIMARY_TLS_CERT and
-#       PRIMARY_TLS_KEY (PEM files) adds `listen-on port P tls` with them;
-#       PRIMARY_TLS_CA (a CA file) makes it require client certificates from that CA
-#       (mutual TLS); PRIMARY_TLS_PROTOCOLS (default "TLSv1.3") its TLS versions.
+#       XFR over TLS (BIND and NSD; RFC 9103): PRIMARY_TLS_PORT=P with PRIMARY_TLS_CERT
+#       and PRIMARY_TLS_KEY (PEM files) adds a TLS listener on P with them (BIND
+#       `listen-on port P tls`, NSD `tls-port`); with BIND, PRIMARY_TLS_CA (a CA file)
+#       makes it require client certificates from that CA (mutual TLS) and
+#       PRIMARY_TLS_PROTOCOLS (default "TLSv1.3") sets its TLS versions.
 #       primary_start then waits until its TCP ports (DNS, TLS, control) listen: BIND
 #       9.18 answers over UDP before it opens them, and does not retry one whose bind
 #       failed until it is reloaded (SIGHUP, sent after 5 s).
@@ -231,6 +232,12 @@ _primary_nsd_conf()
 	{
 		echo "server:"
 		echo "    ip-address: 127.0.0.1@$port"
+		if [ -n "${PRIMARY_TLS_PORT:-}" ]; then # NSD 4.6 serves AXFR on its TLS port too
+			echo "    ip-address: 127.0.0.1@$PRIMARY_TLS_PORT"
+			echo "    tls-port: $PRIMARY_TLS_PORT"
+			echo "    tls-service-key: \"$PRIMARY_TLS_KEY\""
+			echo "    tls-service-pem: \"$PRIMARY_TLS_CERT\""
+		fi
 		echo "    port: $port"
 		echo "    do-ip6: no"
 		echo "    server-count: 1"
