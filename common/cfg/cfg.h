@@ -141,9 +141,18 @@ struct cfg_limits {
 };
 
 /** Who may query xfrd's DNS endpoint (SOA, AXFR, IXFR). */
+/** What transport a zone's AXFR/IXFR on xfrd's endpoint must come over. */
+enum cfg_serve_tls_req {
+	CFG_SERVE_TLS_NO = 0,       /**< any (UDP, TCP, TLS) */
+	CFG_SERVE_TLS_YES,          /**< TLS (xfrd.serve.tls); plain TCP: REFUSED */
+	CFG_SERVE_TLS_CLIENT_CERT,  /**< TLS with a client certificate that verified against
+	                                 xfrd.serve.tls.ca-file (mutual TLS) */
+};
+
 struct cfg_serve {
 	struct acl allow;     /**< source networks; empty: nobody */
 	struct cfg_keys keys; /**< when not empty, queries must be signed with one of them */
+	enum cfg_serve_tls_req require_tls; /**< `require-tls: no|yes|client-cert` */
 };
 
 struct cfg_kafka {
@@ -180,6 +189,16 @@ struct cfg_notifyd {
 	uint64_t udp_receive_buffer;     /**< SO_RCVBUF bytes */
 };
 
+/** xfrd.serve.tls: XFR over TLS on xfrd's DNS endpoint (files checked at load, loaded
+    by xfrd, again on SIGHUP). */
+struct cfg_serve_tls {
+	struct cfg_endpoints listen; /**< default port 853; count 0: no TLS listener */
+	const char *cert_file;       /**< PEM chain (required with listen) */
+	const char *key_file;        /**< PEM key (required with listen) */
+	const char *ca_file;         /**< CAs client certificates are verified against
+	                                  (require-tls: client-cert); NULL: none verify */
+};
+
 struct cfg_xfrd {
 	const char *replica;         /**< name in events and logs */
 	const char *store;           /**< LMDB environment directory */
@@ -192,6 +211,7 @@ struct cfg_xfrd {
 	uint64_t serve_snapshot_hold_ms; /**< a transfer waiting this long for its client lets go
 	                                    of its store snapshot (0: at once) */
 	uint64_t serve_snapshot_max_ms;  /**< no transfer reads one snapshot longer than this */
+	struct cfg_serve_tls serve_tls;  /**< xfrd.serve.tls: the XoT listener (RFC 9103) */
 	uint32_t transfers_max;         /**< transfers running at once */
 	uint32_t transfers_per_primary; /**< transfers running at once against one primary */
 	uint64_t timeout_connect_ms;

@@ -150,6 +150,11 @@ void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const 
  * stored at dst (a const struct cfg_tls *); NULL left there after an error. */
 void cfg_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
 
+/* xfrd.serve.tls (a struct cfg_serve_tls at dst) and `require-tls` (an enum
+ * cfg_serve_tls_req at dst), cfg_tls.c. */
+void cfg_serve_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+void cfg_require_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+
 /** Resolve @p file against the config's directory into @p buf; reports at @p at and
     returns false when it cannot be opened for reading. */
 bool cfg_readable(struct cfg_parse *p, const struct cfg_node *at, const char *file,

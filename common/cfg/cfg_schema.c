@@ -104,6 +104,7 @@ static const struct cfg_field notifyd_fields[] = {
 static const struct cfg_field serve_fields[] = {
 	F("allow", CFG_FT_ACL, offsetof(struct cfg_serve, allow), 0, 0),
 	F("keys", CFG_FT_KEYREFS, offsetof(struct cfg_serve, keys), 0, 0),
+	FN("require-tls", offsetof(struct cfg_serve, require_tls), cfg_require_tls_fn),
 	END,
 };
 
@@ -119,6 +120,8 @@ static const struct cfg_field xfrd_serve_fields[] = {
 	  MS_H),
 	F("snapshot-max", CFG_FT_DURATION, offsetof(struct cfg_xfrd, serve_snapshot_max_ms), MS_S,
 	  MS_D),
+	FN("require-tls", offsetof(struct cfg_xfrd, serve.require_tls), cfg_require_tls_fn),
+	FN("tls", offsetof(struct cfg_xfrd, serve_tls), cfg_serve_tls_fn),
 	END,
 };
 

@@ -187,3 +187,68 @@ void cfg_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *
 		*out = c;
 	}
 }
+
+/* ---- serving: xfrd.serve.tls and require-tls ---------------------------------- */
+
+/* XFR over TLS: the port a listener takes when none is given (RFC 7858, RFC 9103). */
+#define XOT_PORT 853
+
+struct servetlsent {
+	struct cfg_endpoints listen;
+	const char *cert_file, *key_file, *ca_file;
+};
+
+enum { SF_LISTEN, SF_CERT, SF_KEY, SF_CA };
+
+static const struct cfg_field serve_tls_fields[] = {
+	[SF_LISTEN] = {"listen", CFG_FT_ENDPOINTS, offsetof(struct servetlsent, listen), XOT_PORT, 0,
+	               NULL, NULL},
+	[SF_CERT] = F("cert-file", CFG_FT_STR, offsetof(struct servetlsent, cert_file)),
+	[SF_KEY] = F("key-file", CFG_FT_STR, offsetof(struct servetlsent, key_file)),
+	[SF_CA] = F("ca-file", CFG_FT_STR, offsetof(struct servetlsent, ca_file)),
+	END,
+};
+
+void cfg_serve_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
+{
+	struct cfg_serve_tls *out = dst;
+	struct servetlsent t = {0};
+	struct cfg_node *found[CFG_FIELDS_MAX] = {0};
+	size_t before = p->nmsg;
+	if (!cfg_walk(p, v, what, serve_tls_fields, &t, found) || p->nmsg != before) {
+		return;
+	}
+	if (t.listen.count == 0 || t.cert_file == NULL || t.key_file == NULL) {
+		cfg_error(p, v, "%s without %s; expected { listen: [ \"addr@853\" ], cert-file, "
+		          "key-file, ca-file (optional: client certificates) }", what,
+		          t.listen.count == 0 ? "listen" : t.cert_file == NULL ? "cert-file"
+		                                                               : "key-file");
+		return;
+	}
+	struct cfg_serve_tls c = {.listen = t.listen};
+	c.cert_file = file_key(p, found[SF_CERT], t.cert_file, "cert-file");
+	c.key_file = file_key(p, found[SF_KEY], t.key_file, "key-file");
+	c.ca_file = t.ca_file != NULL ? file_key(p, found[SF_CA], t.ca_file, "ca-file") : NULL;
+	if (p->nmsg == before) {
+		*out = c;
+	}
+}
+
+void cfg_require_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what)
+{
+	enum cfg_serve_tls_req *out = dst;
+	const char *s = cfg_scalar(p, v, what);
+	if (s == NULL) {
+		return;
+	}
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0) {
+		*out = CFG_SERVE_TLS_NO;
+	} else if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0) {
+		*out = CFG_SERVE_TLS_YES;
+	} else if (strcmp(s, "client-cert") == 0) {
+		*out = CFG_SERVE_TLS_CLIENT_CERT;
+	} else {
+		cfg_error(p, v, "bad %s \"%s\"; expected no, yes (AXFR/IXFR only over TLS) or "
+		          "client-cert (over TLS with a verified client certificate)", what, s);
+	}
+}
