@@ -887,6 +887,49 @@ static void test_cfg_primary_tls(void **state)
 	unlink(ca);
 }
 
+/* xfrd.serve.tls and require-tls: the listener's port defaults to 853, files are
+ * checked, a zone inherits xfrd.serve's require-tls unless it says otherwise. */
+static void test_cfg_serve_tls(void **state)
+{
+	(void)state;
+	struct cfg *cfg = load_text("xfrd:\n"
+	                            "  serve: { require-tls: yes, tls: { listen: [ 127.0.0.1 ],\n"
+	                            "           cert-file: /etc/hostname, key-file: /etc/hostname } }\n"
+	                            "zones:\n"
+	                            "  - { name: a.example, primaries: [ 192.0.2.1 ] }\n"
+	                            "  - { name: b.example, primaries: [ 192.0.2.1 ],\n"
+	                            "      serve: { require-tls: client-cert } }\n");
+	assert_int_equal(cfg->xfrd.serve_tls.listen.count, 1);
+	assert_int_equal(port_of(&cfg->xfrd.serve_tls.listen.v[0]), 853);
+	assert_string_equal(cfg->xfrd.serve_tls.cert_file, "/etc/hostname");
+	assert_null(cfg->xfrd.serve_tls.ca_file);
+	assert_int_equal(cfg->xfrd.serve.require_tls, CFG_SERVE_TLS_YES);
+	assert_int_equal(find(cfg, "a.example")->serve.require_tls, CFG_SERVE_TLS_YES);
+	assert_int_equal(find(cfg, "b.example")->serve.require_tls, CFG_SERVE_TLS_CLIENT_CERT);
+	cfg_free(cfg);
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"xfrd: { serve: { tls: { listen: [ 127.0.0.1 ], cert-file: /etc/hostname } } }\n",
+		 "xfrd.serve.tls without key-file"},
+		{"xfrd: { serve: { tls: { cert-file: /etc/hostname, key-file: /etc/hostname } } }\n",
+		 "xfrd.serve.tls without listen"},
+		{"xfrd: { serve: { tls: { listen: [ 127.0.0.1 ], cert-file: /nonexistent/c.pem, "
+		 "key-file: /etc/hostname } } }\n",
+		 "cannot read cert-file \"/nonexistent/c.pem\""},
+		{"xfrd: { serve: { require-tls: always } }\n",
+		 "bad xfrd.serve.require-tls \"always\"; expected no, yes"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = NULL;
+		int rc = cfg_load_string("t.yaml", cases[i].text, &cfg, err, sizeof(err));
+		if (rc != ZX_ECONFIG || strstr(err, cases[i].want) == NULL) {
+			print_error("case %zu: rc %d\n got: %s\nwant: %s\n", i, rc, err, cases[i].want);
+			fail();
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -910,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_egress_levels_and_primary_mappings),
 		cmocka_unit_test(test_cfg_egress_errors),
 		cmocka_unit_test(test_cfg_primary_tls),
+		cmocka_unit_test(test_cfg_serve_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
