@@ -19,7 +19,7 @@ xfrctl=$ZX_BUILD/xfrd/xfrctl
 [ -x "$xfrd" ] || bed_skip "$xfrd not built"
 command -v knotd >/dev/null || bed_skip "knotd missing"
 command -v ldns-read-zone >/dev/null || bed_skip "ldns-read-zone (ldnsutils) missing"
-bed_ports 2 kport xport
+bed_ports 3 kport xport hport
 zone=large.test
 secret=$(head -c 32 /dev/urandom | base64)
 # 60,000 records, about 22,000 of them A: changing them all is well over 1 MiB of diff
@@ -31,6 +31,7 @@ xfrd:
   store: $BED_T/store
   store-size: 1G
   listen: [ "127.0.0.1@$xport" ]
+  http: "127.0.0.1:$hport"
   refresh: { min: 1s, max: 1s }
   jitter: 0
 zones: [ { name: $zone, primaries: [ "127.0.0.1@$kport" ], key: xfr-key } ]

@@ -16,7 +16,7 @@ command -v knotd >/dev/null || bed_skip "knotd missing"
 
 zone=timers.test
 secret=$(head -c 32 /dev/urandom | base64)
-bed_ports 2 port dport
+bed_ports 3 port dport hport
 "$(bed_tool zonegen)" -z "$zone" -n 200 -s 3 -S 10 -o "$BED_T/zone.db"
 primary_start knot p1 "$port" "$zone" "$BED_T/zone.db" "hmac-sha256:xfr-key:$secret"
 cat >"$BED_T/zx.yaml" <<EOF2
@@ -25,6 +25,7 @@ xfrd:
   store: $BED_T/store
   store-size: 64M
   listen: [ "127.0.0.1@$dport" ]
+  http: "127.0.0.1:$hport"
   timeouts: { connect: 1s, read: 1s, transfer: 10s, soa: 1s }
   refresh: { min: 1s, max: 2s }
   retry: { min: 1s, max: 1s }
