@@ -163,7 +163,6 @@ struct xot_hs {
 	uint64_t deadline_us;
 	xot_hs_cb cb;
 	void *arg;
-	char primary[64];
 };
 
 /** An idle handshake. */
