@@ -29,6 +29,13 @@ const char *zx_strerror(int rc)
 	case ZX_ECORRUPT: return "store data corrupt";
 	case ZX_ESERIAL: return "serial not newer than the stored one";
 	case ZX_ESTOREFULL: return "store full (store-size reached)";
+	case ZX_ESOCKS: return "SOCKS5 protocol error";
+	case ZX_ESOCKS_AUTH: return "SOCKS5 authentication refused";
+	case ZX_ESOCKS_REFUSED: return "SOCKS5 request refused";
+	case ZX_ESOCKS_UNREACHABLE: return "target unreachable behind the SOCKS5 proxy";
+	case ZX_ETLS: return "TLS failed";
+	case ZX_ETLS_VERIFY: return "TLS certificate verification failed";
+	case ZX_ETLS_PIN: return "TLS public key matches no pin";
 	default: break;
 	}
 	if (rc < 0 && rc > -1000) {

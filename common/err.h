@@ -51,6 +51,13 @@ enum {
 	ZX_ECORRUPT,        /**< stored data does not match its checksum or does not decode */
 	ZX_ESERIAL,         /**< a transfer's serial is not newer (RFC 1982) than the stored one */
 	ZX_ESTOREFULL,      /**< the store's map is full (its configured size is reached) */
+	ZX_ESOCKS,          /**< a SOCKS5 proxy broke the protocol (RFC 1928/1929) */
+	ZX_ESOCKS_AUTH,     /**< a SOCKS5 proxy refused our credentials, or every method we offered */
+	ZX_ESOCKS_REFUSED,  /**< a SOCKS5 proxy refused the request (its reply code says why) */
+	ZX_ESOCKS_UNREACHABLE, /**< the SOCKS5 proxy could not reach the target (reply 3..6) */
+	ZX_ETLS,            /**< TLS failed: handshake, protocol version, ALPN, or the session */
+	ZX_ETLS_VERIFY,     /**< TLS: the peer's certificate did not verify (chain, name, expiry) */
+	ZX_ETLS_PIN,        /**< TLS: the peer's public key matches none of the pins */
 	ZX_ELAST            /**< not a code: one past the last */
 };
 

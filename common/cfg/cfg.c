@@ -484,6 +484,74 @@ static void *place(struct layout *l, const void *src, size_t n)
 	return l->p + at;
 }
 
+/* Copy (or measure) @p n proxies and their credentials. */
+static const struct cfg_proxy *lay_proxies(struct layout *l, const struct cfg_proxy *src, size_t n)
+{
+	struct cfg_proxy *dst = place(l, src, n * sizeof(*src));
+	for (size_t i = 0; i < n; i++) {
+		const char *u = src[i].user, *pw = src[i].password;
+		u = u != NULL ? place(l, u, strlen(u) + 1) : NULL;
+		pw = pw != NULL ? place(l, pw, strlen(pw) + 1) : NULL;
+		if (dst != NULL) {
+			dst[i].user = u;
+			dst[i].password = pw;
+		}
+	}
+	return dst;
+}
+
+static const char *lay_str(struct layout *l, const char *s)
+{
+	return s != NULL ? place(l, s, strlen(s) + 1) : NULL;
+}
+
+/* Copy (or measure) a primary's TLS settings, their files and pins. */
+static const struct cfg_tls *lay_tls(struct layout *l, const struct cfg_tls *src)
+{
+	if (src == NULL) {
+		return NULL;
+	}
+	struct cfg_tls *dst = place(l, src, sizeof(*src));
+	const char **pins = place(l, src->pins, src->pin_count * sizeof(*src->pins));
+	for (size_t i = 0; i < src->pin_count; i++) {
+		const char *pin = lay_str(l, src->pins[i]);
+		if (pins != NULL) {
+			pins[i] = pin;
+		}
+	}
+	const char *ca = lay_str(l, src->ca_file), *name = lay_str(l, src->auth_name);
+	const char *cert = lay_str(l, src->cert_file), *key = lay_str(l, src->key_file);
+	if (dst != NULL) {
+		dst->pins = pins;
+		dst->ca_file = ca;
+		dst->auth_name = name;
+		dst->cert_file = cert;
+		dst->key_file = key;
+	}
+	return dst;
+}
+
+/* The zone's egress and each primary's (the primaries that use the zone's proxies,
+ * the usual case, share one copy of them). */
+static void lay_egress(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
+{
+	dst->egress.proxies = lay_proxies(l, src->egress.proxies, src->egress.proxy_count);
+	size_t n = src->primary_egress != NULL ? src->primaries.count : 0;
+	struct cfg_egress *pe = place(l, src->primary_egress, n * sizeof(*src->primary_egress));
+	for (size_t i = 0; i < n; i++) {
+		const struct cfg_egress *e = &src->primary_egress[i];
+		const struct cfg_proxy *px = e->proxies == src->egress.proxies
+		                                     ? dst->egress.proxies
+		                                     : lay_proxies(l, e->proxies, e->proxy_count);
+		const struct cfg_tls *tls = lay_tls(l, e->tls);
+		if (pe != NULL) {
+			pe[i].proxies = px;
+			pe[i].tls = tls;
+		}
+	}
+	dst->primary_egress = pe;
+}
+
 /* Copy (or measure, when l->p is NULL) every owned array of @p src into @p dst. */
 static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zone *dst)
 {
@@ -500,6 +568,7 @@ static void lay_out(struct layout *l, const struct cfg_zone *src, struct cfg_zon
 	dst->serve.keys.v = place(l, src->serve.keys.v,
 	                          src->serve.keys.count * sizeof(*src->serve.keys.v));
 	dst->notify.v = place(l, src->notify.v, src->notify.count * sizeof(*src->notify.v));
+	lay_egress(l, src, dst);
 }
 
 int cfg_zone_copy(const struct cfg_zone *src, size_t head, size_t zone_off, void **out,

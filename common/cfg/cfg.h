@@ -23,6 +23,16 @@
  * 1024). Percentages are "10%" or a plain number. Endpoints are "addr@port",
  * "addr:port" or "[v6]:port".
  *
+ * Egress (xfrd, zone-defaults, a zone, one primary; the innermost wins, key by key):
+ * `source: ADDR[@PORT]` binds outgoing SOA queries and transfers; `proxy:` is a list
+ * of SOCKS5 proxies, each "addr@port" (default port 1080) or { address, user,
+ * password-file }; `proxy: []` means direct. A primary is "addr@port" or { address,
+ * source, proxy, tls }.
+ *
+ * XFR over TLS (RFC 9103), per primary: `tls: { mode: strict|pin|opportunistic,
+ * ca-file, auth-name, pin-sha256: [...], cert-file, key-file }` (struct cfg_tls); the
+ * primary's port then defaults to 853. Files are checked readable at load.
+ *
  * Threading: cfg_load() may run on any thread; a loaded cfg is read-only and
  * may be shared by every thread until cfg_free().
  */
@@ -57,6 +67,56 @@ struct cfg_endpoints {
 	size_t count;
 };
 
+/**
+ * A SOCKS5 proxy (RFC 1928) that carries xfrd's egress, with optional username and
+ * password (RFC 1929; the password read from its file at load).
+ */
+struct cfg_proxy {
+	struct cfg_endpoint ep;
+	const char *user;     /**< NULL: no authentication offered */
+	const char *password; /**< with user: the password-file's first line; else NULL */
+};
+
+/**
+ * How xfrd reaches a primary (SOA queries and transfers): from a source address,
+ * through SOCKS5 proxies tried in order, both (the proxies are then reached from
+ * the source), or neither (the kernel's choice, direct).
+ */
+/** How a primary's TLS is authenticated (RFC 9103 section 9.3, RFC 8310). */
+enum cfg_tls_mode {
+	CFG_TLS_STRICT = 1,    /**< the chain against ca-file (else the system's store) and
+	                            the certificate's name against auth-name; pins, when
+	                            given, must match too */
+	CFG_TLS_PIN,           /**< the server's SPKI SHA-256 must be one of the pins
+	                            (RFC 7858 section 4.2); no chain; notAfter still checked */
+	CFG_TLS_OPPORTUNISTIC, /**< encrypted, not authenticated (only when written) */
+};
+
+/** Most pins one primary may list. */
+#define CFG_TLS_PINS_MAX 8
+
+/** XFR over TLS to one primary (strings owned by the cfg). */
+struct cfg_tls {
+	enum cfg_tls_mode mode;
+	const char *ca_file;    /**< strict: PEM CA bundle; NULL: the system's default store */
+	const char *auth_name;  /**< strict: the name the certificate must carry (required) */
+	const char *const *pins; /**< base64 SHA-256 of the SubjectPublicKeyInfo (44 chars) */
+	size_t pin_count;       /**< pin: >= 1; strict: 0 or more */
+	const char *cert_file;  /**< client certificate (mutual TLS), PEM; NULL: none */
+	const char *key_file;   /**< its key, PEM; given together with cert_file */
+};
+
+struct cfg_egress {
+	struct cfg_endpoint source;      /**< len 0: no bind; port 0: any port */
+	const struct cfg_proxy *proxies; /**< owned by the cfg; tried in order */
+	size_t proxy_count;              /**< 0: direct; at most CFG_PROXIES_MAX */
+	const struct cfg_tls *tls;       /**< XFR over TLS (a primary's own setting only);
+	                                      NULL: plain TCP/UDP */
+};
+
+/** Most SOCKS5 proxies one egress may list. */
+#define CFG_PROXIES_MAX 16
+
 /** A list of TSIG keys, each borrowed from cfg->keys. */
 struct cfg_keys {
 	const struct tsig_key *const *v;
@@ -82,9 +142,18 @@ struct cfg_limits {
 };
 
 /** Who may query xfrd's DNS endpoint (SOA, AXFR, IXFR). */
+/** What transport a zone's AXFR/IXFR on xfrd's endpoint must come over. */
+enum cfg_serve_tls_req {
+	CFG_SERVE_TLS_NO = 0,       /**< any (UDP, TCP, TLS) */
+	CFG_SERVE_TLS_YES,          /**< TLS (xfrd.serve.tls); plain TCP: REFUSED */
+	CFG_SERVE_TLS_CLIENT_CERT,  /**< TLS with a client certificate that verified against
+	                                 xfrd.serve.tls.ca-file (mutual TLS) */
+};
+
 struct cfg_serve {
 	struct acl allow;     /**< source networks; empty: nobody */
 	struct cfg_keys keys; /**< when not empty, queries must be signed with one of them */
+	enum cfg_serve_tls_req require_tls; /**< `require-tls: no|yes|client-cert` */
 };
 
 struct cfg_kafka {
@@ -135,6 +204,16 @@ struct cfg_api {
 	struct acl allow;    /**< sources the API answers; others get 403 */
 };
 
+/** xfrd.serve.tls: XFR over TLS on xfrd's DNS endpoint (files checked at load, loaded
+    by xfrd, again on SIGHUP). */
+struct cfg_serve_tls {
+	struct cfg_endpoints listen; /**< default port 853; count 0: no TLS listener */
+	const char *cert_file;       /**< PEM chain (required with listen) */
+	const char *key_file;        /**< PEM key (required with listen) */
+	const char *ca_file;         /**< CAs client certificates are verified against
+	                                  (require-tls: client-cert); NULL: none verify */
+};
+
 struct cfg_xfrd {
 	const char *replica;         /**< name in events and logs */
 	const char *store;           /**< LMDB environment directory */
@@ -147,6 +226,7 @@ struct cfg_xfrd {
 	uint64_t serve_snapshot_hold_ms; /**< a transfer waiting this long for its client lets go
 	                                    of its store snapshot (0: at once) */
 	uint64_t serve_snapshot_max_ms;  /**< no transfer reads one snapshot longer than this */
+	struct cfg_serve_tls serve_tls;  /**< xfrd.serve.tls: the XoT listener (RFC 9103) */
 	uint32_t transfers_max;         /**< transfers running at once */
 	uint32_t transfers_per_primary; /**< transfers running at once against one primary */
 	uint64_t timeout_connect_ms;
@@ -163,6 +243,7 @@ struct cfg_xfrd {
 	uint64_t health_commit_stall_ms; /**< liveness fails when a lagging partition has not
 	                                    committed for this long */
 	struct cfg_api api;           /**< the REST API on xfrd.http (xfrd/api) */
+	struct cfg_egress egress;     /**< xfrd.source, xfrd.proxy: default for every zone */
 };
 
 /** One zone, with zone-defaults and the xfrd-wide settings merged in. */
@@ -171,6 +252,11 @@ struct cfg_zone {
 	const char *name_text;   /**< canonical text with the trailing dot */
 	unsigned line;           /**< line of the zone's entry in the file */
 	struct cfg_endpoints primaries; /**< tried in order; never empty */
+	const struct cfg_egress *primary_egress; /**< primaries.count entries, in the same
+	                                    order: the egress in force for each primary (its
+	                                    own source/proxy, else the zone's) */
+	struct cfg_egress egress;       /**< the zone's source/proxy (else zone-defaults',
+	                                   else xfrd's) */
 	const struct tsig_key *key;     /**< TSIG for SOA queries and transfers; NULL: none */
 	struct cfg_keys notify_keys;    /**< NOTIFY must be signed with one of these; empty:
 	                                   unsigned accepted. Default: [key] when key is set */

@@ -4,7 +4,7 @@
  * cfg_walk.c (value parsers, the table walker) and cfg_schema.c (the tables,
  * keys, zones). Not an API: nothing else includes it.
  *
- * Threading: one struct cfg_parse per cfg_load() call.
+ * (cfg_egress.c: the egress keys.) Threading: one struct cfg_parse per cfg_load() call.
  */
 #ifndef ZX_COMMON_CFG_INTERNAL_H
 #define ZX_COMMON_CFG_INTERNAL_H
@@ -141,6 +141,32 @@ ZX_MUSTCHECK int cfg_index_init(struct cfg *cfg, size_t n);
  * @return NULL when added; the zone already there under the same name
  */
 const struct cfg_zone *cfg_index_add(struct cfg *cfg, const struct cfg_zone *zones, size_t i);
+
+/* Egress keys (cfg_egress.c), CFG_FT_FUNC handlers: source and proxy fill the struct
+ * cfg_egress at dst; primaries fills the struct cfg_zone at dst (primaries and each
+ * one's own, unresolved, egress). */
+void cfg_source_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+void cfg_proxy_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+void cfg_primaries_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+
+/* A primary's `tls:` mapping (cfg_tls.c): a struct cfg_tls in the arena, its pointer
+ * stored at dst (a const struct cfg_tls *); NULL left there after an error. */
+void cfg_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+
+/* xfrd.serve.tls (a struct cfg_serve_tls at dst) and `require-tls` (an enum
+ * cfg_serve_tls_req at dst), cfg_tls.c. */
+void cfg_serve_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+void cfg_require_tls_fn(struct cfg_parse *p, struct cfg_node *v, void *dst, const char *what);
+
+/** Resolve @p file against the config's directory into @p buf; reports at @p at and
+    returns false when it cannot be opened for reading. */
+bool cfg_readable(struct cfg_parse *p, const struct cfg_node *at, const char *file,
+                  const char *what, char *buf, size_t size);
+
+/** Each primary's egress in force: its own source and proxy, else the zone's (a new
+    array in the arena); a source of another family than what it connects to is
+    reported at @p at (the zone's entry). */
+void cfg_zone_egress(struct cfg_parse *p, struct cfg_zone *z, const struct cfg_node *at);
 
 /** Defaults, then every section of @p root (NULL for an empty file). */
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root);

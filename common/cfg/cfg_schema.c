@@ -58,7 +58,7 @@ static const struct cfg_field kafka_fields[] = {
 	END,
 };
 
-static const struct cfg_field proxy_fields[] = {
+static const struct cfg_field trusted_fields[] = {
 	F("trusted", CFG_FT_ACL, 0, 0, 0),
 	END,
 };
@@ -104,6 +104,7 @@ static const struct cfg_field notifyd_fields[] = {
 static const struct cfg_field serve_fields[] = {
 	F("allow", CFG_FT_ACL, offsetof(struct cfg_serve, allow), 0, 0),
 	F("keys", CFG_FT_KEYREFS, offsetof(struct cfg_serve, keys), 0, 0),
+	FN("require-tls", offsetof(struct cfg_serve, require_tls), cfg_require_tls_fn),
 	END,
 };
 
@@ -119,6 +120,8 @@ static const struct cfg_field xfrd_serve_fields[] = {
 	  MS_H),
 	F("snapshot-max", CFG_FT_DURATION, offsetof(struct cfg_xfrd, serve_snapshot_max_ms), MS_S,
 	  MS_D),
+	FN("require-tls", offsetof(struct cfg_xfrd, serve.require_tls), cfg_require_tls_fn),
+	FN("tls", offsetof(struct cfg_xfrd, serve_tls), cfg_serve_tls_fn),
 	END,
 };
 
@@ -182,6 +185,8 @@ static const struct cfg_field xfrd_fields[] = {
 	MAP("limits", offsetof(struct cfg_xfrd, limits), limits_fields),
 	MAP("journal", 0, journal_fields),
 	MAP("health", 0, health_fields),
+	FN("source", offsetof(struct cfg_xfrd, egress), cfg_source_fn),
+	FN("proxy", offsetof(struct cfg_xfrd, egress), cfg_proxy_fn),
 	MAP("api", offsetof(struct cfg_xfrd, api), api_fields),
 	END,
 };
@@ -214,12 +219,13 @@ enum {
 	ZF_LIMITS,
 	ZF_NOTIFY,
 	ZF_NOTIFY_KEY,
+	ZF_SOURCE,
+	ZF_PROXY,
 };
 
 static const struct cfg_field zone_fields[] = {
 	[ZF_NAME] = FN("name", 0, zone_name_fn),
-	[ZF_PRIMARIES] = F("primaries", CFG_FT_ENDPOINTS, offsetof(struct cfg_zone, primaries),
-	                   53, 0),
+	[ZF_PRIMARIES] = FN("primaries", 0, cfg_primaries_fn),
 	[ZF_KEY] = F("key", CFG_FT_KEYREF, offsetof(struct cfg_zone, key), 0, 0),
 	[ZF_NOTIFY_KEYS] = F("notify-keys", CFG_FT_KEYREFS, offsetof(struct cfg_zone, notify_keys),
 	                     0, 0),
@@ -233,6 +239,8 @@ static const struct cfg_field zone_fields[] = {
 	[ZF_NOTIFY] = F("notify", CFG_FT_ENDPOINTS, offsetof(struct cfg_zone, notify), 53, 0),
 	[ZF_NOTIFY_KEY] = F("notify-key", CFG_FT_KEYREF, offsetof(struct cfg_zone, notify_key),
 	                    0, 0),
+	[ZF_SOURCE] = FN("source", offsetof(struct cfg_zone, egress), cfg_source_fn),
+	[ZF_PROXY] = FN("proxy", offsetof(struct cfg_zone, egress), cfg_proxy_fn),
 	END,
 };
 
@@ -244,7 +252,7 @@ static const struct cfg_field top_fields[] = {
 	MAP("log", offsetof(struct cfg, log_level), log_fields),
 	MAP("kafka", offsetof(struct cfg, kafka), kafka_fields),
 	FN("keys", 0, keys_fn),
-	MAP("proxy", offsetof(struct cfg, proxy_trusted), proxy_fields),
+	MAP("proxy", offsetof(struct cfg, proxy_trusted), trusted_fields),
 	MAP("notifyd", offsetof(struct cfg, notifyd), notifyd_fields),
 	[TF_XFRD] = MAP("xfrd", offsetof(struct cfg, xfrd), xfrd_fields),
 	[TF_ZONE_DEFAULTS] = FN("zone-defaults", 0, NULL),
@@ -513,6 +521,7 @@ static void zone_finish(struct cfg_parse *p, struct cfg_zone *z, struct cfg_node
 	if (z->notify_from.count == 0) {
 		notify_from_primaries(p, z);
 	}
+	cfg_zone_egress(p, z, item);
 }
 
 static void zone_entry(struct cfg_parse *p, struct cfg_node *item, struct cfg_zone *zones)
@@ -715,6 +724,7 @@ static void template_init(struct cfg_parse *p)
 	p->tmpl.retry = x->retry;
 	p->tmpl.expire = x->expire;
 	p->tmpl.limits = x->limits;
+	p->tmpl.egress = x->egress;
 }
 
 void cfg_schema_apply(struct cfg_parse *p, struct cfg_node *root)

@@ -8,9 +8,10 @@ set -euo pipefail
 BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent-dev
 	libssl-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler
 	libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libcurl4-openssl-dev)
+# openssl (the command): the XFR-over-TLS tests make their CAs and certificates with it.
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
 	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl
-	python3-yaml python3-jsonschema)
+	python3-yaml python3-jsonschema shadowsocks-libev dante-server openssl)
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
 # systemd tools (systemd-analyze verify/security), ShellCheck, venv for the PyPI tools, and
 # groff/man-db to render the man pages in docker/man (tests/deploy/docs_man.sh).
@@ -81,7 +82,7 @@ $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 # Packages may have started daemons anyway (no init system honours policy-rc.d
 # everywhere); the test bed starts its own on high ports, so stop stray ones.
-for d in knot named nsd dnsdist haproxy prometheus; do
+for d in knot named nsd dnsdist haproxy prometheus shadowsocks-libev danted; do
 	$SUDO systemctl disable --now "$d" >/dev/null 2>&1 || true
 done
 deploy_tools

@@ -164,10 +164,13 @@ bed_wait_for()
 	done
 }
 
-# bed_port_free PORT: nothing listens on PORT (TCP or UDP) on any address.
+# bed_port_free PORT: no socket on PORT (TCP or UDP, any state, any address). Not only
+# listeners: the bed's ports lie in the kernel's ephemeral range, and a connection (or
+# its TIME_WAIT) holding the port as its local end makes a daemon's bind fail; BIND
+# 9.18 then retries its TCP listeners (DNS, TLS, control) seconds later, silently.
 bed_port_free()
 {
-	! ss -Htuln "sport = :$1" 2>/dev/null | grep -q .
+	! ss -Htuan "sport = :$1" 2>/dev/null | grep -q .
 }
 
 # bed_port: print a free port, reserved until this test exits.
@@ -245,14 +248,15 @@ bed_zone_canon()
 }
 
 # bed_axfr HOST PORT ZONE [KEY]: the zone by AXFR, canonical (KEY as kdig -y:
-# alg:name:secret). Fails when the transfer fails.
+# alg:name:secret). Fails when the transfer fails. BED_KDIG_FROM=ADDR: from that source.
 bed_axfr()
 {
 	local host=$1 port=$2 zone=$3 key=${4:-} out
 	local ky=()
 	[ -n "$key" ] && ky=(-y "$key")
 	out=$(mktemp "${BED_T:-/tmp}/axfr.XXXXXX")
-	if ! kdig @"$host" -p "$port" "${ky[@]}" +noall +answer +tcp AXFR "$zone" >"$out" ||
+	if ! kdig ${BED_KDIG_FROM:+-b "$BED_KDIG_FROM"} @"$host" -p "$port" "${ky[@]}" +noall +answer \
+		+tcp AXFR "$zone" >"$out" ||
 		! grep -q . "$out" || grep -q '^;; ' "$out"; then
 		cat "$out" >&2
 		rm -f "$out"

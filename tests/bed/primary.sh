@@ -15,7 +15,18 @@
 #       PRIMARY_ALLOW_UNSIGNED=1. PRIMARY_NOTIFY="127.0.0.1@PORT" makes it send
 #       NOTIFY there (signed with the first key; PRIMARY_NOTIFY_KEY=none for
 #       unsigned). BIND also needs a control port: PRIMARY_CTL_PORT, else one
-#       from bed_port. Returns once the primary answers SOA.
+#       from bed_port. PRIMARY_ALLOW_FROM=ADDR (e.g. 127.0.0.2, an egress proxy's
+#       source) lets only ADDR transfer (Knot, BIND, NSD) and, with BIND, query at
+#       all; the helpers here then query from ADDR themselves (kdig -b). Returns
+#       once the primary answers SOA.
+#       XFR over TLS (BIND and NSD; RFC 9103): PRIMARY_TLS_PORT=P with PRIMARY_TLS_CERT
+#       and PRIMARY_TLS_KEY (PEM files) adds a TLS listener on P with them (BIND
+#       `listen-on port P tls`, NSD `tls-port`); with BIND, PRIMARY_TLS_CA (a CA file)
+#       makes it require client certificates from that CA (mutual TLS) and
+#       PRIMARY_TLS_PROTOCOLS (default "TLSv1.3") sets its TLS versions.
+#       primary_start then waits until its TCP ports (DNS, TLS, control) listen: BIND
+#       9.18 answers over UDP before it opens them, and does not retry one whose bind
+#       failed until it is reloaded (SIGHUP, sent after 5 s).
 #   primary_stop NAME
 #   primary_ctl NAME            knotd's control socket (knotc -s), nsd's control-interface
 #   primary_key NAME            the first key, "alg:name:secret"
@@ -93,7 +104,11 @@ _primary_knot_conf()
 	{
 		echo "server:"
 		echo "    rundir: \"$d\""
-		echo "    listen: 127.0.0.1@$port"
+		if [ "${PRIMARY_LISTEN_V6:-0}" = 1 ]; then
+			echo "    listen: [127.0.0.1@$port, ::1@$port]"
+		else
+			echo "    listen: 127.0.0.1@$port"
+		fi
 		echo "    udp-workers: 1"
 		echo "    tcp-workers: 2"
 		echo "    background-workers: 1"
@@ -114,7 +129,7 @@ _primary_knot_conf()
 		done <"$d/keys"
 		echo "acl:"
 		echo "  - id: xfr"
-		echo "    address: [127.0.0.0/8, ::1]"
+		echo "    address: [${PRIMARY_ALLOW_FROM:-127.0.0.0/8, ::1}]"
 		echo "    key: [$(IFS=,; echo "${names[*]}")]"
 		echo "    action: transfer"
 		if [ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ]; then
@@ -157,22 +172,40 @@ _primary_bind_conf()
 			_primary_split "$key"
 			names+=("$k_name")
 			echo "key \"$k_name\" { algorithm $k_alg; secret \"$k_secret\"; };"
-			allow+="key \"$k_name\"; "
+			if [ -n "${PRIMARY_ALLOW_FROM:-}" ]; then # that address AND the key
+				allow+="!{ !$PRIMARY_ALLOW_FROM; any; }; key \"$k_name\"; "
+			else
+				allow+="key \"$k_name\"; "
+			fi
 		done <"$d/keys"
 		[ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ] && allow+="127.0.0.0/8; "
 		echo "key \"rndc-key\" { algorithm hmac-sha256; secret \"$(head -c 32 /dev/urandom | base64)\"; };"
 		echo "controls { inet 127.0.0.1 port $ctl allow { 127.0.0.1; } keys { \"rndc-key\"; }; };"
+		if [ -n "${PRIMARY_TLS_PORT:-}" ]; then
+			echo "tls zx-tls { cert-file \"$PRIMARY_TLS_CERT\"; key-file \"$PRIMARY_TLS_KEY\";"
+			[ -n "${PRIMARY_TLS_CA:-}" ] && echo "    ca-file \"$PRIMARY_TLS_CA\";"
+			echo "    protocols { ${PRIMARY_TLS_PROTOCOLS:-TLSv1.3}; }; };"
+		fi
 		echo "options {"
 		echo "    directory \"$d\";"
 		echo "    pid-file \"$d/named.pid\";"
 		echo "    session-keyfile \"$d/session.key\";"
 		echo "    managed-keys-directory \"$d\";"
 		echo "    listen-on port $port { 127.0.0.1; };"
-		echo "    listen-on-v6 { none; };"
+		[ -n "${PRIMARY_TLS_PORT:-}" ] &&
+			echo "    listen-on port $PRIMARY_TLS_PORT tls zx-tls { 127.0.0.1; };"
+		if [ "${PRIMARY_LISTEN_V6:-0}" = 1 ]; then
+			echo "    listen-on-v6 port $port { ::1; };"
+		else
+			echo "    listen-on-v6 { none; };"
+		fi
 		echo "    recursion no;"
 		echo "    dnssec-validation no;"
 		echo "    ixfr-from-differences yes;"
 		echo "    allow-transfer { $allow};"
+		if [ -n "${PRIMARY_ALLOW_FROM:-}" ]; then
+			echo "    allow-query { $PRIMARY_ALLOW_FROM; };"
+		fi
 		if [ -n "${PRIMARY_NOTIFY:-}" ]; then
 			local sk=""
 			[ "${PRIMARY_NOTIFY_KEY:-}" = none ] || sk=" key \"${names[0]}\""
@@ -199,6 +232,12 @@ _primary_nsd_conf()
 	{
 		echo "server:"
 		echo "    ip-address: 127.0.0.1@$port"
+		if [ -n "${PRIMARY_TLS_PORT:-}" ]; then # NSD 4.6 serves AXFR on its TLS port too
+			echo "    ip-address: 127.0.0.1@$PRIMARY_TLS_PORT"
+			echo "    tls-port: $PRIMARY_TLS_PORT"
+			echo "    tls-service-key: \"$PRIMARY_TLS_KEY\""
+			echo "    tls-service-pem: \"$PRIMARY_TLS_CERT\""
+		fi
 		echo "    port: $port"
 		echo "    do-ip6: no"
 		echo "    server-count: 1"
@@ -229,7 +268,7 @@ _primary_nsd_conf()
 		echo "    store-ixfr: yes"
 		echo "    create-ixfr: yes"
 		for k_name in "${names[@]}"; do
-			echo "    provide-xfr: 127.0.0.0/8 $k_name"
+			echo "    provide-xfr: ${PRIMARY_ALLOW_FROM:-127.0.0.0/8} $k_name"
 		done
 		[ "${PRIMARY_ALLOW_UNSIGNED:-0}" = 1 ] && echo "    provide-xfr: 127.0.0.0/8 NOKEY"
 		if [ -n "${PRIMARY_NOTIFY:-}" ]; then
@@ -243,7 +282,8 @@ _primary_nsd_conf()
 # _primary_soa HOST PORT ZONE: the served serial (empty when none).
 _primary_soa()
 {
-	kdig @"$1" -p "$2" +short +time=1 +retry=0 SOA "$3" 2>/dev/null | awk 'NF >= 7 { print $3; exit }'
+	kdig ${PRIMARY_ALLOW_FROM:+-b "${PRIMARY_ALLOW_FROM%%,*}"} @"$1" -p "$2" +short +time=1 +retry=0 \
+		SOA "$3" 2>/dev/null | awk 'NF >= 7 { print $3; exit }'
 }
 
 _primary_serves()
@@ -251,6 +291,31 @@ _primary_serves()
 	local s
 	s=$(_primary_soa 127.0.0.1 "$1" "$2")
 	[ -n "$s" ] && { [ -z "${3:-}" ] || [ "$s" = "$3" ]; }
+}
+
+# _primary_tcp_listens PORT...: something listens on every one of them (TCP)
+_primary_tcp_listens()
+{
+	local p
+	for p in "$@"; do
+		ss -Htln "sport = :$p" | grep -q . || return 1
+	done
+}
+
+# _primary_bind_listens NAME DIR PORT...: wait until named listens on every TCP PORT.
+# A listener whose bind failed (the port held for a moment by some connection's local
+# end: the bed's ports lie in the ephemeral range) is not retried by named 9.18 on its
+# own, silently; a SIGHUP (reload, interfaces scanned again) retries it.
+_primary_bind_listens()
+{
+	local name=$1 d=$2 try
+	shift 2
+	for try in 1 2 3 4 5 6; do
+		bed_wait_for 5 _primary_tcp_listens "$@" && return 0
+		bed_log "primary bind $name: not all of TCP $* listen yet ($(ss -Htan "( sport = :${*: -2:1} )" | head -2 | tr '\n' ' ')); SIGHUP"
+		kill -HUP "$(cat "$d/pid")" 2>/dev/null || true
+	done
+	bed_die "primary bind $name: TCP ports $* not listening"
 }
 
 # _primary_named_bin DIR: the named to run. Debian's AppArmor profile for
@@ -322,6 +387,9 @@ primary_start()
 	if ! bed_wait_for 30 _primary_serves "$port" "${zone%.}." "$serial"; then
 		tail -n 20 "$d"/*.log "$d/daemon.out" >&2 2>/dev/null
 		bed_die "primary $kind $name did not serve $zone serial $serial on port $port"
+	fi
+	if [ "$kind" = bind ] && [ -n "${PRIMARY_TLS_PORT:-}" ]; then
+		_primary_bind_listens "$name" "$d" "$port" "$PRIMARY_TLS_PORT" "$(cat "$d/ctl_port")"
 	fi
 	bed_log "primary $kind $name: $zone serial $serial on 127.0.0.1@$port (pid $(cat "$d/pid"))"
 }
@@ -417,7 +485,9 @@ primary_axfr()
 {
 	local d
 	d=$(_primary_dir "$1")
-	bed_axfr 127.0.0.1 "$(cat "$d/port")" "$(cat "$d/zone")" "$(primary_key "$1")"
+	local from=${PRIMARY_ALLOW_FROM:-}
+	BED_KDIG_FROM=${from%%,*} bed_axfr 127.0.0.1 "$(cat "$d/port")" "$(cat "$d/zone")" \
+		"$(primary_key "$1")"
 }
 
 primary_ixfr()

@@ -15,7 +15,9 @@ Usage: check_monitoring.py SRC_DIR [--promtool PROMTOOL] [--live METRICS_FILE...
   - with --promtool: every dashboard query is valid PromQL (Grafana's $variables
     replaced; the queries go into a rules file that `promtool check rules` parses);
   - with --live: the metrics files (GET /metrics of running daemons) hold every
-    registered metric the rules and the dashboard use.
+    registered metric the rules and the dashboard use, but those that exist only when a
+    feature is configured (tests/deploy/metrics_conditional.txt: each must be registered
+    and used, and names the test that sees it live).
 One line per failed check; exit 1 on any.
 """
 import json
@@ -53,9 +55,9 @@ def registered(src):
     return out
 
 
-def planned(src):
+def planned(src, fn="metrics_planned.txt"):
     names = []
-    with open(os.path.join(src, "tests", "deploy", "metrics_planned.txt")) as f:
+    with open(os.path.join(src, "tests", "deploy", fn)) as f:
         for line in f:
             line = line.split("#", 1)[0].strip()
             if line:
@@ -208,6 +210,7 @@ def main(argv):
     reg = registered(src)
     hist = {n for n, k in reg.items() if k == "histogram"}
     plan = planned(src)
+    cond = planned(src, "metrics_conditional.txt")
     check(len(reg) > 20, "found only %d metric registrations in the sources" % len(reg))
     alerts = check_alerts(os.path.join(src, "docker", "prometheus", "alerts.yaml"))
     dash = check_dashboard(os.path.join(src, "docker", "grafana", "zx.json"))
@@ -224,12 +227,16 @@ def main(argv):
         check(n not in reg, "%s is registered in the sources now: delete it from "
               "tests/deploy/metrics_planned.txt" % n)
         check(n in used, "%s (metrics_planned.txt) is used by no alert and no dashboard query" % n)
+    for n in cond:
+        check(n in reg, "%s (metrics_conditional.txt) is not registered in the sources" % n)
+        check(n in used, "%s (metrics_conditional.txt) is used by no alert and no dashboard "
+              "query" % n)
     if promtool:
         promtool_check(promtool, dash)
     if live:
         have = live_names(live)
         for n, where in sorted(used.items()):
-            if n in reg:
+            if n in reg and n not in cond:
                 check(n in have, "%s uses %s, which the running daemons do not export (%s)"
                       % (where, n, " ".join(live)))
     if not errors:

@@ -13,7 +13,9 @@
 #     primary's zone; xfrctl (container) reads xfrd's store from the same volume;
 #   - the image's health check passes against the running xfrd; /ready, /metrics of both
 #     daemons answer, and /metrics holds every metric docker/prometheus/alerts.yaml and
-#     the Grafana dashboard take from today's daemons (check_monitoring.py --live);
+#     the Grafana dashboard take from today's daemons (check_monitoring.py --live; those
+#     of a feature this xfrd does not configure, tests/deploy/metrics_conditional.txt,
+#     are seen live by the feature's own test);
 #   - SIGTERM stops each daemon cleanly (exit 0).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

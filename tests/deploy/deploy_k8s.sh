@@ -54,6 +54,35 @@ run "rendered base: k8s schemas ${versions[-1]:-} --strict" \
 	"$kv" --strict --quiet -k "${versions[-1]:-1.37.0}" "$tmpk/rendered.yaml"
 rm -rf "$tmpk"
 
+# The egress component (docker/k8s/egress/: ss-local sidecar, ss-server Deployment) as an
+# overlay of the user's renders it with the base: it builds, validates, and its config is
+# the base's with xfrd.proxy added.
+tmpe=$(mktemp -d)
+mkdir -p "$tmpe/ov"
+rel=$(realpath --relative-to="$tmpe/ov" "$k8s")
+printf 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [ %s ]\ncomponents: [ %s/egress ]\n' \
+	"$rel" "$rel" >"$tmpe/ov/kustomization.yaml"
+run "kubectl kustomize: the base with the egress component" \
+	"$kubectl" kustomize "$tmpe/ov" -o "$tmpe/rendered.yaml"
+run "rendered egress: k8s schemas ${versions[-1]:-} --strict" \
+	"$kv" --strict --quiet -k "${versions[-1]:-1.37.0}" "$tmpe/rendered.yaml"
+run "rendered egress: ss-local beside xfrd, ss-server on egress nodes, zx.yaml = base + proxy" \
+	"$py" - "$tmpe/rendered.yaml" "$k8s/configmap.yaml" <<'PY'
+import sys, yaml
+docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+xfrd = docs[("StatefulSet", "xfrd")]["spec"]["template"]["spec"]
+names = [c["name"] for c in xfrd["containers"]]
+assert sorted(names) == ["ss-local", "xfrd"], names
+eg = docs[("Deployment", "zx-egress")]["spec"]["template"]["spec"]
+assert eg["hostNetwork"] is True and "zx.example/egress" in eg["nodeSelector"], eg
+cfg = docs[("ConfigMap", "zx-config")]["data"]["zx.yaml"]
+base = yaml.safe_load(open(sys.argv[2]))["data"]["zx.yaml"]
+assert yaml.safe_load(cfg)["xfrd"]["proxy"] == ["127.0.0.1@1080"]
+kept = [l for l in cfg.splitlines() if "proxy: [" not in l and not l.startswith("  # ") or l in base.splitlines()]
+assert kept == base.splitlines(), "the egress config drifted from the base's"
+PY
+rm -rf "$tmpe"
+
 run "k8s manifests agree with each other, the config and the image" \
 	"$py" "$here/check_k8s.py" "$ZX_SRC"
 

@@ -35,7 +35,7 @@ while getopts "t:b:w:n" o; do
 done
 shift $((OPTIND - 1))
 work=${work:-$build/campaign}
-all=(proxy notify tsig serve xfr ixfr cfg events)
+all=(proxy notify tsig serve xfr ixfr cfg events socks5 xot)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 say() { echo "fuzz: $*"; }

@@ -379,6 +379,26 @@ def gen_events():
     put("events", "update_unknown_field", b"\1" + pb([(2, "a."), (99, 7), (100, "junk")]))
 
 
+def gen_xot():
+    # byte 0: seed of the TLS record sizes, byte 1 bit 0: close_notify at the end;
+    # the rest: the DNS-over-TCP stream the primary sends inside TLS (fuzz_xot.c)
+    z = ZONE
+    x = lambda qt, rrs, q=True: frame(message(0x4242, 0x8400, (z, qt) if q else None, rrs))
+    s = lambda n: rr(b"\xc0\x0c", T["SOA"], b"\x02ns\xc0\x0c" + b"\x0ahostmaster\xc0\x0c" +
+                     struct.pack("!IIIII", n, 3600, 600, 86400, 300))
+    axfr = x(252, [s(5), a("www." + z, [192, 0, 2, 1], 3600)]) + \
+        x(252, [txt("t%d." % i + z, "x" * 200) for i in range(200)], q=False) + x(252, [s(5)], q=False)
+    put("xot", "axfr_notify", b"\x07\x01" + axfr)
+    put("xot", "axfr_bare_close", b"\x33\x00" + axfr)
+    put("xot", "axfr_small_records", b"\x00\x01" + axfr)
+    put("xot", "zero_length_frame", b"\x05\x01" + x(252, [s(5)]) + b"\x00\x00" + x(252, [s(5)], q=False))
+    put("xot", "cut_in_frame", b"\x09\x01" + axfr[:-7])
+    put("xot", "one_byte_left", b"\x11\x01" + x(252, [s(5)]) + b"\x01")
+    put("xot", "big_message", b"\x21\x01" + frame(message(0x4242, 0x8400, (z, 252),
+        [s(5)] + [txt("b%d." % i + z, "y" * 250) for i in range(230)])))
+    put("xot", "empty_stream", b"\x01\x01")
+
+
 def gen_cfg():
     # byte 0: bit 0 clear YAML config, set a key file
     for rel in ["docker/zx.example.yaml", "docker/local.yaml"]:
@@ -405,6 +425,17 @@ zones:
       notify: [ "192.0.2.9" ], notify-key: k1, serve: { allow: [ "127.0.0.1" ], keys: [ k1 ] } }
   - { name: Other.TEST., primaries: [ "192.0.2.2" ] }
 """)
+    put("cfg", "yaml_xot", b"\0" + b"""xfrd:
+  serve: { require-tls: client-cert, tls: { listen: [ "127.0.0.1@853" ], cert-file: /etc/hostname,
+           key-file: /etc/hostname, ca-file: /etc/hostname } }
+zones:
+  - name: example.com
+    serve: { require-tls: yes }
+    primaries:
+      - { address: 192.0.2.1, tls: { mode: strict, ca-file: /etc/hostname, auth-name: p.example } }
+      - { address: "192.0.2.2@8853", tls: { mode: pin, pin-sha256: [ "xjk0L+n5OMLngl/AvRilRkF/4FffYC6SodDMdtgkuEI=" ] } }
+      - { address: 192.0.2.3, tls: { mode: opportunistic, cert-file: /etc/hostname, key-file: /etc/hostname } }
+""")
     put("cfg", "keys_bind", b"\1" + b"""# tsig-keygen
 key "k1" {
 \talgorithm hmac-sha256;
@@ -430,4 +461,5 @@ if __name__ == "__main__":
     gen_ixfr()
     gen_events()
     gen_cfg()
+    gen_xot()
     print("gen_corpus: wrote %d seeds" % written)

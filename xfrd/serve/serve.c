@@ -31,6 +31,7 @@
 #include "xfrd/serve/serve_internal.h"
 
 #include <assert.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,19 @@ static int metrics_init(struct serve *sv, struct metrics *mx)
 	m->snap_releases = metrics_counter(mx, "xfrd_serve_snapshot_releases_total", NULL,
 	                                   "Store snapshots let go by transfers waiting for "
 	                                   "their client, or renewed after snapshot-max.");
+	m->tls_hs_failures = metrics_counter(mx, "xfrd_serve_tls_handshake_failures_total", NULL,
+	                                     "XFR-over-TLS connections whose TLS handshake "
+	                                     "failed (or that closed before a query).");
+	m->tls_reload_ok = metrics_counter(mx, "xfrd_serve_tls_reloads_total", "outcome=\"ok\"",
+	                                   "Reloads of xfrd.serve.tls's certificate and key "
+	                                   "(SIGHUP).");
+	m->tls_reload_failed = metrics_counter(mx, "xfrd_serve_tls_reloads_total",
+	                                       "outcome=\"failed\"",
+	                                       "Reloads of xfrd.serve.tls's certificate and key "
+	                                       "(SIGHUP).");
+	if (m->tls_hs_failures == NULL || m->tls_reload_ok == NULL || m->tls_reload_failed == NULL) {
+		return ZX_ENOMEM;
+	}
 	if (m->dropped == NULL || m->xfr_failures == NULL || m->corrupt == NULL ||
 	    m->xfr_records == NULL ||
 	    m->xfr_bytes == NULL || m->tcp_rejected == NULL || m->udp_truncated == NULL ||
@@ -172,6 +186,7 @@ void serve_free(struct serve *sv)
 	}
 	serve_stop(sv);
 	cfg_free(sv->o.cfg);
+	SSL_CTX_free(sv->tls_ctx);
 	free(sv);
 }
 
@@ -337,12 +352,23 @@ static const struct cfg_serve *zone_policy(const struct serve *sv, const uint8_t
 	return z != NULL ? &z->serve : &sv->o.cfg->xfrd.serve;
 }
 
-/* NULL when @p p lets the query through, else why not (for the log). */
+/* NULL when @p p lets the query through, else why not (for the log). A zone that
+ * requires TLS refuses its AXFR/IXFR over anything else ("tls"), and one that requires
+ * a client certificate refuses them over TLS without a verified one ("client_cert"). */
 static const char *policy_denies(const struct cfg_serve *p, const struct sockaddr *src,
-                                 const struct serve_verdict *v)
+                                 const struct serve_verdict *v, uint16_t qtype,
+                                 enum serve_proto proto)
 {
 	if (!acl_match(&p->allow, src)) {
 		return "acl";
+	}
+	if ((qtype == DNS_T_AXFR || qtype == DNS_T_IXFR) && p->require_tls != CFG_SERVE_TLS_NO) {
+		if (proto != SERVE_TLS && proto != SERVE_TLS_CERT) {
+			return "tls";
+		}
+		if (p->require_tls == CFG_SERVE_TLS_CLIENT_CERT && proto != SERVE_TLS_CERT) {
+			return "client_cert";
+		}
 	}
 	if (p->keys.count == 0) {
 		return NULL;
@@ -502,13 +528,14 @@ static int answer_store(struct serve_reply *r, struct serve_verdict *v, const st
 	if (rc == ZX_ENOTFOUND) {
 		/* Who may not ask gets REFUSED whether we hold the zone or not, so the
 		 * rcode tells an outsider nothing about what is in the store. */
-		why = policy_denies(zone_policy(r->sv, q->q.name), src, v);
+		why = policy_denies(zone_policy(r->sv, q->q.name), src, v, r->qtype, proto);
 		rc = serve_answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
 	} else if (rc != 0) {
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);
 		rc = serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now);
-	} else if ((why = policy_denies(zone_policy(r->sv, info.name), src, v)) != NULL) {
+	} else if ((why = policy_denies(zone_policy(r->sv, info.name), src, v, r->qtype,
+	                                proto)) != NULL) {
 		char zone[DNAME_TEXTLEN];
 		if (dname_to_text(info.name, zone, sizeof(zone)) != 0) {
 			snprintf(zone, sizeof(zone), "?");

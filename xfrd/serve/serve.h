@@ -35,7 +35,17 @@
  *   - Access per zone: the zone's `serve` (or xfrd.serve for a zone in the
  *     store but not in the config): a source outside `allow` gets REFUSED; when
  *     `keys` is not empty the query must be TSIG-signed with one of them, else
- *     REFUSED (signed with the request's key when it verified).
+ *     REFUSED (signed with the request's key when it verified); with `require-tls:
+ *     yes` an AXFR/IXFR that did not come over TLS is REFUSED (reason=tls), with
+ *     `client-cert` one without a verified client certificate too (client_cert).
+ *   - XFR over TLS (RFC 9103): xfrd.serve.tls listeners (TLS 1.3, ALPN "dot"), the
+ *     same answers as over TCP inside the TLS session; the certificate and key are
+ *     loaded at serve_start() and again by serve_tls_reload() (SIGHUP): connections
+ *     open keep their session, new ones get the new certificate; a client
+ *     certificate is asked for and checked against ca-file when one is set (a client
+ *     without one, or with one that does not verify, still gets TLS: the zone's
+ *     require-tls decides). Metrics: xfrd_serve_tls_handshake_failures_total,
+ *     xfrd_serve_tls_reloads_total{outcome}.
  *   - TSIG (RFC 8945) against every key of the config: unknown key or algorithm
  *     NOTAUTH/BADKEY, bad MAC NOTAUTH/BADSIG, clock skew NOTAUTH/BADTIME; a
  *     verified request gets signed answers, every message of a transfer signed.
@@ -193,8 +203,14 @@ void serve_free(struct serve *sv);
 
 /* ------------------------------------------------------------ answering (pure) */
 
-/** How a query arrived (decides UDP size limits and what a transfer may do). */
-enum serve_proto { SERVE_UDP = 0, SERVE_TCP = 1 };
+/** How a query arrived (decides UDP size limits and what a transfer may do; a zone's
+    `require-tls` refuses AXFR/IXFR that did not come over SERVE_TLS(_CERT)). */
+enum serve_proto {
+	SERVE_UDP = 0,
+	SERVE_TCP = 1,
+	SERVE_TLS = 2,      /**< TCP inside TLS (xfrd.serve.tls), no verified client certificate */
+	SERVE_TLS_CERT = 3, /**< TLS with a client certificate verified against its ca-file */
+};
 
 /**
  * Decide on one query and prepare its answer. Time is an argument (TSIG checks
@@ -268,11 +284,13 @@ void serve_reply_free(struct serve_reply *r);
 /* ------------------------------------------------------------ network */
 
 /**
- * Open a UDP and a TCP socket on every xfrd.listen endpoint of the cfg and serve
- * them on @p base (port 0 in the config: the system picks; serve_bound_port()).
+ * Open a UDP and a TCP socket on every xfrd.listen endpoint of the cfg, and a TLS
+ * listener on every xfrd.serve.tls endpoint (its certificate and key loaded now), and
+ * serve them on @p base (port 0 in the config: the system picks; serve_bound_port()).
  * @param[in] base borrowed; must outlive the sockets (serve_stop() or serve_free())
  * @return 0; ZX_EINVAL already started or no endpoint; ZX_EIO a socket could not
- *         be made or bound (the address is logged; nothing stays open); ZX_ENOMEM
+ *         be made or bound (the address is logged; nothing stays open); ZX_ETLS the
+ *         TLS certificate or key does not load (logged); ZX_ENOMEM
  */
 ZX_MUSTCHECK int serve_start(struct serve *sv, struct event_base *base);
 
@@ -284,5 +302,17 @@ uint16_t serve_bound_port(const struct serve *sv, size_t i);
 
 /** Close every socket and connection (replies logged as aborted). Safe when not started. */
 void serve_stop(struct serve *sv);
+
+/**
+ * Load xfrd.serve.tls's certificate, key and CA file again (on SIGHUP): connections
+ * accepted from now on get them, open ones keep their session. Logged
+ * (serve_tls_reloaded / serve_tls_reload_failed) and counted.
+ * @return 0, also when there is no TLS listener; ZX_ETLS a file does not load or the
+ *         key does not match the certificate (the ones in use stay); ZX_ENOMEM
+ */
+ZX_MUSTCHECK int serve_tls_reload(struct serve *sv);
+
+/** The local port of the @p i-th xfrd.serve.tls listener; 0 when none or not started. */
+uint16_t serve_tls_bound_port(const struct serve *sv, size_t i);
 
 #endif

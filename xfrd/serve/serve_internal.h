@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <time.h>
 
+struct ssl_ctx_st;
+
 struct metrics_val;
 struct serve_net;
 
@@ -43,10 +45,14 @@ struct serve_metrics {
 	struct metrics_val *xfr_active; /**< gauge */
 	struct metrics_val *xfr_refused_max, *xfr_refused_source;
 	struct metrics_val *snap_releases;
+	struct metrics_val *tls_hs_failures;           /**< XoT handshakes that failed */
+	struct metrics_val *tls_reload_ok, *tls_reload_failed;
 };
 
 struct serve {
 	struct serve_opts o;
+	struct ssl_ctx_st *tls_ctx; /**< xfrd.serve.tls: the context new connections get
+	                                 (replaced by serve_tls_reload()); NULL: no TLS */
 	struct serve_metrics m;   /**< every pointer NULL when o.metrics is NULL */
 	struct serve_net *net;    /**< NULL until serve_start() */
 	uint32_t xfr_active;      /**< transfers out now (replies with a slot) */
@@ -194,5 +200,26 @@ const char *serve_xfr_admit(struct serve_reply *r);
 
 /** Count a finished query in the metrics. */
 void serve_count(struct serve *sv, uint16_t qtype, int rcode, bool badvers);
+
+/* ---- serve_tls.c: XFR over TLS on the endpoint -------------------------------- */
+
+struct cfg_serve_tls;
+struct ssl_ctx_st;
+struct ssl_st;
+
+/**
+ * A server context from xfrd.serve.tls: TLS 1.3, ALPN "dot", the certificate and key,
+ * client certificates asked for (checked against ca-file when set; a missing or
+ * unverified one does not fail the handshake: the zone's require-tls decides).
+ * @param[out] out     returned owned (SSL_CTX_free()); untouched on error
+ * @param[out] detail  on ZX_ETLS: which file and why
+ * @return 0; ZX_ETLS a file does not load, the key does not match; ZX_ENOMEM
+ */
+int serve_tls_ctx(const struct cfg_serve_tls *c, struct ssl_ctx_st **out, char *detail,
+                  size_t size);
+
+/** How a TLS connection's queries arrived: SERVE_TLS_CERT when the client's
+    certificate verified against ca-file, else SERVE_TLS. */
+enum serve_proto serve_tls_proto(struct ssl_st *ssl);
 
 #endif

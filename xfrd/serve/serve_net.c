@@ -14,6 +14,10 @@
  * (serve_reply_pause(): its store snapshot goes; the next message takes a new
  * one). A connection that neither sends a query nor drains its output for
  * serve_opts.tcp_idle_ms is closed.
+ * TLS (xfrd.serve.tls, RFC 9103): listeners of their own; each connection is the same
+ * as a TCP one inside an OpenSSL bufferevent (libevent_openssl), its queries counted
+ * as SERVE_TLS, or SERVE_TLS_CERT once the client's certificate verified. A TLS
+ * connection that ends before its first query (a failed handshake, mostly) is counted.
  */
 #include "xfrd/serve/serve.h"
 
@@ -26,9 +30,12 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,6 +51,8 @@ struct serve_conn {
 	struct event *hold;        /**< the client stalled a transfer: pause it */
 	struct sockaddr_storage peer;
 	struct serve_reply *reply; /**< the answer being written; NULL between queries */
+	bool tls;                  /**< an XoT connection */
+	bool queried;              /**< a query came (a TLS one ending before: counted) */
 	struct serve_conn *prev, *next;
 };
 
@@ -60,6 +69,9 @@ struct serve_net {
 	struct serve_udp *udp;        /**< n of them */
 	struct evconnlistener **tcp;  /**< n of them */
 	uint16_t *ports;              /**< n bound ports */
+	size_t ntls;                  /**< xfrd.serve.tls endpoints */
+	struct evconnlistener **tls;  /**< ntls of them */
+	uint16_t *tls_ports;
 	struct serve_conn *conns;     /**< open TCP connections */
 	size_t nconns;
 	uint8_t buf[SERVE_MSG_MAX + 2]; /**< one query in, one message out (2-byte prefix first) */
@@ -142,6 +154,9 @@ static void udp_cb(evutil_socket_t fd, short what, void *arg)
 static void conn_free(struct serve_conn *c)
 {
 	struct serve_net *net = c->net;
+	if (c->tls && !c->queried && net->sv->o.metrics != NULL) {
+		metrics_add(net->sv->m.tls_hs_failures, 1);
+	}
 	serve_reply_free(c->reply);
 	if (c->hold != NULL) {
 		event_free(c->hold);
@@ -177,7 +192,12 @@ static int conn_query(struct serve_conn *c)
 	if (evbuffer_drain(in, 2) != 0 || evbuffer_remove(in, net->buf, mlen) != (int)mlen) {
 		return ZX_EIO;
 	}
-	int rc = serve_query(net->sv, net->buf, mlen, (struct sockaddr *)&c->peer, SERVE_TCP,
+	enum serve_proto proto = SERVE_TCP;
+	if (c->tls) {
+		proto = serve_tls_proto(bufferevent_openssl_get_ssl(c->bev));
+	}
+	c->queried = true;
+	int rc = serve_query(net->sv, net->buf, mlen, (struct sockaddr *)&c->peer, proto,
 	                     (uint64_t)clock_wall_s(), &c->reply);
 	if (rc != 0) {
 		return rc; /* garbage or a response on a stream: nothing sensible follows */
@@ -279,10 +299,30 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* The connection's bufferevent: plain, or TLS accepting (the SSL taken by it). */
+static struct bufferevent *conn_bev(struct serve_net *net, evutil_socket_t fd, bool tls)
+{
+	if (!tls) {
+		return bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	}
+	SSL *ssl = SSL_new(net->sv->tls_ctx);
+	if (ssl == NULL) {
+		return NULL;
+	}
+	struct bufferevent *bev = bufferevent_openssl_socket_new(
+	        net->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1); /* a client that just closes */
+	return bev;
+}
+
 static int conn_setup(struct serve_net *net, struct serve_conn *c, evutil_socket_t fd)
 {
 	const struct serve_opts *o = &net->sv->o;
-	c->bev = bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = conn_bev(net, fd, c->tls);
 	c->hold = evtimer_new(net->base, hold_cb, c);
 	if (c->bev == NULL || c->hold == NULL) {
 		return ZX_ENOMEM;
@@ -299,11 +339,26 @@ static int conn_setup(struct serve_net *net, struct serve_conn *c, evutil_socket
 	return 0;
 }
 
+static void accept_any(struct serve_net *net, evutil_socket_t fd, struct sockaddr *sa, int len,
+                       bool tls);
+
 static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
                       void *arg)
 {
-	struct serve_net *net = arg;
 	(void)l;
+	accept_any(arg, fd, sa, len, false);
+}
+
+static void accept_tls_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+                          int len, void *arg)
+{
+	(void)l;
+	accept_any(arg, fd, sa, len, true);
+}
+
+static void accept_any(struct serve_net *net, evutil_socket_t fd, struct sockaddr *sa, int len,
+                       bool tls)
+{
 	struct serve_conn *c = NULL;
 	if (net->nconns >= net->sv->o.tcp_max || (size_t)len > sizeof(c->peer) ||
 	    (c = calloc(1, sizeof(*c))) == NULL) {
@@ -314,6 +369,7 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		return;
 	}
 	c->net = net;
+	c->tls = tls;
 	memcpy(&c->peer, sa, (size_t)len);
 	if (conn_setup(net, c, fd) != 0) {
 		if (c->bev != NULL) {
@@ -405,11 +461,74 @@ static int open_endpoint(struct serve_net *net, size_t i, const struct cfg_endpo
 	return 0;
 }
 
+/* XoT endpoint @p i (xfrd.serve.tls.listen): a TCP listener whose connections speak TLS. */
+static int open_tls_endpoint(struct serve_net *net, size_t i, const struct cfg_endpoint *ep)
+{
+	struct sockaddr_storage ss = ep->addr;
+	char text[ACL_ADDRSTRLEN];
+	net->tls[i] = evconnlistener_new_bind(
+	        net->base, accept_tls_cb, net,
+	        LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC |
+	                (ss.ss_family == AF_INET6 ? LEV_OPT_BIND_IPV6ONLY : 0),
+	        128, (struct sockaddr *)&ss, (int)ep->len);
+	struct sockaddr_storage bound;
+	socklen_t bl = sizeof(bound);
+	if (net->tls[i] == NULL ||
+	    getsockname(evconnlistener_get_fd(net->tls[i]), (struct sockaddr *)&bound, &bl) != 0) {
+		log_error("serve_listen_failed", "address=%s transport=tls error=%s",
+		          acl_addr_str((const struct sockaddr *)&ss, true, text, sizeof(text)),
+		          strerror(errno));
+		return ZX_EIO;
+	}
+	net->tls_ports[i] = sa_port(&bound);
+	log_info("serve_listening", "address=%s transport=tls",
+	         acl_addr_str((const struct sockaddr *)&bound, true, text, sizeof(text)));
+	return 0;
+}
+
+/* The TLS context and the listeners of xfrd.serve.tls, when configured. */
+static int open_tls(struct serve_net *net)
+{
+	struct serve *sv = net->sv;
+	const struct cfg_serve_tls *c = &sv->o.cfg->xfrd.serve_tls;
+	if (c->listen.count == 0) {
+		return 0;
+	}
+	if (sv->tls_ctx == NULL) {
+		char detail[400] = "", q[420];
+		int rc = serve_tls_ctx(c, &sv->tls_ctx, detail, sizeof(detail));
+		if (rc != 0) {
+			log_error("serve_tls_failed", "error=%s detail=%s", zx_strerror(rc),
+			          log_quote(detail, q, sizeof(q)));
+			return rc;
+		}
+	}
+	net->tls = calloc(c->listen.count, sizeof(*net->tls));
+	net->tls_ports = calloc(c->listen.count, sizeof(*net->tls_ports));
+	if (net->tls == NULL || net->tls_ports == NULL) {
+		return ZX_ENOMEM;
+	}
+	net->ntls = c->listen.count;
+	for (size_t i = 0; i < net->ntls; i++) {
+		if (open_tls_endpoint(net, i, &c->listen.v[i]) != 0) {
+			return ZX_EIO;
+		}
+	}
+	return 0;
+}
+
 static void net_free(struct serve_net *net)
 {
 	while (net->conns != NULL) {
 		conn_free(net->conns);
 	}
+	for (size_t i = 0; i < net->ntls; i++) {
+		if (net->tls[i] != NULL) {
+			evconnlistener_free(net->tls[i]);
+		}
+	}
+	free(net->tls);
+	free(net->tls_ports);
 	for (size_t i = 0; i < net->n; i++) {
 		if (net->tcp[i] != NULL) {
 			evconnlistener_free(net->tcp[i]);
@@ -457,8 +576,18 @@ int serve_start(struct serve *sv, struct event_base *base)
 			return ZX_EIO;
 		}
 	}
+	int rc = open_tls(net);
+	if (rc != 0) {
+		net_free(net);
+		return rc;
+	}
 	sv->net = net;
 	return 0;
+}
+
+uint16_t serve_tls_bound_port(const struct serve *sv, size_t i)
+{
+	return sv->net != NULL && i < sv->net->ntls ? sv->net->tls_ports[i] : 0;
 }
 
 uint16_t serve_bound_port(const struct serve *sv, size_t i)

@@ -49,11 +49,8 @@ static void on_stop(evutil_socket_t sig, short what, void *arg)
 
 /* SIGHUP: read the file again and apply what may change live (xfrd/service/reload.h):
  * all of it, or nothing when a field that needs a restart changed. */
-static void on_hup(evutil_socket_t sig, short what, void *arg)
+static void reload_cfg(struct pipe_ctx *p)
 {
-	(void)sig;
-	(void)what;
-	struct pipe_ctx *p = arg;
 	struct cfg *ncfg = NULL;
 	char err[4096], q[1024], path[4096];
 	snprintf(path, sizeof(path), "%s", p->cfg->path); /* the old cfg is freed below */
@@ -84,6 +81,19 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	cfg_free(old);
 	log_info("reloaded", "path=%s zones=%zu keys=%zu zones_changed=%zu", path,
 	         ncfg->zone_count, tsig_keyring_count(ncfg->keys), changed);
+}
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	struct pipe_ctx *p = arg;
+	reload_cfg(p);
+	/* the XoT listener's certificate and key (a renewal), whatever became of the file;
+	 * a failure is logged and counted there, and the ones in use stay */
+	if (p->srv != NULL && serve_tls_reload(p->srv) != 0) {
+		return; /* logged there */
+	}
 }
 
 static void live(void *arg, struct opshttp_answer *a)

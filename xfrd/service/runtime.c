@@ -608,6 +608,7 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	ok &= (rt->m_refused_serial = metrics_counter(m, "xfrd_transfers_refused_serial_total",
 	                                              NULL, "transfers refused: their serial was "
 	                                              "not newer than the stored one")) != NULL;
+	ok &= engine_set_metrics(rt->o.eng, m) == 0; /* per-proxy series (xfrd/xfr/proxies.h) */
 	ok &= metrics_gauge_cb(m, "xfrd_transfers_running", NULL, "zones with a refresh running",
 	                       g_running, rt) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_transfers_scheduled", NULL,

@@ -44,8 +44,14 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	(void)sig;
 	(void)what;
-	(void)arg;
-	log_warn("reload_unsupported", "signal=HUP hint=\"restart xfrd to apply config changes\"");
+	struct solo *c = arg;
+	/* the XoT listener's certificate and key (a renewal); a failure is logged there and
+	   the ones in use stay */
+	if (c->srv != NULL && serve_tls_reload(c->srv) != 0) {
+		return;
+	}
+	log_warn("reload_unsupported", "signal=HUP hint=\"restart xfrd to apply config changes "
+	         "(xfrd.serve.tls certificate and key are reloaded)\"");
 }
 
 /* The once mode's source: count failures, stop when nothing runs any more. */

@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,12 +20,26 @@ void conn_init(struct conn *c)
 	c->buf = NULL;
 }
 
+static void tls_close(struct conn *c)
+{
+	if (c->ssl == NULL) {
+		return;
+	}
+	if (!c->ssl_fatal && c->fd >= 0) {
+		(void)SSL_shutdown(c->ssl); /* close_notify, as far as the socket takes it */
+	}
+	ERR_clear_error();
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+}
+
 void conn_close(struct conn *c)
 {
 	if (c->ev != NULL) {
 		event_free(c->ev);
 		c->ev = NULL;
 	}
+	tls_close(c);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
@@ -92,15 +108,71 @@ static int deliver(struct conn *c)
 	return stop;
 }
 
+/* SSL_read/SSL_write's result as read()/write() would give it: bytes, 0 closed, -1
+ * with errno EAGAIN (wait for the socket), or ZX_ETLS-worthy failure (errno EPROTO). */
+static ssize_t tls_io(struct conn *c, int n)
+{
+	if (n > 0) {
+		return n;
+	}
+	int err = SSL_get_error(c->ssl, n);
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+	case SSL_ERROR_WANT_WRITE:
+		errno = EAGAIN;
+		return -1;
+	case SSL_ERROR_ZERO_RETURN: /* close_notify */
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		c->ssl_fatal = 1;
+		if (ERR_peek_error() == 0 && errno == 0) {
+			return 0; /* EOF without close_notify */
+		}
+		errno = errno != 0 ? errno : EIO;
+		return -1;
+	default:
+		c->ssl_fatal = 1;
+		c->tls_err = ERR_peek_error();
+		ERR_clear_error();
+		errno = EPROTO;
+		return -1;
+	}
+}
+
+static ssize_t rd(struct conn *c, uint8_t *p, size_t n)
+{
+	if (c->ssl == NULL) {
+		return read(c->fd, p, n);
+	}
+	ERR_clear_error();
+	errno = 0;
+	return tls_io(c, SSL_read(c->ssl, p, (int)n));
+}
+
+static ssize_t wr(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (c->ssl == NULL) {
+		return write(c->fd, p, n);
+	}
+	ERR_clear_error();
+	errno = 0;
+	return tls_io(c, SSL_write(c->ssl, p, (int)n));
+}
+
+static int io_err(int e)
+{
+	return e == EPROTO ? ZX_ETLS : zx_err_from_errno(e);
+}
+
 static void on_readable(struct conn *c)
 {
 	for (int i = 0; i < 4; i++) {
-		ssize_t n = read(c->fd, c->buf + c->have, CONN_BUF - c->have);
+		ssize_t n = rd(c, c->buf + c->have, CONN_BUF - c->have);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
 			return;
 		}
 		if (n < 0) {
-			fail(c, zx_err_from_errno(errno));
+			fail(c, io_err(errno));
 			return;
 		}
 		if (n == 0) {
@@ -112,6 +184,10 @@ static void on_readable(struct conn *c)
 		if (deliver(c)) {
 			return;
 		}
+	}
+	if (c->ssl != NULL && SSL_pending(c->ssl) > 0) {
+		/* decrypted already: the socket may never wake us for it */
+		event_active(c->ev, EV_READ, 0);
 	}
 }
 
@@ -130,12 +206,12 @@ static void on_writable(struct conn *c)
 		c->connecting = 0;
 	}
 	while (c->out_off < c->out_len) {
-		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		ssize_t n = wr(c, c->out + c->out_off, c->out_len - c->out_off);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			return;
 		}
-		if (n < 0) {
-			fail(c, zx_err_from_errno(errno));
+		if (n <= 0) {
+			fail(c, n == 0 ? ZX_ECONNRESET : io_err(errno));
 			return;
 		}
 		c->out_off += (size_t)n;
@@ -234,12 +310,30 @@ int conn_open_fd(struct conn *c, struct event_base *base, int fd, uint64_t read_
 	return start(c, base, fd, 0, read_ms, read_ms, query, qlen, buf, cb, arg);
 }
 
-int conn_detach(struct conn *c)
+int conn_open_tls(struct conn *c, struct event_base *base, int fd, struct ssl_st *ssl,
+                  uint64_t read_ms, const uint8_t *query, size_t qlen, uint8_t *buf, conn_cb cb,
+                  void *arg)
 {
-	if (c->fd < 0 || c->connecting || c->out_off < c->out_len || c->have != 0) {
+	if (qlen > CONN_QUERY_MAX) {
+		SSL_free(ssl);
+		close(fd);
+		return ZX_EINVAL;
+	}
+	c->ssl = ssl;
+	c->ssl_fatal = 0;
+	c->tls_err = 0;
+	return start(c, base, fd, 0, read_ms, read_ms, query, qlen, buf, cb, arg);
+}
+
+int conn_detach(struct conn *c, struct ssl_st **ssl)
+{
+	if (c->fd < 0 || c->connecting || c->out_off < c->out_len || c->have != 0 ||
+	    (c->ssl != NULL && (c->ssl_fatal || SSL_pending(c->ssl) > 0))) {
 		return -1;
 	}
 	int fd = c->fd;
+	*ssl = c->ssl;
+	c->ssl = NULL;
 	c->fd = -1;
 	conn_close(c);
 	return fd;

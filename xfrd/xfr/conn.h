@@ -9,6 +9,11 @@
  * for each read (the time allowed between two reads that return data); the
  * whole-transfer timeout is the caller's.
  *
+ * Over TLS (XFR over TLS, RFC 9103; conn_open_tls()): the same framing inside a TLS
+ * session whose handshake is done (xfrd/xfr/xot.h); reads and writes go through
+ * SSL_read/SSL_write, a record already decrypted is read without waiting for the
+ * socket, and closing sends close_notify (unless the session failed).
+ *
  * Not here: TSIG, DNS checks (the callback does them), reconnects, keeping idle
  * connections (xfrd/xfr/connpool.h; conn_detach() hands a socket over).
  *
@@ -25,6 +30,7 @@
 
 struct event;
 struct event_base;
+struct ssl_st;
 
 /** Receive buffer: several messages per read, and always one whole message. */
 #define CONN_BUF (128 * 1024)
@@ -38,7 +44,9 @@ struct event_base;
  * the call) and once when the connection fails (@p rc < 0, @p msg NULL):
  * ZX_ETIMEDOUT (connect or read timeout), ZX_ECONNREFUSED, ZX_ECONNRESET (reset,
  * or closed by the peer between messages), ZX_EXFR (closed in the middle of a
- * message, or a zero-length frame), ZX_EIO (another socket error).
+ * message, or a zero-length frame), ZX_EIO (another socket error), ZX_ETLS (TLS:
+ * the session failed, e.g. the server's alert "certificate required" after the
+ * handshake; tls_err holds OpenSSL's error).
  * For a message, return 0 to keep reading, non-zero to stop (the conn then
  * idles until conn_close()). The callback may call conn_close() on its conn.
  */
@@ -49,7 +57,10 @@ struct conn {
 	struct event *ev;     /**< owned */
 	uint64_t bytes_in;    /**< bytes received; readable */
 	uint64_t messages;    /**< messages delivered; readable */
+	struct ssl_st *ssl;   /**< TLS session (owned), or NULL: plain TCP */
+	unsigned long tls_err; /**< after ZX_ETLS: OpenSSL's error code (0: closed) */
 	/* private */
+	int ssl_fatal;
 	int connecting;
 	int closed_in_cb;
 	uint64_t read_ms;
@@ -92,14 +103,24 @@ ZX_MUSTCHECK int conn_open_fd(struct conn *c, struct event_base *base, int fd, u
                               void *arg);
 
 /**
- * Take the socket out of a conn that is done with its exchange (connected, the
- * query sent, no unread byte in the buffer) and close the conn without closing
- * the socket. @return the socket, now the caller's; -1 (the conn untouched) when
- * the conn is not in that state. Not from within the conn's callback.
+ * As conn_open_fd(), inside the TLS session @p ssl on @p fd (its handshake done:
+ * xfrd/xfr/xot.h). Takes both (freed on error too).
  */
-int conn_detach(struct conn *c);
+ZX_MUSTCHECK int conn_open_tls(struct conn *c, struct event_base *base, int fd,
+                               struct ssl_st *ssl, uint64_t read_ms, const uint8_t *query,
+                               size_t qlen, uint8_t *buf, conn_cb cb, void *arg);
 
-/** Close the socket and free the event; the conn can be opened again. Idempotent. */
+/**
+ * Take the socket out of a conn that is done with its exchange (connected, the
+ * query sent, no unread byte in the buffer, nor in the TLS session) and close the
+ * conn without closing the socket. @return the socket, now the caller's, and in
+ * @p ssl its TLS session (NULL: plain), now the caller's too; -1 (the conn
+ * untouched) when the conn is not in that state. Not from within the conn's callback.
+ */
+int conn_detach(struct conn *c, struct ssl_st **ssl);
+
+/** Close the socket (a TLS session: close_notify, then freed) and free the event; the
+    conn can be opened again. Idempotent. */
 void conn_close(struct conn *c);
 
 #endif

@@ -17,6 +17,8 @@
 #include "common/serial.h"
 #include "xfrd/xfr/commitq.h"
 #include "xfrd/xfr/connpool.h"
+#include "xfrd/xfr/proxies.h"
+#include "xfrd/xfr/xot.h"
 #include "xfrd/zone/zone.h"
 
 #include <event2/event.h>
@@ -45,6 +47,11 @@ struct job {
 	engine_cb cb;
 	void *arg;
 	size_t pi; /* index of the primary being tried */
+	/* the primary's proxies (its egress), in the order proxies_order() gave when the
+	   primary's first attempt started; xi: the one being tried */
+	uint8_t order[PROXIES_PER_EGRESS];
+	size_t norder, xi;
+	const struct cfg_proxy *proxy; /* the one being tried; NULL: direct */
 	struct prim *prim;
 	struct worker *w;
 	struct xfr *x;
@@ -81,6 +88,8 @@ struct engine {
 	struct worker *workers;
 	size_t next_worker;
 	struct commitq *commitq; /* NULL: commits run on the workers */
+	struct proxies *proxies; /* SOCKS5 proxies' health and counters */
+	struct xot *xot;         /* TLS contexts, sessions and counters (XFR over TLS) */
 	struct engine_stats st;
 };
 
@@ -216,34 +225,56 @@ static void log_serial(const struct job *j)
 	}
 }
 
+/* " tls=full|resumed|kept" (how the last exchange got its session: a full handshake,
+ * a resumed one, a kept connection), " tls=failed tls_reason=..."; "" without TLS. */
+static const char *tls_text(const struct xfr_result *r, char *buf, size_t size)
+{
+	if (!r->tls) {
+		buf[0] = '\0';
+	} else if (r->tls_info.reason != XOT_OK) {
+		snprintf(buf, size, " tls=failed tls_reason=%s", xot_reason_str(r->tls_info.reason));
+	} else {
+		snprintf(buf, size, " tls=%s", r->tls_handshakes == 0 ? "kept"
+		                                : r->tls_info.resumed ? "resumed" : "full");
+	}
+	return buf;
+}
+
 static void log_outcome(const struct job *j)
 {
 	const struct xfr_result *r = &j->last;
 	const char *zone = j->z->name_text;
 	double ms = (double)r->duration_us / 1000.0;
+	char t[64];
+	tls_text(r, t, sizeof(t));
 	log_serial(j);
 	if (r->outcome == XFR_FAILED) {
 		char q[256], d[XFR_DETAIL_MAX + 8];
 		log_warn("xfr_failed", "zone=%s error=%s why=%s detail=%s rcode=%u primary=%s "
-		         "attempts=%u duration_ms=%.1f", zone, zx_strerror(r->error),
+		         "attempts=%u duration_ms=%.1f%s%s%s", zone, zx_strerror(r->error),
 		         log_quote(r->why != NULL ? r->why : "", q, sizeof(q)),
-		         log_quote(r->detail, d, sizeof(d)), r->rcode, r->primary, j->attempts, ms);
+		         log_quote(r->detail, d, sizeof(d)), r->rcode, r->primary, j->attempts, ms,
+		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy, t);
 	} else if (r->outcome == XFR_UPTODATE) {
 		log_info("xfr_uptodate", "zone=%s serial=%u primary_serial=%u primary=%s "
-		         "duration_ms=%.1f", zone, r->old_serial, r->primary_serial, r->primary, ms);
+		         "duration_ms=%.1f%s%s%s%s", zone, r->old_serial, r->primary_serial,
+		         r->primary, ms, r->proxy[0] != '\0' ? " proxy=" : "", r->proxy,
+		         r->soa_udp_proxy ? " soa=udp-relay" : "", t);
 	} else {
 		char q[128];
 		const char *fb = r->fell_back ? zx_strerror(r->fallback_error) : "no";
 		log_info("xfr_done", "zone=%s kind=%s old_serial=%u serial=%u records=%llu added=%llu "
 		         "deleted=%llu changesets=%llu messages=%llu bytes=%llu fallback=%s "
-		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s", zone,
+		         "primary=%s duration_ms=%.1f soa_ms=%.1f commit_ms=%.1f conn=%s%s%s%s%s", zone,
 		         xfr_outcome_str(r->outcome),
 		         r->commit.had_serial ? r->commit.old_serial : 0, r->commit.serial,
 		         (unsigned long long)r->commit.records, (unsigned long long)r->added,
 		         (unsigned long long)r->deleted, (unsigned long long)r->changesets,
 		         (unsigned long long)r->messages, (unsigned long long)r->bytes,
 		         log_quote(fb, q, sizeof(q)), r->primary, ms, (double)r->soa_us / 1000.0,
-		         (double)r->commit_us / 1000.0, r->conn_reused ? "reused" : "new");
+		         (double)r->commit_us / 1000.0, r->conn_reused ? "reused" : "new",
+		         r->proxy[0] != '\0' ? " proxy=" : "", r->proxy,
+		         r->soa_udp_proxy ? " soa=udp-relay" : "", t);
 	}
 }
 
@@ -335,9 +366,35 @@ static void attempt_done(struct engine *e, struct job *j)
 	pthread_mutex_lock(&e->mu);
 	j->prim->running--;
 	e->st.running--;
-	bool retry = j->last.outcome == XFR_FAILED && !e->stopping &&
-	             j->pi + 1 < j->z->primaries.count;
+	bool failed = j->last.outcome == XFR_FAILED && !e->stopping;
+	if (j->proxy != NULL) {
+		proxies_note(e->proxies, j->proxy, clock_mono_ms(), &j->last);
+	}
+	if (j->last.tls && (j->last.tls_handshakes > 0 || j->last.tls_info.reason != XOT_OK)) {
+		xot_note(e->xot, j->last.primary, &j->last.tls_info);
+	}
+	if (failed && j->proxy != NULL && j->last.egress_fail != XFR_EGRESS_OK &&
+	    j->xi + 1 < j->norder) {
+		/* the path failed, not the primary: the same primary through the next proxy */
+		char q[XFR_DETAIL_MAX + 8];
+		log_warn("xfr_proxy_failed", "zone=%s primary=%s proxy=%s error=%s detail=%s "
+		         "next_proxy=%zu", j->z->name_text, j->last.primary, j->last.proxy,
+		         zx_strerror(j->last.error), log_quote(j->last.detail, q, sizeof(q)),
+		         j->xi + 1);
+		j->xi++;
+		e->st.proxy_failovers++;
+		bool queued = enqueue(e, j) == 0;
+		dispatch(e);
+		pthread_mutex_unlock(&e->mu);
+		if (!queued) {
+			finish_job(e, j);
+		}
+		return;
+	}
+	bool retry = failed && j->pi + 1 < j->z->primaries.count;
 	if (retry) {
+		j->xi = 0;
+		j->norder = 0;
 		log_info("xfr_primary_failed", "zone=%s primary=%s error=%s next=%zu",
 		         j->z->name_text, j->last.primary, zx_strerror(j->last.error),
 		         j->pi + 1);
@@ -360,18 +417,60 @@ static void on_xfr_done(void *arg, struct xfr *x, const struct xfr_result *res)
 	attempt_done(j->w->e, j);
 }
 
+/* The egress in force for the primary being tried. */
+static const struct cfg_egress *job_egress(const struct job *j)
+{
+	return j->z->primary_egress != NULL ? &j->z->primary_egress[j->pi] : &j->z->egress;
+}
+
+/* Pick the proxy for this attempt: the first attempt at a primary orders its proxies
+ * by health (xfrd/xfr/proxies.h); later ones take the next in that order. */
+static void pick_proxy(struct engine *e, struct job *j, const struct cfg_egress *eg)
+{
+	j->proxy = NULL;
+	if (eg->proxy_count == 0) {
+		return;
+	}
+	if (j->xi == 0) {
+		pthread_mutex_lock(&e->mu);
+		j->norder = proxies_order(e->proxies, eg, clock_mono_ms(), j->order);
+		pthread_mutex_unlock(&e->mu);
+	}
+	j->proxy = &eg->proxies[j->order[j->xi]];
+}
+
 static void start_job(struct engine *e, struct worker *w, struct job *j)
 {
 	const struct cfg_zone *z = j->z;
 	const struct cfg_endpoint *ep = &z->primaries.v[j->pi];
+	const struct cfg_egress *eg = job_egress(j);
+	pick_proxy(e, j, eg);
+	struct xot_client *tls = NULL;
+	char detail[XOT_DETAIL_MAX];
+	int rc = eg->tls != NULL ? xot_client_get(e->xot, eg->tls, &tls, detail) : 0;
+	if (rc != 0) {
+		memset(&j->last, 0, sizeof(j->last));
+		j->last.outcome = XFR_FAILED;
+		j->last.error = rc;
+		j->last.why = "TLS setup";
+		j->last.tls = true;
+		j->last.tls_info.reason = XOT_LOCAL;
+		acl_addr_str((const struct sockaddr *)&ep->addr, true, j->last.primary,
+		             sizeof(j->last.primary));
+		snprintf(j->last.detail, sizeof(j->last.detail), "%s", detail);
+		attempt_done(e, j);
+		return;
+	}
 	struct xfr_params p = {
 		.zone = z->name, .primary = (const struct sockaddr *)&ep->addr,
 		.primary_len = ep->len, .key = z->key, .connect_ms = e->o.connect_ms,
 		.read_ms = e->o.read_ms, .soa_ms = e->o.soa_ms, .transfer_ms = e->o.transfer_ms,
 		.max_records = z->limits.records, .max_bytes = z->limits.bytes, .flags = j->flags,
 		.ops = e->o.ops, .store = e->o.store, .commitq = e->commitq, .pool = w->pool,
+		.source = eg->source.len != 0 ? &eg->source : NULL, .proxy = j->proxy,
+		.tls = tls,
 	};
-	int rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
+	rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
 	if (rc != 0) {
 		memset(&j->last, 0, sizeof(j->last));
 		j->last.outcome = XFR_FAILED;
@@ -455,6 +554,12 @@ int engine_new(const struct engine_opts *o, struct engine **out)
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_cond_init(&e->idle_cv, NULL);
 	int rc = o->commit_threads > 0 ? commitq_new(o->commit_threads, &e->commitq) : 0;
+	if (rc == 0) {
+		rc = proxies_new(o->metrics, &e->proxies);
+	}
+	if (rc == 0) {
+		rc = xot_new(o->metrics, &e->xot);
+	}
 	if (rc != 0) {
 		engine_free(e);
 		return rc;
@@ -510,9 +615,54 @@ void engine_free(struct engine *e)
 	}
 	free(e->prims);
 	free(e->workers);
+	proxies_free(e->proxies);
+	xot_free(e->xot); /* after the pools: their TLS sessions point into it */
 	pthread_cond_destroy(&e->idle_cv);
 	pthread_mutex_destroy(&e->mu);
 	free(e);
+}
+
+/* Every proxy the zone may use is in the table (its series registered) before any
+ * attempt: on the requesting thread, under the engine lock. */
+static int know_proxies(struct engine *e, const struct cfg_zone *z)
+{
+	int rc = proxies_add(e->proxies, &z->egress);
+	for (size_t i = 0; rc == 0 && z->primary_egress != NULL && i < z->primaries.count; i++) {
+		rc = proxies_add(e->proxies, &z->primary_egress[i]);
+		if (rc == 0 && z->primary_egress[i].tls != NULL) { /* its TLS series too */
+			char name[ACL_ADDRSTRLEN];
+			acl_addr_str((const struct sockaddr *)&z->primaries.v[i].addr, true, name,
+			             sizeof(name));
+			rc = xot_know(e->xot, name);
+		}
+	}
+	return rc;
+}
+
+int engine_set_metrics(struct engine *e, struct metrics *m)
+{
+	struct proxies *t = NULL;
+	int rc = proxies_new(m, &t);
+	if (rc != 0) {
+		return rc;
+	}
+	pthread_mutex_lock(&e->mu);
+	struct proxies *old = e->proxies;
+	e->proxies = t;
+	rc = xot_set_metrics(e->xot, m);
+	for (struct job *j = e->jobs; j != NULL && rc == 0; j = j->lnext) {
+		rc = know_proxies(e, j->z); /* requests made before: their proxies again */
+	}
+	pthread_mutex_unlock(&e->mu);
+	proxies_free(old);
+	return rc;
+}
+
+void engine_proxy_state(struct engine *e, const struct cfg_proxy *px, struct proxies_state *out)
+{
+	pthread_mutex_lock(&e->mu);
+	proxies_get(e->proxies, px, out);
+	pthread_mutex_unlock(&e->mu);
 }
 
 int engine_request(struct engine *e, struct zone_settings *set, unsigned flags, engine_cb cb,
@@ -531,7 +681,10 @@ int engine_request(struct engine *e, struct zone_settings *set, unsigned flags, 
 	j->cb = cb;
 	j->arg = arg;
 	pthread_mutex_lock(&e->mu);
-	int rc = e->stopping ? ZX_ESHUTDOWN : enqueue(e, j);
+	int rc = e->stopping ? ZX_ESHUTDOWN : know_proxies(e, &set->z);
+	if (rc == 0) {
+		rc = enqueue(e, j);
+	}
 	if (rc == 0) {
 		e->st.requests++;
 		e->outstanding++;

@@ -24,6 +24,17 @@
  * Timeouts: connect, each read, the UDP SOA try, and the whole exchange with
  * one primary.
  *
+ * Egress: each primary is reached as its settings say (struct cfg_zone
+ * primary_egress: a source address, SOCKS5 proxies). A primary's proxies are tried
+ * in the order of their health (xfrd/xfr/proxies.h: up ones first, in configured
+ * order); an attempt whose path failed (the proxy itself, the primary unreachable
+ * behind it, the connection through it lost: struct xfr_result egress_fail) is
+ * retried on the same primary through the next proxy (logged xfr_proxy_failed),
+ * and only when every proxy failed does the refresh move to the next primary; a
+ * failure of the DNS exchange itself (TSIG, rcode, a bad answer) moves to the next
+ * primary at once. A zone whose every path failed fails like any other refresh:
+ * its data stays, the store records the failure, the SOA retry timer runs.
+ *
  * One request is one refresh: the engine neither folds nor orders requests of
  * one zone. The zone runtime's scheduler (xfrd/zone/sched.h) sends at most one
  * request per zone at a time; that is where folding happens, once.
@@ -43,7 +54,10 @@
 
 #include <stdint.h>
 
+struct cfg_proxy;
 struct engine;
+struct metrics;
+struct proxies_state;
 struct zone_settings;
 
 struct engine_opts {
@@ -60,6 +74,9 @@ struct engine_opts {
 	uint64_t transfer_ms;      /**< the whole exchange with one primary */
 	const struct xfr_store_ops *ops; /**< borrowed; store_ops for zdb */
 	void *store;               /**< borrowed; must outlive the engine */
+	struct metrics *metrics;   /**< per-proxy series (xfrd/xfr/proxies.h) registered
+	                                here; borrowed; NULL: a registry of the engine's own
+	                                until engine_set_metrics() */
 };
 
 /** Flags of engine_request() (ORed when requests fold). */
@@ -106,6 +123,20 @@ void engine_free(struct engine *e);
 ZX_MUSTCHECK int engine_request(struct engine *e, struct zone_settings *set, unsigned flags,
                                 engine_cb cb, void *arg);
 
+/**
+ * Register the per-proxy series (xfrd/xfr/proxies.h) in @p m from now on: proxies
+ * known so far are registered again there, and their health starts afresh. Call it
+ * on the thread that renders @p m, before the requests (the runtime does, when it
+ * registers its own series).
+ * @param[in] m  borrowed; must outlive the engine
+ * @return 0; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int engine_set_metrics(struct engine *e, struct metrics *m);
+
+/** One proxy's health and counters (xfrd/xfr/proxies.h), for tests and tools. */
+void engine_proxy_state(struct engine *e, const struct cfg_proxy *px,
+                        struct proxies_state *out);
+
 /** Block until no refresh is running or queued. */
 void engine_wait_idle(struct engine *e);
 
@@ -114,6 +145,7 @@ struct engine_stats {
 	uint64_t requests;
 	uint64_t uptodate, axfr, ixfr, failed, fallbacks;
 	uint64_t refused_serial;  /**< failed because the serial was not newer (ZX_ESERIAL) */
+	uint64_t proxy_failovers; /**< attempts moved on to a primary's next proxy */
 	uint32_t running, queued; /**< now */
 	uint32_t max_running;     /**< the highest "running" seen */
 };

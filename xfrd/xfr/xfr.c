@@ -29,18 +29,26 @@
  *
  * Every step that leaves a state runs from the deferred `step` event, never
  * inside a socket callback, so a callback never sees its conn reopened or freed.
+ * The SOA states are in xfr_soa.c; what both files share, in xfr_internal.h.
  */
 #include "xfrd/xfr/xfr.h"
+
+#include "xfrd/xfr/xfr_internal.h"
 
 #include "common/clock.h"
 #include "common/acl.h"
 #include "common/dnsmsg.h"
 #include "common/serial.h"
 #include "common/tsig/tsig.h"
+#include "common/cfg/cfg.h"
 #include "xfrd/xfr/commitq.h"
 #include "xfrd/xfr/conn.h"
+#include "xfrd/xfr/connector.h"
 #include "xfrd/xfr/connpool.h"
+#include "xfrd/xfr/proxies.h"
+#include "xfrd/xfr/xot.h"
 #include "proto/query.h"
+#include "proto/socks5.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -52,49 +60,6 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-enum st { ST_SOA_UDP = 1, ST_SOA_TCP, ST_IXFR, ST_AXFR, ST_DONE };
-enum act { ACT_NONE = 0, ACT_SOA_TCP, ACT_IXFR, ACT_AXFR, ACT_COMMIT, ACT_FINISH };
-
-struct xfr {
-	struct event_base *base;
-	struct xfr_params p;
-	struct sockaddr_storage primary;
-	uint8_t zone[DNAME_MAXLEN];
-	enum st st;
-	enum act next;
-	struct xfr_result res;
-	struct xfr_held held;
-	uint16_t id;
-	bool tsig_on;
-	/* connection reuse (p.pool; res.conn_reused: the conn came from the pool):
-	   the exchange ended cleanly, give the socket back; a pooled socket was
-	   stale, connect anew */
-	bool keep, fresh;
-	struct tsig_session tsig;
-	struct conn conn;
-	int udp_fd;
-	struct event *udp_ev;
-	struct event *timer;
-	struct event *step;
-	void *txn;
-	uint64_t t0_us; /* clock_mono_us() at the start */
-	/* the commit, when it runs on p.commitq: committing from submit until
-	   on_committed() runs on our base (commit_ev) */
-	struct event *commit_ev;
-	struct commitq_job cjob;
-	bool committing;
-	bool late; /* the whole-transfer timeout passed while committing */
-	int commit_rc;
-	uint64_t tc_us; /* at the commit */
-	xfr_done_cb cb;
-	void *cb_arg;
-	size_t qlen;
-	/* buffers last: xfr_start() zeroes only what is above them */
-	uint8_t query[QUERY_MAX + TSIG_RR_MAX];
-	struct xfrstream stream;
-	uint8_t rbuf[CONN_BUF];
-};
 
 const char *xfr_outcome_str(enum xfr_outcome o)
 {
@@ -111,17 +76,6 @@ const char *xfr_outcome_str(enum xfr_outcome o)
 	return "?";
 }
 
-static struct timeval ms_tv(uint64_t ms)
-{
-	return (struct timeval){.tv_sec = (time_t)(ms / 1000),
-	                        .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-}
-
-static uint64_t since_us(uint64_t t0_us)
-{
-	return clock_mono_us() - t0_us;
-}
-
 static uint16_t new_id(void)
 {
 	uint16_t id = 0;
@@ -131,20 +85,20 @@ static uint16_t new_id(void)
 	return id;
 }
 
-static void schedule(struct xfr *x, enum act a)
+void xfr_schedule(struct xfr *x, enum act a)
 {
 	x->next = a;
 	event_active(x->step, EV_TIMEOUT, 0);
 }
 
-static void fail(struct xfr *x, int rc, const char *why)
+void xfr_fail(struct xfr *x, int rc, const char *why)
 {
 	if (x->res.outcome != XFR_FAILED) {
 		x->res.outcome = XFR_FAILED;
 		x->res.error = rc;
 		x->res.why = why;
 	}
-	schedule(x, ACT_FINISH);
+	xfr_schedule(x, ACT_FINISH);
 }
 
 static void drop_txn(struct xfr *x)
@@ -158,13 +112,21 @@ static void drop_txn(struct xfr *x)
 static void close_io(struct xfr *x)
 {
 	if (x->keep) {
-		int fd = conn_detach(&x->conn);
+		struct ssl_st *ssl = NULL;
+		int fd = conn_detach(&x->conn, &ssl);
 		if (fd >= 0) {
-			connpool_put(x->p.pool, x->p.primary, x->p.primary_len, fd);
+			connpool_put_tls(x->p.pool, x->p.primary, x->p.primary_len, &x->path, fd, ssl);
 		}
 		x->keep = false;
 	}
 	conn_close(&x->conn);
+	connector_cancel(&x->setup);
+	xot_hs_cancel(&x->hs);
+	if (x->ctl_fd >= 0) {
+		close(x->ctl_fd);
+		x->ctl_fd = -1;
+	}
+	x->udp_hdr_len = 0;
 	if (x->udp_ev != NULL) {
 		event_free(x->udp_ev);
 		x->udp_ev = NULL;
@@ -180,7 +142,7 @@ static void close_io(struct xfr *x)
 }
 
 /* Build the query for @p qtype with a fresh ID, signed when there is a key. */
-static int make_query(struct xfr *x, uint16_t qtype)
+int xfr_make_query(struct xfr *x, uint16_t qtype)
 {
 	x->id = new_id();
 	const uint8_t *soa = x->held.soa_rdlen > 0 ? x->held.soa_rdata : NULL;
@@ -234,7 +196,7 @@ static int serial_check(struct xfr *x, uint32_t serial)
 }
 
 /* TSIG check of one answer message (no-op without a key). */
-static int verify(struct xfr *x, const uint8_t *msg, size_t len)
+int xfr_verify(struct xfr *x, const uint8_t *msg, size_t len)
 {
 	if (!x->tsig_on) {
 		return 0;
@@ -242,129 +204,128 @@ static int verify(struct xfr *x, const uint8_t *msg, size_t len)
 	return tsig_session_verify(&x->tsig, msg, len, (uint64_t)clock_wall_s());
 }
 
-/* ---- SOA check ---------------------------------------------------------- */
+/* ---- egress ------------------------------------------------------------- */
 
-static void soa_decide(struct xfr *x, uint32_t serial)
+/* A setup (xfrd/xfr/connector.h) failed: whose fault, and the detail. */
+void xfr_setup_failed(struct xfr *x, int rc, const struct connector_fail *f)
 {
-	x->res.primary_serial = serial;
-	x->res.soa_us = since_us(x->t0_us);
-	if (!serial_newer(serial, x->held.serial)) {
-		x->res.outcome = XFR_UPTODATE;
-		schedule(x, ACT_FINISH);
-		return;
-	}
-	schedule(x, ACT_IXFR);
-}
-
-/* A verified-or-unsigned SOA answer. Returns 1 when it settled the SOA step. */
-static int soa_answer(struct xfr *x, const uint8_t *msg, size_t len)
-{
-	struct query_soa a;
-	struct dns_hdr h;
-	if (x->st == ST_SOA_UDP && dnsmsg_hdr_parse(msg, len, &h) == 0 &&
-	    (h.flags & DNS_FLAG_TC) != 0) {
-		schedule(x, ACT_SOA_TCP); /* truncated: TSIG may not even be there */
-		return 1;
-	}
-	int rc = verify(x, msg, len);
-	if (rc == 0 && x->tsig_on) {
-		rc = tsig_session_finish(&x->tsig);
-	}
-	if (rc != 0) {
-		fail(x, rc, "SOA answer TSIG");
-		return 1;
-	}
-	rc = query_soa_answer(msg, len, x->id, x->zone, &a);
-	if (rc == ZX_ERCODE) {
-		x->res.rcode = a.rcode;
-		fail(x, rc, "SOA query refused");
-	} else if (rc != 0) {
-		fail(x, rc, "SOA answer");
-	} else if (a.truncated && x->st == ST_SOA_UDP) {
-		schedule(x, ACT_SOA_TCP);
-	} else if (a.truncated) {
-		fail(x, ZX_EXFR, "SOA answer truncated over TCP");
+	x->res.egress_fail = f->at_proxy ? XFR_EGRESS_PROXY
+	                     : rc == ZX_ESOCKS_UNREACHABLE ? XFR_EGRESS_UNREACHABLE
+	                                                   : XFR_EGRESS_OK;
+	x->res.socks_rep = f->rep;
+	if (x->p.proxy == NULL) {
+		snprintf(x->res.detail, sizeof(x->res.detail), "%s: %s", f->step, zx_strerror(rc));
+	} else if (f->rep != 0) {
+		snprintf(x->res.detail, sizeof(x->res.detail), "proxy %s: %s: reply %u (%s)",
+		         x->res.proxy, f->step, f->rep, socks5_rep_str(f->rep));
 	} else {
-		soa_decide(x, a.serial);
+		snprintf(x->res.detail, sizeof(x->res.detail), "proxy %s: %s: %s", x->res.proxy,
+		         f->step, zx_strerror(rc));
 	}
-	return 1;
 }
 
-static void on_udp(evutil_socket_t fd, short what, void *arg)
+/* The connection of an exchange broke (@p rc from the conn): through a proxy that is
+ * the path's failure, before the primary's first byte or after it. A TLS session that
+ * ended before the first answer byte (on a connection of this refresh: a kept one
+ * is retried first) is the handshake's failure: servers that want a client
+ * certificate, or refuse ours, close right after the handshake (BIND 9.18 without an
+ * alert: a reset or an EOF). Returns the code to fail with. */
+int xfr_conn_broke(struct xfr *x, int rc)
+{
+	if (x->p.tls != NULL && (rc == ZX_ETLS || rc == ZX_ECONNRESET) && x->conn.bytes_in == 0) {
+		char e[160];
+		const char *why = rc == ZX_ETLS ? xot_err_str(x->conn.tls_err, e, sizeof(e))
+		                                : "closed";
+		x->res.tls_info.reason = XOT_HANDSHAKE;
+		snprintf(x->res.tls_info.detail, sizeof(x->res.tls_info.detail), "TLS: %s", why);
+		snprintf(x->res.detail, sizeof(x->res.detail), "tls %.60s: the server ended the "
+		         "session before its first answer (a client certificate missing or "
+		         "refused?): %.90s", x->res.primary, why);
+		return ZX_ETLS;
+	}
+	if (rc == ZX_ETLS) {
+		char e[160];
+		snprintf(x->res.detail, sizeof(x->res.detail), "tls %.60s: %.150s", x->res.primary,
+		         xot_err_str(x->conn.tls_err, e, sizeof(e)));
+	}
+	if (x->p.proxy != NULL && rc != 0) {
+		x->res.egress_fail = x->conn.bytes_in == 0 ? XFR_EGRESS_UNREACHABLE : XFR_EGRESS_LOST;
+		if (x->res.detail[0] == '\0') {
+			snprintf(x->res.detail, sizeof(x->res.detail), "through proxy %s: %s",
+			         x->res.proxy, x->conn.bytes_in == 0 ? "closed before the primary's "
+			         "first byte" : "the connection broke mid-exchange");
+		}
+	}
+	return rc;
+}
+
+/* The connection is there (and its TLS session, when p.tls): send the query. */
+static int conn_on(struct xfr *x, int fd, struct ssl_st *ssl)
+{
+	if (ssl != NULL) {
+		return conn_open_tls(&x->conn, x->base, fd, ssl, x->p.read_ms, x->query, x->qlen,
+		                     x->rbuf, x->on_msg, x);
+	}
+	return conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
+	                    x->on_msg, x);
+}
+
+static void on_tls_ready(void *arg, int rc, int fd, struct ssl_st *ssl,
+                         const struct xot_info *info)
 {
 	struct xfr *x = arg;
-	if (what & EV_TIMEOUT) {
-		event_del(x->udp_ev); /* persistent: it would fire again */
-		schedule(x, ACT_SOA_TCP); /* lost: ask over TCP */
-		return;
-	}
-	ssize_t n = recv(fd, x->rbuf, 65535, 0);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		return;
-	}
-	if (n < 0) {
-		event_del(x->udp_ev);
-		schedule(x, ACT_SOA_TCP); /* ICMP unreachable and the like */
-		return;
-	}
-	struct dns_hdr h;
-	if (dnsmsg_hdr_parse(x->rbuf, (size_t)n, &h) != 0 || h.id != x->id) {
-		return; /* not the answer to our query: keep waiting */
-	}
-	event_del(x->udp_ev);
-	(void)soa_answer(x, x->rbuf, (size_t)n);
-}
-
-static int soa_udp_open(struct xfr *x)
-{
-	x->udp_fd = socket(x->primary.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (x->udp_fd < 0 ||
-	    connect(x->udp_fd, (const struct sockaddr *)&x->primary, x->p.primary_len) != 0 ||
-	    send(x->udp_fd, x->query, x->qlen, 0) != (ssize_t)x->qlen) {
-		return ZX_EIO;
-	}
-	x->udp_ev = event_new(x->base, x->udp_fd, EV_READ | EV_PERSIST, on_udp, x);
-	struct timeval tv = ms_tv(x->p.soa_ms);
-	if (x->udp_ev == NULL || event_add(x->udp_ev, &tv) != 0) {
-		return ZX_ENOMEM;
-	}
-	return 0;
-}
-
-static void soa_udp(struct xfr *x)
-{
-	x->st = ST_SOA_UDP;
-	int rc = make_query(x, DNS_T_SOA);
-	if (rc != 0) {
-		fail(x, rc, "SOA query");
-		return;
-	}
-	if (soa_udp_open(x) != 0) {
-		schedule(x, ACT_SOA_TCP); /* no UDP socket: TCP may still work */
-	}
-}
-
-static int on_soa_tcp(void *arg, int rc, const uint8_t *msg, size_t len)
-{
-	struct xfr *x = arg;
-	if (rc != 0) {
-		fail(x, rc, "SOA query over TCP");
-		return 1;
-	}
-	return soa_answer(x, msg, len);
-}
-
-static void soa_tcp(struct xfr *x)
-{
-	x->st = ST_SOA_TCP;
-	int rc = make_query(x, DNS_T_SOA);
+	x->res.tls_handshakes++;
+	x->res.tls_info = *info;
 	if (rc == 0) {
-		rc = conn_open(&x->conn, x->base, (const struct sockaddr *)&x->primary,
-		               x->p.primary_len, x->p.connect_ms, x->p.read_ms, x->query, x->qlen,
-		               x->rbuf, on_soa_tcp, x);
+		rc = conn_on(x, fd, ssl);
+	} else {
+		snprintf(x->res.detail, sizeof(x->res.detail), "tls %s: %.180s", x->res.primary,
+		         info->detail);
 	}
 	if (rc != 0) {
-		fail(x, rc, "SOA query over TCP");
+		xfr_fail(x, rc, "TLS handshake");
+	}
+}
+
+static void on_stream_ready(void *arg, int rc, const struct connector_out *out,
+                            const struct connector_fail *f)
+{
+	struct xfr *x = arg;
+	if (rc == 0 && x->p.tls != NULL) {
+		/* the handshake gets a connect timeout's time of its own */
+		rc = xot_hs_start(&x->hs, x->base, x->p.tls, out->fd, x->p.primary,
+		                  x->p.connect_ms, on_tls_ready, x);
+	} else if (rc == 0) {
+		rc = conn_on(x, out->fd, NULL);
+	} else {
+		xfr_setup_failed(x, rc, f);
+	}
+	if (rc != 0) {
+		xfr_fail(x, rc, x->open_why);
+	}
+}
+
+void xfr_exchange(struct xfr *x, conn_cb on_msg, const char *why)
+{
+	x->on_msg = on_msg;
+	x->open_why = why;
+	x->res.egress_fail = XFR_EGRESS_OK;
+	x->res.socks_rep = 0;
+	struct ssl_st *ssl = NULL;
+	int fd = x->p.pool != NULL && !x->fresh
+	                 ? connpool_take_tls(x->p.pool, x->p.primary, &x->path, &ssl)
+	                 : -1;
+	x->res.conn_reused = fd >= 0;
+	int rc;
+	if (fd >= 0) {
+		rc = conn_on(x, fd, ssl);
+	} else {
+		rc = connector_start(&x->setup, x->base, CONNECTOR_STREAM,
+		                     (const struct sockaddr *)&x->primary, x->p.primary_len, &x->path,
+		                     x->p.connect_ms, on_stream_ready, x);
+	}
+	if (rc != 0) {
+		xfr_fail(x, rc, why);
 	}
 }
 
@@ -438,10 +399,10 @@ static void xfr_error(struct xfr *x, int rc, const char *why)
 			struct timeval tv = ms_tv(x->p.transfer_ms); /* the AXFR's own time */
 			(void)event_add(x->timer, &tv);
 		}
-		schedule(x, ACT_AXFR);
+		xfr_schedule(x, ACT_AXFR);
 		return;
 	}
-	fail(x, rc, why);
+	xfr_fail(x, rc, why);
 }
 
 static void count_stream(struct xfr *x)
@@ -466,10 +427,10 @@ static void stream_done(struct xfr *x)
 	x->keep = x->p.pool != NULL; /* the exchange is over: the connection may serve the next */
 	if (x->stream.kind == XFRSTREAM_UPTODATE) {
 		x->res.outcome = XFR_UPTODATE;
-		schedule(x, ACT_FINISH);
+		xfr_schedule(x, ACT_FINISH);
 		return;
 	}
-	schedule(x, ACT_COMMIT); /* after close_io(): never inside the conn's callback */
+	xfr_schedule(x, ACT_COMMIT); /* after close_io(): never inside the conn's callback */
 }
 
 /* The commit's outcome, on our base. */
@@ -485,7 +446,7 @@ static void committed(struct xfr *x, int rc)
 		return;
 	}
 	x->res.outcome = x->stream.kind == XFRSTREAM_BEGIN_IXFR ? XFR_IXFR : XFR_AXFR;
-	schedule(x, ACT_FINISH);
+	xfr_schedule(x, ACT_FINISH);
 }
 
 /* On a commitq thread: hand the result over to our base. */
@@ -537,17 +498,18 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 		/* the pooled connection was closed by the primary while idle (or does
 		   not take a second query): the same query once more, on a new one */
 		x->fresh = true;
-		schedule(x, x->st == ST_IXFR ? ACT_IXFR : ACT_AXFR);
+		xfr_schedule(x, x->st == ST_IXFR ? ACT_IXFR : ACT_AXFR);
 		return 1;
 	}
 	if (rc != 0) {
 		/* EOF in the middle of a message is a framing error; a reset or a
 		   timeout says nothing about IXFR support */
+		rc = xfr_conn_broke(x, rc);
 		xfr_error(x, rc, rc == ZX_ECONNRESET ? "connection closed or reset before the end"
 		                                     : "transfer connection");
 		return 1;
 	}
-	rc = verify(x, msg, len);
+	rc = xfr_verify(x, msg, len);
 	if (rc != 0) {
 		count_stream(x);
 		xfr_error(x, rc, "transfer TSIG");
@@ -575,7 +537,7 @@ static int on_xfr_msg(void *arg, int rc, const uint8_t *msg, size_t len)
 static void transfer(struct xfr *x, uint16_t qtype)
 {
 	x->st = qtype == DNS_T_IXFR ? ST_IXFR : ST_AXFR;
-	int rc = make_query(x, qtype);
+	int rc = xfr_make_query(x, qtype);
 	struct xfrstream_cfg sc = {
 		.zone = x->zone, .qtype = qtype, .id = x->id, .our_serial = x->held.serial,
 		.max_records = x->p.max_records, .max_bytes = x->p.max_bytes,
@@ -584,20 +546,11 @@ static void transfer(struct xfr *x, uint16_t qtype)
 	if (rc == 0) {
 		rc = xfrstream_init(&x->stream, &sc);
 	}
-	int fd = rc == 0 && x->p.pool != NULL && !x->fresh ? connpool_take(x->p.pool, x->p.primary)
-	                                                   : -1;
-	x->res.conn_reused = fd >= 0;
-	if (fd >= 0) {
-		rc = conn_open_fd(&x->conn, x->base, fd, x->p.read_ms, x->query, x->qlen, x->rbuf,
-		                  on_xfr_msg, x);
-	} else if (rc == 0) {
-		rc = conn_open(&x->conn, x->base, (const struct sockaddr *)&x->primary,
-		               x->p.primary_len, x->p.connect_ms, x->p.read_ms, x->query, x->qlen,
-		               x->rbuf, on_xfr_msg, x);
-	}
 	if (rc != 0) {
-		fail(x, rc, "transfer connect");
+		xfr_fail(x, rc, "transfer connect");
+		return;
 	}
+	xfr_exchange(x, on_xfr_msg, "transfer connect");
 }
 
 /* ---- driving ------------------------------------------------------------ */
@@ -625,7 +578,7 @@ static void on_step(evutil_socket_t fd, short what, void *arg)
 	close_io(x);
 	switch (a) {
 	case ACT_SOA_TCP:
-		soa_tcp(x);
+		xfr_soa_tcp(x);
 		break;
 	case ACT_IXFR:
 		transfer(x, DNS_T_IXFR);
@@ -653,6 +606,9 @@ static void on_timeout(evutil_socket_t fd, short what, void *arg)
 		x->late = true;
 		return;
 	}
+	if (x->p.proxy != NULL && x->st != ST_DONE) {
+		x->res.egress_fail = XFR_EGRESS_LOST; /* a proxy that stalls: try the next one */
+	}
 	close_io(x);
 	xfr_error(x, ZX_ETIMEDOUT, "whole transfer timeout"); /* an IXFR under way: AXFR */
 }
@@ -672,8 +628,16 @@ static int init(struct xfr *x, struct event_base *base, const struct xfr_params 
 	memcpy(&x->primary, p->primary, p->primary_len);
 	x->p.primary = (const struct sockaddr *)&x->primary;
 	x->udp_fd = -1;
+	x->ctl_fd = -1;
 	conn_init(&x->conn);
+	connector_init(&x->setup);
+	xot_hs_init(&x->hs);
+	x->path = (struct connector_path){.source = p->source, .proxy = p->proxy, .tls = p->tls};
+	x->res.tls = p->tls != NULL;
 	acl_addr_str(x->p.primary, true, x->res.primary, sizeof(x->res.primary));
+	if (p->proxy != NULL) {
+		proxies_name(p->proxy, x->res.proxy, sizeof(x->res.proxy));
+	}
 	x->t0_us = clock_mono_us();
 	x->step = event_new(base, -1, 0, on_step, x);
 	x->timer = event_new(base, -1, 0, on_timeout, x);
@@ -692,7 +656,7 @@ int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb c
               struct xfr **out)
 {
 	/* About 200 KiB, nearly all buffers that are written before they are read
-	   (query: make_query(), stream: xfrstream_init(), rbuf: the conn): zeroing
+	   (query: xfr_make_query(), stream: xfrstream_init(), rbuf: the conn): zeroing
 	   them cost 4% of xfrd's CPU with 10,000 small zones. */
 	struct xfr *x = malloc(sizeof(*x));
 	if (x == NULL) {
@@ -708,15 +672,19 @@ int xfr_start(struct event_base *base, const struct xfr_params *p, xfr_done_cb c
 	}
 	rc = p->ops->zone_get(p->store, x->zone, &x->held);
 	if (rc != 0) {
-		fail(x, rc, "store read");
+		xfr_fail(x, rc, "store read");
 	} else if (!x->held.loaded || (p->flags & XFR_FORCE_AXFR) != 0 || x->held.corrupt) {
 		x->res.had_zone = x->held.loaded;
 		x->res.old_serial = x->held.serial;
-		schedule(x, ACT_AXFR);
+		xfr_schedule(x, ACT_AXFR);
 	} else {
 		x->res.had_zone = true;
 		x->res.old_serial = x->held.serial;
-		soa_udp(x);
+		if (p->tls != NULL) {
+			xfr_schedule(x, ACT_SOA_TCP); /* over TLS: never in clear over UDP */
+		} else {
+			xfr_soa_udp(x);
+		}
 	}
 	*out = x;
 	return 0;

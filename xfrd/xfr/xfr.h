@@ -23,6 +23,19 @@
  * for good in the store's commit transaction; a retransfer (XFR_FORCE_AXFR) or a
  * zone found corrupt may store the same serial, only XFR_FORCE_OLDER an older one.
  *
+ * Egress (p.source, p.proxy): every socket is bound to the source when one is given;
+ * with a proxy, the SOA query goes by UDP ASSOCIATE (TCP through CONNECT when the
+ * proxy does not offer UDP or the answer is lost) and the transfer by CONNECT; a
+ * kept connection is reused only on the same path (xfrd/xfr/connpool.h). A failure
+ * of the path is told apart from the primary's (struct xfr_result egress_fail) so
+ * the engine can try the next proxy.
+ *
+ * XFR over TLS (p.tls, RFC 9103; xfrd/xfr/xot.h): every exchange with the primary goes
+ * over TLS on the path above: the SOA query over TCP in TLS (never UDP), then the
+ * transfer on the same connection (kept in the pool between the two and after), TSIG
+ * inside when a key is given. A TLS failure names its check (struct xfr_result
+ * tls_fail, detail) and fails the refresh; the zone stays as it was.
+ *
  * Timeouts: an IXFR that the primary began answering but that did not finish in
  * time (reading, applying or committing) falls back to AXFR like any other IXFR
  * failure, with the whole-transfer timeout started again for it.
@@ -38,16 +51,20 @@
 #include "common/err.h"
 #include "common/store/zdb.h"
 #include "proto/xfrstream.h"
+#include "xfrd/xfr/xot.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
+struct cfg_endpoint;
+struct cfg_proxy;
 struct commitq;
 struct connpool;
 struct event_base;
 struct tsig_key;
+struct xot_client;
 
 /** What the store holds of a zone before the refresh. */
 struct xfr_held {
@@ -118,6 +135,27 @@ struct xfr_params {
 	struct connpool *pool;            /**< IXFR/AXFR: idle connections of this base to take
 	                                       and give back (xfrd/xfr/connpool.h); NULL: a new
 	                                       connection each time; borrowed */
+	const struct cfg_endpoint *source; /**< egress: bind every socket to this (port 0:
+	                                       any); NULL or len 0: none; borrowed */
+	const struct cfg_proxy *proxy;    /**< egress: every exchange through this SOCKS5
+	                                       proxy (xfrd/xfr/connector.h): the SOA query by
+	                                       UDP ASSOCIATE when it offers it, else by
+	                                       CONNECT like the transfer; NULL: direct;
+	                                       borrowed */
+	const struct xot_client *tls;     /**< XFR over TLS with this context (xfrd/xfr/xot.h);
+	                                       NULL: plain; borrowed */
+};
+
+/** Whether a failure was the egress path's (the engine then tries the next proxy). */
+enum xfr_egress {
+	XFR_EGRESS_OK = 0,       /**< not the path's (or no failure) */
+	XFR_EGRESS_PROXY,        /**< the proxy failed: unreachable, protocol, auth refused,
+	                              request refused (socks_rep) */
+	XFR_EGRESS_UNREACHABLE,  /**< the proxy could not reach the primary (reply 3..6:
+	                              socks_rep), or the connection through it ended before
+	                              the primary's first byte */
+	XFR_EGRESS_LOST,         /**< the connection through the proxy broke mid-exchange
+	                              (reset, closed, timed out) */
 };
 
 enum xfr_outcome {
@@ -153,6 +191,16 @@ struct xfr_result {
 	enum zdb_state state;      /**< the zone's stored state after this outcome, as the
 	                                store's state machine made it (set by the engine) */
 	char primary[64];          /**< "addr@port" */
+	char proxy[64];            /**< the SOCKS5 proxy used, "addr@port"; "" direct */
+	enum xfr_egress egress_fail; /**< XFR_FAILED: whether the egress path failed */
+	uint8_t socks_rep;         /**< the proxy's reply code, when it refused (or could
+	                                not reach the primary) */
+	bool soa_udp_proxy;        /**< the SOA answer came over the proxy's UDP relay */
+	bool tls;                  /**< p.tls: the exchanges went over TLS */
+	unsigned tls_handshakes;   /**< TLS handshakes this refresh made (0: every exchange
+	                                rode a kept session) */
+	struct xot_info tls_info;  /**< the last handshake's outcome (reason XOT_OK and
+	                                resumed, notAfter; or the failed check) */
 };
 
 struct xfr;

@@ -35,10 +35,12 @@ struct zonetab;
 
 /**
  * A zone's settings: a deep copy of a struct cfg_zone (primaries, keys, ACLs,
- * timers, limits, downstream NOTIFY), immutable once made, shared by reference.
- * The TSIG keys it names are borrowed from the keyring they were resolved in:
- * the settings hold a reference to that cfg (z.owner, cfg_ref()), so a config
- * reload never frees keys a transfer still signs with.
+ * timers, limits, downstream NOTIFY, egress: sources, proxies and their credentials,
+ * a primary's TLS settings), immutable once made, shared by reference. A cfg_zone
+ * without primary_egress (made by hand) gives settings without it: every primary then
+ * uses z.egress. The TSIG keys it names are borrowed from the keyring they were
+ * resolved in: the settings hold a reference to that cfg (z.owner, cfg_ref()), so a
+ * config reload never frees keys a transfer still signs with.
  */
 struct zone_settings {
 	struct cfg_zone z;   /**< every pointer inside owned by the settings (keys borrowed) */

@@ -27,7 +27,8 @@ nd_start "$BED_T/zx.yaml"
 
 bed_ports 1 RELAY
 bed_spawn relay python3 "$ND_DIR/dnswire.py" relay "$RELAY" "$ND_PORT" "$BED_T/wire.log"
-sleep 0.5
+# Bound before the first NOTIFY (a fixed 0.5 s was not enough under load: the NOTIFY was lost).
+bed_wait_for 10 bash -c "ss -Huln 'sport = :$RELAY' | grep -q ." || bed_die "relay not listening"
 
 # ask LABEL ldns-notify-args...: one NOTIFY through the relay; sets REQ/REP (decoded).
 ask()

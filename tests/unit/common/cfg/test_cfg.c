@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "common/arena.h"
+#include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dname.h"
 #include "common/tsig/tsig.h"
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EXAMPLE "../../../../docker/zx.example.yaml"
 
@@ -150,7 +152,7 @@ static void test_cfg_example_loads(void **state)
 	struct cfg *cfg = load_ok(EXAMPLE);
 	assert_string_equal(cfg->notifyd.instance, "notifyd-1");
 	assert_string_equal(cfg->xfrd.replica, "xfrd-0");
-	assert_int_equal(cfg->zone_count, 2);
+	assert_int_equal(cfg->zone_count, 3);
 	const struct cfg_zone *com = find(cfg, "EXAMPLE.com");
 	assert_non_null(com);
 	assert_string_equal(com->name_text, "example.com.");
@@ -168,6 +170,12 @@ static void test_cfg_example_loads(void **state)
 	assert_int_equal(net->limits.bytes, 256 << 20);
 	assert_int_equal(net->serve.keys.count, 1);
 	assert_int_equal(net->notify_from.count, 2); /* the two primaries */
+	assert_int_equal(net->primary_egress[0].proxy_count, 0);
+	const struct cfg_zone *org = find(cfg, "example.org");
+	assert_non_null(org);
+	assert_int_equal(org->primary_egress[0].proxy_count, 1);
+	assert_int_equal(org->primary_egress[1].proxy_count, 0);
+	assert_string_equal(addr_of(&org->primary_egress[1].source), "192.0.2.53@0");
 	cfg_free(cfg);
 }
 
@@ -384,7 +392,7 @@ struct bad {
 static const struct bad bads[] = {
 	{"cfg/unknown_key.yaml", "cfg/unknown_key.yaml:4:5: unknown key \"primarys\" in zone; "
 	 "expected one of name, primaries, key, notify-keys, notify-from, serve, refresh, retry, "
-	 "expire, limits, notify, notify-key"},
+	 "expire, limits, notify, notify-key, source, proxy"},
 	{"cfg/wrong_type.yaml", "cfg/wrong_type.yaml:2:14: wrong type for xfrd.transfers: "
 	 "expected a mapping, got a list"},
 	{"cfg/bad_duration.yaml", "cfg/bad_duration.yaml:2:34: bad value \"10x\" for "
@@ -734,6 +742,269 @@ static void test_cfg_registry_and_api(void **state)
 	assert_non_null(strstr(err, "registry"));
 }
 
+static const char *addr_of_ep(const struct cfg_endpoint *ep, char *buf)
+{
+	return acl_addr_str((const struct sockaddr *)&ep->addr, true, buf, ACL_ADDRSTRLEN);
+}
+
+/* source and proxy at every level; the innermost wins key by key; the primaries keep
+ * their plain form and may be mappings. */
+static void test_cfg_egress_levels_and_primary_mappings(void **state)
+{
+	(void)state;
+	char pwpath[] = "/tmp/zx-cfg-pw.XXXXXX";
+	int fd = mkstemp(pwpath);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "s3cret\nignored\n", 15), 15);
+	close(fd);
+	char text[2048];
+	snprintf(text, sizeof(text),
+	         "xfrd: { source: 127.0.0.2, proxy: [ \"127.0.0.1@1081\" ] }\n"
+	         "zone-defaults: { proxy: [ \"127.0.0.1\", { address: \"127.0.0.3:1082\", user: xfrd, "
+	         "password-file: \"%s\" } ] }\n"
+	         "zones:\n"
+	         "  - { name: a.example, primaries: [ \"192.0.2.1\" ] }\n"
+	         "  - name: b.example\n"
+	         "    source: \"192.0.2.200@5300\"\n"
+	         "    proxy: []\n"
+	         "    primaries:\n"
+	         "      - 192.0.2.2@53\n"
+	         "      - { address: \"192.0.2.3@5353\", proxy: [ \"127.0.0.9@9\" ] }\n"
+	         "      - { address: \"2001:db8::3\", source: \"::1\" }\n",
+	         pwpath);
+	struct cfg *cfg = load_text(text);
+	unlink(pwpath);
+	char b[ACL_ADDRSTRLEN];
+	assert_string_equal(addr_of_ep(&cfg->xfrd.egress.source, b), "127.0.0.2@0");
+	assert_int_equal(cfg->xfrd.egress.proxy_count, 1);
+	const struct cfg_zone *a = find(cfg, "a.example");
+	assert_string_equal(addr_of_ep(&a->egress.source, b), "127.0.0.2@0"); /* from xfrd */
+	assert_int_equal(a->egress.proxy_count, 2);                            /* zone-defaults */
+	assert_string_equal(addr_of_ep(&a->egress.proxies[0].ep, b), "127.0.0.1@1080");
+	assert_null(a->egress.proxies[0].user);
+	assert_string_equal(addr_of_ep(&a->egress.proxies[1].ep, b), "127.0.0.3@1082");
+	assert_string_equal(a->egress.proxies[1].user, "xfrd");
+	assert_string_equal(a->egress.proxies[1].password, "s3cret");
+	assert_non_null(a->primary_egress);
+	assert_int_equal(a->primary_egress[0].proxy_count, 2);
+
+	const struct cfg_zone *z = find(cfg, "b.example");
+	assert_int_equal(z->primaries.count, 3);
+	assert_int_equal(port_of(&z->primaries.v[1]), 5353);
+	assert_int_equal(port_of(&z->primaries.v[2]), 53);
+	assert_int_equal(z->egress.proxy_count, 0); /* proxy: [] overrides: direct */
+	const struct cfg_egress *e = z->primary_egress;
+	assert_string_equal(addr_of_ep(&e[0].source, b), "192.0.2.200@5300");
+	assert_int_equal(e[0].proxy_count, 0);
+	assert_string_equal(addr_of_ep(&e[1].source, b), "192.0.2.200@5300");
+	assert_int_equal(e[1].proxy_count, 1);
+	assert_string_equal(addr_of_ep(&e[1].proxies[0].ep, b), "127.0.0.9@9");
+	assert_string_equal(addr_of_ep(&e[2].source, b), "::1@0");
+	assert_int_equal(e[2].proxy_count, 0);
+	assert_int_equal(z->notify_from.count, 3); /* still the primaries' addresses */
+	cfg_free(cfg);
+
+	/* nothing said: direct, no source */
+	cfg = load_text("zones: [ { name: c.example, primaries: [ \"192.0.2.1\" ] } ]\n");
+	z = find(cfg, "c.example");
+	assert_int_equal(z->primary_egress[0].source.len, 0);
+	assert_int_equal(z->primary_egress[0].proxy_count, 0);
+	cfg_free(cfg);
+}
+
+static void test_cfg_egress_errors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"xfrd: { source: nowhere }\n",
+		 "t.yaml:1:17: bad source \"nowhere\" for xfrd.source; expected an IPv4 or IPv6 "
+		 "address of this host, optionally with @port"},
+		{"xfrd: { proxy: \"127.0.0.1\" }\n",
+		 "t.yaml:1:16: wrong type for xfrd.proxy: expected a list, got a string"},
+		{"xfrd: { proxy: [ 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, "
+		 "127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1, "
+		 "127.0.0.1, 127.0.0.1, 127.0.0.1, 127.0.0.1 ] }\n",
+		 "t.yaml:1:16: 17 proxies in xfrd.proxy; expected at most 16"},
+		{"xfrd: { proxy: [ \"127.0.0.1@0\" ] }\n",
+		 "t.yaml:1:18: bad proxy \"127.0.0.1@0\" for xfrd.proxy; expected \"addr@port\", "
+		 "\"[v6]:port\" or an address (port 1080)"},
+		{"xfrd: { proxy: [ { address: 127.0.0.1, user: u } ] }\n",
+		 "t.yaml:1:18: a proxy with user but no password-file in xfrd.proxy; expected both "
+		 "user and password-file (RFC 1929) or neither"},
+		{"xfrd: { proxy: [ { user: u, password-file: /x } ] }\n",
+		 "t.yaml:1:18: a proxy without an address in xfrd.proxy; expected { address: "
+		 "\"addr@port\", user, password-file }"},
+		{"xfrd: { proxy: [ { address: 127.0.0.1, user: u, password-file: /nonexistent/pw } ] }\n",
+		 "t.yaml:1:64: cannot read password-file \"/nonexistent/pw\": No such file or "
+		 "directory; expected a readable file whose first line is the proxy's password"},
+		{"xfrd: { proxy: [ { address: 127.0.0.1, pass: x } ] }\n",
+		 "t.yaml:1:40: unknown key \"pass\" in xfrd.proxy; expected one of address, user, "
+		 "password-file"},
+		{"zones: [ { name: a.example, primaries: [ { source: 127.0.0.2 } ] } ]\n",
+		 "t.yaml:1:42: a primary without an address in zone.primaries"},
+		{"zones: [ { name: a.example, primaries: [ { address: 192.0.2.1, via: x } ] } ]\n",
+		 "t.yaml:1:64: unknown key \"via\" in zone.primaries; expected one of address, "
+		 "source, proxy"},
+		{"zones: [ { name: a.example, primaries: [ { address: \"192.0.2.1@x\" } ] } ]\n",
+		 "t.yaml:1:53: bad endpoint \"192.0.2.1@x\" for zone.primaries"},
+		{"zones: [ { name: a.example, source: \"::1\", primaries: [ 192.0.2.1 ] } ]\n",
+		 "t.yaml:1:10: zone \"a.example.\": source ::1 cannot reach primary 192.0.2.1@53 "
+		 "(another address family); expected a source of the same family as the primary"},
+		{"xfrd: { source: 127.0.0.2, proxy: [ 127.0.0.1, \"[::1]:1080\" ] }\n"
+		 "zones: [ { name: a.example, primaries: [ \"::1\" ] } ]\n",
+		 "t.yaml:2:10: zone \"a.example.\": source 127.0.0.2 cannot reach proxy ::1@1080 "
+		 "(another address family); expected a source of the same family as the proxies"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg *cfg = NULL;
+		int rc = cfg_load_string("t.yaml", cases[i].text, &cfg, err, sizeof(err));
+		if (rc != ZX_ECONFIG || strstr(err, cases[i].want) == NULL) {
+			print_error("case %zu: rc %d\n got: %s\nwant: %s\n", i, rc, err, cases[i].want);
+			fail();
+		}
+	}
+	/* an empty password file, and a first line over 255 bytes */
+	char pwpath[] = "/tmp/zx-cfg-pw.XXXXXX";
+	int fd = mkstemp(pwpath);
+	assert_true(fd >= 0);
+	close(fd);
+	char text[512];
+	snprintf(text, sizeof(text),
+	         "xfrd: { proxy: [ { address: 127.0.0.1, user: u, password-file: %s } ] }\n", pwpath);
+	struct cfg *cfg = NULL;
+	assert_int_equal(cfg_load_string("t.yaml", text, &cfg, err, sizeof(err)), ZX_ECONFIG);
+	assert_non_null(strstr(err, "empty first line; expected a first line of 1..255 bytes"));
+	FILE *f = fopen(pwpath, "w");
+	for (int i = 0; i < 300; i++) {
+		fputc('p', f);
+	}
+	fclose(f);
+	assert_int_equal(cfg_load_string("t.yaml", text, &cfg, err, sizeof(err)), ZX_ECONFIG);
+	assert_non_null(strstr(err, "first line too long"));
+	unlink(pwpath);
+}
+
+/* XFR over TLS: a primary's `tls` (RFC 9103), each mode, the port 853 default, files
+ * checked readable at load, and every mistake named. */
+static void test_cfg_primary_tls(void **state)
+{
+	(void)state;
+	char ca[] = "/tmp/zx-cfg-ca.XXXXXX";
+	int fd = mkstemp(ca);
+	assert_true(fd >= 0);
+	close(fd);
+	char text[1024];
+	snprintf(text, sizeof(text),
+	         "zones:\n"
+	         "  - name: a.example\n"
+	         "    primaries:\n"
+	         "      - { address: 192.0.2.1, tls: { ca-file: %s, auth-name: p.example } }\n"
+	         "      - { address: 192.0.2.2@8853, tls: { mode: pin, pin-sha256: [ "
+	         "\"xjk0L+n5OMLngl/AvRilRkF/4FffYC6SodDMdtgkuEI=\" ] } }\n"
+	         "      - { address: 192.0.2.3, tls: { mode: opportunistic, cert-file: %s, "
+	         "key-file: %s } }\n"
+	         "      - 192.0.2.4\n", ca, ca, ca);
+	struct cfg *cfg = load_text(text);
+	const struct cfg_zone *z = find(cfg, "a.example");
+	assert_non_null(z);
+	const struct cfg_tls *t = z->primary_egress[0].tls;
+	assert_non_null(t);
+	assert_int_equal(t->mode, CFG_TLS_STRICT);
+	assert_string_equal(t->ca_file, ca);
+	assert_string_equal(t->auth_name, "p.example");
+	assert_int_equal(port_of(&z->primaries.v[0]), 853);
+	t = z->primary_egress[1].tls;
+	assert_int_equal(t->mode, CFG_TLS_PIN);
+	assert_int_equal(t->pin_count, 1);
+	assert_string_equal(t->pins[0], "xjk0L+n5OMLngl/AvRilRkF/4FffYC6SodDMdtgkuEI=");
+	assert_int_equal(port_of(&z->primaries.v[1]), 8853);
+	t = z->primary_egress[2].tls;
+	assert_int_equal(t->mode, CFG_TLS_OPPORTUNISTIC);
+	assert_string_equal(t->cert_file, ca);
+	assert_string_equal(t->key_file, ca);
+	assert_null(z->primary_egress[3].tls);
+	assert_int_equal(port_of(&z->primaries.v[3]), 53);
+	cfg_free(cfg);
+
+	static const struct {
+		const char *tls, *want;
+	} cases[] = {
+		{"{ mode: loose }", "bad tls mode \"loose\"; expected strict, pin or opportunistic"},
+		{"{ ca-file: /etc/hostname }", "tls mode strict without auth-name"},
+		{"{ mode: pin }", "tls mode pin without pin-sha256"},
+		{"{ mode: pin, pin-sha256: [ abc ] }", "bad pin \"abc\" in zone.primaries"},
+		{"{ mode: pin, pin-sha256: [] }", "0 pins in zone.primaries.tls.pin-sha256; expected 1..8"},
+		{"{ auth-name: x, ca-file: /nonexistent/ca.pem }",
+		 "cannot read ca-file \"/nonexistent/ca.pem\": No such file or directory"},
+		{"{ mode: opportunistic, cert-file: /etc/hostname }",
+		 "tls with cert-file but no key-file; expected both (mutual TLS) or neither"},
+		{"{ mode: opportunistic, ca-file: /etc/hostname }", "ca-file is for tls mode strict only"},
+		{"{ mode: strict, auth-name: x, pins: [] }", "unknown key \"pins\""},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+		         "zones: [ { name: a.example, primaries: [ { address: 192.0.2.1, tls: %s } ] } ]\n",
+		         cases[i].tls);
+		cfg = NULL;
+		int rc = cfg_load_string("t.yaml", text, &cfg, err, sizeof(err));
+		if (rc != ZX_ECONFIG || strstr(err, cases[i].want) == NULL) {
+			print_error("case %zu: rc %d\n got: %s\nwant: %s\n", i, rc, err, cases[i].want);
+			fail();
+		}
+	}
+	/* TLS is about one server: not a zone's key */
+	assert_int_equal(cfg_load_string("t.yaml", "zones: [ { name: a.example, tls: { mode: "
+	                                 "opportunistic }, primaries: [ 192.0.2.1 ] } ]\n",
+	                                 &cfg, err, sizeof(err)), ZX_ECONFIG);
+	assert_non_null(strstr(err, "unknown key \"tls\" in zone"));
+	unlink(ca);
+}
+
+/* xfrd.serve.tls and require-tls: the listener's port defaults to 853, files are
+ * checked, a zone inherits xfrd.serve's require-tls unless it says otherwise. */
+static void test_cfg_serve_tls(void **state)
+{
+	(void)state;
+	struct cfg *cfg = load_text("xfrd:\n"
+	                            "  serve: { require-tls: yes, tls: { listen: [ 127.0.0.1 ],\n"
+	                            "           cert-file: /etc/hostname, key-file: /etc/hostname } }\n"
+	                            "zones:\n"
+	                            "  - { name: a.example, primaries: [ 192.0.2.1 ] }\n"
+	                            "  - { name: b.example, primaries: [ 192.0.2.1 ],\n"
+	                            "      serve: { require-tls: client-cert } }\n");
+	assert_int_equal(cfg->xfrd.serve_tls.listen.count, 1);
+	assert_int_equal(port_of(&cfg->xfrd.serve_tls.listen.v[0]), 853);
+	assert_string_equal(cfg->xfrd.serve_tls.cert_file, "/etc/hostname");
+	assert_null(cfg->xfrd.serve_tls.ca_file);
+	assert_int_equal(cfg->xfrd.serve.require_tls, CFG_SERVE_TLS_YES);
+	assert_int_equal(find(cfg, "a.example")->serve.require_tls, CFG_SERVE_TLS_YES);
+	assert_int_equal(find(cfg, "b.example")->serve.require_tls, CFG_SERVE_TLS_CLIENT_CERT);
+	cfg_free(cfg);
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{"xfrd: { serve: { tls: { listen: [ 127.0.0.1 ], cert-file: /etc/hostname } } }\n",
+		 "xfrd.serve.tls without key-file"},
+		{"xfrd: { serve: { tls: { cert-file: /etc/hostname, key-file: /etc/hostname } } }\n",
+		 "xfrd.serve.tls without listen"},
+		{"xfrd: { serve: { tls: { listen: [ 127.0.0.1 ], cert-file: /nonexistent/c.pem, "
+		 "key-file: /etc/hostname } } }\n",
+		 "cannot read cert-file \"/nonexistent/c.pem\""},
+		{"xfrd: { serve: { require-tls: always } }\n",
+		 "bad xfrd.serve.require-tls \"always\"; expected no, yes"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cfg = NULL;
+		int rc = cfg_load_string("t.yaml", cases[i].text, &cfg, err, sizeof(err));
+		if (rc != ZX_ECONFIG || strstr(err, cases[i].want) == NULL) {
+			print_error("case %zu: rc %d\n got: %s\nwant: %s\n", i, rc, err, cases[i].want);
+			fail();
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -756,6 +1027,10 @@ int main(void)
 		cmocka_unit_test(test_cfg_nul_byte),
 		cmocka_unit_test(test_cfg_out_of_memory),
 		cmocka_unit_test(test_cfg_100k_zones),
+		cmocka_unit_test(test_cfg_egress_levels_and_primary_mappings),
+		cmocka_unit_test(test_cfg_egress_errors),
+		cmocka_unit_test(test_cfg_primary_tls),
+		cmocka_unit_test(test_cfg_serve_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,7 +41,11 @@ static const char *const cfg_text =
 	"  - { name: signed.test, primaries: [ \"192.0.2.1@53\" ],\n"
 	"      serve: { allow: [ \"127.0.0.0/8\" ], keys: [ k1 ] } }\n"
 	"  - { name: narrow.test, primaries: [ \"192.0.2.1@53\" ],\n"
-	"      serve: { allow: [ \"127.0.0.2/32\" ] } }\n";
+	"      serve: { allow: [ \"127.0.0.2/32\" ] } }\n"
+	"  - { name: tls.test, primaries: [ \"192.0.2.1@53\" ],\n"
+	"      serve: { allow: [ \"127.0.0.0/8\" ], require-tls: yes } }\n"
+	"  - { name: mtls.test, primaries: [ \"192.0.2.1@53\" ],\n"
+	"      serve: { allow: [ \"127.0.0.0/8\" ], require-tls: client-cert } }\n";
 
 struct fx {
 	char dir[64];
@@ -159,6 +163,8 @@ static int setup(void **state)
 	load_small(f->db, "signed.test", 2);
 	load_small(f->db, "narrow.test", 1);
 	load_small(f->db, "big.test", 10);
+	load_small(f->db, "tls.test", 1);
+	load_small(f->db, "mtls.test", 1);
 	f->mx = metrics_new();
 	struct serve_opts o;
 	serve_opts_init(&o);
@@ -1066,10 +1072,48 @@ static void test_serve_start_stop(void **state)
 	event_base_free(base);
 }
 
+/* require-tls: a zone's AXFR/IXFR only over TLS (RFC 9103), or only over TLS with a
+ * verified client certificate; anything else REFUSED. The SOA query is not a transfer. */
+static void test_serve_require_tls(void **state)
+{
+	struct fx *f = *state;
+	static const struct {
+		const char *zone;
+		uint16_t qtype;
+		enum serve_proto proto;
+		uint16_t rcode;
+	} cases[] = {
+		{"tls.test", DNS_T_AXFR, SERVE_TCP, DNS_RC_REFUSED},
+		{"tls.test", DNS_T_IXFR, SERVE_TCP, DNS_RC_REFUSED},
+		{"tls.test", DNS_T_AXFR, SERVE_TLS, DNS_RC_NOERROR},
+		{"tls.test", DNS_T_AXFR, SERVE_TLS_CERT, DNS_RC_NOERROR},
+		{"tls.test", DNS_T_SOA, SERVE_UDP, DNS_RC_NOERROR},
+		{"mtls.test", DNS_T_AXFR, SERVE_TCP, DNS_RC_REFUSED},
+		{"mtls.test", DNS_T_AXFR, SERVE_TLS, DNS_RC_REFUSED},
+		{"mtls.test", DNS_T_IXFR, SERVE_TLS, DNS_RC_REFUSED},
+		{"mtls.test", DNS_T_AXFR, SERVE_TLS_CERT, DNS_RC_NOERROR},
+		{"mtls.test", DNS_T_SOA, SERVE_TCP, DNS_RC_NOERROR},
+		{"example.com", DNS_T_AXFR, SERVE_TLS, DNS_RC_NOERROR}, /* no rule: any transport */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct ans a;
+		ask(f, &(struct q){.name = cases[i].zone, .type = cases[i].qtype, .edns = -1,
+		                   .ixfr_serial = cases[i].qtype == DNS_T_IXFR ? 0 : -1},
+		    cases[i].proto, &a);
+		if (rcode_of(&a) != cases[i].rcode) {
+			print_error("case %zu: %s qtype %u proto %d: rcode %u\n", i, cases[i].zone,
+			            cases[i].qtype, cases[i].proto, rcode_of(&a));
+			fail();
+		}
+		ans_free(&a);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_serve_soa_udp_and_tcp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_serve_require_tls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_axfr_streams_whole_zone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_axfr_over_udp_is_notimp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_serve_ixfr, setup, teardown),

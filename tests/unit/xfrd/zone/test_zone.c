@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const yaml =
 	"keys: [ { name: k1, algorithm: hmac-sha256, secret: \"c2VjcmV0c2VjcmV0c2VjcmV0\" } ]\n"
@@ -57,6 +58,54 @@ static void test_settings_are_a_deep_copy(void **state)
 	bad.name = root_bad;
 	bad.name_text = "x";
 	assert_int_equal(zone_settings_from_cfg(&bad, &s), ZX_EINVAL);
+}
+
+
+/* Egress (sources, proxies, credentials) is copied too: the settings outlive the cfg,
+ * and primaries that use the zone's proxies share one copy of them. */
+static void test_settings_copy_egress(void **state)
+{
+	(void)state;
+	char pw[] = "/tmp/zx-zone-pw.XXXXXX";
+	int fd = mkstemp(pw);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "hunter2\n", 8), 8);
+	close(fd);
+	char text[1024];
+	snprintf(text, sizeof(text),
+	         "zones:\n"
+	         "  - name: e.test\n"
+	         "    source: 127.0.0.2\n"
+	         "    proxy: [ \"127.0.0.1@1081\", { address: \"127.0.0.6@1082\", user: xfr, "
+	         "password-file: \"%s\" } ]\n"
+	         "    primaries: [ \"127.0.0.1@53\", { address: \"127.0.0.3@53\", proxy: "
+	         "[ \"127.0.0.4@1083\" ], source: \"127.0.0.5@0\" } ]\n",
+	         pw);
+	struct cfg *cfg = NULL;
+	char err[1024];
+	assert_int_equal(cfg_load_string("t.yaml", text, &cfg, err, sizeof(err)), 0);
+	unlink(pw);
+	struct zone_settings *s = NULL;
+	assert_int_equal(zone_settings_from_cfg(&cfg->zones[0], &s), 0);
+	struct cfg_egress before0 = cfg->zones[0].primary_egress[0];
+	struct cfg_proxy px1 = cfg->zones[0].egress.proxies[1];
+	assert_ptr_not_equal(s->z.egress.proxies, cfg->zones[0].egress.proxies);
+	assert_ptr_not_equal(s->z.egress.proxies[1].password, px1.password);
+	cfg_free(cfg); /* nothing of the copy points into it */
+	const struct cfg_zone *z = &s->z;
+	assert_int_equal(z->egress.proxy_count, 2);
+	assert_memory_equal(&z->egress.proxies[0].ep, &before0.proxies[0].ep,
+	                    sizeof(struct cfg_endpoint));
+	assert_string_equal(z->egress.proxies[1].user, "xfr");
+	assert_string_equal(z->egress.proxies[1].password, "hunter2");
+	assert_memory_equal(&z->primary_egress[0].source, &before0.source,
+	                    sizeof(struct cfg_endpoint));
+	assert_ptr_equal(z->primary_egress[0].proxies, z->egress.proxies); /* shared */
+	assert_int_equal(z->primary_egress[1].proxy_count, 1);
+	assert_ptr_not_equal(z->primary_egress[1].proxies, z->egress.proxies);
+	assert_null(z->primary_egress[1].proxies[0].user);
+	assert_int_equal(z->primary_egress[1].source.len, sizeof(struct sockaddr_in));
+	zone_settings_unref(s);
 }
 
 static struct zone_settings *named(const char *name)
@@ -138,6 +187,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_settings_are_a_deep_copy),
+		cmocka_unit_test(test_settings_copy_egress),
 		cmocka_unit_test(test_table_finds_grows_unlinks_and_walks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
