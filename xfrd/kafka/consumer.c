@@ -167,6 +167,9 @@ static Zx__Events__ZoneState event_state(enum zdb_state s)
 		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_EXPIRED;
 	case ZDB_STATE_REMOVED:
 		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_REMOVED;
+	case ZDB_STATE_FOLLOWING:
+	case ZDB_STATE_BEHIND:
+		break; /* a follower's states: followers announce nothing */
 	}
 	return ZX__EVENTS__ZONE_STATE__ZONE_STATE_UNSPECIFIED;
 }

@@ -106,6 +106,10 @@ static const char *state_name(enum zdb_state s)
 		return "expired";
 	case ZDB_STATE_REMOVED:
 		return "removed";
+	case ZDB_STATE_FOLLOWING:
+		return "following";
+	case ZDB_STATE_BEHIND:
+		return "behind";
 	}
 	return "unknown";
 }
