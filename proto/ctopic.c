@@ -182,7 +182,8 @@ static int start_partitions(struct ctopic_follow *f, int32_t n)
 	}
 	for (int32_t p = 0; p < n; p++) {
 		f->parts[p].next = -1;
-		rd_kafka_topic_partition_list_add(l, f->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_topic_partition_list_add(l, f->topic, p)->offset =
+			f->hooks.from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
 	}
 	f->nparts = n;
 	f->st.partitions = n;
@@ -417,6 +418,11 @@ int ctopic_writer_new(const struct cfg_kafka *kc, const char *topic, const char 
 	}
 	*out = w;
 	return 0;
+}
+
+void ctopic_writer_flush(struct ctopic_writer *w, int timeout_ms)
+{
+	(void)rd_kafka_flush(w->rk, timeout_ms);
 }
 
 void ctopic_writer_free(struct ctopic_writer *w)

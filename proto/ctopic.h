@@ -40,6 +40,10 @@ struct ctopic_hooks {
 	               int32_t partition, int64_t offset);
 	/** Every partition was read to its end of the first look (once). May be NULL. */
 	void (*caught_up)(void *ctx);
+	/** Start at each partition's end instead of its beginning: only what is written
+	    from now on (a stream of events rather than a table; caught_up then comes at
+	    once). */
+	bool from_end;
 };
 
 /** A follower's counters. */
@@ -90,6 +94,12 @@ typedef void (*ctopic_written_cb)(void *arg, int rc, int32_t partition, int64_t 
 ZX_MUSTCHECK int ctopic_writer_new(const struct cfg_kafka *kc, const char *topic,
                                      const char *client_id, struct event_base *base,
                                      struct ctopic_writer **out, char *err, size_t errlen);
+
+/**
+ * Wait up to @p timeout_ms for every write to be stored; their callbacks run from
+ * within this call (not from the loop). For a last word before ctopic_writer_free().
+ */
+void ctopic_writer_flush(struct ctopic_writer *w, int timeout_ms);
 
 /** Stop (writes not reported yet are reported with ZX_ESHUTDOWN) and free. NULL ok. */
 void ctopic_writer_free(struct ctopic_writer *w);

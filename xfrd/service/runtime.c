@@ -59,6 +59,7 @@ struct runtime {
 	size_t ndone, done_cap;
 	struct runtime_stats st;
 	int64_t purge_after_s; /* a REMOVED zone's data is deleted this long after */
+	bool following;        /* zones not owned here follow their owner (Kafka mode) */
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
 		*m_asked, *m_ask_failed;
 	struct metrics_hist *m_dur[4];
@@ -88,7 +89,7 @@ static void arm_event(struct runtime *rt)
 static void arm(struct runtime *rt, struct zone *z)
 {
 	int64_t at = INT64_MAX;
-	if (z->owned && !z->removed) {
+	if ((z->owned || rt->following) && !z->removed) {
 		if (!z->plan_valid) {
 			at = 0; /* read the plan at once */
 		} else {
@@ -126,6 +127,10 @@ static void replan(struct runtime *rt, struct zdb_snap *s, struct zone *z,
 	}
 	zdb_snap_end(own);
 	plan_compute(&z->set->z, *have ? info : NULL, rt->o.cfg->xfrd.jitter_pct, &z->plan);
+	if (*have && z->owned &&
+	    (info->state == ZDB_STATE_FOLLOWING || info->state == ZDB_STATE_BEHIND)) {
+		z->plan.due = 0; /* a new owner checks its follower's copy with the primary now */
+	}
 	z->plan_valid = true;
 }
 
@@ -147,7 +152,7 @@ static void expire(struct runtime *rt, struct zone *z, struct zdb_zone_info *inf
 	         info->serial, (long long)info->last_success);
 	rt->st.expired++;
 	metrics_add(rt->m_expired, 1);
-	if (rt->o.src.expired != NULL) {
+	if (rt->o.src.expired != NULL && z->owned) {
 		rt->o.src.expired(rt->o.src.ctx, z, info);
 	}
 }
@@ -158,6 +163,17 @@ static int request_zone(struct runtime *rt, struct zone *z, const struct zone_re
 static void ask(struct runtime *rt, struct zone *z, int64_t now)
 {
 	z->recheck_at = 0;
+	if (!z->owned && !rt->o.own_all) {
+		/* a follower asks nobody: it copies from the owner replica itself */
+		struct zone_req req = {.partition = -1, .offset = -1};
+		rt->st.follow_asked++;
+		int rc = request_zone(rt, z, &req, ENGINE_FOLLOW, RUNTIME_ORIGIN_FOLLOW);
+		if (rc != 0) {
+			log_error("follow_request_failed", "zone=%s error=%s", zone_name_text(z),
+			          zx_strerror(rc));
+		}
+		return;
+	}
 	if (rt->o.src.refresh_due == NULL) {
 		struct zone_req req = {.partition = z->partition, .offset = -1};
 		rt->st.refresh_asked++;
@@ -242,6 +258,32 @@ static void on_engine_done(void *arg, const struct engine_result *res)
 	push_outcome(o->rt, o);
 }
 
+/* A follower's refresh: the zone's settings with the owner replica (then the others)
+ * as its primaries and the peer key as its key. */
+static int follow_request(struct runtime *rt, struct zone *z, unsigned flags, struct outcome *o)
+{
+	struct cfg_endpoint src[RUNTIME_FOLLOW_SOURCES];
+	char owner[128] = "";
+	size_t n = rt->o.src.follow_sources == NULL
+	                   ? 0
+	                   : rt->o.src.follow_sources(rt->o.src.ctx, z, src, RUNTIME_FOLLOW_SOURCES,
+	                                              owner, sizeof(owner));
+	if (n == 0) {
+		return ZX_ENOTFOUND; /* nobody to copy from (yet) */
+	}
+	struct cfg_zone cz = z->set->z;
+	cz.primaries = (struct cfg_endpoints){.v = src, .count = n};
+	cz.key = rt->o.peer_key;
+	cz.notify = (struct cfg_endpoints){0};
+	struct zone_settings *set = NULL;
+	int rc = zone_settings_from_cfg(&cz, &set);
+	if (rc == 0) {
+		rc = engine_request(rt->o.eng, set, flags, on_engine_done, o);
+		zone_settings_unref(set); /* the engine holds its own */
+	}
+	return rc;
+}
+
 static void sched_start(void *ctx, struct zone *z, unsigned flags)
 {
 	struct runtime *rt = ctx;
@@ -256,7 +298,11 @@ static void sched_start(void *ctx, struct zone *z, unsigned flags)
 			rt->inflight->iprev = o;
 		}
 		rt->inflight = o;
-		rc = engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
+		if ((flags & ENGINE_FOLLOW) != 0) {
+			rc = follow_request(rt, z, flags, o);
+		} else {
+			rc = engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
+		}
 	}
 	if (rc == 0) {
 		return;
@@ -267,7 +313,8 @@ static void sched_start(void *ctx, struct zone *z, unsigned flags)
 	}
 	o->xfr.outcome = XFR_FAILED;
 	o->xfr.error = rc;
-	o->xfr.why = "engine request";
+	o->xfr.why = rc == ZX_ENOTFOUND && (flags & ENGINE_FOLLOW) != 0 ? "no replica to copy from"
+	                                                                : "engine request";
 	push_outcome(rt, o);
 }
 
@@ -361,7 +408,9 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 	}
 	recheck(z, r, serial, now);
 	/* a removed zone's last transfer tells nobody: its REMOVED went out already */
-	bool announce = !z->removed &&
+	/* a removed zone's last transfer tells nobody: its REMOVED went out already; a
+	 * follower's tells nobody either: its owner announces the zone */
+	bool announce = !z->removed && z->owned &&
 	                (stored || r->outcome == XFR_FAILED ||
 	                 (r->outcome == XFR_UPTODATE && r->had_zone && !z->announced));
 	if (announce && r->outcome != XFR_FAILED) {
@@ -370,7 +419,7 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 	if (rt->o.src.outcome != NULL) {
 		rt->o.src.outcome(rt->o.src.ctx, z, r, announce, rt->done, rt->ndone);
 	}
-	if (!z->removed) {
+	if (!z->removed && z->owned) {
 		notify_downstream(rt, z, r, announce);
 	}
 	z->requested_at = 0;
@@ -470,6 +519,71 @@ void runtime_refresh_lost(struct runtime *rt, const char *name)
 	arm_event(rt);
 }
 
+void runtime_follow_start(struct runtime *rt)
+{
+	if (rt->following) {
+		return;
+	}
+	rt->following = true;
+	size_t n = 0;
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		if (!z->owned) {
+			z->plan_valid = false;
+			arm(rt, z);
+			n++;
+		}
+	}
+	arm_event(rt);
+	log_info("follow_started", "zones_followed=%zu zones_owned=%zu", n,
+	         zonetab_count(rt->zones) - n);
+}
+
+void runtime_announce(struct runtime *rt, const char *name, uint32_t serial, bool expired,
+                      const char *replica)
+{
+	struct zone *z = zonetab_find_text(rt->zones, name);
+	if (!rt->following || z == NULL || z->owned || z->removed) {
+		return;
+	}
+	rt->st.announced++;
+	struct zdb_zone_info info;
+	bool have = false;
+	struct zdb_snap *s = NULL;
+	if (zdb_snap_begin(rt->o.db, &s) == 0) {
+		have = zdb_zone_get(s, zone_name(z), &info) == 0;
+	}
+	zdb_snap_end(s);
+	int64_t now = clock_wall_s();
+	if (expired) {
+		if (have && info.loaded && info.state != ZDB_STATE_EXPIRED &&
+		    serial_cmp(info.serial, serial) != SERIAL_GT) {
+			expire(rt, z, &info, now); /* the owner's copy passed its expire: ours too */
+			z->plan_valid = false;
+			arm(rt, z);
+			arm_event(rt);
+		}
+		return;
+	}
+	if (have && info.loaded && serial_cmp(serial, info.serial) != SERIAL_GT) {
+		return; /* we hold it already */
+	}
+	char text[160];
+	snprintf(text, sizeof(text), "replica %s announced serial %u", replica, serial);
+	struct zdb_event_info ev = {.text = text};
+	int rc = zdb_zone_event(rt->o.db, zone_name(z), ZDB_EV_ANNOUNCED, now, &ev, NULL);
+	if (rc != 0) {
+		log_warn("announce_mark_failed", "zone=%s error=%s", zone_name_text(z),
+		         zx_strerror(rc));
+	}
+	struct zone_req req = {.partition = -1, .offset = -1, .has_serial = true, .serial = serial};
+	rc = request_zone(rt, z, &req, ENGINE_FOLLOW, RUNTIME_ORIGIN_FOLLOW);
+	if (rc != 0) {
+		log_error("follow_request_failed", "zone=%s error=%s", zone_name_text(z),
+		          zx_strerror(rc));
+	}
+}
+
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src)
 {
 	rt->o.src = *src;
@@ -506,7 +620,9 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 		if (z->partition != partition) {
 			continue;
 		}
-		if (!owned) {
+		if (owned != z->owned) {
+			/* losing it: its requests are the new owner's; taking it: a follower's
+			 * copy requests are moot, the owner's own check comes next */
 			sched_drop(rt->s, z);
 		}
 		z->owned = owned;
@@ -575,7 +691,7 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 {
 	static const char *const origins[RUNTIME_ORIGIN_COUNT] = {"unspecified", "notify",
 	                                                          "refresh", "operator",
-	                                                          "retransfer"};
+	                                                          "retransfer", "follow"};
 	static const char *const outs[5] = {"unknown", "uptodate", "axfr", "ixfr", "failed"};
 	static const char *const methods[4] = {"axfr", "ixfr", "soa", "failed"};
 	static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
@@ -850,6 +966,9 @@ int runtime_new(const struct runtime_opts *o, struct runtime **out)
 	}
 	rt->o = *o;
 	rt->efd = -1;
+	if (o->peer_key == NULL && o->cfg != NULL) {
+		rt->o.peer_key = o->cfg->xfrd.peer_key;
+	}
 	rt->tev_at = INT64_MAX;
 	pthread_mutex_init(&rt->mu, NULL);
 	static const struct sched_hooks hooks = {.start = sched_start, .done = sched_done,
