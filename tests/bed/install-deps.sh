@@ -9,7 +9,8 @@ BUILD_PKGS=(build-essential cmake pkg-config libldns-dev librdkafka-dev libevent
 	libssl-dev liblmdb-dev lmdb-utils libprotobuf-c-dev protobuf-c-compiler
 	libyaml-dev libcmocka-dev libxxhash-dev libjansson-dev libcurl4-openssl-dev)
 PEER_PKGS=(knot knot-dnsutils bind9 bind9-dnsutils ldnsutils kcat nsd dnsdist haproxy
-	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl)
+	faketime python3 openjdk-17-jre-headless maven procps iproute2 curl
+	python3-yaml python3-jsonschema)
 # Deployment checks (tests/deploy): Compose's own validator (docker-compose config), the
 # systemd tools (systemd-analyze verify/security), ShellCheck, venv for the PyPI tools, and
 # groff/man-db to render the man pages in docker/man (tests/deploy/docs_man.sh).

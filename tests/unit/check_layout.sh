@@ -23,7 +23,8 @@ declare -A may=(
 	[xfrd/kafka]="common common/* proto xfrd/zone xfrd/xfr xfrd/kafka"
 	[xfrd/serve]="common common/* proto xfrd/serve"
 	[xfrd/notify]="common common/* xfrd/zone xfrd/notify"
-	[xfrd/service]="common common/* proto xfrd/zone xfrd/xfr xfrd/kafka xfrd/serve xfrd/notify xfrd/service"
+	[xfrd/api]="common common/* proto xfrd/zone xfrd/api"
+	[xfrd/service]="common common/* proto xfrd/zone xfrd/xfr xfrd/kafka xfrd/serve xfrd/notify xfrd/api xfrd/service"
 	[xfrd/tools]="common common/* proto xfrd/tools"
 )
 

@@ -8,6 +8,8 @@
 #include "common/metrics.h"
 #include "common/ops/opshttp.h"
 #include "common/tsig/tsig.h"
+#include "proto/reqtopic.h"
+#include "xfrd/api/api.h"
 #include "xfrd/kafka/consumer.h"
 #include "xfrd/xfr/engine.h"
 #include "xfrd/notify/notifier.h"
@@ -33,6 +35,7 @@ struct pipe_ctx {
 	struct serve *srv; /* the DNS endpoint: SOA/AXFR/IXFR of what this replica holds */
 	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
 	struct zoneset *zs;  /* the file's zones and the registry's */
+	struct api *api;     /* the REST API on xfrd.http (when xfrd.api.tokens is set) */
 	struct event *sigint, *sigterm, *sighup;
 };
 
@@ -52,8 +55,8 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	struct pipe_ctx *p = arg;
 	struct cfg *ncfg = NULL;
-	char err[4096], q[1024];
-	const char *path = p->cfg->path;
+	char err[4096], q[1024], path[4096];
+	snprintf(path, sizeof(path), "%s", p->cfg->path); /* the old cfg is freed below */
 	int rc = cfg_load(path, &ncfg, err, sizeof(err));
 	if (rc != 0) {
 		log_error("reload_failed", "path=%s error=%s", path, log_quote(err, q, sizeof(q)));
@@ -71,6 +74,10 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	size_t changed = zoneset_reload(p->zs, ncfg);
 	if (p->srv != NULL) {
 		serve_set_cfg(p->srv, ncfg);
+	}
+	if (p->api != NULL && api_set_cfg(p->api, ncfg, err, sizeof(err)) != 0) {
+		log_warn("reload_partial", "path=%s what=api_tokens hint=\"the old tokens stay; "
+		         "fix the file and send SIGHUP again\"", path);
 	}
 	const struct cfg *old = p->cfg;
 	p->cfg = ncfg; /* our reference: the loader's */
@@ -151,6 +158,70 @@ static void src_removed(void *ctx, const struct zone *z, const struct zdb_zone_i
 	consumer_removed(ctx, info);
 }
 
+/* ---- the REST API's backend ---- */
+
+static bool be_is_file_zone(void *ctx, const uint8_t *name)
+{
+	return zoneset_is_file_zone(((struct pipe_ctx *)ctx)->zs, name);
+}
+
+static struct zone *be_zone(void *ctx, const uint8_t *name)
+{
+	return runtime_zone(((struct pipe_ctx *)ctx)->rt, name);
+}
+
+/* An operator's request from the API, produced to the requests topic as xfrctl does. */
+struct api_ticket {
+	struct updates_ticket t;
+	api_request_done done;
+	void *arg;
+};
+
+static void on_api_request(struct updates_ticket *t, int rc)
+{
+	struct api_ticket *k = (struct api_ticket *)t;
+	k->done(k->arg, rc);
+	free(k);
+}
+
+static int be_request(void *ctx, const char *zone, bool full, bool force, const char *by,
+                      api_request_done done, void *arg)
+{
+	struct pipe_ctx *p = ctx;
+	struct api_ticket *k = calloc(1, sizeof(*k));
+	if (k == NULL) {
+		return ZX_ENOMEM;
+	}
+	*k = (struct api_ticket){.t = {.done = on_api_request}, .done = done, .arg = arg};
+	char producer[256];
+	snprintf(producer, sizeof(producer), "api:%s@%s", by, p->cfg->xfrd.replica);
+	Zx__Events__TransferRequest req;
+	reqtopic_request_init(&req, zone, full ? ZX__EVENTS__ORIGIN__ORIGIN_RETRANSFER
+	                                       : ZX__EVENTS__ORIGIN__ORIGIN_OPERATOR, producer);
+	req.force = full && force;
+	int rc = updates_send_request(p->up, &req, &k->t);
+	if (rc != 0) {
+		free(k);
+	}
+	return rc;
+}
+
+static int start_api(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, char *err,
+                     size_t errlen)
+{
+	if (p->http == NULL) {
+		snprintf(err, errlen, "xfrd.api needs xfrd.http (the API is served there)");
+		return ZX_ECONFIG;
+	}
+	struct api_opts ao = {
+		.cfg = cfg, .base = p->base, .http = opshttp_evhttp(p->http), .m = p->m,
+		.be = {.reg = zoneset_registry(p->zs), .db = db, .replica = cfg->xfrd.replica,
+		       .is_file_zone = be_is_file_zone, .zone = be_zone, .request = be_request,
+		       .ctx = p},
+	};
+	return api_new(&ao, &p->api, err, errlen);
+}
+
 static uint64_t revoke_wait(const struct cfg *cfg)
 {
 	const struct cfg_xfrd *x = &cfg->xfrd;
@@ -215,6 +286,9 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		                          .ready = ready, .arg = p};
 		rc = opshttp_new(&ho, &p->http);
 	}
+	if (rc == 0 && cfg->xfrd.api.tokens != NULL) {
+		rc = start_api(p, cfg, db, err, sizeof(err));
+	}
 	if (rc != 0) {
 		log_error("pipeline_start_failed", "error=%s detail=\"%s\"", zx_strerror(rc), err);
 	}
@@ -261,6 +335,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	serve_free(p.srv);
 	zoneset_free(p.zs);
 	updates_free(p.up, 2000);
+	api_free(p.api); /* after the registry and the producer reported what it waits for */
 	consumer_free(p.cons);
 	runtime_free(p.rt);
 	notifier_free(p.nt);

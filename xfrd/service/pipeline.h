@@ -12,6 +12,10 @@
  *   xfrd/notify/notifier  NOTIFY to the zones' downstream secondaries
  *   xfrd/serve            the DNS endpoint
  *   common/ops/opshttp    /metrics, /health (commit progress), /ready on xfrd.http
+ *   xfrd/api              the registry's REST API on the same server (xfrd.api.tokens
+ *                         set): its refresh/retransfer go out as TransferRequests
+ *                         through xfrd/kafka/updates, as xfrctl's do
+ * SIGHUP reloads the config (xfrd/service/reload.h), the API's tokens file with it.
  * Shutdown: leave the group (revocation: running transfers waited for, what is
  * finished committed), stop the engine, flush the producer, free.
  *

@@ -95,6 +95,7 @@ size_t reload_restart_fields(const struct cfg *old, const struct cfg *ncfg, char
 	add(&d, a->journal_changes == b->journal_changes && a->journal_bytes == b->journal_bytes,
 	    "xfrd.journal");
 	add(&d, a->health_commit_stall_ms == b->health_commit_stall_ms, "xfrd.health");
+	add(&d, (a->api.tokens == NULL) == (b->api.tokens == NULL), "xfrd.api.tokens");
 	add(&d, kafka_eq(&old->kafka, &ncfg->kafka), "kafka");
 	add(&d, old->registry.enabled == ncfg->registry.enabled &&
 	            str_eq(old->registry.topic, ncfg->registry.topic),

@@ -2,8 +2,9 @@
 /* xfrd/service/reload.h -- what a config reload (SIGHUP) may change in a running xfrd.
  *
  * Live: log.level, keys (and key files), tsig.max-fudge, xfrd.serve.allow/keys,
- * xfrd.refresh/retry/expire/jitter/limits, xfrd.api, zone-defaults, zones,
- * registry.purge-after. Everything else is read once at start (sockets, the store,
+ * xfrd.refresh/retry/expire/jitter/limits, xfrd.api (the tokens file is read
+ * again, the allow list replaced; turning the API on or off needs a restart),
+ * zone-defaults, zones, registry.purge-after. Everything else is read once at start (sockets, the store,
  * the Kafka clients, the engine's limits): a reload that changes any of it is
  * refused as a whole, with the fields named, and nothing is applied.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* xfrd/tools/xfrctl.c -- the admin's tool: list zones, show one, dump one; ask for a
- * refresh or a full retransfer.
+ * refresh or a full retransfer; change the zone registry (zone ...: xfrctl_zone.c).
  *
  * zones/show/dump open the LMDB store read-only and read everything of a
  * command from one snapshot, so xfrctl runs beside xfrd without stopping it and
@@ -24,7 +24,10 @@
 #include "proto/events.h"
 #include "proto/reqtopic.h"
 
+#include "xfrd/tools/xfrctl_zone.h"
+
 #include <getopt.h>
+#include <jansson.h>
 #include <ldns/ldns.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -33,21 +36,23 @@
 #include <time.h>
 #include <unistd.h>
 
+/* the exit statuses (xfrd/tools/xfrctl_zone.h has them all, 5 and 6 are zone's) */
 enum {
-	EXIT_OK = 0,
-	EXIT_NOZONE = 1,
-	EXIT_USAGE = 2,
-	EXIT_STORE = 3,
-	EXIT_KAFKA = 4,
+	EXIT_OK = XFRCTL_OK,
+	EXIT_NOZONE = XFRCTL_NOZONE,
+	EXIT_USAGE = XFRCTL_USAGE,
+	EXIT_STORE = XFRCTL_STORE,
+	EXIT_KAFKA = XFRCTL_KAFKA,
 };
 
 #define DEFAULT_CONFIG "/etc/zx/zx.yaml"
 
 static const char usage_text[] =
 	"usage: xfrctl [-c FILE | --store DIR] [--json] COMMAND [--force] [ZONE]\n"
+	"       xfrctl [-c FILE] [--api URL] [--token-file FILE] [--json] zone SUBCOMMAND ...\n"
 	"\n"
-	"Reads xfrd's zone store (read-only; xfrd keeps running), or asks xfrd for a\n"
-	"transfer through Kafka.\n"
+	"Reads xfrd's zone store (read-only; xfrd keeps running), asks xfrd for a\n"
+	"transfer through Kafka, or changes the zone registry through xfrd's REST API.\n"
 	"\n"
 	"commands:\n"
 	"  zones            one line per zone: name, state, serial, last success, records,\n"
@@ -63,13 +68,23 @@ static const char usage_text[] =
 	"                   (the same serial may be stored again: a corrupt zone is\n"
 	"                   fetched anew); with --force the primary's serial is stored\n"
 	"                   even when it is older than the one held (logged by xfrd)\n"
+	"  zone add NAME --primary A@P... [--key K] [--json FILE|-]\n"
+	"                   register a zone (PUT /v1/zones/NAME, create only)\n"
+	"  zone set NAME KEY=VALUE... | --json FILE|-  [--if-match ETAG]\n"
+	"                   change a registry zone (a JSON merge patch): primaries=A@P,A@P\n"
+	"                   key=K refresh.min=5m notify-from=10.0.0.0/8; KEY= removes KEY\n"
+	"  zone rm NAME [--if-match ETAG]   remove a registry zone\n"
+	"  zone list [--state fresh|failed|expired|removed|pending] [--source file|registry]\n"
+	"  zone status NAME serial, state, times, next refresh, owner of a zone\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE  the configuration (xfrd.store names the store);\n"
 	"                     default " DEFAULT_CONFIG "\n"
 	"  -s, --store DIR    the store directory itself (no configuration read)\n"
-	"  -j, --json         JSON output for zones, show, refresh and retransfer\n"
+	"  -j, --json         JSON output for zones, show, refresh, retransfer and zone\n"
 	"  -f, --force        retransfer only: allow an older serial\n"
+	"      --api URL      zone: xfrd's REST API; default http://ADDR:PORT of xfrd.http\n"
+	"      --token-file F zone: the bearer token (one line); default $ZX_API_TOKEN\n"
 	"  -h, --help         this text\n"
 	"  -V, --version      the version\n"
 	"\n"
@@ -80,7 +95,10 @@ static const char usage_text[] =
 	"  2  usage error (unknown command or option, bad zone name)\n"
 	"  3  the store or the configuration could not be read, or the zone's data is\n"
 	"     corrupt (dump)\n"
-	"  4  Kafka did not store the request (broker down, timeout, refused)\n";
+	"  4  Kafka did not store the request (broker down, timeout, refused)\n"
+	"  5  zone: the API refused the request (bad settings, no or a read-only token,\n"
+	"     a zone of the config file, a changed ETag); its problem is printed\n"
+	"  6  zone: the API could not be reached, or failed (503: try again)\n";
 
 struct ctl {
 	const char *config;
@@ -174,86 +192,70 @@ static char *soa_text(const struct zdb_zone_info *zi)
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_str(FILE *o, const char *s)
+static json_t *text_or_null(const char *s)
 {
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\') {
-			fprintf(o, "\\%c", *p);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			fprintf(o, "\\u%04x", *p);
-		} else {
-			fputc(*p, o);
-		}
-	}
-	fputc('"', o);
+	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
 }
 
-static void json_opt_str(FILE *o, const char *key, const char *s, bool comma)
-{
-	fprintf(o, "\"%s\": ", key);
-	if (s == NULL || s[0] == '\0') {
-		fputs("null", o);
-	} else {
-		json_str(o, s);
-	}
-	fputs(comma ? ", " : "", o);
-}
-
-static void json_time(FILE *o, const char *key, int64_t t)
+static json_t *time_or_null(int64_t t)
 {
 	char buf[32];
-	fprintf(o, "\"%s\": ", key);
-	if (t <= 0) {
-		fputs("null, ", o);
-	} else {
-		fprintf(o, "\"%s\", ", time_text(t, buf, sizeof(buf)));
-	}
+	return t > 0 ? json_string(time_text(t, buf, sizeof(buf))) : json_null();
 }
 
-/* One zone as a JSON object; @p full adds what "show" shows. */
-static void json_zone(FILE *o, const struct zdb_zone_info *zi, bool full)
+/* One zone as a JSON object; @p full adds what "show" shows. NULL: out of memory. */
+static json_t *zone_json(const struct zdb_zone_info *zi, bool full)
 {
 	char name[DNAME_TEXTLEN];
 	if (dname_to_text(zi->name, name, sizeof(name)) != 0) {
 		snprintf(name, sizeof(name), "?");
 	}
-	fputs("{", o);
-	json_opt_str(o, "zone", name, true);
-	json_opt_str(o, "state", zone_state(zi), true);
-	fprintf(o, "\"loaded\": %s, \"corrupt\": %s, ", zi->loaded ? "true" : "false",
-	        zi->corrupt ? "true" : "false");
-	if (zi->loaded) {
-		fprintf(o, "\"serial\": %u, \"records\": %llu, ", zi->serial,
-		        (unsigned long long)zi->records);
-	} else {
-		fputs("\"serial\": null, \"records\": null, ", o);
+	json_t *j = json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "zone", name,
+	                      "state", zone_state(zi), "loaded", zi->loaded, "corrupt", zi->corrupt,
+	                      "serial", zi->loaded ? json_integer(zi->serial) : json_null(),
+	                      "records",
+	                      zi->loaded ? json_integer((json_int_t)zi->records) : json_null(),
+	                      "last_success", time_or_null(zi->last_success), "last_attempt",
+	                      time_or_null(zi->last_attempt), "last_error",
+	                      text_or_null(zi->last_error_text), "primary", text_or_null(zi->primary));
+	if (j == NULL || !full) {
+		return j;
 	}
-	json_time(o, "last_success", zi->last_success);
-	json_time(o, "last_attempt", zi->last_attempt);
-	json_opt_str(o, "last_error", zi->last_error_text, true);
-	json_opt_str(o, "primary", zi->primary, full);
-	if (full) {
-		char *soa = zi->loaded ? soa_text(zi) : NULL;
-		fprintf(o, "\"last_error_code\": %d, \"version\": %u, ", zi->last_error, zi->version);
-		json_opt_str(o, "soa", soa, true);
-		free(soa);
-		fprintf(o, "\"journal\": {\"changesets\": %u, \"bytes\": %llu", zi->journal_count,
-		        (unsigned long long)zi->journal_bytes);
-		if (zi->journal_count > 0) {
-			fprintf(o, ", \"from_serial\": %u, \"to_serial\": %u", zi->journal_first,
-			        zi->journal_last);
-		}
-		fputs("}", o);
+	char *soa = zi->loaded ? soa_text(zi) : NULL;
+	json_t *journal = json_pack("{s:I, s:I}", "changesets", (json_int_t)zi->journal_count,
+	                            "bytes", (json_int_t)zi->journal_bytes);
+	if (journal != NULL && zi->journal_count > 0) {
+		json_object_set_new(journal, "from_serial", json_integer(zi->journal_first));
+		json_object_set_new(journal, "to_serial", json_integer(zi->journal_last));
 	}
-	fputs("}", o);
+	if (journal == NULL ||
+	    json_object_set_new(j, "last_error_code", json_integer(zi->last_error)) != 0 ||
+	    json_object_set_new(j, "version", json_integer(zi->version)) != 0 ||
+	    json_object_set_new(j, "soa", text_or_null(soa)) != 0 ||
+	    json_object_set_new(j, "journal", journal) != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	free(soa);
+	return j;
+}
+
+/* Print @p j (taken) on stdout; false when it could not be made or written. */
+static bool print_json(json_t *j)
+{
+	bool ok = j != NULL && json_dumpf(j, stdout, JSON_INDENT(2)) == 0 && fputc('\n', stdout) != EOF;
+	json_decref(j);
+	if (!ok) {
+		fprintf(stderr, "xfrctl: cannot write the JSON output\n");
+	}
+	return ok;
 }
 
 /* ---------------------------------------------------------------- commands */
 
 struct list_state {
 	FILE *o;
-	bool json;
+	json_t *all; /* --json: the array */
 	size_t n;
 };
 
@@ -261,11 +263,9 @@ static int list_one(const struct zdb_zone_info *zi, void *arg)
 {
 	struct list_state *ls = arg;
 	char name[DNAME_TEXTLEN], t[32], serial[16], records[24];
-	if (ls->json) {
-		fputs(ls->n == 0 ? "\n  " : ",\n  ", ls->o);
-		json_zone(ls->o, zi, false);
+	if (ls->all != NULL) {
 		ls->n++;
-		return 0;
+		return json_array_append_new(ls->all, zone_json(zi, false)) == 0 ? 0 : ZX_ENOMEM;
 	}
 	if (dname_to_text(zi->name, name, sizeof(name)) != 0) {
 		snprintf(name, sizeof(name), "?");
@@ -282,16 +282,17 @@ static int list_one(const struct zdb_zone_info *zi, void *arg)
 
 static int cmd_zones(struct zdb_snap *s, bool json)
 {
-	struct list_state ls = {.o = stdout, .json = json};
+	struct list_state ls = {.o = stdout, .all = json ? json_array() : NULL};
 	if (!json) {
 		printf("%-30s %-10s %10s %-20s %10s %-24s %s\n", "ZONE", "STATE", "SERIAL",
 		       "LAST-SUCCESS", "RECORDS", "PRIMARY", "LAST-ERROR");
-	} else {
-		fputs("[", stdout);
 	}
-	int rc = zdb_zone_list(s, list_one, &ls);
-	if (json) {
-		fputs(ls.n > 0 ? "\n]\n" : "]\n", stdout);
+	int rc = json && ls.all == NULL ? ZX_ENOMEM : zdb_zone_list(s, list_one, &ls);
+	if (json && rc == 0 && !print_json(ls.all)) {
+		return EXIT_STORE;
+	}
+	if (json && rc != 0) {
+		json_decref(ls.all);
 	}
 	if (rc != 0) {
 		fprintf(stderr, "xfrctl: reading the zone list: %s (%s)\n", zx_strerror(rc),
@@ -359,11 +360,9 @@ static int cmd_show(struct zdb_snap *s, const struct ctl *c)
 		return ex;
 	}
 	if (c->json) {
-		json_zone(stdout, &zi, true);
-		fputs("\n", stdout);
-	} else {
-		show_text(&zi);
+		return print_json(zone_json(&zi, true)) ? EXIT_OK : EXIT_STORE;
 	}
+	show_text(&zi);
 	return EXIT_OK;
 }
 
@@ -426,12 +425,10 @@ static void request_report(const struct ctl *c, const struct cfg *cfg, const str
 {
 	const char *origin = strcmp(c->cmd, "retransfer") == 0 ? "retransfer" : "operator";
 	if (c->json) {
-		printf("{\"zone\": ");
-		json_str(stdout, z->name_text);
-		printf(", \"command\": \"%s\", \"origin\": \"%s\", \"topic\": ", c->cmd, origin);
-		json_str(stdout, cfg->kafka.requests_topic);
-		printf(", \"partition\": %d, \"offset\": %lld, \"force\": %s}\n", (int)d->partition,
-		       (long long)d->offset, c->force ? "true" : "false");
+		(void)print_json(json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:b}", "zone", z->name_text,
+		                           "command", c->cmd, "origin", origin, "topic",
+		                           cfg->kafka.requests_topic, "partition", (int)d->partition,
+		                           "offset", (json_int_t)d->offset, "force", c->force));
 		return;
 	}
 	printf("%s requested: zone=%s origin=%s topic=%s partition=%d offset=%lld%s\n", c->cmd,
@@ -571,8 +568,61 @@ static int open_store(const struct ctl *c, struct zdb **db)
 	return rc == 0 ? EXIT_OK : EXIT_STORE;
 }
 
+/* `xfrctl [options] zone ...`: its options before "zone", then xfrctl_zone_main(). */
+static int zone_main(int argc, char **argv, int at)
+{
+	static const struct option longs[] = {
+		{"config", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+		{"api", required_argument, NULL, 'A'},    {"token-file", required_argument, NULL, 'T'},
+		{NULL, 0, NULL, 0},
+	};
+	struct xfrctl_zone_opts o = {0};
+	int opt;
+	while ((opt = getopt_long(at, argv, "c:j", longs, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 'A':
+			o.api = optarg;
+			break;
+		case 'T':
+			o.token_file = optarg;
+			break;
+		default:
+			fputs(usage_text, stderr);
+			return EXIT_USAGE;
+		}
+	}
+	return xfrctl_zone_main(&o, argc - at - 1, argv + at + 1);
+}
+
+/* The position of a "zone" command (the first word that is not an option), or 0. */
+static int zone_at(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-') {
+			return strcmp(a, "zone") == 0 ? i : 0;
+		}
+		if (strcmp(a, "-c") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--config") == 0 ||
+		    strcmp(a, "--store") == 0 || strcmp(a, "--api") == 0 ||
+		    strcmp(a, "--token-file") == 0) {
+			i++; /* its argument */
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	int at = zone_at(argc, argv);
+	if (at > 0) {
+		return zone_main(argc, argv, at);
+	}
 	struct ctl c = {0};
 	struct zdb *db = NULL;
 	struct zdb_snap *s = NULL;

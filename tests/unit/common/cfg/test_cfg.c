@@ -604,13 +604,6 @@ static void test_cfg_out_of_memory(void **state)
 
 #define MANY_ZONES 100000
 
-/* Sanitizers make every malloc (libyaml, ldns) several times dearer. */
-#if defined(__SANITIZE_ADDRESS__)
-#define MANY_ZONES_SECONDS 6.0
-#else
-#define MANY_ZONES_SECONDS 1.0
-#endif
-
 static char *many_zones_text(void)
 {
 	size_t cap = 128 + (size_t)MANY_ZONES * 96;
@@ -641,8 +634,9 @@ static void test_cfg_100k_zones(void **state)
 	double t0 = now_s();
 	struct cfg *cfg = load_text(text);
 	double took = now_s() - t0;
+	/* printed, not asserted: speed is the benchmarks' business (tests/bench), and a
+	 * loaded machine is not a slow loader */
 	print_message("loaded %u zones in %.3f s\n", MANY_ZONES, took);
-	assert_true(took < MANY_ZONES_SECONDS);
 	assert_int_equal(cfg->zone_count, MANY_ZONES);
 	t0 = now_s();
 	for (unsigned i = 0; i < MANY_ZONES; i++) {
