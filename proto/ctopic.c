@@ -52,6 +52,58 @@ struct ctopic_follow {
 	int64_t last_bad_log_ms;
 };
 
+/* Create the missing topic (hooks.create); blocking, on the finder thread.
+ * True when it exists now. */
+static bool create_topic(struct ctopic_follow *f)
+{
+	bool ok = false;
+	char err[256] = "";
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(f->topic, 1, -1, err, sizeof(err));
+	rd_kafka_queue_t *q = rd_kafka_queue_new(f->rk);
+	if (nt == NULL || q == NULL ||
+	    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact") != 0) {
+		log_error("topic_create_failed", "topic=%s error=\"%s\"", f->topic,
+		          err[0] != '\0' ? err : "out of memory");
+		goto out;
+	}
+	rd_kafka_CreateTopics(f->rk, &nt, 1, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
+	const rd_kafka_CreateTopics_result_t *res =
+		ev != NULL ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	const char *why = "no answer";
+	if (res != NULL && rd_kafka_event_error(ev) != 0) {
+		e = rd_kafka_event_error(ev);
+		why = rd_kafka_event_error_string(ev);
+	} else if (res != NULL) {
+		size_t cnt = 0;
+		const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &cnt);
+		e = cnt == 1 ? rd_kafka_topic_result_error(tr[0]) : RD_KAFKA_RESP_ERR__FAIL;
+		why = cnt == 1 && rd_kafka_topic_result_error_string(tr[0]) != NULL
+		              ? rd_kafka_topic_result_error_string(tr[0])
+		              : rd_kafka_err2str(e);
+	}
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+		log_info("topic_created", "topic=%s partitions=1 cleanup_policy=compact", f->topic);
+		ok = true;
+	} else {
+		log_error("topic_create_failed", "topic=%s error=\"%s\" hint=\"create it (one "
+		          "partition, cleanup.policy=compact) or allow this client to\"", f->topic,
+		          why);
+	}
+	if (ev != NULL) {
+		rd_kafka_event_destroy(ev);
+	}
+out:
+	if (nt != NULL) {
+		rd_kafka_NewTopic_destroy(nt);
+	}
+	if (q != NULL) {
+		rd_kafka_queue_destroy(q);
+	}
+	return ok;
+}
+
 /* The finder thread: the topic's partition count, asked every second until known. */
 static void *finder_main(void *arg)
 {
@@ -77,6 +129,9 @@ static void *finder_main(void *arg)
 		int32_t none = -1;
 		if (missing && write(f->found_pipe[1], &none, sizeof(none)) < 0) {
 			/* the pipe is full of the same news */
+		}
+		if (missing && f->hooks.create && create_topic(f)) {
+			continue; /* look again at once */
 		}
 		for (int i = 0; i < 10 && !atomic_load(&f->stop); i++) {
 			usleep(100 * 1000);
@@ -166,7 +221,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ctopic_follow *f = arg;
-	rd_kafka_poll(f->rk, 0);
+	/* not rd_kafka_poll(): after rd_kafka_poll_set_consumer() it serves the consumer
+	 * queue with the main queue's callback, which asserts on a fetched message
+	 * (rd_kafka_q_serve: res != RD_KAFKA_OP_RES_PASS, seen with 10k announcements);
+	 * the consumer queue carries the errors and events too */
 	drain(f);
 }
 

@@ -44,6 +44,11 @@ struct ctopic_hooks {
 	    from now on (a stream of events rather than a table; caught_up then comes at
 	    once). */
 	bool from_end;
+	/** When the broker says the topic does not exist, create it (one partition,
+	    cleanup.policy=compact, the broker's replication factor): for a topic only
+	    this service uses, as Kafka Connect creates its internal topics. A refused
+	    creation (ACLs) is logged (topic_create_failed) and tried again later. */
+	bool create;
 };
 
 /** A follower's counters. */
