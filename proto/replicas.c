@@ -5,6 +5,7 @@
 #include "common/acl.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/cfg/cfg.h"
 #include "proto/ctopic.h"
 #include "proto/replicas.pb-c.h"
 
@@ -29,6 +30,8 @@ struct replicas {
 	struct replicas_hooks hooks;
 	void *ctx;
 	char *self, *endpoint;
+	char *key;             /* our record's: "group/self" */
+	size_t prefix_len;     /* of "group/": records of other groups are not ours */
 	uint64_t started_us;
 	int32_t *parts;        /* what we own: our record's */
 	size_t nparts;
@@ -97,7 +100,9 @@ static void set(struct replicas *r, const Zx__Replicas__Replica *rec)
 		log_error("replica_lost", "replica=%s error=%s", rec->name, zx_strerror(ZX_ENOMEM));
 		return;
 	}
-	memcpy(e->parts, rec->partitions, rec->n_partitions * sizeof(*e->parts));
+	if (rec->n_partitions > 0) {
+		memcpy(e->parts, rec->partitions, rec->n_partitions * sizeof(*e->parts));
+	}
 	e->nparts = rec->n_partitions;
 	e->info = (struct replica_info){.name = e->name, .endpoint_text = e->endpoint,
 	                                .updated_us = rec->updated_us,
@@ -122,15 +127,19 @@ static void on_record(void *ctx, const char *key, const uint8_t *value, size_t l
                       int32_t partition, int64_t offset)
 {
 	struct replicas *r = ctx;
+	if (strncmp(key, r->key, r->prefix_len) != 0) {
+		return; /* another consumer group's replica */
+	}
+	const char *name = key + r->prefix_len;
 	if (value == NULL) {
-		drop(r, key);
+		drop(r, name);
 	} else {
 		Zx__Replicas__Replica *rec = zx__replicas__replica__unpack(NULL, len, value);
-		if (rec == NULL || rec->name == NULL || strcmp(rec->name, key) != 0) {
+		if (rec == NULL || rec->name == NULL || strcmp(rec->name, name) != 0) {
 			log_warn("replica_record_bad", "key=%s partition=%d offset=%lld", key, partition,
 			         (long long)offset);
 		} else {
-			bool known = find(r, key) != NULL;
+			bool known = find(r, name) != NULL;
 			set(r, rec);
 			if (!known) {
 				log_info("replica_seen", "replica=%s endpoint=%s partitions=%zu", rec->name,
@@ -188,6 +197,9 @@ static void write_own(struct replicas *r)
 	rec.started_us = r->started_us;
 	rec.updated_us = clock_wall_us();
 	rec.version = (char *)"0.1.0";
+	char group[256];
+	snprintf(group, sizeof(group), "%.*s", (int)(r->prefix_len - 1), r->key);
+	rec.group = group;
 	size_t len = zx__replicas__replica__get_packed_size(&rec);
 	uint8_t *buf = malloc(len ? len : 1);
 	if (buf == NULL) {
@@ -195,7 +207,7 @@ static void write_own(struct replicas *r)
 	}
 	zx__replicas__replica__pack(&rec, buf);
 	r->dirty = false;
-	if (ctopic_write(r->w, r->self, buf, len, on_written, r) == 0) {
+	if (ctopic_write(r->w, r->key, buf, len, on_written, r) == 0) {
 		r->writing = true;
 	} else {
 		r->dirty = true;
@@ -220,7 +232,9 @@ void replicas_publish(struct replicas *r, const int32_t *parts, size_t n)
 		r->dirty = true;
 		return;
 	}
-	memcpy(v, parts, n * sizeof(*v));
+	if (n > 0) {
+		memcpy(v, parts, n * sizeof(*v));
+	}
 	free(r->parts);
 	r->parts = v;
 	r->nparts = n;
@@ -253,10 +267,16 @@ int replicas_new(const struct cfg_kafka *kc, const char *topic, const char *self
 	r->ctx = ctx;
 	r->self = strdup(self);
 	r->endpoint = strdup(endpoint);
+	const char *group = kc->group != NULL ? kc->group : "";
+	r->prefix_len = strlen(group) + 1;
+	r->key = malloc(r->prefix_len + strlen(self) + 1);
+	if (r->key != NULL) {
+		sprintf(r->key, "%s/%s", group, self);
+	}
 	r->started_us = clock_wall_us();
 	r->tick = event_new(base, -1, EV_PERSIST, on_tick, r);
 	struct timeval tv = {.tv_sec = 1};
-	int rc = r->self == NULL || r->endpoint == NULL || r->tick == NULL ||
+	int rc = r->self == NULL || r->endpoint == NULL || r->key == NULL || r->tick == NULL ||
 	                 event_add(r->tick, &tv) != 0
 	                 ? ZX_ENOMEM
 	                 : 0;
@@ -264,7 +284,8 @@ int replicas_new(const struct cfg_kafka *kc, const char *topic, const char *self
 		rc = ctopic_writer_new(kc, topic, self, base, &r->w, err, errlen);
 	}
 	if (rc == 0) {
-		struct ctopic_hooks h = {.record = on_record, .caught_up = on_caught_up};
+		struct ctopic_hooks h = {.record = on_record, .caught_up = on_caught_up,
+		                         .create = true};
 		rc = ctopic_follow_new(kc, topic, self, base, &h, r, &r->f, err, errlen);
 	}
 	if (rc != 0) {
@@ -291,7 +312,7 @@ void replicas_free(struct replicas *r, int wait_ms)
 	if (r->w != NULL && wait_ms > 0) {
 		/* our last word: gone, so nobody copies from us any more */
 		r->tomb_rc = 1;
-		if (ctopic_write(r->w, r->self, NULL, 0, on_tombstone, r) == 0) {
+		if (ctopic_write(r->w, r->key, NULL, 0, on_tombstone, r) == 0) {
 			ctopic_writer_flush(r->w, wait_ms);
 		}
 		if (r->tomb_rc != 0) {
@@ -311,6 +332,7 @@ void replicas_free(struct replicas *r, int wait_ms)
 	free(r->parts);
 	free(r->self);
 	free(r->endpoint);
+	free(r->key);
 	free(r);
 }
 

@@ -3,7 +3,8 @@
  * their DNS endpoints, and who owns each partition of the requests topic.
  *
  * Every xfrd replica publishes its own record (name, advertised endpoint, the
- * partitions it owns) at start and after every rebalance, reads everyone's from the
+ * partitions it owns; keyed "kafka.group/name", so that consumer groups sharing
+ * the topic never see each other's replicas) at start and after every rebalance, reads everyone's from the
  * beginning of the compacted topic and follows it. A clean stop publishes a
  * tombstone. The directory answers "who owns partition P" (the newest claim wins:
  * during a rebalance two records may name the same partition for a moment; a
@@ -47,7 +48,7 @@ struct replicas_hooks {
 
 /**
  * Follow the directory on @p topic and publish this replica's record there.
- * @param kc        brokers, settings; borrowed for the call
+ * @param kc        brokers, settings, the group; borrowed for the call
  * @param self      this replica's name; copied
  * @param endpoint  this replica's advertised DNS endpoint "addr@port", or "" when it has
  *                  none (others then cannot copy from it); copied
