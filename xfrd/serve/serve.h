@@ -35,7 +35,8 @@
  *   - Access per zone: the zone's `serve` (or xfrd.serve for a zone in the
  *     store but not in the config): a source outside `allow` gets REFUSED; when
  *     `keys` is not empty the query must be TSIG-signed with one of them, else
- *     REFUSED (signed with the request's key when it verified).
+ *     REFUSED (signed with the request's key when it verified). A query that
+ *     verified with xfrd.peer-key (another replica following this one) passes.
  *   - TSIG (RFC 8945) against every key of the config: unknown key or algorithm
  *     NOTAUTH/BADKEY, bad MAC NOTAUTH/BADSIG, clock skew NOTAUTH/BADTIME; a
  *     verified request gets signed answers, every message of a transfer signed.

@@ -37,6 +37,8 @@ struct outcome {
 	struct runtime *rt;
 	struct zone *z; /* kept alive while it runs (a removed zone waits for it) */
 	struct xfr_result xfr;
+	bool follower;  /* a copy from another replica (ENGINE_FOLLOW), not from a primary */
+	bool seed;      /* such a copy standing in for an owner's first transfer */
 };
 
 struct runtime {
@@ -284,6 +286,24 @@ static int follow_request(struct runtime *rt, struct zone *z, unsigned flags, st
 	return rc;
 }
 
+/* An owner that holds nothing of a zone (it just took the partition, or joined with
+ * an empty store) copies it from another replica first, once: the primary then
+ * answers an SOA check or an IXFR instead of an AXFR. Not for an operator's
+ * retransfer, which means the primary's full zone. */
+static bool wants_seed(struct runtime *rt, struct zone *z, unsigned flags)
+{
+	if (!rt->following || !z->owned || z->seed_tried || z->last.has_serial ||
+	    (flags & ENGINE_FORCE_AXFR) != 0) {
+		return false;
+	}
+	struct zdb_snap *s = NULL;
+	struct zdb_zone_info info;
+	bool have = zdb_snap_begin(rt->o.db, &s) == 0 && zdb_zone_get(s, zone_name(z), &info) == 0 &&
+	            info.loaded;
+	zdb_snap_end(s);
+	return !have;
+}
+
 static void sched_start(void *ctx, struct zone *z, unsigned flags)
 {
 	struct runtime *rt = ctx;
@@ -293,21 +313,40 @@ static void sched_start(void *ctx, struct zone *z, unsigned flags)
 	if (o != NULL) {
 		o->rt = rt;
 		o->z = z;
+		o->follower = (flags & ENGINE_FOLLOW) != 0;
+		rc = ZX_ENOTFOUND; /* no seed yet */
 		o->inext = rt->inflight;
 		if (rt->inflight != NULL) {
 			rt->inflight->iprev = o;
 		}
 		rt->inflight = o;
-		if ((flags & ENGINE_FOLLOW) != 0) {
+		if ((flags & ENGINE_FOLLOW) == 0 && wants_seed(rt, z, flags)) {
+			z->seed_tried = true;
+			rc = follow_request(rt, z, flags | ENGINE_FOLLOW, o);
+			o->follower = o->seed = rc == 0;
+			if (rc == 0) {
+				log_debug("zone_seeding", "zone=%s hint=\"an owner without a copy copies "
+				         "from another replica first, then asks the primary for what "
+				         "is newer\"", zone_name_text(z));
+			}
+		}
+		if (rc != 0 && (flags & ENGINE_FOLLOW) != 0) {
 			rc = follow_request(rt, z, flags, o);
-		} else {
+		} else if (rc != 0) {
 			rc = engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
 		}
 	}
 	if (rc == 0) {
 		return;
 	}
-	log_error("transfer_start_failed", "zone=%s error=%s", zone_name_text(z), zx_strerror(rc));
+	if (rc == ZX_ENOTFOUND && (flags & ENGINE_FOLLOW) != 0) {
+		/* at start, before the others' records are read: the owner's event or the
+		 * retry timer brings the copy */
+		log_info("follow_no_source", "zone=%s partition=%d", zone_name_text(z), z->partition);
+	} else {
+		log_error("transfer_start_failed", "zone=%s error=%s", zone_name_text(z),
+		          zx_strerror(rc));
+	}
 	if (o == NULL) {
 		return; /* no memory: the zone stays running; its requests are read again */
 	}
@@ -407,10 +446,9 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 		log_warn("outcome_unexpected", "zone=%s", zone_name_text(z));
 	}
 	recheck(z, r, serial, now);
-	/* a removed zone's last transfer tells nobody: its REMOVED went out already */
 	/* a removed zone's last transfer tells nobody: its REMOVED went out already; a
-	 * follower's tells nobody either: its owner announces the zone */
-	bool announce = !z->removed && z->owned &&
+	 * follower's copy tells nobody either: its owner announces the zone */
+	bool announce = !z->removed && !o->follower &&
 	                (stored || r->outcome == XFR_FAILED ||
 	                 (r->outcome == XFR_UPTODATE && r->had_zone && !z->announced));
 	if (announce && r->outcome != XFR_FAILED) {
@@ -419,7 +457,7 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 	if (rt->o.src.outcome != NULL) {
 		rt->o.src.outcome(rt->o.src.ctx, z, r, announce, rt->done, rt->ndone);
 	}
-	if (!z->removed && z->owned) {
+	if (!z->removed && !o->follower) {
 		notify_downstream(rt, z, r, announce);
 	}
 	z->requested_at = 0;
@@ -431,6 +469,10 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 		struct zdb_zone_info info;
 		bool have;
 		replan(rt, NULL, z, &info, &have);
+		if (o->seed) {
+			z->plan.due = 0; /* the primary now: what is newer than the copy, or all */
+			z->requested_at = 0;
+		}
 		arm(rt, z);
 		arm_event(rt);
 	}
@@ -626,6 +668,7 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 			sched_drop(rt->s, z);
 		}
 		z->owned = owned;
+		z->seed_tried = false;
 		z->plan_valid = false;
 		z->requested_at = 0;
 		z->recheck_at = 0;
@@ -633,6 +676,30 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 		arm(rt, z);
 	}
 	arm_event(rt);
+}
+
+bool runtime_owns_name(const struct runtime *rt, const uint8_t *name)
+{
+	char text[DNAME_TEXTLEN];
+	if (rt->o.own_all) {
+		return true;
+	}
+	if (rt->partitions <= 0 || dname_to_text(name, text, sizeof(text)) != 0) {
+		return false;
+	}
+	int32_t part = reqtopic_partition(text, rt->partitions);
+	return part >= 0 && part < rt->partitions && rt->owned_parts[part];
+}
+
+size_t runtime_owned_partitions(const struct runtime *rt, int32_t *out, size_t max)
+{
+	size_t n = 0;
+	for (int32_t i = 0; i < rt->partitions && n < max; i++) {
+		if (rt->owned_parts[i]) {
+			out[n++] = i;
+		}
+	}
+	return n;
 }
 
 size_t runtime_running_in(const struct runtime *rt, int32_t partition)

@@ -163,6 +163,15 @@ void runtime_set_partitions(struct runtime *rt, int32_t count);
  */
 void runtime_own(struct runtime *rt, int32_t partition, bool owned);
 
+/**
+ * The partitions this process owns, ascending, into @p out (at most @p max).
+ * @return how many were written
+ */
+size_t runtime_owned_partitions(const struct runtime *rt, int32_t *out, size_t max);
+
+/** True when this process owns the zone @p name (wire): its partition is assigned here. */
+bool runtime_owns_name(const struct runtime *rt, const uint8_t *name);
+
 /** Set the request source (after runtime_new(): the consumer needs the runtime first). */
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src);
 
