@@ -186,12 +186,15 @@ void peers_free(struct peers *p, int wait_ms)
 
 bool peers_ready(const struct peers *p, char *why, size_t whylen)
 {
-	if (replicas_caught_up(p->dir)) {
+	if (p == NULL) {
 		return true;
 	}
-	snprintf(why, whylen, "replica directory %s not read to its end yet (does the topic "
-	         "exist?)", p->topic);
-	return false;
+	if (!replicas_caught_up(p->dir)) {
+		snprintf(why, whylen, "replica directory %s not read to its end yet (does the "
+		         "topic exist?)", p->topic);
+		return false;
+	}
+	return runtime_follow_caught_up(p->rt, why, whylen);
 }
 
 static bool put_source(const struct replica_info *ri, struct cfg_endpoint *out, size_t *n,

@@ -19,7 +19,8 @@
  *     does -- more replicas than partitions --, PEERS_FOLLOW_WAIT_S after that),
  *     so that a cold start does not copy zones it is about to own.
  *
- * Not ready (peers_ready()) until the directory was read to its end.
+ * Not ready (peers_ready()) until the directory was read to its end and every zone
+ * this replica does not own was copied or tried once (runtime_follow_caught_up()).
  *
  * Threading: the loop thread of opts.base.
  */
@@ -64,7 +65,7 @@ void peers_free(struct peers *p, int wait_ms);
 /** The runtime's ownership changed (after runtime_own()): publish it (soon, coalesced). */
 void peers_owned_changed(struct peers *p);
 
-/** True once the directory was read to its end; else false and why. */
+/** True once the directory was read and the first copies made (above); else false, why. */
 bool peers_ready(const struct peers *p, char *why, size_t whylen);
 
 /**

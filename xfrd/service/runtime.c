@@ -62,6 +62,7 @@ struct runtime {
 	struct runtime_stats st;
 	int64_t purge_after_s; /* a REMOVED zone's data is deleted this long after */
 	bool following;        /* zones not owned here follow their owner (Kafka mode) */
+	bool follow_caught_up; /* every followed zone was held or tried once (sticky) */
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
 		*m_asked, *m_ask_failed;
 	struct metrics_hist *m_dur[4];
@@ -581,6 +582,44 @@ void runtime_follow_start(struct runtime *rt)
 	         zonetab_count(rt->zones) - n);
 }
 
+bool runtime_follow_caught_up(struct runtime *rt, char *why, size_t whylen)
+{
+	if (rt->follow_caught_up) {
+		return true;
+	}
+	if (!rt->following) {
+		snprintf(why, whylen, "not following the other replicas yet");
+		return false;
+	}
+	struct zdb_snap *s = NULL;
+	if (zdb_snap_begin(rt->o.db, &s) != 0) {
+		snprintf(why, whylen, "store: %s", zdb_last_error());
+		return false;
+	}
+	size_t waiting = 0;
+	const char *first = NULL;
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		struct zdb_zone_info info;
+		if (z->owned || z->last.outcome != 0 ||
+		    (zdb_zone_get(s, zone_name(z), &info) == 0 && info.loaded)) {
+			continue;
+		}
+		if (waiting++ == 0) {
+			first = zone_name_text(z);
+		}
+	}
+	zdb_snap_end(s);
+	if (waiting > 0) {
+		snprintf(why, whylen, "%zu zones not copied from the other replicas yet (%s)", waiting,
+		         first);
+		return false;
+	}
+	rt->follow_caught_up = true;
+	log_info("follow_caught_up", "zones=%zu", zonetab_count(rt->zones));
+	return true;
+}
+
 void runtime_announce(struct runtime *rt, const char *name, uint32_t serial, bool expired,
                       const char *replica)
 {
@@ -743,6 +782,19 @@ static double g_zones(void *arg)
 	return (double)zonetab_count(((struct runtime *)arg)->zones);
 }
 
+/* Zones whose partition this process owns (a scrape walks them: O(zones)); the others
+ * it follows (Kafka mode). */
+static double g_zones_owned(void *arg)
+{
+	const struct runtime *rt = arg;
+	size_t n = 0;
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		n += z->owned;
+	}
+	return (double)n;
+}
+
 /* Memory of the zone records and their settings (a scrape walks them: O(zones)). */
 static double g_zones_bytes(void *arg)
 {
@@ -801,6 +853,10 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	                       g_zones_bytes, rt) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_zones", NULL, "zones known to this process", g_zones,
 	                       rt) == 0;
+	ok &= metrics_gauge_cb(m, "xfrd_zones_owned", NULL,
+	                       "zones whose partition this process owns (it talks to their "
+	                       "primaries; it copies the others from their owners)",
+	                       g_zones_owned, rt) == 0;
 	return ok ? 0 : ZX_ENOMEM;
 }
 

@@ -186,6 +186,14 @@ void runtime_set_source(struct runtime *rt, const struct runtime_source *src);
 void runtime_follow_start(struct runtime *rt);
 
 /**
+ * True once following started and every zone this replica does not own was held or
+ * tried once since (a copy, or a failed try: an owner without the zone is not
+ * waited for); sticky, so a later partition move does not flip readiness. Else
+ * false and why. Scans the zones until true.
+ */
+bool runtime_follow_caught_up(struct runtime *rt, char *why, size_t whylen);
+
+/**
  * The owner replica @p replica announced serial @p serial of the zone @p name (its
  * ZoneUpdated event). A zone this replica does not own and holds older (or not at
  * all) is marked BEHIND in the store and copied at once; @p expired: the owner's copy
