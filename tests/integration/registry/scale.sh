@@ -72,10 +72,12 @@ for ((i = 0; i < N; i++)); do
 		if [ "$i" -lt $((N - S)) ]; then echo "next"; fi # none after a file's last URL
 	} >>"$BED_T/puts.$((i % S)).curl"
 done
+curls=()
 for ((k = 0; k < S && k < N; k++)); do
 	curl -s -K "$BED_T/puts.$k.curl" >"$BED_T/puts.$k.codes" &
+	curls+=($!)
 done
-wait
+wait "${curls[@]}" || true # the curls only: a bare wait waits for the daemons too
 cat "$BED_T"/puts.*.codes >"$BED_T/puts.codes"
 codes=$(sort "$BED_T/puts.codes" | uniq -c | tr '\n' ' ')
 [ "$(grep -c '^201 $' "$BED_T/puts.codes")" -eq "$N" ] || bed_die "PUT answers: $codes"
