@@ -8,7 +8,7 @@
 #include "common/dname.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "proto/regtopic.h"
+#include "proto/ctopic.h"
 
 #include <event2/event.h>
 #include <stdio.h>
@@ -44,8 +44,8 @@ struct pending {
 struct regmirror {
 	struct regmirror_opts o;
 	const struct cfg *cfg;
-	struct regtopic_follow *f;
-	struct regtopic_writer *w;
+	struct ctopic_follow *f;
+	struct ctopic_writer *w;
 	struct ent **b;
 	size_t nb, count;
 	size_t bytes;          /* records, settings, entries (not the buckets) */
@@ -54,6 +54,7 @@ struct regmirror {
 	bool dirty;
 	struct pending *pend;  /* writes not read back yet */
 	struct event *tick;
+	uint64_t undecodable;  /* records that are not a Zone of their key */
 	char topic[256];
 	struct metrics_val *m_records, *m_tombstones, *m_invalid, *m_shadowed;
 };
@@ -227,7 +228,7 @@ static void pending_check(struct regmirror *m, bool all, int rc)
 	int64_t now = clock_mono_ms();
 	for (struct pending **pp = &m->pend; *pp != NULL;) {
 		struct pending *p = *pp;
-		bool seen = p->stored && regtopic_consumed(m->f, p->partition) > p->offset;
+		bool seen = p->stored && ctopic_consumed(m->f, p->partition) > p->offset;
 		if (all || seen || (p->stored && now >= p->deadline_ms)) {
 			if (!seen && !all) {
 				log_warn("registry_readback_slow", "partition=%d offset=%lld waited_ms=%d",
@@ -282,7 +283,13 @@ int regmirror_write(struct regmirror *m, const char *name, Zx__Registry__Zone *r
 		return ZX_ENOMEM;
 	}
 	*p = (struct pending){.next = m->pend, .m = m, .cb = cb, .arg = arg, .partition = -1};
-	int rc = regtopic_write(m->w, name, rec, on_stored, p);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = rec != NULL ? registry_pack(rec, &buf, &len) : 0;
+	if (rc == 0) {
+		rc = ctopic_write(m->w, name, buf, len, on_stored, p);
+	}
+	free(buf);
 	if (rc != 0) {
 		free(p);
 		return rc;
@@ -293,10 +300,31 @@ int regmirror_write(struct regmirror *m, const char *name, Zx__Registry__Zone *r
 
 /* ---- following ------------------------------------------------------------------ */
 
-static void on_record(void *ctx, const char *key, const Zx__Registry__Zone *rec,
-                      const uint8_t *raw, size_t len, int32_t partition, int64_t offset)
+static void on_zone(struct regmirror *m, const char *key, const Zx__Registry__Zone *rec,
+                    const uint8_t *raw, size_t len, int32_t partition, int64_t offset);
+
+static void on_record(void *ctx, const char *key, const uint8_t *value, size_t len,
+                      int32_t partition, int64_t offset)
 {
 	struct regmirror *m = ctx;
+	if (value == NULL) {
+		on_zone(m, key, NULL, NULL, 0, partition, offset);
+		return;
+	}
+	Zx__Registry__Zone *rec = NULL;
+	if (registry_unpack(value, len, &rec) != 0) {
+		m->undecodable++;
+		log_warn("registry_record_bad", "zone=%s partition=%d offset=%lld why=decode", key,
+		         partition, (long long)offset);
+		return;
+	}
+	on_zone(m, key, rec, value, len, partition, offset);
+	registry_free(rec);
+}
+
+static void on_zone(struct regmirror *m, const char *key, const Zx__Registry__Zone *rec,
+                    const uint8_t *raw, size_t len, int32_t partition, int64_t offset)
+{
 	uint8_t wire[DNAME_MAXLEN];
 	char text[DNAME_TEXTLEN];
 	size_t wlen;
@@ -324,6 +352,13 @@ static void on_record(void *ctx, const char *key, const Zx__Registry__Zone *rec,
 		return;
 	}
 	metrics_add(m->m_records, 1);
+	uint8_t rwire[DNAME_MAXLEN];
+	if (dname_from_text(rec->name, rwire) <= 0 || !dname_equal(rwire, wire)) {
+		m->undecodable++;
+		log_warn("registry_record_bad", "zone=%s partition=%d offset=%lld "
+		         "why=name_differs_from_key", text, partition, (long long)offset);
+		return;
+	}
 	uint8_t *copy = malloc(len ? len : 1);
 	if (copy == NULL) {
 		log_error("registry_record_lost", "zone=%s error=%s", text, zx_strerror(ZX_ENOMEM));
@@ -414,9 +449,10 @@ static double g_caught_up(void *arg)
 
 static double g_bad(void *arg)
 {
-	struct regtopic_stats st;
-	regtopic_follow_stats(((struct regmirror *)arg)->f, &st);
-	return (double)st.bad;
+	struct regmirror *m = arg;
+	struct ctopic_stats st;
+	ctopic_follow_stats(m->f, &st);
+	return (double)(st.bad + m->undecodable);
 }
 
 /* The series' names, written out so that each can be found in the sources. */
@@ -489,12 +525,12 @@ int regmirror_new(const struct regmirror_opts *o, struct regmirror **out, char *
 		rc = m->tick == NULL || event_add(m->tick, &tv) != 0 ? ZX_ENOMEM : 0;
 	}
 	if (rc == 0 && o->writer) {
-		rc = regtopic_writer_new(&o->cfg->kafka, m->topic, o->client_id, o->base, &m->w, err,
+		rc = ctopic_writer_new(&o->cfg->kafka, m->topic, o->client_id, o->base, &m->w, err,
 		                         errlen);
 	}
 	if (rc == 0) {
-		struct regtopic_hooks h = {.record = on_record, .caught_up = on_caught_up};
-		rc = regtopic_follow_new(&o->cfg->kafka, m->topic, o->client_id, o->base, &h, m, &m->f,
+		struct ctopic_hooks h = {.record = on_record, .caught_up = on_caught_up};
+		rc = ctopic_follow_new(&o->cfg->kafka, m->topic, o->client_id, o->base, &h, m, &m->f,
 		                         err, errlen);
 	}
 	if (rc != 0) {
@@ -510,9 +546,9 @@ void regmirror_free(struct regmirror *m)
 	if (m == NULL) {
 		return;
 	}
-	regtopic_writer_free(m->w); /* writes still queued: on_stored(ZX_ESHUTDOWN) */
+	ctopic_writer_free(m->w); /* writes still queued: on_stored(ZX_ESHUTDOWN) */
 	pending_check(m, true, ZX_ESHUTDOWN);
-	regtopic_follow_free(m->f);
+	ctopic_follow_free(m->f);
 	if (m->tick != NULL) {
 		event_free(m->tick);
 	}
@@ -531,13 +567,13 @@ void regmirror_free(struct regmirror *m)
 
 bool regmirror_caught_up(const struct regmirror *m)
 {
-	return regtopic_caught_up(m->f);
+	return ctopic_caught_up(m->f);
 }
 
 void regmirror_why_not(const struct regmirror *m, char *buf, size_t size)
 {
-	struct regtopic_stats st;
-	regtopic_follow_stats(m->f, &st);
+	struct ctopic_stats st;
+	ctopic_follow_stats(m->f, &st);
 	if (st.caught_up) {
 		snprintf(buf, size, "%s", "");
 	} else if (st.topic_missing) {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* proto/regmirror.h -- the zone registry as one process holds it: every zone's record,
- * read from the registry topic (proto/regtopic.h) and resolved against the config.
+ * read from the registry topic (proto/ctopic.h) and resolved against the config.
  *
  * Each notifyd and each xfrd replica holds one mirror. It follows the topic from
  * its beginning (caught up once it read what the topic held at start: the process

@@ -19,6 +19,7 @@
  *                                (an operator's decision; logged at warn).
  *   --workers N                  transfer worker threads (default 2).
  */
+#include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/log.h"
 #include "common/store/zdb.h"
@@ -113,7 +114,8 @@ static int start_engine(const struct cfg *cfg, struct zdb *db, unsigned workers,
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: xfrd -c CONFIG [--pipeline | --standalone | --once [--zone NAME]...]\n"
-	                "            [--force-axfr | --force] [--workers N]\n       xfrd --version\n");
+	                "            [--force-axfr | --force] [--workers N] [--advertise ADDR@PORT]\n"
+	                "       xfrd --version\n");
 }
 
 struct args {
@@ -123,6 +125,7 @@ struct args {
 	unsigned flags, workers;
 	char *zones[64];
 	int nz;
+	const char *advertise; /* overrides xfrd.advertise (a pod's IP is known at start) */
 };
 
 /* Returns -1 to go on, else the exit status. */
@@ -134,6 +137,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{"workers", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
 		{"pipeline", no_argument, NULL, 'P'},   {"standalone", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},       {"force", no_argument, NULL, 'F'},
+		{"advertise", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	int ch;
@@ -154,6 +158,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->standalone = false; /* the default, named */
 		} else if (ch == 'S') {
 			a->standalone = true;
+		} else if (ch == 'A') {
+			a->advertise = optarg;
 		} else if (ch == 'V') {
 			printf("xfrd 0.1.0\n");
 			return 0;
@@ -211,6 +217,14 @@ int main(int argc, char **argv)
 		size_t n = strlen(err);
 		fprintf(stderr, "%s%s", err, n > 0 && err[n - 1] == '\n' ? "" : "\n");
 		return 1;
+	}
+	if (a.advertise != NULL &&
+	    acl_endpoint_parse(a.advertise, 53, &cfg->xfrd.advertise.addr,
+	                       &cfg->xfrd.advertise.len) != 0) {
+		fprintf(stderr, "xfrd: --advertise %s: expected ADDR or ADDR@PORT (an IP address)\n",
+		        a.advertise);
+		cfg_free(cfg);
+		return 2;
 	}
 	log_set_level(cfg->log_level);
 	status = run(cfg, &a);

@@ -159,7 +159,9 @@ struct cfg_serve {
 struct cfg_kafka {
 	const char *brokers;        /**< bootstrap list, librdkafka syntax */
 	const char *requests_topic; /**< transfer requests (notifyd, xfrctl, scheduler -> xfrd) */
-	const char *updates_topic;  /**< "zone updated" events (xfrd -> zone builders) */
+	const char *updates_topic;  /**< "zone updated" events (xfrd -> zone builders, and the
+	                               replicas that follow the zone's owner) */
+	const char *replicas_topic; /**< the replica directory (proto/replicas.proto), compacted */
 	const char *group;          /**< xfrd consumer group id */
 	uint64_t delivery_timeout_ms; /**< notifyd: a NOTIFY whose event is not stored by then
 	                                 gets no answer */
@@ -244,6 +246,11 @@ struct cfg_xfrd {
 	                                    committed for this long */
 	struct cfg_api api;           /**< the REST API on xfrd.http (xfrd/api) */
 	struct cfg_egress egress;     /**< xfrd.source, xfrd.proxy: default for every zone */
+	struct cfg_endpoint advertise; /**< where the other replicas reach this one's DNS
+	                                  endpoint to copy zones; len 0: the first listen
+	                                  address when it is not a wildcard, else none */
+	const struct tsig_key *peer_key; /**< signs a follower's queries and transfers to the
+	                                    owner replica; NULL: unsigned */
 };
 
 /** One zone, with zone-defaults and the xfrd-wide settings merged in. */

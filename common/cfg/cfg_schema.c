@@ -51,6 +51,7 @@ static const struct cfg_field kafka_fields[] = {
 	F("brokers", CFG_FT_STR, offsetof(struct cfg_kafka, brokers), 0, 0),
 	F("requests-topic", CFG_FT_STR, offsetof(struct cfg_kafka, requests_topic), 0, 0),
 	F("updates-topic", CFG_FT_STR, offsetof(struct cfg_kafka, updates_topic), 0, 0),
+	F("replicas-topic", CFG_FT_STR, offsetof(struct cfg_kafka, replicas_topic), 0, 0),
 	F("group", CFG_FT_STR, offsetof(struct cfg_kafka, group), 0, 0),
 	F("delivery-timeout", CFG_FT_DURATION, offsetof(struct cfg_kafka, delivery_timeout_ms),
 	  1, MS_H),
@@ -188,6 +189,8 @@ static const struct cfg_field xfrd_fields[] = {
 	FN("source", offsetof(struct cfg_xfrd, egress), cfg_source_fn),
 	FN("proxy", offsetof(struct cfg_xfrd, egress), cfg_proxy_fn),
 	MAP("api", offsetof(struct cfg_xfrd, api), api_fields),
+	F("advertise", CFG_FT_ENDPOINT, offsetof(struct cfg_xfrd, advertise), 53, 0),
+	F("peer-key", CFG_FT_KEYREF, offsetof(struct cfg_xfrd, peer_key), 0, 0),
 	END,
 };
 
@@ -704,6 +707,7 @@ static void defaults(struct cfg_parse *p)
 		.brokers = "127.0.0.1:9092",
 		.requests_topic = "xfr.requests",
 		.updates_topic = "xfr.updates",
+		.replicas_topic = "xfr.replicas",
 		.group = "xfrd",
 		.delivery_timeout_ms = 5 * MS_S,
 	};

@@ -173,6 +173,21 @@ enum zdb_sync {
  *   succeeded, else FAILED (the runtime then plans the zone from its times, so an
  *   expired zone becomes EXPIRED at once). Refused (ZX_EINVAL) unless REMOVED.
  * - zdb_zone_delete() purges it (the caller decides when: after the grace).
+ *
+ * Replicas: one xfrd replica owns a zone (its Kafka partition) and talks to the
+ * primaries; every other one follows it, copying from the owner's endpoint:
+ *
+ *   [any] --FOLLOWED--> [FOLLOWING] --ANNOUNCED--> [BEHIND] --FOLLOWED--> [FOLLOWING]
+ *   [FOLLOWING], [BEHIND] --COMMITTED, UPTODATE--> FRESH (this replica became the owner)
+ *
+ * - FOLLOWED: a follower's commit (zdb_axfr_set_follow(), zdb_ixfr_set_follow()) or
+ *   a check against its source that found nothing newer: FOLLOWING, last success
+ *   and attempt now, error cleared; the primary text names the source. Refused for
+ *   a zone with nothing loaded (a commit loads it first).
+ * - ANNOUNCED: the owner announced a serial this copy lacks: BEHIND (EXPIRED and
+ *   REMOVED stay), the announcement kept as the error text; not an attempt.
+ *   Creates the record of a zone never loaded.
+ * FAILED, EXPIRED, CORRUPT apply to followers as to owners.
  * (A transfer running is the runtime's business, not a stored state.)
  */
 enum zdb_state {
@@ -181,6 +196,10 @@ enum zdb_state {
 	ZDB_STATE_FAILED = 2,  /**< the last attempt failed (last_error says why); data kept */
 	ZDB_STATE_EXPIRED = 3, /**< past SOA expire without a successful refresh */
 	ZDB_STATE_REMOVED = 4, /**< no longer configured: not served, purged after a grace */
+	ZDB_STATE_FOLLOWING = 5, /**< a copy of the owner replica's, as new as it was at the
+	                              last check (this replica does not own the zone) */
+	ZDB_STATE_BEHIND = 6,  /**< a follower whose source announced a newer serial that is
+	                            not fetched yet (last_error_text says which) */
 };
 
 /** What happened to a zone (the state machine's events; see enum zdb_state). */
@@ -192,6 +211,9 @@ enum zdb_event {
 	ZDB_EV_CORRUPT,       /**< a reader found the active version corrupt */
 	ZDB_EV_REMOVED,       /**< the zone left the config or the registry */
 	ZDB_EV_RESTORED,      /**< a removed zone was configured again */
+	ZDB_EV_FOLLOWED,      /**< a follower's copy was made as new as its source's: a commit
+	                           from the owner replica, or a check that found nothing newer */
+	ZDB_EV_ANNOUNCED,     /**< the zone's owner announced a serial newer than held */
 };
 
 /** Options for zdb_open(); start from zdb_opts_init(). */
@@ -622,6 +644,9 @@ enum zdb_serial_rule {
 /** Set the serial rule of @p a's commit (default ZDB_SERIAL_NEWER). */
 void zdb_axfr_set_rule(struct zdb_axfr *a, enum zdb_serial_rule rule);
 
+/** @p a is a follower's copy (from another replica): its commit is FOLLOWED, not COMMITTED. */
+void zdb_axfr_set_follow(struct zdb_axfr *a);
+
 /* ---------------------------------------------------------------- IXFR */
 
 /**
@@ -691,6 +716,9 @@ void zdb_ixfr_abort(struct zdb_ixfr *x);
 /** Set the serial rule of @p x's commit (default ZDB_SERIAL_NEWER). */
 void zdb_ixfr_set_rule(struct zdb_ixfr *x, enum zdb_serial_rule rule);
 
+/** @p x is a follower's copy: its commit is FOLLOWED, not COMMITTED. */
+void zdb_ixfr_set_follow(struct zdb_ixfr *x);
+
 /* ---------------------------------------------------------------- state */
 
 /**
@@ -700,8 +728,8 @@ void zdb_ixfr_set_rule(struct zdb_ixfr *x, enum zdb_serial_rule rule);
  * @param loaded  a version is active
  * @param[out] after the state after @p ev; untouched on error
  * @param last_ok the last attempt succeeded (RESTORED: FRESH or FAILED)
- * @return 0; ZX_ENOTFOUND @p ev needs a loaded zone (UPTODATE, EXPIRED, CORRUPT)
- *         and none is, or a record (REMOVED, RESTORED) and there is none;
+ * @return 0; ZX_ENOTFOUND @p ev needs a loaded zone (UPTODATE, EXPIRED, CORRUPT,
+ *         FOLLOWED) and none is, or a record (REMOVED, RESTORED) and there is none;
  *         ZX_EINVAL not an event, or RESTORED of a zone that is not REMOVED
  */
 ZX_MUSTCHECK int zdb_state_next(enum zdb_state before, bool exists, bool loaded,
@@ -710,10 +738,12 @@ ZX_MUSTCHECK int zdb_state_next(enum zdb_state before, bool exists, bool loaded,
 /** What an event records besides the state (zdb_zone_event()). */
 struct zdb_event_info {
 	int err;             /**< FAILED: the ZX_E* code of the failure */
-	const char *text;    /**< FAILED, CORRUPT: borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes;
+	const char *text;    /**< FAILED, CORRUPT, ANNOUNCED: borrowed; cut to ZDB_ERRTEXT_MAX - 1 bytes;
 	                          NULL = zx_strerror() of the code */
-	const char *primary; /**< FAILED: the primary tried; borrowed; NULL keeps the old one */
+	const char *primary; /**< FAILED, FOLLOWED: the primary or source replica tried; borrowed;
+	                          NULL keeps the old one */
 	uint32_t version;    /**< CORRUPT: the version found corrupt */
+	bool new_version;    /**< the commits' own: a new version was made (corrupt mark cleared) */
 };
 
 /** A transition as it was made. */
@@ -725,8 +755,8 @@ struct zdb_transition {
 
 /**
  * Apply @p ev to @p zone in one commit, with what it records (see enum
- * zdb_state): UPTODATE, FAILED, EXPIRED, CORRUPT, REMOVED or RESTORED
- * (COMMITTED is the commits').
+ * zdb_state): UPTODATE, FAILED, EXPIRED, CORRUPT, REMOVED, RESTORED, FOLLOWED or
+ * ANNOUNCED (COMMITTED is the commits').
  * CORRUPT also marks @p info->version, so that readers get ZX_ECORRUPT at once
  * (zdb_iter_zone()), an IXFR is refused, and the next AXFR may store the same
  * serial again; nothing is marked when the zone moved on to another version.

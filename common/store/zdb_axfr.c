@@ -83,6 +83,7 @@ struct zdb_axfr {
 	struct zdb_hasher h; /**< the version's checksum, RRset by RRset as written */
 	struct zdb_sum sum;
 	enum zdb_serial_rule rule;
+	bool follow; /* a follower's copy: FOLLOWED instead of COMMITTED */
 	atomic_int err; /**< sticky: a chunk failed */
 	char errmsg[512]; /**< the writer thread's zdb_last_error() for err */
 	/* the writer thread, started at the first full chunk */
@@ -614,8 +615,8 @@ static int do_switch(struct zdb_axfr *a, MDB_txn *txn, int64_t now, const char *
 	memcpy(m.soa, a->soa, a->soa_rdlen);
 	m.r.records = a->records;
 	m.r.sum = a->sum;
-	struct zdb_event_info info = {.primary = primary};
-	rc = zdb_meta_apply(&m, true, ZDB_EV_COMMITTED, now, &info);
+	struct zdb_event_info info = {.primary = primary, .new_version = true};
+	rc = zdb_meta_apply(&m, true, a->follow ? ZDB_EV_FOLLOWED : ZDB_EV_COMMITTED, now, &info);
 	return rc != 0 ? rc : zdb_meta_put(a->db, txn, &m);
 }
 
@@ -821,4 +822,9 @@ void zdb_axfr_abort(struct zdb_axfr *a)
 		}
 	}
 	free_axfr(a);
+}
+
+void zdb_axfr_set_follow(struct zdb_axfr *a)
+{
+	a->follow = true;
 }

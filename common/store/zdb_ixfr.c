@@ -56,6 +56,7 @@ struct zdb_ixfr {
 	struct zdb_hasher h;
 	struct zdb_sum dsum; /**< what the diff changes in the zone's checksum */
 	enum zdb_serial_rule rule;
+	bool follow; /* a follower's copy: FOLLOWED instead of COMMITTED */
 	int err;           /**< sticky */
 };
 
@@ -694,8 +695,8 @@ static int finish(struct zdb_ixfr *x, int64_t now, const char *primary, struct z
 	m.r.records = (uint64_t)((int64_t)m.r.records + x->drecords);
 	zdb_sum_merge(&m.r.sum, &x->dsum, 1);
 	res->records = m.r.records;
-	struct zdb_event_info info = {.primary = primary};
-	rc = zdb_meta_apply(&m, true, ZDB_EV_COMMITTED, now, &info);
+	struct zdb_event_info info = {.primary = primary, .new_version = true};
+	rc = zdb_meta_apply(&m, true, x->follow ? ZDB_EV_FOLLOWED : ZDB_EV_COMMITTED, now, &info);
 	return rc != 0 ? rc : zdb_meta_put(x->db, x->txn, &m);
 }
 
@@ -745,4 +746,9 @@ void zdb_ixfr_set_rule(struct zdb_ixfr *x, enum zdb_serial_rule rule)
 {
 	assert(x != NULL);
 	x->rule = rule;
+}
+
+void zdb_ixfr_set_follow(struct zdb_ixfr *x)
+{
+	x->follow = true;
 }

@@ -10,9 +10,19 @@
 #include <string.h>
 #include <time.h>
 
+/* Events that need data loaded. */
+static bool needs_data(enum zdb_event ev)
+{
+	return ev == ZDB_EV_UPTODATE || ev == ZDB_EV_EXPIRED || ev == ZDB_EV_CORRUPT ||
+	       ev == ZDB_EV_FOLLOWED;
+}
+
 int zdb_state_next(enum zdb_state before, bool exists, bool loaded, bool last_ok,
                    enum zdb_event ev, enum zdb_state *after)
 {
+	if ((unsigned)ev > ZDB_EV_ANNOUNCED) {
+		return ZX_EINVAL;
+	}
 	bool expired = exists && before == ZDB_STATE_EXPIRED;
 	bool removed = exists && before == ZDB_STATE_REMOVED;
 	if (ev == ZDB_EV_REMOVED || ev == ZDB_EV_RESTORED) {
@@ -27,37 +37,30 @@ int zdb_state_next(enum zdb_state before, bool exists, bool loaded, bool last_ok
 		                              : ZDB_STATE_FAILED;
 		return 0;
 	}
-	if (removed && (unsigned)ev <= ZDB_EV_CORRUPT) {
-		if (!loaded && (ev == ZDB_EV_UPTODATE || ev == ZDB_EV_EXPIRED || ev == ZDB_EV_CORRUPT)) {
-			return ZX_ENOTFOUND;
-		}
+	if (needs_data(ev) && !loaded) {
+		return ZX_ENOTFOUND;
+	}
+	if (removed) {
 		*after = ZDB_STATE_REMOVED; /* only RESTORED leaves it */
 		return 0;
 	}
 	switch (ev) {
 	case ZDB_EV_COMMITTED:
-		*after = ZDB_STATE_FRESH;
-		return 0;
 	case ZDB_EV_UPTODATE:
-		if (!loaded) {
-			return ZX_ENOTFOUND;
-		}
 		*after = ZDB_STATE_FRESH;
 		return 0;
+	case ZDB_EV_FOLLOWED:
+		*after = ZDB_STATE_FOLLOWING;
+		return 0;
+	case ZDB_EV_ANNOUNCED:
 	case ZDB_EV_FAILED:
-		*after = expired ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
+	case ZDB_EV_CORRUPT:
+		*after = expired                 ? ZDB_STATE_EXPIRED
+		         : ev == ZDB_EV_ANNOUNCED ? ZDB_STATE_BEHIND
+		                                 : ZDB_STATE_FAILED;
 		return 0;
 	case ZDB_EV_EXPIRED:
-		if (!loaded) {
-			return ZX_ENOTFOUND;
-		}
 		*after = ZDB_STATE_EXPIRED;
-		return 0;
-	case ZDB_EV_CORRUPT:
-		if (!loaded) {
-			return ZX_ENOTFOUND;
-		}
-		*after = expired ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
 		return 0;
 	case ZDB_EV_REMOVED:
 	case ZDB_EV_RESTORED:
@@ -77,6 +80,12 @@ int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t 
 	}
 	bool was_removed = m->r.state == ZDB_STATE_REMOVED;
 	m->r.state = (uint8_t)after;
+	if (ev == ZDB_EV_ANNOUNCED) {
+		/* not an attempt: what the source announced, for whoever looks */
+		const char *text = info != NULL ? info->text : NULL;
+		zdb_meta_set_text(m->errtext, sizeof(m->errtext), text != NULL ? text : "");
+		return 0;
+	}
 	if (ev == ZDB_EV_REMOVED || ev == ZDB_EV_RESTORED) {
 		/* not attempts: the zone's times stay as they were */
 		m->r.removed_at = ev == ZDB_EV_RESTORED ? 0
@@ -90,7 +99,8 @@ int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t 
 	switch (ev) {
 	case ZDB_EV_COMMITTED:
 	case ZDB_EV_UPTODATE:
-		if (ev == ZDB_EV_COMMITTED) {
+	case ZDB_EV_FOLLOWED:
+		if (ev == ZDB_EV_COMMITTED || (info != NULL && info->new_version)) {
 			m->r.corrupt_vid = 0; /* a new version */
 		}
 		m->r.last_success = now;
@@ -112,10 +122,12 @@ int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t 
 	case ZDB_EV_EXPIRED:
 	case ZDB_EV_REMOVED:
 	case ZDB_EV_RESTORED:
+	case ZDB_EV_ANNOUNCED:
 		break;
 	}
 	const char *primary = info != NULL ? info->primary : NULL;
-	if (primary != NULL && (ev == ZDB_EV_FAILED || ev == ZDB_EV_COMMITTED)) {
+	if (primary != NULL && (ev == ZDB_EV_FAILED || ev == ZDB_EV_COMMITTED ||
+	                        ev == ZDB_EV_FOLLOWED)) {
 		zdb_meta_set_text(m->primary, sizeof(m->primary), primary);
 	}
 	return 0;
@@ -125,7 +137,7 @@ int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev, int64
                    const struct zdb_event_info *info, struct zdb_transition *out)
 {
 	assert(db != NULL);
-	if (ev == ZDB_EV_COMMITTED || (unsigned)ev > ZDB_EV_RESTORED) {
+	if (ev == ZDB_EV_COMMITTED || (unsigned)ev > ZDB_EV_ANNOUNCED) {
 		zdb_set_error("zdb_zone_event: event %d is not for this call", (int)ev);
 		return ZX_EINVAL;
 	}
@@ -143,7 +155,7 @@ int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev, int64
 	bool exists = rc == 0;
 	struct zdb_transition t = {.existed = exists, .before = exists ? (enum zdb_state)m.r.state
 	                                                               : ZDB_STATE_FAILED};
-	if (rc == ZX_ENOTFOUND && ev == ZDB_EV_FAILED) {
+	if (rc == ZX_ENOTFOUND && (ev == ZDB_EV_FAILED || ev == ZDB_EV_ANNOUNCED)) {
 		zdb_meta_new(&m, &z);
 		rc = zdb_meta_alloc_zid(db, txn, &m);
 	}

@@ -90,8 +90,17 @@ def check_workload(w, cfg, section, uid):
     labels = w["spec"]["template"]["metadata"]["labels"]
     check(selects(w["spec"]["selector"]["matchLabels"], labels), name + ": selector")
     c = container(w)
-    check(c.get("args") == [section], "%s: args must be [%s] (entrypoint picks it)"
+    args = c.get("args") or []
+    check(args[:1] == [section], "%s: args must start with %s (entrypoint picks it)"
           % (name, section))
+    if section == "xfrd":
+        # the other replicas copy zones from this one's DNS endpoint: it must be
+        # advertised at the pod's IP (xfrd.listen is a wildcard in a pod)
+        env = {e["name"]: e for e in c.get("env", [])}
+        adv = args[args.index("--advertise") + 1] if "--advertise" in args[:-1] else ""
+        check(adv.startswith("$(POD_IP)@"), name + ": args need --advertise $(POD_IP)@PORT")
+        check(env.get("POD_IP", {}).get("valueFrom", {}).get("fieldRef", {})
+              .get("fieldPath") == "status.podIP", name + ": env POD_IP from status.podIP")
     psc, csc = spec.get("securityContext", {}), c.get("securityContext", {})
     check(psc.get("runAsNonRoot") is True, name + ": runAsNonRoot")
     check(psc.get("runAsUser") == uid, "%s: runAsUser %s != image USER %s"

@@ -195,14 +195,16 @@ static bool list_query(struct api_call *c, struct lister *l, char *after, size_t
 			              ? "after: expected a zone name (the \"next\" of the page before)"
 			              : NULL;
 		} else if (strcmp(kv->key, "state") == 0) {
-			static const char *const ok[] = {"fresh", "failed", "expired", "removed",
+			static const char *const ok[] = {"fresh",   "following", "behind",
+			                                  "failed",  "expired",   "removed",
 			                                  "pending", NULL};
 			size_t i = 0;
 			while (ok[i] != NULL && strcmp(ok[i], kv->value) != 0) {
 				i++;
 			}
 			l->state = ok[i];
-			bad = ok[i] == NULL ? "state: expected fresh, failed, expired, removed or pending"
+			bad = ok[i] == NULL ? "state: expected fresh, following, behind, failed, "
+			                             "expired, removed or pending"
 			                    : NULL;
 		} else if (strcmp(kv->key, "source") == 0) {
 			l->source = strcmp(kv->value, "file") == 0       ? 1

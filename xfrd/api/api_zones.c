@@ -89,6 +89,10 @@ const char *api_state_word(bool found, const struct zdb_zone_info *zi)
 		return "failed";
 	case ZDB_STATE_EXPIRED:
 		return "expired";
+	case ZDB_STATE_FOLLOWING:
+		return "following";
+	case ZDB_STATE_BEHIND:
+		return "behind";
 	case ZDB_STATE_FRESH:
 		break;
 	}

@@ -167,6 +167,9 @@ static Zx__Events__ZoneState event_state(enum zdb_state s)
 		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_EXPIRED;
 	case ZDB_STATE_REMOVED:
 		return ZX__EVENTS__ZONE_STATE__ZONE_STATE_REMOVED;
+	case ZDB_STATE_FOLLOWING:
+	case ZDB_STATE_BEHIND:
+		break; /* a follower's states: followers announce nothing */
 	}
 	return ZX__EVENTS__ZONE_STATE__ZONE_STATE_UNSPECIFIED;
 }
@@ -425,6 +428,10 @@ void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct consumer *c = arg;
+	/* librdkafka counts max.poll.interval.ms from the last poll, not the last message:
+	 * an idle consumer that only polls when its queue wakes the loop leaves the group
+	 * after 5 minutes (MAXPOLL, every partition lost; seen in registry_scale) */
+	drain_kafka(c);
 	for (struct batch *b = c->batches; b != NULL; b = b->next) {
 		if (b->has_event && b->t.done == NULL) {
 			consumer_batch_send(b);

@@ -354,11 +354,17 @@ static const struct cfg_serve *zone_policy(const struct serve *sv, const uint8_t
 
 /* NULL when @p p lets the query through, else why not (for the log). A zone that
  * requires TLS refuses its AXFR/IXFR over anything else ("tls"), and one that requires
- * a client certificate refuses them over TLS without a verified one ("client_cert"). */
-static const char *policy_denies(const struct cfg_serve *p, const struct sockaddr *src,
-                                 const struct serve_verdict *v, uint16_t qtype,
-                                 enum serve_proto proto)
+ * a client certificate refuses them over TLS without a verified one ("client_cert").
+ * A query signed with xfrd.peer-key is another replica following this one: it passes
+ * whatever the zone's own policy (its downstream's) says. */
+static const char *policy_denies(const struct serve *sv, const struct cfg_serve *p,
+                                 const struct sockaddr *src, const struct serve_verdict *v,
+                                 uint16_t qtype, enum serve_proto proto)
 {
+	const struct tsig_key *peer = sv->o.cfg->xfrd.peer_key;
+	if (peer != NULL && v->sign && v->treq.key == peer) {
+		return NULL;
+	}
 	if (!acl_match(&p->allow, src)) {
 		return "acl";
 	}
@@ -528,13 +534,13 @@ static int answer_store(struct serve_reply *r, struct serve_verdict *v, const st
 	if (rc == ZX_ENOTFOUND) {
 		/* Who may not ask gets REFUSED whether we hold the zone or not, so the
 		 * rcode tells an outsider nothing about what is in the store. */
-		why = policy_denies(zone_policy(r->sv, q->q.name), src, v, r->qtype, proto);
+		why = policy_denies(r->sv, zone_policy(r->sv, q->q.name), src, v, r->qtype, proto);
 		rc = serve_answer_rcode(r, v, why != NULL ? DNS_RC_REFUSED : DNS_RC_NOTAUTH, now);
 	} else if (rc != 0) {
 		log_warn("serve_store_error", "error=%s why=%s client=%s", zx_strerror(rc),
 		         zdb_last_error(), r->client);
 		rc = serve_answer_rcode(r, v, DNS_RC_SERVFAIL, now);
-	} else if ((why = policy_denies(zone_policy(r->sv, info.name), src, v, r->qtype,
+	} else if ((why = policy_denies(r->sv, zone_policy(r->sv, info.name), src, v, r->qtype,
 	                                proto)) != NULL) {
 		char zone[DNAME_TEXTLEN];
 		if (dname_to_text(info.name, zone, sizeof(zone)) != 0) {

@@ -38,6 +38,8 @@
  *     REFUSED (signed with the request's key when it verified); with `require-tls:
  *     yes` an AXFR/IXFR that did not come over TLS is REFUSED (reason=tls), with
  *     `client-cert` one without a verified client certificate too (client_cert).
+ *     A query that verified with xfrd.peer-key (another replica following this
+ *     one) passes.
  *   - XFR over TLS (RFC 9103): xfrd.serve.tls listeners (TLS 1.3, ALPN "dot"), the
  *     same answers as over TCP inside the TLS session; the certificate and key are
  *     loaded at serve_start() and again by serve_tls_reload() (SIGHUP): connections

@@ -13,6 +13,7 @@
 #include "xfrd/kafka/consumer.h"
 #include "xfrd/xfr/engine.h"
 #include "xfrd/notify/notifier.h"
+#include "xfrd/service/peers.h"
 #include "xfrd/service/reload.h"
 #include "xfrd/service/runtime.h"
 #include "xfrd/service/zoneset.h"
@@ -36,6 +37,8 @@ struct pipe_ctx {
 	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
 	struct zoneset *zs;  /* the file's zones and the registry's */
 	struct api *api;     /* the REST API on xfrd.http (when xfrd.api.tokens is set) */
+	struct peers *peers; /* the other replicas: where this one copies the zones it does
+	                      * not own from */
 	struct event *sigint, *sigterm, *sighup;
 };
 
@@ -108,7 +111,8 @@ static void ready(void *arg, struct opshttp_answer *a)
 {
 	struct pipe_ctx *p = arg;
 	char why[400] = "";
-	a->ok = zoneset_ready(p->zs, why, sizeof(why)) && consumer_ready(p->cons, why, sizeof(why));
+	a->ok = zoneset_ready(p->zs, why, sizeof(why)) && peers_ready(p->peers, why, sizeof(why)) &&
+	        consumer_ready(p->cons, why, sizeof(why));
 	snprintf(a->text, sizeof(a->text), a->ok ? "ready" : why[0] != '\0' ? "not ready: %s"
 	                                                                   : "not ready", why);
 }
@@ -118,54 +122,70 @@ static void ready(void *arg, struct opshttp_answer *a)
 static int sink_request(void *ctx, const char *zone, const struct zone_req *req, unsigned flags,
                         int origin)
 {
-	return runtime_request(ctx, zone, req, flags, (enum runtime_origin)origin);
+	struct pipe_ctx *p = ctx;
+	return runtime_request(p->rt, zone, req, flags, (enum runtime_origin)origin);
 }
 
 static void sink_set_partitions(void *ctx, int32_t count)
 {
-	runtime_set_partitions(ctx, count);
+	runtime_set_partitions(((struct pipe_ctx *)ctx)->rt, count);
 }
 
 static void sink_own(void *ctx, int32_t partition, bool owned)
 {
-	runtime_own(ctx, partition, owned);
+	struct pipe_ctx *p = ctx;
+	runtime_own(p->rt, partition, owned);
+	peers_owned_changed(p->peers);
 }
 
 static size_t sink_running_in(void *ctx, int32_t partition)
 {
-	return runtime_running_in(ctx, partition);
+	return runtime_running_in(((struct pipe_ctx *)ctx)->rt, partition);
 }
 
 static void sink_poll(void *ctx, int timeout_ms)
 {
-	runtime_poll_outcomes(ctx, timeout_ms);
+	runtime_poll_outcomes(((struct pipe_ctx *)ctx)->rt, timeout_ms);
 }
 
 static void sink_refresh_lost(void *ctx, const char *zone)
 {
-	runtime_refresh_lost(ctx, zone);
+	runtime_refresh_lost(((struct pipe_ctx *)ctx)->rt, zone);
 }
 
 static int src_refresh_due(void *ctx, struct zone *z)
 {
-	return consumer_refresh_due(ctx, z);
+	return consumer_refresh_due(((struct pipe_ctx *)ctx)->cons, z);
 }
 
 static void src_outcome(void *ctx, struct zone *z, const struct xfr_result *r, bool announce,
                         const struct zone_req *done, size_t ndone)
 {
-	consumer_outcome(ctx, z, r, announce, done, ndone);
+	consumer_outcome(((struct pipe_ctx *)ctx)->cons, z, r, announce, done, ndone);
 }
 
 static void src_expired(void *ctx, struct zone *z, const struct zdb_zone_info *info)
 {
-	consumer_expired(ctx, z, info);
+	consumer_expired(((struct pipe_ctx *)ctx)->cons, z, info);
 }
 
+/* The owner of a zone's partition tells the world it is gone; the others say
+ * nothing (every replica marks it REMOVED in its own store). */
 static void src_removed(void *ctx, const struct zone *z, const struct zdb_zone_info *info)
 {
+	struct pipe_ctx *p = ctx;
+	if (!runtime_owns_name(p->rt, info->name)) {
+		return;
+	}
 	(void)z;
-	consumer_removed(ctx, info);
+	consumer_removed(p->cons, info);
+}
+
+static size_t src_follow_sources(void *ctx, const struct zone *z, struct cfg_endpoint *out,
+                                 size_t max, char *owner, size_t owner_len)
+{
+	return peers_follow_sources(((struct pipe_ctx *)ctx)->peers, z, out, max, owner,
+	                            owner_len);
 }
 
 /* ---- the REST API's backend ---- */
@@ -262,16 +282,20 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 			.sink = {.request = sink_request, .set_partitions = sink_set_partitions,
 			         .own = sink_own, .running_in = sink_running_in,
 			         .poll_outcomes = sink_poll, .refresh_lost = sink_refresh_lost,
-			         .ctx = p->rt},
+			         .ctx = p},
 			.commit_interval_ms = PIPELINE_COMMIT_INTERVAL_MS,
 			.revoke_wait_ms = revoke_wait(cfg),
 		};
 		rc = consumer_new(&o, &p->cons, err, sizeof(err));
 	}
 	if (rc == 0) {
+		struct peers_opts po = {.cfg = cfg, .base = p->base, .rt = p->rt, .m = p->m};
+		rc = peers_new(&po, &p->peers, err, sizeof(err));
+	}
+	if (rc == 0) {
 		struct runtime_source src = {.refresh_due = src_refresh_due, .outcome = src_outcome,
 		                             .expired = src_expired, .removed = src_removed,
-		                             .ctx = p->cons};
+		                             .follow_sources = src_follow_sources, .ctx = p};
 		runtime_set_source(p->rt, &src);
 	}
 	if (rc == 0) {
@@ -346,6 +370,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 	zoneset_free(p.zs);
 	updates_free(p.up, 2000);
 	api_free(p.api); /* after the registry and the producer reported what it waits for */
+	peers_free(p.peers, 2000); /* after the consumer left: its partitions are others' now */
 	consumer_free(p.cons);
 	runtime_free(p.rt);
 	notifier_free(p.nt);

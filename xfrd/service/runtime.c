@@ -37,6 +37,8 @@ struct outcome {
 	struct runtime *rt;
 	struct zone *z; /* kept alive while it runs (a removed zone waits for it) */
 	struct xfr_result xfr;
+	bool follower;  /* a copy from another replica (ENGINE_FOLLOW), not from a primary */
+	bool seed;      /* such a copy standing in for an owner's first transfer */
 };
 
 struct runtime {
@@ -59,6 +61,8 @@ struct runtime {
 	size_t ndone, done_cap;
 	struct runtime_stats st;
 	int64_t purge_after_s; /* a REMOVED zone's data is deleted this long after */
+	bool following;        /* zones not owned here follow their owner (Kafka mode) */
+	bool follow_caught_up; /* every followed zone was held or tried once (sticky) */
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
 		*m_asked, *m_ask_failed;
 	struct metrics_hist *m_dur[4];
@@ -88,7 +92,7 @@ static void arm_event(struct runtime *rt)
 static void arm(struct runtime *rt, struct zone *z)
 {
 	int64_t at = INT64_MAX;
-	if (z->owned && !z->removed) {
+	if ((z->owned || rt->following) && !z->removed) {
 		if (!z->plan_valid) {
 			at = 0; /* read the plan at once */
 		} else {
@@ -126,6 +130,10 @@ static void replan(struct runtime *rt, struct zdb_snap *s, struct zone *z,
 	}
 	zdb_snap_end(own);
 	plan_compute(&z->set->z, *have ? info : NULL, rt->o.cfg->xfrd.jitter_pct, &z->plan);
+	if (*have && z->owned &&
+	    (info->state == ZDB_STATE_FOLLOWING || info->state == ZDB_STATE_BEHIND)) {
+		z->plan.due = 0; /* a new owner checks its follower's copy with the primary now */
+	}
 	z->plan_valid = true;
 }
 
@@ -147,7 +155,7 @@ static void expire(struct runtime *rt, struct zone *z, struct zdb_zone_info *inf
 	         info->serial, (long long)info->last_success);
 	rt->st.expired++;
 	metrics_add(rt->m_expired, 1);
-	if (rt->o.src.expired != NULL) {
+	if (rt->o.src.expired != NULL && z->owned) {
 		rt->o.src.expired(rt->o.src.ctx, z, info);
 	}
 }
@@ -158,6 +166,17 @@ static int request_zone(struct runtime *rt, struct zone *z, const struct zone_re
 static void ask(struct runtime *rt, struct zone *z, int64_t now)
 {
 	z->recheck_at = 0;
+	if (!z->owned && !rt->o.own_all) {
+		/* a follower asks nobody: it copies from the owner replica itself */
+		struct zone_req req = {.partition = -1, .offset = -1};
+		rt->st.follow_asked++;
+		int rc = request_zone(rt, z, &req, ENGINE_FOLLOW, RUNTIME_ORIGIN_FOLLOW);
+		if (rc != 0) {
+			log_error("follow_request_failed", "zone=%s error=%s", zone_name_text(z),
+			          zx_strerror(rc));
+		}
+		return;
+	}
 	if (rt->o.src.refresh_due == NULL) {
 		struct zone_req req = {.partition = z->partition, .offset = -1};
 		rt->st.refresh_asked++;
@@ -242,6 +261,54 @@ static void on_engine_done(void *arg, const struct engine_result *res)
 	push_outcome(o->rt, o);
 }
 
+/* A follower's refresh: the zone's settings with the owner replica (then the others)
+ * as its primaries and the peer key as its key. */
+static int follow_request(struct runtime *rt, struct zone *z, unsigned flags, struct outcome *o)
+{
+	struct cfg_endpoint src[RUNTIME_FOLLOW_SOURCES];
+	char owner[128] = "";
+	size_t n = rt->o.src.follow_sources == NULL
+	                   ? 0
+	                   : rt->o.src.follow_sources(rt->o.src.ctx, z, src, RUNTIME_FOLLOW_SOURCES,
+	                                              owner, sizeof(owner));
+	if (n == 0) {
+		return ZX_ENOTFOUND; /* nobody to copy from (yet) */
+	}
+	struct cfg_zone cz = z->set->z;
+	cz.primaries = (struct cfg_endpoints){.v = src, .count = n};
+	cz.key = rt->o.peer_key;
+	cz.notify = (struct cfg_endpoints){0};
+	/* the replicas are reached directly: the primaries' sources, proxies and TLS
+	 * settings are theirs (and primary_egress is indexed by the primaries) */
+	cz.egress = (struct cfg_egress){0};
+	cz.primary_egress = NULL;
+	struct zone_settings *set = NULL;
+	int rc = zone_settings_from_cfg(&cz, &set);
+	if (rc == 0) {
+		rc = engine_request(rt->o.eng, set, flags, on_engine_done, o);
+		zone_settings_unref(set); /* the engine holds its own */
+	}
+	return rc;
+}
+
+/* An owner that holds nothing of a zone (it just took the partition, or joined with
+ * an empty store) copies it from another replica first, once: the primary then
+ * answers an SOA check or an IXFR instead of an AXFR. Not for an operator's
+ * retransfer, which means the primary's full zone. */
+static bool wants_seed(struct runtime *rt, struct zone *z, unsigned flags)
+{
+	if (!rt->following || !z->owned || z->seed_tried || z->last.has_serial ||
+	    (flags & ENGINE_FORCE_AXFR) != 0) {
+		return false;
+	}
+	struct zdb_snap *s = NULL;
+	struct zdb_zone_info info;
+	bool have = zdb_snap_begin(rt->o.db, &s) == 0 && zdb_zone_get(s, zone_name(z), &info) == 0 &&
+	            info.loaded;
+	zdb_snap_end(s);
+	return !have;
+}
+
 static void sched_start(void *ctx, struct zone *z, unsigned flags)
 {
 	struct runtime *rt = ctx;
@@ -251,23 +318,47 @@ static void sched_start(void *ctx, struct zone *z, unsigned flags)
 	if (o != NULL) {
 		o->rt = rt;
 		o->z = z;
+		o->follower = (flags & ENGINE_FOLLOW) != 0;
+		rc = ZX_ENOTFOUND; /* no seed yet */
 		o->inext = rt->inflight;
 		if (rt->inflight != NULL) {
 			rt->inflight->iprev = o;
 		}
 		rt->inflight = o;
-		rc = engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
+		if ((flags & ENGINE_FOLLOW) == 0 && wants_seed(rt, z, flags)) {
+			z->seed_tried = true;
+			rc = follow_request(rt, z, flags | ENGINE_FOLLOW, o);
+			o->follower = o->seed = rc == 0;
+			if (rc == 0) {
+				log_debug("zone_seeding", "zone=%s hint=\"an owner without a copy copies "
+				         "from another replica first, then asks the primary for what "
+				         "is newer\"", zone_name_text(z));
+			}
+		}
+		if (rc != 0 && (flags & ENGINE_FOLLOW) != 0) {
+			rc = follow_request(rt, z, flags, o);
+		} else if (rc != 0) {
+			rc = engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
+		}
 	}
 	if (rc == 0) {
 		return;
 	}
-	log_error("transfer_start_failed", "zone=%s error=%s", zone_name_text(z), zx_strerror(rc));
+	if (rc == ZX_ENOTFOUND && (flags & ENGINE_FOLLOW) != 0) {
+		/* at start, before the others' records are read: the owner's event or the
+		 * retry timer brings the copy */
+		log_info("follow_no_source", "zone=%s partition=%d", zone_name_text(z), z->partition);
+	} else {
+		log_error("transfer_start_failed", "zone=%s error=%s", zone_name_text(z),
+		          zx_strerror(rc));
+	}
 	if (o == NULL) {
 		return; /* no memory: the zone stays running; its requests are read again */
 	}
 	o->xfr.outcome = XFR_FAILED;
 	o->xfr.error = rc;
-	o->xfr.why = "engine request";
+	o->xfr.why = rc == ZX_ENOTFOUND && (flags & ENGINE_FOLLOW) != 0 ? "no replica to copy from"
+	                                                                : "engine request";
 	push_outcome(rt, o);
 }
 
@@ -360,8 +451,9 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 		log_warn("outcome_unexpected", "zone=%s", zone_name_text(z));
 	}
 	recheck(z, r, serial, now);
-	/* a removed zone's last transfer tells nobody: its REMOVED went out already */
-	bool announce = !z->removed &&
+	/* a removed zone's last transfer tells nobody: its REMOVED went out already; a
+	 * follower's copy tells nobody either: its owner announces the zone */
+	bool announce = !z->removed && !o->follower &&
 	                (stored || r->outcome == XFR_FAILED ||
 	                 (r->outcome == XFR_UPTODATE && r->had_zone && !z->announced));
 	if (announce && r->outcome != XFR_FAILED) {
@@ -370,7 +462,7 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 	if (rt->o.src.outcome != NULL) {
 		rt->o.src.outcome(rt->o.src.ctx, z, r, announce, rt->done, rt->ndone);
 	}
-	if (!z->removed) {
+	if (!z->removed && !o->follower) {
 		notify_downstream(rt, z, r, announce);
 	}
 	z->requested_at = 0;
@@ -382,6 +474,10 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 		struct zdb_zone_info info;
 		bool have;
 		replan(rt, NULL, z, &info, &have);
+		if (o->seed) {
+			z->plan.due = 0; /* the primary now: what is newer than the copy, or all */
+			z->requested_at = 0;
+		}
 		arm(rt, z);
 		arm_event(rt);
 	}
@@ -470,6 +566,109 @@ void runtime_refresh_lost(struct runtime *rt, const char *name)
 	arm_event(rt);
 }
 
+void runtime_follow_start(struct runtime *rt)
+{
+	if (rt->following) {
+		return;
+	}
+	rt->following = true;
+	size_t n = 0;
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		if (!z->owned) {
+			z->plan_valid = false;
+			arm(rt, z);
+			n++;
+		}
+	}
+	arm_event(rt);
+	log_info("follow_started", "zones_followed=%zu zones_owned=%zu", n,
+	         zonetab_count(rt->zones) - n);
+}
+
+bool runtime_follow_caught_up(struct runtime *rt, char *why, size_t whylen)
+{
+	if (rt->follow_caught_up) {
+		return true;
+	}
+	if (!rt->following) {
+		snprintf(why, whylen, "not following the other replicas yet");
+		return false;
+	}
+	struct zdb_snap *s = NULL;
+	if (zdb_snap_begin(rt->o.db, &s) != 0) {
+		snprintf(why, whylen, "store: %s", zdb_last_error());
+		return false;
+	}
+	size_t waiting = 0;
+	const char *first = NULL;
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		struct zdb_zone_info info;
+		if (z->owned || z->last.outcome != 0 ||
+		    (zdb_zone_get(s, zone_name(z), &info) == 0 && info.loaded)) {
+			continue;
+		}
+		if (waiting++ == 0) {
+			first = zone_name_text(z);
+		}
+	}
+	zdb_snap_end(s);
+	if (waiting > 0) {
+		snprintf(why, whylen, "%zu zones not copied from the other replicas yet (%s)", waiting,
+		         first);
+		return false;
+	}
+	rt->follow_caught_up = true;
+	log_info("follow_caught_up", "zones=%zu", zonetab_count(rt->zones));
+	return true;
+}
+
+void runtime_announce(struct runtime *rt, const char *name, uint32_t serial, bool expired,
+                      const char *replica)
+{
+	struct zone *z = zonetab_find_text(rt->zones, name);
+	if (!rt->following || z == NULL || z->owned || z->removed) {
+		return;
+	}
+	rt->st.announced++;
+	struct zdb_zone_info info;
+	bool have = false;
+	struct zdb_snap *s = NULL;
+	if (zdb_snap_begin(rt->o.db, &s) == 0) {
+		have = zdb_zone_get(s, zone_name(z), &info) == 0;
+	}
+	zdb_snap_end(s);
+	int64_t now = clock_wall_s();
+	if (expired) {
+		if (have && info.loaded && info.state != ZDB_STATE_EXPIRED &&
+		    serial_cmp(info.serial, serial) != SERIAL_GT) {
+			expire(rt, z, &info, now); /* the owner's copy passed its expire: ours too */
+			z->plan_valid = false;
+			arm(rt, z);
+			arm_event(rt);
+		}
+		return;
+	}
+	if (have && info.loaded && serial_cmp(serial, info.serial) != SERIAL_GT) {
+		return; /* we hold it already */
+	}
+	char text[160];
+	snprintf(text, sizeof(text), "replica %s announced serial %u", replica, serial);
+	struct zdb_event_info ev = {.text = text};
+	int rc = zdb_zone_event(rt->o.db, zone_name(z), ZDB_EV_ANNOUNCED, now, &ev, NULL);
+	if (rc != 0) {
+		log_warn("announce_mark_failed", "zone=%s error=%s", zone_name_text(z),
+		         zx_strerror(rc));
+	}
+	struct zone_req req = {.partition = -1, .offset = -1, .has_serial = true, .serial = serial};
+	rc = request_zone(rt, z, &req, ENGINE_FOLLOW, RUNTIME_ORIGIN_FOLLOW);
+	if (rc != 0) {
+		log_error("follow_request_failed", "zone=%s error=%s", zone_name_text(z),
+		          zx_strerror(rc));
+	}
+}
+
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src)
 {
 	rt->o.src = *src;
@@ -506,10 +705,13 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 		if (z->partition != partition) {
 			continue;
 		}
-		if (!owned) {
+		if (owned != z->owned) {
+			/* losing it: its requests are the new owner's; taking it: a follower's
+			 * copy requests are moot, the owner's own check comes next */
 			sched_drop(rt->s, z);
 		}
 		z->owned = owned;
+		z->seed_tried = false;
 		z->plan_valid = false;
 		z->requested_at = 0;
 		z->recheck_at = 0;
@@ -517,6 +719,30 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 		arm(rt, z);
 	}
 	arm_event(rt);
+}
+
+bool runtime_owns_name(const struct runtime *rt, const uint8_t *name)
+{
+	char text[DNAME_TEXTLEN];
+	if (rt->o.own_all) {
+		return true;
+	}
+	if (rt->partitions <= 0 || dname_to_text(name, text, sizeof(text)) != 0) {
+		return false;
+	}
+	int32_t part = reqtopic_partition(text, rt->partitions);
+	return part >= 0 && part < rt->partitions && rt->owned_parts[part];
+}
+
+size_t runtime_owned_partitions(const struct runtime *rt, int32_t *out, size_t max)
+{
+	size_t n = 0;
+	for (int32_t i = 0; i < rt->partitions && n < max; i++) {
+		if (rt->owned_parts[i]) {
+			out[n++] = i;
+		}
+	}
+	return n;
 }
 
 size_t runtime_running_in(const struct runtime *rt, int32_t partition)
@@ -560,6 +786,19 @@ static double g_zones(void *arg)
 	return (double)zonetab_count(((struct runtime *)arg)->zones);
 }
 
+/* Zones whose partition this process owns (a scrape walks them: O(zones)); the others
+ * it follows (Kafka mode). */
+static double g_zones_owned(void *arg)
+{
+	const struct runtime *rt = arg;
+	size_t n = 0;
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		n += z->owned;
+	}
+	return (double)n;
+}
+
 /* Memory of the zone records and their settings (a scrape walks them: O(zones)). */
 static double g_zones_bytes(void *arg)
 {
@@ -575,7 +814,7 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 {
 	static const char *const origins[RUNTIME_ORIGIN_COUNT] = {"unspecified", "notify",
 	                                                          "refresh", "operator",
-	                                                          "retransfer"};
+	                                                          "retransfer", "follow"};
 	static const char *const outs[5] = {"unknown", "uptodate", "axfr", "ixfr", "failed"};
 	static const char *const methods[4] = {"axfr", "ixfr", "soa", "failed"};
 	static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
@@ -619,6 +858,10 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	                       g_zones_bytes, rt) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_zones", NULL, "zones known to this process", g_zones,
 	                       rt) == 0;
+	ok &= metrics_gauge_cb(m, "xfrd_zones_owned", NULL,
+	                       "zones whose partition this process owns (it talks to their "
+	                       "primaries; it copies the others from their owners)",
+	                       g_zones_owned, rt) == 0;
 	return ok ? 0 : ZX_ENOMEM;
 }
 
@@ -851,6 +1094,9 @@ int runtime_new(const struct runtime_opts *o, struct runtime **out)
 	}
 	rt->o = *o;
 	rt->efd = -1;
+	if (o->peer_key == NULL && o->cfg != NULL) {
+		rt->o.peer_key = o->cfg->xfrd.peer_key;
+	}
 	rt->tev_at = INT64_MAX;
 	pthread_mutex_init(&rt->mu, NULL);
 	static const struct sched_hooks hooks = {.start = sched_start, .done = sched_done,

@@ -34,6 +34,13 @@
  * Zones are added, changed and removed while the loop runs (runtime_zone_*):
  * a removed zone's running transfer ends normally and its record goes then.
  *
+ * Replicas (Kafka mode): the owner of a zone's partition talks to the primaries;
+ * every other replica follows it (runtime_follow_start(), runtime_announce()):
+ * its timers and the owner's ZoneUpdated events make it copy the zone from the
+ * owner's DNS endpoint (IXFR from its serial, AXFR when it holds nothing), so every
+ * replica serves every zone. When a partition moves, the new owner starts from its
+ * follower's copy: an SOA check and an IXFR from the primary, not an AXFR.
+ *
  * Threading: everything on the loop thread of @c base, except the engine's
  * callbacks (worker threads), which only queue the outcome.
  */
@@ -61,6 +68,8 @@ struct zdb_zone_info;
 #define RUNTIME_REQUEST_TIMEOUT 120
 /** A refresh request that could not be queued is asked again this much later. */
 #define RUNTIME_ASK_AGAIN_S 5
+/** A follower tries at most this many replicas (the owner first) per refresh. */
+#define RUNTIME_FOLLOW_SOURCES 8
 
 /** Where a request came from (the TransferRequest origins; for logs and metrics). */
 enum runtime_origin {
@@ -69,6 +78,7 @@ enum runtime_origin {
 	RUNTIME_ORIGIN_REFRESH,
 	RUNTIME_ORIGIN_OPERATOR,
 	RUNTIME_ORIGIN_RETRANSFER,
+	RUNTIME_ORIGIN_FOLLOW,      /**< a follower copying from the owner replica */
 	RUNTIME_ORIGIN_COUNT
 };
 
@@ -96,6 +106,14 @@ struct runtime_source {
 	 * runtime_sweep() of a zone no longer configured (@p z NULL). May be NULL.
 	 */
 	void (*removed)(void *ctx, const struct zone *z, const struct zdb_zone_info *info);
+	/**
+	 * Following (runtime_follow_start()): the replicas @p z is copied from, the owner
+	 * of its partition first, into @p out (at most @p max; their DNS endpoints); @p owner
+	 * gets the first one's name. @return how many (0: nobody to copy from yet). NULL:
+	 * no following.
+	 */
+	size_t (*follow_sources)(void *ctx, const struct zone *z, struct cfg_endpoint *out,
+	                         size_t max, char *owner, size_t owner_len);
 	void *ctx;
 };
 
@@ -108,6 +126,8 @@ struct runtime_opts {
 	struct metrics *m;            /**< borrowed; series registered here */
 	struct runtime_source src;    /**< copied */
 	bool own_all;                 /**< standalone: every zone is owned (timers run) */
+	const struct tsig_key *peer_key; /**< signs a follower's queries to the owner replica;
+	                                    borrowed (from opts.cfg); NULL: unsigned */
 };
 
 /**
@@ -143,8 +163,45 @@ void runtime_set_partitions(struct runtime *rt, int32_t count);
  */
 void runtime_own(struct runtime *rt, int32_t partition, bool owned);
 
+/**
+ * The partitions this process owns, ascending, into @p out (at most @p max).
+ * @return how many were written
+ */
+size_t runtime_owned_partitions(const struct runtime *rt, int32_t *out, size_t max);
+
+/** True when this process owns the zone @p name (wire): its partition is assigned here. */
+bool runtime_owns_name(const struct runtime *rt, const uint8_t *name);
+
 /** Set the request source (after runtime_new(): the consumer needs the runtime first). */
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src);
+
+/**
+ * Start following (Kafka mode, once the replica directory is read): the zones this
+ * replica does not own get timers too, and their refreshes copy from the owner
+ * replica (source.follow_sources), recorded as the follower's (FOLLOWING in the
+ * store; no event, no downstream NOTIFY: the owner does those). Their plan is the
+ * zone's own (refresh after a success, retry after a failure, expiry), so a copy
+ * whose owner is unreachable longer than the SOA expire stops being served.
+ */
+void runtime_follow_start(struct runtime *rt);
+
+/**
+ * True once following started and every zone this replica does not own was held or
+ * tried once since (a copy, or a failed try: an owner without the zone is not
+ * waited for); sticky, so a later partition move does not flip readiness. Else
+ * false and why. Scans the zones until true.
+ */
+bool runtime_follow_caught_up(struct runtime *rt, char *why, size_t whylen);
+
+/**
+ * The owner replica @p replica announced serial @p serial of the zone @p name (its
+ * ZoneUpdated event). A zone this replica does not own and holds older (or not at
+ * all) is marked BEHIND in the store and copied at once; @p expired: the owner's copy
+ * expired, so does ours. Ignored for zones owned here, unknown ones, and while not
+ * following.
+ */
+void runtime_announce(struct runtime *rt, const char *name, uint32_t serial, bool expired,
+                      const char *replica);
 
 /** The REFRESH request of the zone @p name was not stored: it is asked again shortly. */
 void runtime_refresh_lost(struct runtime *rt, const char *name);
@@ -202,7 +259,7 @@ struct zone *runtime_zone(const struct runtime *rt, const uint8_t *name);
 /** Counters. */
 struct runtime_stats {
 	uint64_t requests, unknown, outcomes, expired, refresh_asked, refresh_failed, removed,
-		purged;
+		purged, announced, follow_asked;
 	size_t zones, running, scheduled, timers;
 };
 

@@ -74,7 +74,7 @@ static const char usage_text[] =
 	"                   change a registry zone (a JSON merge patch): primaries=A@P,A@P\n"
 	"                   key=K refresh.min=5m notify-from=10.0.0.0/8; KEY= removes KEY\n"
 	"  zone rm NAME [--if-match ETAG]   remove a registry zone\n"
-	"  zone list [--state fresh|failed|expired|removed|pending] [--source file|registry]\n"
+	"  zone list [--state fresh|following|behind|failed|expired|removed|pending] [--source file|registry]\n"
 	"  zone status NAME serial, state, times, next refresh, owner of a zone\n"
 	"\n"
 	"options:\n"
@@ -124,6 +124,10 @@ static const char *state_name(enum zdb_state s)
 		return "expired";
 	case ZDB_STATE_REMOVED:
 		return "removed";
+	case ZDB_STATE_FOLLOWING:
+		return "following";
+	case ZDB_STATE_BEHIND:
+		return "behind";
 	}
 	return "unknown";
 }

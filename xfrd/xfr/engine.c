@@ -284,15 +284,20 @@ static void note_store(struct engine *e, struct job *j)
 	const struct xfr_result *r = &j->last;
 	const uint8_t *zone = j->z->name;
 	int64_t now = clock_wall_s();
+	bool follow = (j->flags & XFR_FOLLOW) != 0;
 	int rc = 0;
 	if (r->outcome == XFR_FAILED) {
 		char text[ZDB_ERRTEXT_MAX]; /* xfrctl prints the code's text beside it */
 		engine_error_text(r, text, sizeof(text));
 		rc = e->o.ops->fail(e->o.store, zone, now, r->error, text, r->primary, &j->last.state);
+	} else if (r->outcome == XFR_UPTODATE && follow && e->o.ops->followed != NULL) {
+		rc = e->o.ops->followed(e->o.store, zone, now, r->primary, &j->last.state);
 	} else if (r->outcome == XFR_UPTODATE) {
 		rc = e->o.ops->fresh(e->o.store, zone, now, &j->last.state);
 	} else {
-		j->last.state = ZDB_STATE_FRESH; /* the commit's COMMITTED */
+		/* the commit's COMMITTED, or a follower's FOLLOWED */
+		j->last.state = follow && e->o.ops->set_follow != NULL ? ZDB_STATE_FOLLOWING
+		                                                       : ZDB_STATE_FRESH;
 	}
 	if (rc != 0) {
 		log_error("store_note_failed", "zone=%s error=%s", j->z->name_text,

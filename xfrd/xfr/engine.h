@@ -85,6 +85,8 @@ struct engine_opts {
 #define ENGINE_FORCE_OLDER XFR_FORCE_OLDER /**< with ENGINE_FORCE_AXFR: an older serial
                                                 may be stored (an operator's --force;
                                                 logged at warn with both serials) */
+#define ENGINE_FOLLOW XFR_FOLLOW             /**< the settings' primaries are the replicas
+                                                to copy from: a follower's refresh */
 
 /** One request's outcome. */
 struct engine_result {
@@ -115,7 +117,8 @@ void engine_free(struct engine *e);
 /**
  * Ask for a refresh of the zone @p set describes (its primaries, key, limits).
  * @param[in] set   a reference is taken until the callback has run
- * @param[in] flags 0, ENGINE_FORCE_AXFR, or ENGINE_FORCE_AXFR | ENGINE_FORCE_OLDER
+ * @param[in] flags 0, ENGINE_FORCE_AXFR, or ENGINE_FORCE_AXFR | ENGINE_FORCE_OLDER;
+ *                  ENGINE_FOLLOW with any of them
  * @param[in] cb    may be NULL
  * @return 0 (queued or running); ZX_EINVAL the zone has no primaries;
  *         ZX_ESHUTDOWN the engine is stopping; ZX_ENOMEM

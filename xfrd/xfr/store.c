@@ -135,9 +135,31 @@ static int zone_fresh(void *store, const uint8_t *zone, int64_t now, enum zdb_st
 	return rc;
 }
 
+static void set_follow(void *txn)
+{
+	struct txn *t = txn;
+	if (t->axfr) {
+		zdb_axfr_set_follow(t->a);
+	} else {
+		zdb_ixfr_set_follow(t->x);
+	}
+}
+
+static int zone_followed(void *store, const uint8_t *zone, int64_t now, const char *source,
+                         enum zdb_state *after)
+{
+	struct zdb_transition t;
+	struct zdb_event_info info = {.primary = source};
+	int rc = zdb_zone_event(store, zone, ZDB_EV_FOLLOWED, now, &info, &t);
+	*after = rc == 0 ? t.after : ZDB_STATE_FAILED;
+	return rc;
+}
+
 const struct xfr_store_ops store_ops = {
 	.zone_get = zone_get,
 	.begin = begin,
+	.set_follow = set_follow,
+	.followed = zone_followed,
 	.put = put,
 	.commit = commit,
 	.movable = movable,

@@ -343,6 +343,9 @@ static int on_stream(void *arg, enum xfrstream_ev ev, const struct xfrstream_rr 
 		}
 		rc = x->p.ops->begin(x->p.store, x->zone, ev == XFRSTREAM_BEGIN_AXFR, serial_rule(x),
 		                     &x->txn);
+		if (rc == 0 && (x->p.flags & XFR_FOLLOW) != 0 && x->p.ops->set_follow != NULL) {
+			x->p.ops->set_follow(x->txn);
+		}
 	}
 	if (rc == 0 && x->txn != NULL) {
 		rc = x->p.ops->put(x->txn, ev, rr);

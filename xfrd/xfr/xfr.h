@@ -102,6 +102,13 @@ struct xfr_store_ops {
 	            const char *primary, enum zdb_state *after);
 	/** Record an SOA check that found nothing newer; *after as for fail. */
 	int (*fresh)(void *store, const uint8_t *zone, int64_t now, enum zdb_state *after);
+	/** XFR_FOLLOW: mark what begin() started as a follower's copy (its commit is then
+	    FOLLOWED, not COMMITTED). NULL: the store knows no followers. */
+	void (*set_follow)(void *txn);
+	/** XFR_FOLLOW: record a check against the source replica that found nothing newer
+	    (FOLLOWED); *after as for fail. NULL: fresh() is used. */
+	int (*followed)(void *store, const uint8_t *zone, int64_t now, const char *source,
+	                enum zdb_state *after);
 	/** What the last failed call on this thread ran into, in the store's own words
 	    ("mdb_put: MDB_MAP_FULL: ..."); valid until the next call on this thread.
 	    NULL: the store has no such texts. */
@@ -115,6 +122,9 @@ struct xfr_store_ops {
                                   which may store a serial older than the one held (the
                                   caller logs it); without it, a result that is not newer
                                   (RFC 1982) is refused: ZX_ESERIAL */
+#define XFR_FOLLOW 0x4u      /**< the "primary" is the replica that owns the zone: this copy
+                                  is a follower's (the store records FOLLOWED, not COMMITTED
+                                  or UPTODATE) */
 
 struct xfr_params {
 	const uint8_t *zone;              /**< wire name; copied */

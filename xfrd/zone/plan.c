@@ -51,7 +51,12 @@ void plan_compute(const struct cfg_zone *z, const struct zdb_zone_info *info, ui
 		return; /* never tried: at once */
 	}
 	struct dns_soa soa = held_soa(info);
-	bool ok = info->state == ZDB_STATE_FRESH;
+	if (info->state == ZDB_STATE_BEHIND) {
+		/* the owner announced a newer serial: fetch it at once (expiry as usual) */
+		out->expire_at = info->loaded ? info->last_success + plan_expire_s(z, info) : INT64_MAX;
+		return;
+	}
+	bool ok = info->state == ZDB_STATE_FRESH || info->state == ZDB_STATE_FOLLOWING;
 	uint64_t ms = ok ? plan_clamp((uint64_t)soa.refresh * 1000, &z->refresh)
 	                 : plan_clamp((uint64_t)soa.retry * 1000, &z->retry);
 	ms = plan_jitter(ms, jitter_pct, mix(z->name, info->last_attempt));

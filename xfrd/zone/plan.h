@@ -3,8 +3,10 @@
  *
  * One planner for every mode (RFC 1035 SOA semantics, from what the store holds):
  *   - a zone never tried: due at once;
- *   - after a success (the store says FRESH: a transfer or an SOA check): the last
+ *   - after a success (the store says FRESH: a transfer or an SOA check; or
+ *     FOLLOWING: a follower's copy or check from the owner replica): the last
  *     attempt + refresh;
+ *   - BEHIND (the owner replica announced a newer serial): at once;
  *   - after a failure (FAILED or EXPIRED): the last attempt + retry;
  *   - the data expires at the last success + expire (nothing held: never).
  * Each interval is the SOA's (RFC 1912 defaults when nothing is held), clamped

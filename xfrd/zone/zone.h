@@ -133,6 +133,8 @@ struct zone {
 	                                 refresh again then at the latest; 0 none */
 	bool announced;             /**< an event for the held serial went out since this
 	                                 replica took the zone */
+	bool seed_tried;            /**< a first copy from another replica was tried since
+	                                 this replica took the zone (runtime: seeding) */
 	struct zone_last last;
 	bool removed;               /**< unlinked from its table; freed when idle */
 };

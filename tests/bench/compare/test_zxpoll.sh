@@ -57,7 +57,7 @@ want already = 0 "$line"
 want notify_sent = 1 "$line"
 want notify_noerror = 1 "$line"
 want notify_lost = 0 "$line"
-want res_ms "<" 200 "$line"
+want res_ms "<" 1000 "$line"
 grep -q "notify, incoming, remote 127.0.0.1.*serial 6" "$sd/knotd.log" ||
 	bed_die "the secondary logged no NOTIFY with serial 6: $(tail -n 5 "$sd/knotd.log")"
 
@@ -66,12 +66,12 @@ rc=0
 line=$(echo "a.test 99" | "$poll" -s "127.0.0.1@$sport" -f - -t 0.5) || rc=$?
 [ "$rc" = 1 ] || bed_die "exit $rc for a serial that never comes, want 1: $line"
 want served = 0/1 "$line"
-want queries ">" 100 "$line"
+want queries ">" 20 "$line" # it keeps asking (about 500 at 1 ms on an idle machine)
 
 # 4. already there; usage
 line=$(echo "a.test 6" | "$poll" -s "127.0.0.1@$pport" -f - -t 5)
 want already = 1 "$line"
-want res_ms "<" 100 "$line"
+want res_ms "<" 1000 "$line" # bounds, not speed: a loaded CI machine is slow
 # a NOTIFY for a serial served already: found by the check before the NOTIFY, flagged
 line=$(echo "a.test 6" | "$poll" -s "127.0.0.1@$sport" -f - -n "127.0.0.1@$sport" -k "$key" -t 5)
 want already = 1 "$line"

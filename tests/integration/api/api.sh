@@ -287,6 +287,9 @@ sed -e "s|replica: api-0|replica: api-2|; s|api-0.lmdb|api-2.lmdb|; s|@$API_DNS|
 pl_xfrd api-2 "$BED_T/zx2.yaml"
 api2=$BED_PID
 bed_wait_for 30 curl -s -o /dev/null "http://127.0.0.1:$U_HTTP/health" || bed_die "api-2 no HTTP"
+# until the broker answered the registry's metadata, the detail says it waits for it
+bed_wait_for 30 sh -c "curl -s -H 'Authorization: Bearer $API_ADMIN' http://127.0.0.1:$U_HTTP/v1/zones/a1.test | grep -q 'missing missing'" ||
+	bed_die "api-2 never said the registry topic is missing"
 for m in GET PUT; do
 	data=()
 	[ $m = PUT ] && data=(-d '{"primaries": ["127.0.0.1@53"]}')

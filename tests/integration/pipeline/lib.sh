@@ -61,6 +61,8 @@ pl_cleanup()
 	done
 	"$ZXKAFKA" delete-topic "$ZX_KAFKA_BOOTSTRAP" "$PL_REQ" >/dev/null 2>&1
 	"$ZXKAFKA" delete-topic "$ZX_KAFKA_BOOTSTRAP" "$PL_UPD" >/dev/null 2>&1
+	# a test's own replica directory (kafka.replicas-topic: $PL_REQ.replicas), if any
+	"$ZXKAFKA" delete-topic "$ZX_KAFKA_BOOTSTRAP" "$PL_REQ.replicas" >/dev/null 2>&1
 }
 
 PL_KNOT_TIMERS="3600 600 604800"

@@ -147,14 +147,15 @@ static int print_zone(const struct zdb_zone_info *z, void *arg)
 {
 	(void)arg;
 	char name[DNAME_TEXTLEN];
-	static const char *const states[] = {"fresh", "?", "failed", "expired", "removed"}; /* zdb_state */
+	static const char *const states[] = {"fresh", "?", "failed", "expired", "removed", "following",
+	                                      "behind"}; /* zdb_state */
 	if (dname_to_text(z->name, name, sizeof(name)) < 0) {
 		return 0;
 	}
 	if (z->loaded) {
-		printf("%s %u %s\n", name, z->serial, states[z->state <= 4 ? z->state : 1]);
+		printf("%s %u %s\n", name, z->serial, states[z->state <= 6 ? z->state : 1]);
 	} else {
-		printf("%s - %s\n", name, states[z->state <= 4 ? z->state : 1]);
+		printf("%s - %s\n", name, states[z->state <= 6 ? z->state : 1]);
 	}
 	return 0;
 }

@@ -4,7 +4,8 @@
 #
 #   rg_init NAME [PARTITIONS]   pl_init, plus a compacted registry topic $RG_TOPIC
 #   rg_config FILE NAME HTTP DNS [PURGE]  an xfrd + notifyd config with the registry on,
-#                               no file zones (add them with RG_FILE_ZONES="z@port ...")
+#                               no file zones (add them with RG_FILE_ZONES="z@port ..."),
+#                               RG_XFRD_EXTRA: more lines of the xfrd section
 #   rg_put JSON...              registry records (zxkafka produce-zones), one per argument
 #   rg_rm ZONE...               tombstones
 #   rg_zone NAME PORT [EXTRA]   the JSON of a zone with one primary on 127.0.0.1@PORT
@@ -50,6 +51,7 @@ rg_config()
 		echo "  http: \"127.0.0.1:$http\""
 		echo "  timeouts: $PL_TIMEOUTS"
 		echo "  serve: { allow: [ 127.0.0.0/8 ] }"
+		[ -n "${RG_XFRD_EXTRA:-}" ] && echo "$RG_XFRD_EXTRA"
 		echo "zones:"
 		for z in ${RG_FILE_ZONES:-}; do
 			echo "  - { name: ${z%@*}, primaries: [ \"127.0.0.1@${z#*@}\" ] }"

@@ -86,7 +86,7 @@ bed_stop_pid "$(cat "$BED_T/x.pid")" x
 mv "$BED_T/x.out" "$BED_T/x.1.out"
 pl_xfrd x "$conf"
 bed_wait_for 30 curl -fs "http://127.0.0.1:$xhttp/ready" || bed_die "xfrd not ready after a restart"
-grep -q "registry_caught_up .*records=" "$BED_T/x.out" || bed_die "no registry_caught_up"
+grep -q "registry_loaded .*zones=" "$BED_T/x.out" || bed_die "no registry_loaded"
 [ "$(rg_soa "$xdns" b.rg.test)" = "NOERROR 9" ] || bed_die "b.rg.test not served after a restart"
 [ "$(rg_soa "$xdns" c.rg.test)" = "NOERROR 1" ] || bed_die "c.rg.test not served after a restart"
 r=$(rg_soa "$xdns" a.rg.test)

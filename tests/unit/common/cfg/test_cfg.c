@@ -486,7 +486,7 @@ static void test_cfg_reports_every_error(void **state)
 		"10% or 10\n"
 		"multi.yaml:3:39: xfrd.transfers.max 0 is out of range; expected 1..100000\n"
 		"multi.yaml:4:10: unknown key \"brokerz\" in kafka; expected one of brokers, "
-		"requests-topic, updates-topic, group, delivery-timeout, settings");
+		"requests-topic, updates-topic, replicas-topic, group, delivery-timeout, settings");
 }
 
 static void test_cfg_error_cap(void **state)

@@ -20,9 +20,16 @@ static int expect(int before, bool loaded, bool last_ok, enum zdb_event ev)
 		       : loaded && last_ok           ? ZDB_STATE_FRESH
 		                                     : ZDB_STATE_FAILED;
 	}
+	bool needs_data = ev == ZDB_EV_UPTODATE || ev == ZDB_EV_EXPIRED || ev == ZDB_EV_CORRUPT ||
+	                  ev == ZDB_EV_FOLLOWED;
 	if (before == ZDB_STATE_REMOVED) { /* sticky, but the loaded rules hold */
-		bool needs_data = ev == ZDB_EV_UPTODATE || ev == ZDB_EV_EXPIRED || ev == ZDB_EV_CORRUPT;
 		return needs_data && !loaded ? ZX_ENOTFOUND : ZDB_STATE_REMOVED;
+	}
+	if (ev == ZDB_EV_FOLLOWED) {
+		return loaded ? ZDB_STATE_FOLLOWING : ZX_ENOTFOUND;
+	}
+	if (ev == ZDB_EV_ANNOUNCED) {
+		return before == ZDB_STATE_EXPIRED ? ZDB_STATE_EXPIRED : ZDB_STATE_BEHIND;
 	}
 	switch (ev) {
 	case ZDB_EV_COMMITTED:
@@ -38,6 +45,8 @@ static int expect(int before, bool loaded, bool last_ok, enum zdb_event ev)
 		       : before == ZDB_STATE_EXPIRED ? ZDB_STATE_EXPIRED : ZDB_STATE_FAILED;
 	case ZDB_EV_REMOVED:
 	case ZDB_EV_RESTORED:
+	case ZDB_EV_FOLLOWED:
+	case ZDB_EV_ANNOUNCED:
 		break;
 	}
 	return ZX_EINVAL;
@@ -47,14 +56,14 @@ static void test_state_next_every_transition(void **state)
 {
 	(void)state;
 	const int befores[] = {NONE, ZDB_STATE_FRESH, ZDB_STATE_FAILED, ZDB_STATE_EXPIRED,
-	                       ZDB_STATE_REMOVED};
+	                       ZDB_STATE_REMOVED, ZDB_STATE_FOLLOWING, ZDB_STATE_BEHIND};
 	int checked = 0;
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < 7; i++) {
 		for (int loaded = 0; loaded <= 1; loaded++) {
 			if (befores[i] == NONE && loaded) {
 				continue; /* no record, nothing loaded */
 			}
-			for (int ev = ZDB_EV_COMMITTED; ev <= ZDB_EV_RESTORED; ev++) {
+			for (int ev = ZDB_EV_COMMITTED; ev <= ZDB_EV_ANNOUNCED; ev++) {
 			for (int ok = 0; ok <= 1; ok++) {
 				enum zdb_state after = (enum zdb_state)99;
 				int rc = zdb_state_next(befores[i] == NONE ? ZDB_STATE_FRESH
@@ -74,7 +83,7 @@ static void test_state_next_every_transition(void **state)
 			}
 		}
 	}
-	assert_int_equal(checked, 9 * 7 * 2);
+	assert_int_equal(checked, 13 * 9 * 2);
 	enum zdb_state after;
 	assert_int_equal(zdb_state_next(ZDB_STATE_FRESH, true, true, true, (enum zdb_event)42,
 	                                &after), ZX_EINVAL);
@@ -242,13 +251,13 @@ static void test_state_random_sequences(void **state)
 	uint64_t seed = 20261202;
 	uint32_t serial = 1;
 	int64_t now = 1000;
-	int steps[8] = {0};
+	int steps[10] = {0};
 	for (int step = 0; step < 3000; step++) {
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-		int op = (int)((seed >> 33) % 8); /* 0..6 events, 7 restart */
+		int op = (int)((seed >> 33) % 10); /* 0..8 events, 9 restart */
 		now += 1 + (int64_t)((seed >> 20) % 5);
 		steps[op]++;
-		if (op == 7) {
+		if (op == 9) {
 			zdb_close(db); /* a restart: what was committed is what there is */
 			db = open_store(dir, 100);
 			continue;
@@ -281,13 +290,14 @@ static void test_state_random_sequences(void **state)
 		}
 		m.state = want;
 		m.loaded = m.loaded || ev == ZDB_EV_COMMITTED;
-		if (ev == ZDB_EV_COMMITTED || ev == ZDB_EV_UPTODATE) {
+		if (ev == ZDB_EV_COMMITTED || ev == ZDB_EV_UPTODATE || ev == ZDB_EV_FOLLOWED) {
 			m.last_success = now;
 			m.last_ok = true;
 		} else if (ev == ZDB_EV_FAILED || ev == ZDB_EV_CORRUPT) {
 			m.last_ok = false;
 		}
-		if (ev != ZDB_EV_EXPIRED && ev != ZDB_EV_REMOVED && ev != ZDB_EV_RESTORED) {
+		if (ev != ZDB_EV_EXPIRED && ev != ZDB_EV_REMOVED && ev != ZDB_EV_RESTORED &&
+		    ev != ZDB_EV_ANNOUNCED) {
 			m.last_attempt = now;
 		}
 		struct zdb_zone_info zi = get(db);
@@ -300,8 +310,8 @@ static void test_state_random_sequences(void **state)
 		assert_true(zi.state != ZDB_STATE_FRESH || zi.last_error == 0 || zi.corrupt);
 		assert_true(zi.last_success <= zi.last_attempt);
 	}
-	for (int i = 0; i < 8; i++) {
-		assert_true(steps[i] > 250); /* every kind of step was taken */
+	for (int i = 0; i < 10; i++) {
+		assert_true(steps[i] > 200); /* every kind of step was taken */
 	}
 	zdb_close(db);
 	rm_store(dir);

@@ -388,7 +388,7 @@ static void test_notifier_cap_drops(void **state)
 	assert_int_equal(cfg_load_string("t.yaml", text, &b.cfg, err, sizeof(err)), 0);
 	b.r.cfg = b.cfg;
 	settings_make(&b);
-	struct notifier_opts o = {.base = b.base, .timeout_ms = 20, .max_pending = 1};
+	struct notifier_opts o = {.base = b.base, .timeout_ms = 2000, .max_pending = 1};
 	assert_int_equal(notifier_new(&o, &b.n), 0);
 	notifier_zone_changed(b.n, b.zs[0], 3);
 	struct notifier_stats st;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* proto/regtopic.c -- the registry topic: a follower from the beginning, a writer.
+/* proto/ctopic.c -- a compacted topic: a follower from the beginning, a writer.
  *
  * The follower is a consumer with manual assignment (no group membership, no
  * commits: it always starts at the beginning). Its partitions are found by a small
@@ -8,7 +8,7 @@
  * partition ends and client errors come through the consumer queue, served on the
  * loop like kafka_loop serves a producer's.
  */
-#include "proto/regtopic.h"
+#include "proto/ctopic.h"
 
 #include "common/cfg/cfg.h"
 #include "common/clock.h"
@@ -34,11 +34,11 @@ struct part {
 	bool at_end;   /* the first end was reached */
 };
 
-struct regtopic_follow {
+struct ctopic_follow {
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
 	char *topic;
-	struct regtopic_hooks hooks;
+	struct ctopic_hooks hooks;
 	void *ctx;
 	struct event *q_ev, *found_ev, *tick;
 	int qpipe[2], found_pipe[2];
@@ -48,14 +48,66 @@ struct regtopic_follow {
 	struct part *parts;
 	int32_t nparts;
 	int32_t at_end;
-	struct regtopic_stats st;
+	struct ctopic_stats st;
 	int64_t last_bad_log_ms;
 };
+
+/* Create the missing topic (hooks.create); blocking, on the finder thread.
+ * True when it exists now. */
+static bool create_topic(struct ctopic_follow *f)
+{
+	bool ok = false;
+	char err[256] = "";
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(f->topic, 1, -1, err, sizeof(err));
+	rd_kafka_queue_t *q = rd_kafka_queue_new(f->rk);
+	if (nt == NULL || q == NULL ||
+	    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact") != 0) {
+		log_error("topic_create_failed", "topic=%s error=\"%s\"", f->topic,
+		          err[0] != '\0' ? err : "out of memory");
+		goto out;
+	}
+	rd_kafka_CreateTopics(f->rk, &nt, 1, NULL, q);
+	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 10000);
+	const rd_kafka_CreateTopics_result_t *res =
+		ev != NULL ? rd_kafka_event_CreateTopics_result(ev) : NULL;
+	rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	const char *why = "no answer";
+	if (res != NULL && rd_kafka_event_error(ev) != 0) {
+		e = rd_kafka_event_error(ev);
+		why = rd_kafka_event_error_string(ev);
+	} else if (res != NULL) {
+		size_t cnt = 0;
+		const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &cnt);
+		e = cnt == 1 ? rd_kafka_topic_result_error(tr[0]) : RD_KAFKA_RESP_ERR__FAIL;
+		why = cnt == 1 && rd_kafka_topic_result_error_string(tr[0]) != NULL
+		              ? rd_kafka_topic_result_error_string(tr[0])
+		              : rd_kafka_err2str(e);
+	}
+	if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+		log_info("topic_created", "topic=%s partitions=1 cleanup_policy=compact", f->topic);
+		ok = true;
+	} else {
+		log_error("topic_create_failed", "topic=%s error=\"%s\" hint=\"create it (one "
+		          "partition, cleanup.policy=compact) or allow this client to\"", f->topic,
+		          why);
+	}
+	if (ev != NULL) {
+		rd_kafka_event_destroy(ev);
+	}
+out:
+	if (nt != NULL) {
+		rd_kafka_NewTopic_destroy(nt);
+	}
+	if (q != NULL) {
+		rd_kafka_queue_destroy(q);
+	}
+	return ok;
+}
 
 /* The finder thread: the topic's partition count, asked every second until known. */
 static void *finder_main(void *arg)
 {
-	struct regtopic_follow *f = arg;
+	struct ctopic_follow *f = arg;
 	rd_kafka_topic_t *t = rd_kafka_topic_new(f->rk, f->topic, NULL);
 	int32_t n = 0;
 	while (t != NULL && !atomic_load(&f->stop)) {
@@ -78,6 +130,9 @@ static void *finder_main(void *arg)
 		if (missing && write(f->found_pipe[1], &none, sizeof(none)) < 0) {
 			/* the pipe is full of the same news */
 		}
+		if (missing && f->hooks.create && create_topic(f)) {
+			continue; /* look again at once */
+		}
 		for (int i = 0; i < 10 && !atomic_load(&f->stop); i++) {
 			usleep(100 * 1000);
 		}
@@ -86,12 +141,12 @@ static void *finder_main(void *arg)
 		rd_kafka_topic_destroy(t);
 	}
 	if (n > 0 && write(f->found_pipe[1], &n, sizeof(n)) < 0) {
-		log_error("registry_follow_failed", "topic=%s error=pipe", f->topic);
+		log_error("topic_follow_failed", "topic=%s error=pipe", f->topic);
 	}
 	return NULL;
 }
 
-static void note_end(struct regtopic_follow *f, int32_t p)
+static void note_end(struct ctopic_follow *f, int32_t p)
 {
 	if (p < 0 || p >= f->nparts || f->parts[p].at_end) {
 		return;
@@ -99,7 +154,7 @@ static void note_end(struct regtopic_follow *f, int32_t p)
 	f->parts[p].at_end = true;
 	if (++f->at_end == f->nparts && !f->st.caught_up) {
 		f->st.caught_up = true;
-		log_info("registry_caught_up", "topic=%s partitions=%d records=%llu tombstones=%llu",
+		log_info("topic_caught_up", "topic=%s partitions=%d records=%llu tombstones=%llu",
 		         f->topic, f->nparts, (unsigned long long)f->st.records,
 		         (unsigned long long)f->st.tombstones);
 		if (f->hooks.caught_up != NULL) {
@@ -108,7 +163,7 @@ static void note_end(struct regtopic_follow *f, int32_t p)
 	}
 }
 
-static void handle(struct regtopic_follow *f, const rd_kafka_message_t *m)
+static void handle(struct ctopic_follow *f, const rd_kafka_message_t *m)
 {
 	int32_t p = m->partition;
 	if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
@@ -116,41 +171,31 @@ static void handle(struct regtopic_follow *f, const rd_kafka_message_t *m)
 		return;
 	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warn("registry_follow_error", "topic=%s partition=%d error=%s", f->topic, p,
+		log_warn("topic_follow_error", "topic=%s partition=%d error=%s", f->topic, p,
 		         rd_kafka_message_errstr(m));
 		return;
 	}
 	if (p >= 0 && p < f->nparts) {
 		f->parts[p].next = m->offset + 1;
 	}
-	char zone[256];
-	if (m->key == NULL || m->key_len == 0 || m->key_len >= sizeof(zone)) {
+	char key[256];
+	if (m->key == NULL || m->key_len == 0 || m->key_len >= sizeof(key)) {
 		f->st.bad++;
-		log_warn("registry_record_bad", "partition=%d offset=%lld why=key", p,
+		log_warn("ctopic_record_bad", "topic=%s partition=%d offset=%lld why=key", f->topic, p,
 		         (long long)m->offset);
 		return;
 	}
-	memcpy(zone, m->key, m->key_len);
-	zone[m->key_len] = '\0';
+	memcpy(key, m->key, m->key_len);
+	key[m->key_len] = '\0';
 	if (m->payload == NULL) {
 		f->st.tombstones++;
-		f->hooks.record(f->ctx, zone, NULL, NULL, 0, p, m->offset);
-		return;
+	} else {
+		f->st.records++;
 	}
-	Zx__Registry__Zone *rec = NULL;
-	if (registry_unpack(m->payload, m->len, &rec) != 0 || strcmp(rec->name, zone) != 0) {
-		f->st.bad++;
-		log_warn("registry_record_bad", "zone=%s partition=%d offset=%lld why=%s", zone, p,
-		         (long long)m->offset, rec == NULL ? "decode" : "name_differs_from_key");
-		registry_free(rec);
-		return;
-	}
-	f->st.records++;
-	f->hooks.record(f->ctx, zone, rec, m->payload, m->len, p, m->offset);
-	registry_free(rec);
+	f->hooks.record(f->ctx, key, m->payload, m->len, p, m->offset);
 }
 
-static void drain(struct regtopic_follow *f)
+static void drain(struct ctopic_follow *f)
 {
 	rd_kafka_message_t *batch[256];
 	ssize_t n;
@@ -175,12 +220,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct regtopic_follow *f = arg;
-	rd_kafka_poll(f->rk, 0);
+	struct ctopic_follow *f = arg;
+	/* not rd_kafka_poll(): after rd_kafka_poll_set_consumer() it serves the consumer
+	 * queue with the main queue's callback, which asserts on a fetched message
+	 * (rd_kafka_q_serve: res != RD_KAFKA_OP_RES_PASS, seen with 10k announcements);
+	 * the consumer queue carries the errors and events too */
 	drain(f);
 }
 
-static int start_partitions(struct regtopic_follow *f, int32_t n)
+static int start_partitions(struct ctopic_follow *f, int32_t n)
 {
 	f->parts = calloc((size_t)n, sizeof(*f->parts));
 	if (f->parts == NULL) {
@@ -192,14 +240,15 @@ static int start_partitions(struct regtopic_follow *f, int32_t n)
 	}
 	for (int32_t p = 0; p < n; p++) {
 		f->parts[p].next = -1;
-		rd_kafka_topic_partition_list_add(l, f->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+		rd_kafka_topic_partition_list_add(l, f->topic, p)->offset =
+			f->hooks.from_end ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
 	}
 	f->nparts = n;
 	f->st.partitions = n;
 	rd_kafka_resp_err_t e = rd_kafka_assign(f->rk, l);
 	rd_kafka_topic_partition_list_destroy(l);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_error("registry_follow_failed", "topic=%s error=%s", f->topic, rd_kafka_err2str(e));
+		log_error("topic_follow_failed", "topic=%s error=%s", f->topic, rd_kafka_err2str(e));
 		return ZX_EKAFKA;
 	}
 	return 0;
@@ -208,19 +257,19 @@ static int start_partitions(struct regtopic_follow *f, int32_t n)
 static void on_found(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
-	struct regtopic_follow *f = arg;
+	struct ctopic_follow *f = arg;
 	int32_t n;
 	while (read(fd, &n, sizeof(n)) == (ssize_t)sizeof(n)) {
 		if (n < 0) {
 			if (!f->st.topic_missing) {
-				log_warn("registry_topic_missing", "topic=%s", f->topic);
+				log_warn("topic_missing", "topic=%s", f->topic);
 			}
 			f->st.topic_missing = true;
 			continue;
 		}
 		f->st.topic_missing = false;
 		if (f->nparts == 0) {
-			log_info("registry_follow", "topic=%s partitions=%d", f->topic, n);
+			log_info("topic_follow", "topic=%s partitions=%d", f->topic, n);
 			if (start_partitions(f, n) != 0) {
 				f->nparts = 0;
 			}
@@ -228,15 +277,15 @@ static void on_found(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-int regtopic_follow_new(const struct cfg_kafka *kc, const char *topic, const char *client_id,
-                        struct event_base *base, const struct regtopic_hooks *hooks, void *ctx,
-                        struct regtopic_follow **out, char *err, size_t errlen)
+int ctopic_follow_new(const struct cfg_kafka *kc, const char *topic, const char *client_id,
+                        struct event_base *base, const struct ctopic_hooks *hooks, void *ctx,
+                        struct ctopic_follow **out, char *err, size_t errlen)
 {
 	if (hooks == NULL || hooks->record == NULL) {
 		return ZX_EINVAL;
 	}
 	char group[300];
-	snprintf(group, sizeof(group), "zx-registry-%s", client_id != NULL ? client_id : "follow");
+	snprintf(group, sizeof(group), "zx-follow-%s", client_id != NULL ? client_id : "follow");
 	/* group.id only because manual assignment needs one: nothing joins or commits */
 	static const char *const own[] = {
 		"enable.auto.commit", "false",
@@ -257,7 +306,7 @@ int regtopic_follow_new(const struct cfg_kafka *kc, const char *topic, const cha
 		return ZX_ECONFIG;
 	}
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
-	struct regtopic_follow *f = calloc(1, sizeof(*f));
+	struct ctopic_follow *f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		rd_kafka_conf_destroy(conf);
 		return ZX_ENOMEM;
@@ -269,18 +318,18 @@ int regtopic_follow_new(const struct cfg_kafka *kc, const char *topic, const cha
 	f->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
 	if (f->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
-		regtopic_follow_free(f);
+		ctopic_follow_free(f);
 		return ZX_EKAFKA;
 	}
 	rd_kafka_poll_set_consumer(f->rk);
 	f->q = rd_kafka_queue_get_consumer(f->rk);
 	if (f->topic == NULL || f->q == NULL) {
-		regtopic_follow_free(f);
+		ctopic_follow_free(f);
 		return ZX_ENOMEM;
 	}
 	if (pipe2(f->qpipe, O_NONBLOCK | O_CLOEXEC) != 0 ||
 	    pipe2(f->found_pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
-		regtopic_follow_free(f);
+		ctopic_follow_free(f);
 		return ZX_EIO;
 	}
 	rd_kafka_queue_io_event_enable(f->q, f->qpipe[1], "1", 1);
@@ -291,11 +340,11 @@ int regtopic_follow_new(const struct cfg_kafka *kc, const char *topic, const cha
 	if (f->q_ev == NULL || f->found_ev == NULL || f->tick == NULL ||
 	    event_add(f->q_ev, NULL) != 0 || event_add(f->found_ev, NULL) != 0 ||
 	    event_add(f->tick, &tv) != 0) {
-		regtopic_follow_free(f);
+		ctopic_follow_free(f);
 		return ZX_ENOMEM;
 	}
 	if (pthread_create(&f->finder, NULL, finder_main, f) != 0) {
-		regtopic_follow_free(f);
+		ctopic_follow_free(f);
 		return ZX_ENOMEM;
 	}
 	f->finder_running = true;
@@ -303,7 +352,7 @@ int regtopic_follow_new(const struct cfg_kafka *kc, const char *topic, const cha
 	return 0;
 }
 
-void regtopic_follow_free(struct regtopic_follow *f)
+void ctopic_follow_free(struct ctopic_follow *f)
 {
 	if (f == NULL) {
 		return;
@@ -344,17 +393,17 @@ void regtopic_follow_free(struct regtopic_follow *f)
 	free(f);
 }
 
-bool regtopic_caught_up(const struct regtopic_follow *f)
+bool ctopic_caught_up(const struct ctopic_follow *f)
 {
 	return f->st.caught_up;
 }
 
-void regtopic_follow_stats(const struct regtopic_follow *f, struct regtopic_stats *out)
+void ctopic_follow_stats(const struct ctopic_follow *f, struct ctopic_stats *out)
 {
 	*out = f->st;
 }
 
-int64_t regtopic_consumed(const struct regtopic_follow *f, int32_t partition)
+int64_t ctopic_consumed(const struct ctopic_follow *f, int32_t partition)
 {
 	if (partition < 0 || partition >= f->nparts) {
 		return -1;
@@ -364,14 +413,14 @@ int64_t regtopic_consumed(const struct regtopic_follow *f, int32_t partition)
 
 /* ---- writer ------------------------------------------------------------------ */
 
-struct regtopic_writer {
+struct ctopic_writer {
 	rd_kafka_t *rk;
 	struct kafka_loop *loop;
 	char *topic;
 };
 
 struct pending {
-	regtopic_written_cb cb;
+	ctopic_written_cb cb;
 	void *arg;
 };
 
@@ -388,8 +437,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 	free(p);
 }
 
-int regtopic_writer_new(const struct cfg_kafka *kc, const char *topic, const char *client_id,
-                        struct event_base *base, struct regtopic_writer **out, char *err,
+int ctopic_writer_new(const struct cfg_kafka *kc, const char *topic, const char *client_id,
+                        struct event_base *base, struct ctopic_writer **out, char *err,
                         size_t errlen)
 {
 	static const char *const own[] = {
@@ -408,7 +457,7 @@ int regtopic_writer_new(const struct cfg_kafka *kc, const char *topic, const cha
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
 	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
-	struct regtopic_writer *w = calloc(1, sizeof(*w));
+	struct ctopic_writer *w = calloc(1, sizeof(*w));
 	if (w == NULL || (w->topic = strdup(topic)) == NULL) {
 		free(w);
 		rd_kafka_conf_destroy(conf);
@@ -417,19 +466,24 @@ int regtopic_writer_new(const struct cfg_kafka *kc, const char *topic, const cha
 	w->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 	if (w->rk == NULL) {
 		rd_kafka_conf_destroy(conf);
-		regtopic_writer_free(w);
+		ctopic_writer_free(w);
 		return ZX_EKAFKA;
 	}
 	rc = kafka_loop_new(w->rk, base, &w->loop);
 	if (rc != 0) {
-		regtopic_writer_free(w);
+		ctopic_writer_free(w);
 		return rc;
 	}
 	*out = w;
 	return 0;
 }
 
-void regtopic_writer_free(struct regtopic_writer *w)
+void ctopic_writer_flush(struct ctopic_writer *w, int timeout_ms)
+{
+	(void)rd_kafka_flush(w->rk, timeout_ms);
+}
+
+void ctopic_writer_free(struct ctopic_writer *w)
 {
 	if (w == NULL) {
 		return;
@@ -447,34 +501,25 @@ void regtopic_writer_free(struct regtopic_writer *w)
 	free(w);
 }
 
-int regtopic_write(struct regtopic_writer *w, const char *zone, Zx__Registry__Zone *rec,
-                   regtopic_written_cb cb, void *arg)
+int ctopic_write(struct ctopic_writer *w, const char *key, const uint8_t *value, size_t len,
+                 ctopic_written_cb cb, void *arg)
 {
-	size_t zl = zone != NULL ? strlen(zone) : 0;
-	if (zl == 0) {
+	size_t kl = key != NULL ? strlen(key) : 0;
+	if (kl == 0) {
 		return ZX_EINVAL;
-	}
-	uint8_t *payload = NULL;
-	size_t len = 0;
-	if (rec != NULL) {
-		int rc = registry_pack(rec, &payload, &len);
-		if (rc != 0) {
-			return rc;
-		}
 	}
 	struct pending *p = malloc(sizeof(*p));
 	if (p == NULL) {
-		free(payload);
 		return ZX_ENOMEM;
 	}
 	p->cb = cb;
 	p->arg = arg;
+	size_t vlen = value != NULL ? len : 0;
 	rd_kafka_resp_err_t e = rd_kafka_producev(
-		w->rk, RD_KAFKA_V_TOPIC(w->topic), RD_KAFKA_V_KEY(zone, zl),
-		RD_KAFKA_V_VALUE(payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE),
-		RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);
+		w->rk, RD_KAFKA_V_TOPIC(w->topic), RD_KAFKA_V_KEY(key, kl),
+		RD_KAFKA_V_VALUE((void *)value, vlen),
+		RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(p), RD_KAFKA_V_END);
 	if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		free(payload);
 		free(p);
 		return kafka_err(e) == ZX_EAGAIN ? ZX_EAGAIN : ZX_EKAFKA;
 	}
