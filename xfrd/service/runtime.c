@@ -530,6 +530,9 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 		}
 		if (!owned) {
 			sched_drop(rt->s, z);
+			/* no longer this replica's to refresh: out of xfrd_zones_refresh_overdue
+			 * (the store's mark stays with its copy, which is not refreshed here) */
+			z->overdue = false;
 		}
 		z->owned = owned;
 		z->orphan = false;
@@ -561,6 +564,7 @@ void runtime_regrouped(struct runtime *rt)
 	     z = zonetab_next(rt->zones, z)) {
 		if (z->orphan) {
 			z->orphan = false; /* placed again: its owner keeps its timers */
+			z->overdue = false; /* and shows it overdue, if it is */
 			z->requested_at = 0;
 			arm(rt, z);
 		}
