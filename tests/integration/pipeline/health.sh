@@ -7,7 +7,8 @@
 #      (so 3 partitions never carry a message: lag -1), with xfrd.health.commit-stall
 #      3s; /health stays 200 for 40 s (13 stalls). The bug: /health answered 503
 #      "stalled: partition N lag -1 no commit for ..." one stall after the start, and
-#      Kubernetes restarted every pod in a loop.
+#      Kubernetes restarted every pod in a loop. Stopped (SIGSTOP), xfrd does not
+#      answer /health at all: a loop that does not turn fails the probe by its timeout.
 #   2. wedged: a primary (hostile_primary stall) sends the first message of its AXFR
 #      and then nothing for 30 s while xfrd's transfer timeout is 12 s; an operator's
 #      refresh waits behind it on the same partition. /health answers 503 "stalled:
@@ -61,6 +62,15 @@ while [ $((SECONDS - t0)) -lt 40 ]; do
 done
 grep -q "event=partition_assigned partition=3" "$BED_T/x1.out" || bed_die "x1 does not own partition 3"
 bed_log "idle: /health 200 on $n probes over 40 s (commit-stall 3 s, 4 partitions, 1 zone)"
+# a loop that does not turn does not answer: the probe (Kubernetes: timeoutSeconds) fails
+x1=$(cat "$BED_T/x1.pid")
+kill -STOP "$x1"
+code=$(curl -s -o /dev/null -m 3 -w '%{http_code}' "http://127.0.0.1:$hport1/health" || true)
+kill -CONT "$x1"
+[ "$code" = 000 ] || bed_die "x1 stopped (SIGSTOP) answered /health: $code"
+bed_wait_for 10 sh -c "curl -fs http://127.0.0.1:$hport1/health | grep -qx ok" ||
+	bed_die "x1 /health after SIGCONT: $(get "$hport1" /health)"
+bed_log "stopped loop: /health unanswered (3 s timeout); continued: ok"
 bed_stop_pid "$(cat "$BED_T/x1.pid")" x1
 rm -f "$BED_T/x1.pid"
 
