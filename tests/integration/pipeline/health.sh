@@ -5,7 +5,7 @@
 #
 #   1. idle: xfrd owns the 4 partitions of a topic that carries one zone's requests
 #      (so 3 partitions never carry a message: lag -1), with xfrd.health.commit-stall
-#      3s; /health stays 200 for 40 s (13 stalls). The bug: /health answered 503
+#      3s; /health stays 200 for 30 s (10 stalls). The bug: /health answered 503
 #      "stalled: partition N lag -1 no commit for ..." one stall after the start, and
 #      Kubernetes restarted every pod in a loop. Stopped (SIGSTOP), xfrd does not
 #      answer /health at all: a loop that does not turn fails the probe by its timeout.
@@ -54,14 +54,14 @@ bed_wait_for 30 sh -c "curl -fs http://127.0.0.1:$hport1/ready | grep -qx ready"
 	bed_die "x1 (the only member, all 4 partitions) not ready: $(get "$hport1" /ready)"
 t0=$SECONDS
 n=0
-while [ $((SECONDS - t0)) -lt 40 ]; do
+while [ $((SECONDS - t0)) -lt 30 ]; do
 	r=$(get "$hport1" /health)
 	[ "$r" = "ok 200" ] || bed_die "x1 /health after $((SECONDS - t0)) s idle: $r"
 	n=$((n + 1))
 	sleep 1
 done
 grep -q "event=partition_assigned partition=3" "$BED_T/x1.out" || bed_die "x1 does not own partition 3"
-bed_log "idle: /health 200 on $n probes over 40 s (commit-stall 3 s, 4 partitions, 1 zone)"
+bed_log "idle: /health 200 on $n probes over 30 s (commit-stall 3 s, 4 partitions, 1 zone)"
 # a loop that does not turn does not answer: the probe (Kubernetes: timeoutSeconds) fails
 x1=$(cat "$BED_T/x1.pid")
 kill -STOP "$x1"
