@@ -176,7 +176,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct regtopic_follow *f = arg;
-	rd_kafka_poll(f->rk, 0);
+	/* no rd_kafka_poll(): the main queue is redirected to the consumer's
+	 * (rd_kafka_poll_set_consumer()), where librdkafka forbids it: a message waiting
+	 * there made rd_kafka_q_serve abort (assert res != RD_KAFKA_OP_RES_PASS). drain()
+	 * serves that queue, its errors and logs included. */
 	drain(f);
 }
 
