@@ -622,12 +622,17 @@ static bool topic_missing(const struct server *s)
 /* The one line both probes answer: the Kafka state, NOTIFYs waiting, TCP connections. */
 static void status_line(const struct server *s, bool ok, struct opshttp_answer *a)
 {
-	char q[sizeof(s->topic_missing) + 16];
+	char q[sizeof(s->topic_missing) + 16], why[200] = "", rq[256];
 	bool missing = topic_missing(s);
-	snprintf(a->text, sizeof(a->text), "%s kafka=%s pending=%zu tcp=%zu%s%s",
+	bool reading = s->reg != NULL && !regmirror_caught_up(s->reg);
+	if (reading) {
+		regmirror_why_not(s->reg, why, sizeof(why));
+	}
+	snprintf(a->text, sizeof(a->text), "%s kafka=%s pending=%zu tcp=%zu%s%s%s%s",
 	         ok ? "ok" : "not-ready", missing ? "topic-missing" : kafka_down(s) ? "down" : "up",
 	         s->pending, listener_tcp_count(s->lis), missing ? " reason=" : "",
-	         missing ? log_quote(s->topic_missing, q, sizeof(q)) : "");
+	         missing ? log_quote(s->topic_missing, q, sizeof(q)) : "",
+	         reading ? " registry=" : "", reading ? log_quote(why, rq, sizeof(rq)) : "");
 }
 
 /* Liveness: the loop answers. Kafka being down is no reason to restart notifyd:

@@ -307,6 +307,31 @@ const struct cfg_zone *cfg_zone_find(const struct cfg *cfg, const uint8_t *name_
 	return NULL;
 }
 
+uint64_t cfg_xfrd_transfer_bound_ms(const struct cfg_xfrd *x)
+{
+	return x->timeout_soa_ms + x->timeout_connect_ms + x->timeout_transfer_ms;
+}
+
+size_t cfg_warnings(const struct cfg *cfg, char *out, size_t len)
+{
+	const struct cfg_xfrd *x = &cfg->xfrd;
+	size_t n = 0;
+	if (out != NULL && len > 0) {
+		out[0] = '\0';
+	}
+	if (x->health_commit_stall_ms < cfg_xfrd_transfer_bound_ms(x)) {
+		if (n == 0 && out != NULL && len > 0) {
+			snprintf(out, len, "xfrd.health.commit-stall (%llu ms) is shorter than one "
+			         "transfer may run (xfrd.timeouts soa + connect + transfer = %llu ms): "
+			         "a transfer running that long fails liveness",
+			         (unsigned long long)x->health_commit_stall_ms,
+			         (unsigned long long)cfg_xfrd_transfer_bound_ms(x));
+		}
+		n++;
+	}
+	return n;
+}
+
 /* ---- loading --------------------------------------------------------------------------- */
 
 void cfg_free(const struct cfg *c)

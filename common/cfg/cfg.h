@@ -242,8 +242,8 @@ struct cfg_xfrd {
 	struct cfg_limits limits;     /**< default for every zone */
 	uint32_t journal_changes;     /**< IXFR journal: change sets kept per zone */
 	uint64_t journal_bytes;       /**< IXFR journal: bytes kept per zone */
-	uint64_t health_commit_stall_ms; /**< liveness fails when a lagging partition has not
-	                                    committed for this long */
+	uint64_t health_commit_stall_ms; /**< liveness fails when a partition holds requests
+	                                    read and none finished for this long */
 	struct cfg_api api;           /**< the REST API on xfrd.http (xfrd/api) */
 	struct cfg_egress egress;     /**< xfrd.source, xfrd.proxy: default for every zone */
 	struct cfg_endpoint advertise; /**< where the other replicas reach this one's DNS
@@ -388,6 +388,25 @@ struct cfg_problem {
 ZX_MUSTCHECK int cfg_zone_parse(const struct cfg *cfg, const char *text, size_t len,
                                 struct arena *mem, struct cfg_zone *out,
                                 struct cfg_problem *probs, size_t maxprobs, size_t *nprobs);
+
+/**
+ * The longest one transfer may run before the engine gives up on it, in ms: one
+ * primary's SOA query, TCP connect and whole transfer (xfrd.timeouts soa + connect +
+ * transfer; each further primary tried adds as much). What xfrd.health.commit-stall
+ * must at least allow, or a transfer that merely runs long fails liveness.
+ */
+uint64_t cfg_xfrd_transfer_bound_ms(const struct cfg_xfrd *x);
+
+/**
+ * Settings that load but work against each other; xfrd logs each at start. Today
+ * one: xfrd.health.commit-stall below cfg_xfrd_transfer_bound_ms() (xfrd logs it as
+ * health_stall_short). The shipped defaults and examples must have none (a test
+ * says so).
+ * @param[out] out  the first warning as one line of text, "" when none; may be NULL
+ *                  when @p len is 0
+ * @return the number of warnings
+ */
+size_t cfg_warnings(const struct cfg *cfg, char *out, size_t len);
 
 /**
  * The zone named @p name_wire, compared case-insensitively; O(1).

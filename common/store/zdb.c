@@ -478,6 +478,7 @@ void zdb_meta_info(const struct zdb_zmeta *m, struct zdb_zone_info *out)
 	out->state = (enum zdb_state)r->state;
 	out->last_success = r->last_success;
 	out->last_attempt = r->last_attempt;
+	out->refresh_due = r->refresh_due;
 	out->last_error = r->last_error;
 	memcpy(out->last_error_text, m->errtext, strlen(m->errtext) + 1);
 	memcpy(out->primary, m->primary, strlen(m->primary) + 1);

@@ -266,6 +266,10 @@ struct zdb_zone_info {
 	int64_t removed_at;      /**< REMOVED: seconds since the epoch of the removal; else 0 */
 	int64_t last_success;    /**< seconds since the epoch of the last commit; 0 never */
 	int64_t last_attempt;    /**< of the last attempt, successful or not; 0 never */
+	int64_t refresh_due;     /**< the zone's refresh was due then and could not be asked
+	                              for (xfrd: Kafka did not take the request,
+	                              zdb_zone_overdue()): overdue since then; 0 none (the
+	                              next attempt clears it) */
 	int last_error;          /**< ZX_E* code of the last failure; 0 after a success */
 	char last_error_text[ZDB_ERRTEXT_MAX]; /**< "" when none */
 	char primary[ZDB_PRIMARY_MAX];         /**< last primary used or tried; "" none */
@@ -775,6 +779,20 @@ struct zdb_transition {
 ZX_MUSTCHECK int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev,
                                 int64_t now, const struct zdb_event_info *info,
                                 struct zdb_transition *out);
+
+/**
+ * Record that @p zone's refresh, due at @p due, could not be asked for (xfrd: Kafka
+ * did not take the refresh request). Not an event of the state machine: the state
+ * and the times stay; the mark (zdb_zone_info.refresh_due, the earliest @p due
+ * when marked again) stays until the next attempt is recorded (UPTODATE, FAILED,
+ * CORRUPT, a commit), so readers show the zone's refresh as overdue since @p due
+ * for as long as nobody refreshed it, whatever the reason.
+ * @param due  seconds since the epoch (> 0, < 2^32)
+ * @return 0 (also when marked already: nothing is written then); ZX_ENOTFOUND the
+ *         store has no record of @p zone; ZX_EINVAL bad name, @p due out of range
+ *         or readonly store; ZX_ESTOREFULL, ZX_ENOSPC
+ */
+ZX_MUSTCHECK int zdb_zone_overdue(struct zdb *db, const uint8_t *zone, int64_t due);
 
 /**
  * Remove a zone: metadata and journal at once (one commit), its records later

@@ -126,6 +126,11 @@ struct zdb_zrec {
 	uint32_t journal_count;
 	uint32_t journal_first;
 	uint32_t journal_last;
+	uint32_t refresh_due;  /**< a refresh due then (seconds since the epoch) could not be
+	                            asked for (zdb_zone_overdue()); 0 none. It sits where the
+	                            alignment of @c records left 4 bytes of padding, which
+	                            every record written before it holds as 0 (records are
+	                            made from zeroed memory and copied whole): no format change */
 	uint64_t records;
 	uint64_t journal_bytes;
 	uint64_t journal_head; /**< sequence of the oldest changeset */
@@ -141,6 +146,9 @@ struct zdb_zrec {
 
 /** Size of a format 1 zone record's fixed head (the fields down to last_attempt). */
 #define ZDB_ZREC_V1_SIZE offsetof(struct zdb_zrec, sum)
+
+_Static_assert(offsetof(struct zdb_zrec, records) == 48 && sizeof(struct zdb_zrec) == 120,
+               "the zone record's layout is the store's format: refresh_due fills a hole");
 
 /** A hasher for zdb_sum_set(): one per object that hashes (not shared between threads).
  *  XXH3's one-shot calls need no state; kept so that another hash could have one. */

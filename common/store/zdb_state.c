@@ -95,6 +95,7 @@ int zdb_meta_apply(struct zdb_zmeta *m, bool exists, enum zdb_event ev, int64_t 
 	}
 	if (ev != ZDB_EV_EXPIRED) { /* an expiry is not an attempt: the retry timer runs on */
 		m->r.last_attempt = now;
+		m->r.refresh_due = 0; /* refreshed (or tried): no longer overdue */
 	}
 	switch (ev) {
 	case ZDB_EV_COMMITTED:
@@ -185,6 +186,37 @@ int zdb_zone_event(struct zdb *db, const uint8_t *zone, enum zdb_event ev, int64
 		*out = t;
 	}
 	return rc;
+}
+
+int zdb_zone_overdue(struct zdb *db, const uint8_t *zone, int64_t due)
+{
+	assert(db != NULL);
+	if (due <= 0 || due > (int64_t)UINT32_MAX) {
+		zdb_set_error("zdb_zone_overdue: due time %lld out of range", (long long)due);
+		return ZX_EINVAL;
+	}
+	struct zdb_zname z;
+	struct zdb_zmeta m;
+	MDB_txn *txn;
+	int rc = zdb_zname_init(&z, zone);
+	if (rc == 0) {
+		rc = zdb_wtxn_begin(db, &txn);
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	rc = zdb_meta_get(db, txn, &z, &m);
+	if (rc != 0 || (m.r.refresh_due != 0 && m.r.refresh_due <= (uint32_t)due)) {
+		mdb_txn_abort(txn); /* no record, or marked since earlier: nothing to write */
+		return rc;
+	}
+	m.r.refresh_due = (uint32_t)due;
+	rc = zdb_meta_put(db, txn, &m);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	return zdb_wtxn_commit(txn);
 }
 
 int zdb_zone_delete(struct zdb *db, const uint8_t *zone)

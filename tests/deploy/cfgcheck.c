@@ -2,7 +2,9 @@
 /* tests/deploy/cfgcheck.c -- load config files with the daemons' own parser.
  *
  * Usage: deploy_cfgcheck FILE...; for each file one line "FILE: ok, N zones" or the
- * parser's file:line:column messages. Exit 0 when every file loads, 1 otherwise.
+ * parser's file:line:column messages, then "FILE: warning: ..." for settings that
+ * work against each other (cfg_warnings(): what xfrd would log at start). Exit 0
+ * when every file loads without a warning, 1 otherwise.
  * deploy_configs.sh runs it on the configs of docker/compose/ and docker/k8s/.
  */
 #include "common/cfg/cfg.h"
@@ -20,8 +22,13 @@ static int check_one(const char *path)
 		return 1;
 	}
 	printf("%s: ok, %zu zones\n", path, cfg->zone_count);
+	char w[512];
+	size_t n = cfg_warnings(cfg, w, sizeof(w));
+	if (n > 0) {
+		printf("%s: warning: %s%s\n", path, w, n > 1 ? " (and more)" : "");
+	}
 	cfg_free(cfg);
-	return 0;
+	return n > 0;
 }
 
 int main(int argc, char **argv)

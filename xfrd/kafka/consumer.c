@@ -277,13 +277,34 @@ void consumer_removed(struct consumer *c, const struct zdb_zone_info *info)
 
 /* ---- refresh requests ----------------------------------------------------- */
 
+/* A REFRESH request Kafka did not take: counted by reason, logged (at debug during an
+ * outage that kafka_unreachable named already, so 10,000 zones do not make 10,000
+ * lines). */
+static void ask_failed(struct consumer *c, const char *zone, int rc, const char *stage)
+{
+	enum consumer_ask_fail r = CONSUMER_ASK_KAFKA;
+	if (strcmp(stage, "unreachable") == 0) {
+		r = CONSUMER_ASK_UNREACHABLE;
+	} else if (rc == ZX_EAGAIN) {
+		r = CONSUMER_ASK_QUEUE_FULL;
+	} else if (rc == ZX_ETIMEDOUT) {
+		r = CONSUMER_ASK_TIMEOUT;
+	} else if (rc == ZX_ENOMEM) {
+		r = CONSUMER_ASK_NOMEM;
+	}
+	c->st.refresh_failed++;
+	metrics_add(c->m_ask_fail[r], 1);
+	log_write(c->kafka_down ? LOG_LVL_DEBUG : LOG_LVL_WARN, "refresh_request_failed",
+	          "zone=%s error=%s stage=%s topic=%s brokers=%s", zone, zx_strerror(rc), stage,
+	          c->o.cfg->kafka.requests_topic, c->o.cfg->kafka.brokers);
+}
+
 static void ask_done(struct updates_ticket *t, int rc)
 {
 	struct ask *a = (struct ask *)t;
 	if (rc != 0 && rc != ZX_ESHUTDOWN) {
-		log_warn("refresh_request_failed", "zone=%s error=%s topic=%s", a->zone,
-		         zx_strerror(rc), a->c->o.cfg->kafka.requests_topic);
-		a->c->o.sink.refresh_lost(a->c->o.sink.ctx, a->zone);
+		ask_failed(a->c, a->zone, rc, "delivery");
+		a->c->o.sink.refresh_lost(a->c->o.sink.ctx, a->zone, rc);
 	}
 	free(a);
 }
@@ -291,6 +312,12 @@ static void ask_done(struct updates_ticket *t, int rc)
 int consumer_refresh_due(struct consumer *c, struct zone *z)
 {
 	const char *name = zone_name_text(z);
+	if (c->kafka_down) {
+		/* not even queued: it would only wait in the producer's queue for
+		 * message.timeout.ms; the runtime asks again shortly */
+		ask_failed(c, name, ZX_EKAFKA, "unreachable");
+		return ZX_EKAFKA;
+	}
 	size_t len = strlen(name);
 	struct ask *a = malloc(sizeof(*a) + len + 1);
 	if (a == NULL) {
@@ -303,12 +330,12 @@ int consumer_refresh_due(struct consumer *c, struct zone *z)
 	reqtopic_request_init(&req, a->zone, ZX__EVENTS__ORIGIN__ORIGIN_REFRESH, c->o.replica);
 	int rc = updates_send_request(c->o.up, &req, &a->t);
 	if (rc != 0) {
-		log_warn("refresh_request_failed", "zone=%s error=%s topic=%s", name, zx_strerror(rc),
-		         c->o.cfg->kafka.requests_topic);
+		ask_failed(c, name, rc, "queue");
 		free(a);
 		return rc;
 	}
-	log_info("refresh_due", "zone=%s partition=%d", name, z->partition);
+	log_info("refresh_due", "zone=%s partition=%d%s", name, z->partition,
+	         z->owned ? "" : " owner=none"); /* an orphan: see runtime_lost() */
 	return 0;
 }
 
@@ -340,11 +367,15 @@ static void on_message(struct consumer *c, const rd_kafka_message_t *m)
 {
 	int32_t p = m->partition;
 	int64_t off = m->offset;
+	bool idle = offtrack_in_flight(c->ot, p) == 0;
 	int rc = offtrack_read(c->ot, p, off);
 	if (rc != 0) {
 		log_warn("offset_read_refused", "partition=%d offset=%lld error=%s", p,
 		         (long long)off, zx_strerror(rc));
 		return;
+	}
+	if (idle && health_map_progress(c->hm, p, clock_mono_ms()) != 0) {
+		log_debug("health_map_missing", "partition=%d", p); /* work arrives: clock starts */
 	}
 	c->st.read++;
 	Zx__Events__TransferRequest *req = NULL;
@@ -432,6 +463,7 @@ void consumer_on_tick(evutil_socket_t fd, short what, void *arg)
 	 * an idle consumer that only polls when its queue wakes the loop leaves the group
 	 * after 5 minutes (MAXPOLL, every partition lost; seen in registry_scale) */
 	drain_kafka(c);
+	consumer_watch_tick(c);
 	for (struct batch *b = c->batches; b != NULL; b = b->next) {
 		if (b->has_event && b->t.done == NULL) {
 			consumer_batch_send(b);

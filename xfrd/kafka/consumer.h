@@ -35,7 +35,18 @@
  * to the next owner, which only gets the partition once this callback returned:
  * no zone is transferred by two replicas at once unless a transfer outlives
  * revoke_wait_ms (logged as revoke_wait_timeout). A lost assignment (session
- * timeout) drops at once.
+ * timeout: Kafka unreachable, or this process too slow to heartbeat) drops the
+ * requests at once (sink.lost): nothing can be committed any more, and the next
+ * owner reads them again; the zones' refresh timers go on until the group assigns
+ * partitions again (sink.regrouped), so refreshes falling due during a Kafka outage
+ * are asked for, fail, and are counted and shown overdue rather than silently
+ * skipped.
+ *
+ * Kafka's reachability (consumer_watch.c): a thread asks a broker for metadata
+ * every CONSUMER_WATCH_INTERVAL_MS; no answer for CONSUMER_KAFKA_DOWN_MS is an
+ * outage, logged once as kafka_unreachable (brokers, error) and once more as
+ * kafka_reachable (outage_s, refresh_requests_failed) when a broker answers again;
+ * xfrd_kafka_reachable says it too, readiness fails meanwhile, liveness does not.
  *
  * Consumer defaults (kafka.settings override any): fetch.wait.max.ms=100 (the
  * broker answers a waiting fetch as soon as a request arrives, so this bounds
@@ -74,12 +85,23 @@ struct consumer_sink {
 	void (*set_partitions)(void *ctx, int32_t count);
 	/** This replica took (@p owned) or lost @p partition. */
 	void (*own)(void *ctx, int32_t partition, bool owned);
+	/**
+	 * @p partition was lost with Kafka (the session timed out: not handed over to
+	 * anyone yet): as own(false), but its zones' refresh timers run on, so a refresh
+	 * due while Kafka is away is asked for (and fails, counted, and the zone shown
+	 * overdue) until own() takes it back or regrouped() says another replica has it.
+	 * NULL: own(false).
+	 */
+	void (*lost)(void *ctx, int32_t partition);
+	/** An assignment arrived: zones of lost partitions not assigned here stop. NULL ok. */
+	void (*regrouped)(void *ctx);
 	/** Zones of @p partition with a transfer running. */
 	size_t (*running_in)(void *ctx, int32_t partition);
 	/** Handle queued outcomes, waiting up to @p timeout_ms for one. */
 	void (*poll_outcomes)(void *ctx, int timeout_ms);
-	/** A REFRESH request for @p zone was not stored by Kafka: ask again later. */
-	void (*refresh_lost)(void *ctx, const char *zone);
+	/** A REFRESH request for @p zone was not stored by Kafka (@p rc: ZX_ETIMEDOUT,
+	 *  ZX_EKAFKA): ask again later. */
+	void (*refresh_lost)(void *ctx, const char *zone, int rc);
 	void *ctx;
 };
 
@@ -114,7 +136,9 @@ void consumer_outcome(struct consumer *c, struct zone *z, const struct xfr_resul
                       bool announce, const struct zone_req *done, size_t ndone);
 
 /**
- * Produce a REFRESH request for @p z (struct runtime_source's refresh_due).
+ * Produce a REFRESH request for @p z (struct runtime_source's refresh_due). A request
+ * that fails is logged (refresh_request_failed with the topic and the brokers: at
+ * warn, at debug while Kafka is known unreachable, whose outage is logged once).
  * @return 0 queued (a failed delivery calls sink.refresh_lost); ZX_EAGAIN, ZX_EKAFKA,
  *         ZX_ENOMEM not queued
  */
@@ -143,26 +167,34 @@ ZX_MUSTCHECK int consumer_close(struct consumer *c);
 void consumer_free(struct consumer *c);
 
 /**
- * Liveness: health_map_check() over the owned partitions with the consumer's
- * lag (high watermark minus the committed offset, or minus the position when
- * nothing was committed since assignment).
- * @return 0 alive; ZX_ETIMEDOUT a partition with lag did not commit for
+ * Liveness: health_map_check() over the owned partitions with the requests each
+ * holds (read, not finished: offtrack_in_flight()); xfrd/kafka/health.h has the
+ * rules. While Kafka is unreachable nothing counts as stuck (every clock held):
+ * 0, and @p why says "Kafka unreachable: not a liveness failure".
+ * @return 0 alive; ZX_ETIMEDOUT a partition held requests and finished none for
  *         xfrd.health.commit-stall (reason in @p why)
  */
 ZX_MUSTCHECK int consumer_live(struct consumer *c, char *why, size_t whylen);
 
 /**
- * True once the first assignment (possibly empty) arrived and the store is open.
- * When not, @p why says why: "requests topic T does not exist (...)" when the
- * broker said so for kafka.requests-topic (also logged once as kafka_topic_missing,
- * naming the topic), else "no partition assignment yet" or "closing".
+ * Readiness, by health_ready()'s rules (xfrd/kafka/health.h) from what the consumer
+ * knows: closing; the requests topic missing ("requests topic T does not exist
+ * (...)", logged once as kafka_topic_missing); Kafka unreachable ("Kafka unreachable
+ * for S s (brokers B: error)": no metadata answer for CONSUMER_KAFKA_DOWN_MS);
+ * no assignment yet or the last one lost; with no partition, whether the group's
+ * other members hold them all. @p why says why not (or, ready with no partition,
+ * why that is fine); "" when ready with partitions.
  */
 bool consumer_ready(const struct consumer *c, char *why, size_t whylen);
+
+/** Kafka is known unreachable now (the watch's verdict; logged kafka_unreachable). */
+bool consumer_kafka_down(const struct consumer *c);
 
 /** Counters for tests and logs. */
 struct consumer_stats {
 	uint64_t read, invalid, outcomes, events, commits, commit_failures;
 	uint64_t assigned, revoked, lost;
+	uint64_t refresh_failed; /**< REFRESH requests Kafka did not take */
 	size_t partitions; /**< owned now */
 };
 

@@ -166,6 +166,12 @@ static void on_assign(struct consumer *c, const rd_kafka_topic_partition_list_t 
 		c->o.sink.own(c->o.sink.ctx, p, true);
 		log_info("partition_assigned", "partition=%d", p);
 	}
+	if (c->o.sink.regrouped != NULL) {
+		c->o.sink.regrouped(c->o.sink.ctx); /* the group works: lost zones are placed */
+	}
+	c->ready_in.assigned = true;
+	c->ready_in.lost = false;
+	consumer_watch_rebalanced(c);
 	c->st.assigned += (uint64_t)l->cnt;
 	metrics_add(c->m_rebal[0], 1);
 }
@@ -199,8 +205,16 @@ static void wait_revoked(struct consumer *c, const rd_kafka_topic_partition_list
 static void on_revoke(struct consumer *c, const rd_kafka_topic_partition_list_t *l, bool lost)
 {
 	for (int i = 0; i < l->cnt; i++) {
-		c->o.sink.own(c->o.sink.ctx, l->elems[i].partition, false);
+		if (lost && c->o.sink.lost != NULL) {
+			c->o.sink.lost(c->o.sink.ctx, l->elems[i].partition);
+		} else {
+			c->o.sink.own(c->o.sink.ctx, l->elems[i].partition, false);
+		}
 	}
+	if (lost) {
+		c->ready_in.lost = true; /* not ready until the group assigns again */
+	}
+	consumer_watch_rebalanced(c);
 	if (!lost) {
 		wait_revoked(c, l);
 		commit_sync(c, l);
@@ -231,7 +245,6 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		} else {
 			(void)rd_kafka_assign(rk, parts);
 		}
-		c->ready = true;
 	} else {
 		on_revoke(c, parts, err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ||
 		                            rd_kafka_assignment_lost(rk));
@@ -281,21 +294,40 @@ static int64_t lag_of(void *arg, int32_t p)
 	return hi > pos ? hi - pos : 0;
 }
 
+static size_t held_of(void *arg, int32_t p)
+{
+	return offtrack_in_flight(((struct consumer *)arg)->ot, p);
+}
+
 int consumer_live(struct consumer *c, char *why, size_t whylen)
 {
-	return health_map_check(c->hm, clock_mono_ms(), c->o.cfg->xfrd.health_commit_stall_ms,
-	                        lag_of, c, why, whylen);
+	int64_t now = clock_mono_ms();
+	if (c->kafka_down) {
+		health_map_hold(c->hm, now); /* what waits for Kafka is not stuck here */
+		if (why != NULL && whylen > 0) {
+			snprintf(why, whylen, "Kafka unreachable: not a liveness failure");
+		}
+		return 0;
+	}
+	return health_map_check(c->hm, now, c->o.cfg->xfrd.health_commit_stall_ms, held_of, c,
+	                        why, whylen);
+}
+
+bool consumer_kafka_down(const struct consumer *c)
+{
+	return c->kafka_down;
 }
 
 bool consumer_ready(const struct consumer *c, char *why, size_t whylen)
 {
-	bool ok = c->ready && !c->closing && c->topic_missing[0] == '\0';
-	if (!ok && why != NULL && whylen > 0) {
-		snprintf(why, whylen, "%s", c->closing ? "closing" : c->topic_missing[0] != '\0'
-		                                                     ? c->topic_missing
-		                                                     : "no partition assignment yet");
-	}
-	return ok;
+	struct health_ready_in in = c->ready_in;
+	in.closing = c->closing;
+	in.topic_missing = c->topic_missing[0] != '\0' ? c->topic_missing : NULL;
+	in.kafka_down = c->kafka_down;
+	in.kafka_why = c->kafka_why;
+	in.kafka_down_s = c->kafka_down ? (clock_mono_ms() - c->down_since_ms) / 1000 : 0;
+	in.owned = health_map_size(c->hm);
+	return health_ready(&in, why, whylen);
 }
 
 void consumer_stats(const struct consumer *c, struct consumer_stats *out)
@@ -315,6 +347,11 @@ static double g_lag(void *arg)
 		sum += l > 0 ? l : 0;
 	}
 	return (double)sum;
+}
+
+static double g_kafka_up(void *arg)
+{
+	return ((struct consumer *)arg)->kafka_down ? 0 : 1;
 }
 
 static double g_partitions(void *arg)
@@ -351,10 +388,11 @@ static const char *const defaults[] = {
 static void kerror_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	(void)rk;
-	(void)opaque;
+	struct consumer *c = opaque;
 	char q[512];
-	log_warn("kafka_error", "error=%s reason=%s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
-	         log_quote(reason, q, sizeof(q)));
+	/* during a known outage the client's reconnect errors say nothing new */
+	log_write(c->kafka_down ? LOG_LVL_DEBUG : LOG_LVL_WARN, "kafka_error", "error=%s reason=%s",
+	          rd_kafka_err2name((rd_kafka_resp_err_t)err), log_quote(reason, q, sizeof(q)));
 }
 
 static int make_client(struct consumer *c, char *err, size_t errlen)
@@ -405,6 +443,14 @@ static int register_metrics(struct consumer *c, struct metrics *m)
 		ok &= (c->m_rebal[i] = metrics_counter(m, "xfrd_rebalances_total", l,
 		                                       "rebalance callbacks")) != NULL;
 	}
+	static const char *const reasons[CONSUMER_ASK_COUNT] = {"unreachable", "queue_full",
+	                                                        "timeout", "kafka", "nomem"};
+	for (int i = 0; i < CONSUMER_ASK_COUNT; i++) {
+		snprintf(l, sizeof(l), "reason=\"%s\"", reasons[i]);
+		ok &= (c->m_ask_fail[i] = metrics_counter(m, "xfrd_refresh_send_failures_total", l,
+		                                          "refresh requests Kafka did not take, "
+		                                          "by reason")) != NULL;
+	}
 	ok &= (c->m_invalid = metrics_counter(m, "xfrd_requests_skipped_total", NULL,
 	                                      "requests unreadable or for unknown zones")) != NULL;
 	ok &= (c->m_commits = metrics_counter(m, "xfrd_commits_total", NULL,
@@ -421,6 +467,9 @@ static int register_metrics(struct consumer *c, struct metrics *m)
 	                       g_partitions, c) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_offsets_in_flight", NULL, "requests read, not finished",
 	                       g_inflight, c) == 0;
+	ok &= metrics_gauge_cb(m, "xfrd_kafka_reachable", NULL,
+	                       "1 while a broker answers, 0 during an outage (kafka_unreachable)",
+	                       g_kafka_up, c) == 0;
 	return ok ? 0 : ZX_ENOMEM;
 }
 
@@ -474,6 +523,9 @@ int consumer_new(const struct consumer_opts *o, struct consumer **out, char *err
 	if (rc == 0) {
 		rc = make_loop(c);
 	}
+	if (rc == 0) {
+		rc = consumer_watch_start(c);
+	}
 	if (rc != 0) {
 		if (rc == ZX_ENOMEM || rc == ZX_EIO) {
 			snprintf(err, errlen, "consumer setup: %s", zx_strerror(rc));
@@ -491,6 +543,7 @@ int consumer_close(struct consumer *c)
 		return 0;
 	}
 	c->closing = true;
+	consumer_watch_stop(c); /* its probes use the client */
 	/* Unsubscribe and let the revocation run to an empty assignment first: a
 	 * close that meets an incremental assignment in flight can hang in
 	 * librdkafka < 2.4 (confluentinc/librdkafka#4527, the workaround given there). */
@@ -529,6 +582,7 @@ void consumer_free(struct consumer *c)
 	if (c->tick != NULL) {
 		event_free(c->tick);
 	}
+	consumer_watch_free(c); /* before the client it uses */
 	if (c->q != NULL) {
 		rd_kafka_queue_destroy(c->q);
 	}

@@ -99,22 +99,36 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+
+/* Liveness: answered on the loop, so a loop that does not turn does not answer; else
+ * the consumer's progress check (xfrd/kafka/health.h). */
 static void live(void *arg, struct opshttp_answer *a)
 {
 	struct pipe_ctx *p = arg;
 	char why[256] = "";
 	a->ok = consumer_live(p->cons, why, sizeof(why)) == 0;
-	snprintf(a->text, sizeof(a->text), a->ok ? "ok" : "stalled: %s", why);
+	if (a->ok) {
+		snprintf(a->text, sizeof(a->text), why[0] != '\0' ? "ok (%s)" : "ok", why);
+	} else {
+		snprintf(a->text, sizeof(a->text), "stalled: %s", why);
+		a->reason = "Stalled";
+	}
 }
 
+/* Readiness: the zone set complete, then the consumer's rules (health_ready()). */
 static void ready(void *arg, struct opshttp_answer *a)
 {
 	struct pipe_ctx *p = arg;
 	char why[400] = "";
 	a->ok = zoneset_ready(p->zs, why, sizeof(why)) && peers_ready(p->peers, why, sizeof(why)) &&
 	        consumer_ready(p->cons, why, sizeof(why));
-	snprintf(a->text, sizeof(a->text), a->ok ? "ready" : why[0] != '\0' ? "not ready: %s"
-	                                                                   : "not ready", why);
+	if (a->ok) {
+		snprintf(a->text, sizeof(a->text), why[0] != '\0' ? "ready (%s)" : "ready", why);
+	} else {
+		snprintf(a->text, sizeof(a->text), why[0] != '\0' ? "not ready: %s" : "not ready",
+		         why);
+		a->reason = consumer_kafka_down(p->cons) ? "Kafka Unreachable" : NULL;
+	}
 }
 
 /* ---- the runtime as the consumer's sink, the consumer as the runtime's source ---- */
@@ -148,9 +162,21 @@ static void sink_poll(void *ctx, int timeout_ms)
 	runtime_poll_outcomes(((struct pipe_ctx *)ctx)->rt, timeout_ms);
 }
 
-static void sink_refresh_lost(void *ctx, const char *zone)
+static void sink_lost(void *ctx, int32_t partition)
 {
-	runtime_refresh_lost(((struct pipe_ctx *)ctx)->rt, zone);
+	struct pipe_ctx *p = ctx;
+	runtime_lost(p->rt, partition);
+	peers_owned_changed(p->peers);
+}
+
+static void sink_regrouped(void *ctx)
+{
+	runtime_regrouped(((struct pipe_ctx *)ctx)->rt);
+}
+
+static void sink_refresh_lost(void *ctx, const char *zone, int rc)
+{
+	runtime_refresh_lost(((struct pipe_ctx *)ctx)->rt, zone, rc);
 }
 
 static int src_refresh_due(void *ctx, struct zone *z)
@@ -280,7 +306,8 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		struct consumer_opts o = {
 			.cfg = cfg, .base = p->base, .up = p->up, .m = p->m, .replica = replica,
 			.sink = {.request = sink_request, .set_partitions = sink_set_partitions,
-			         .own = sink_own, .running_in = sink_running_in,
+			         .own = sink_own, .lost = sink_lost, .regrouped = sink_regrouped,
+			         .running_in = sink_running_in,
 			         .poll_outcomes = sink_poll, .refresh_lost = sink_refresh_lost,
 			         .ctx = p},
 			.commit_interval_ms = PIPELINE_COMMIT_INTERVAL_MS,
@@ -348,11 +375,12 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 			rc = ZX_ENOMEM;
 		}
 	}
-	if (rc == 0 && cfg->xfrd.health_commit_stall_ms < cfg->xfrd.timeout_transfer_ms) {
-		log_warn("health_stall_short", "commit_stall_ms=%llu transfer_timeout_ms=%llu "
-		         "hint=\"one transfer longer than the stall fails liveness\"",
+	if (rc == 0 && cfg_warnings(cfg, NULL, 0) > 0) {
+		log_warn("health_stall_short", "commit_stall_ms=%llu transfer_bound_ms=%llu "
+		         "hint=\"a transfer running past xfrd.health.commit-stall fails liveness: "
+		         "keep it above timeouts soa + connect + transfer\"",
 		         (unsigned long long)cfg->xfrd.health_commit_stall_ms,
-		         (unsigned long long)cfg->xfrd.timeout_transfer_ms);
+		         (unsigned long long)cfg_xfrd_transfer_bound_ms(&cfg->xfrd));
 	}
 	if (rc == 0) {
 		log_info("pipeline_started", "replica=%s topic=%s group=%s updates=%s",

@@ -64,7 +64,7 @@ struct runtime {
 	bool following;        /* zones not owned here follow their owner (Kafka mode) */
 	bool follow_caught_up; /* every followed zone was held or tried once (sticky) */
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
-		*m_asked, *m_ask_failed;
+		*m_asked;
 	struct metrics_hist *m_dur[4];
 };
 
@@ -92,7 +92,7 @@ static void arm_event(struct runtime *rt)
 static void arm(struct runtime *rt, struct zone *z)
 {
 	int64_t at = INT64_MAX;
-	if ((z->owned || rt->following) && !z->removed) {
+	if ((z->owned || z->orphan || rt->following) && !z->removed) {
 		if (!z->plan_valid) {
 			at = 0; /* read the plan at once */
 		} else {
@@ -163,11 +163,31 @@ static void expire(struct runtime *rt, struct zone *z, struct zdb_zone_info *inf
 static int request_zone(struct runtime *rt, struct zone *z, const struct zone_req *req,
                         unsigned flags, enum runtime_origin origin);
 
+/* A refresh due (at the plan's time, or a recheck now) could not be asked for: the
+ * store shows the zone overdue since then (zdb_zone_overdue(): once; the next
+ * attempt's record clears it, and z->overdue with it). */
+static void overdue(struct runtime *rt, struct zone *z, int64_t now)
+{
+	if (z->overdue) {
+		return;
+	}
+	int64_t due = z->plan_valid && z->plan.due > 0 && z->plan.due <= now ? z->plan.due : now;
+	int rc = zdb_zone_overdue(rt->o.db, zone_name(z), due);
+	if (rc != 0 && rc != ZX_ENOTFOUND) { /* ENOTFOUND: nothing stored to show it on */
+		log_warn("overdue_mark_failed", "zone=%s error=%s detail=\"%s\"", zone_name_text(z),
+		         zx_strerror(rc), zdb_last_error());
+		return;
+	}
+	z->overdue = true;
+	log_debug("refresh_overdue", "zone=%s due=%lld", zone_name_text(z), (long long)due);
+}
+
 static void ask(struct runtime *rt, struct zone *z, int64_t now)
 {
 	z->recheck_at = 0;
-	if (!z->owned && !rt->o.own_all) {
-		/* a follower asks nobody: it copies from the owner replica itself */
+	if (!z->owned && !z->orphan && !rt->o.own_all) {
+		/* a follower asks nobody: it copies from the owner replica itself (a zone of
+		 * a partition lost with Kafka asks as its owner did: see runtime_lost()) */
 		struct zone_req req = {.partition = -1, .offset = -1};
 		rt->st.follow_asked++;
 		int rc = request_zone(rt, z, &req, ENGINE_FOLLOW, RUNTIME_ORIGIN_FOLLOW);
@@ -194,10 +214,10 @@ static void ask(struct runtime *rt, struct zone *z, int64_t now)
 		rt->st.refresh_asked++;
 		metrics_add(rt->m_asked, 1);
 	} else {
-		/* asked again shortly: the plan stays due */
+		/* asked again shortly: the plan stays due (counted by the source) */
 		z->requested_at = now - RUNTIME_REQUEST_TIMEOUT + RUNTIME_ASK_AGAIN_S;
 		rt->st.refresh_failed++;
-		metrics_add(rt->m_ask_failed, 1);
+		overdue(rt, z, now);
 	}
 }
 
@@ -446,6 +466,7 @@ static void on_outcome(struct runtime *rt, struct outcome *o)
 	uint32_t serial = stored ? r->commit.serial : r->old_serial;
 	z->last = (struct zone_last){.outcome = (int)r->outcome, .error = r->error, .at = now,
 	                             .has_serial = has, .serial = serial};
+	z->overdue = false; /* an attempt: its record in the store cleared the mark */
 	rt->ndone = 0;
 	if (sched_finished(rt->s, z, has, serial) != 0) {
 		log_warn("outcome_unexpected", "zone=%s", zone_name_text(z));
@@ -553,15 +574,17 @@ struct zone *runtime_zone(const struct runtime *rt, const uint8_t *name)
 	return zonetab_find(rt->zones, name);
 }
 
-void runtime_refresh_lost(struct runtime *rt, const char *name)
+void runtime_refresh_lost(struct runtime *rt, const char *name, int rc)
 {
+	(void)rc; /* counted by the source, with its reason */
+	rt->st.refresh_failed++;
 	struct zone *z = zonetab_find_text(rt->zones, name);
 	if (z == NULL || z->requested_at == 0) {
-		return;
+		return; /* gone, or no longer ours to ask for (its outcome came, or it moved) */
 	}
-	rt->st.refresh_failed++;
-	metrics_add(rt->m_ask_failed, 1);
-	z->requested_at = clock_wall_s() - RUNTIME_REQUEST_TIMEOUT + RUNTIME_ASK_AGAIN_S;
+	int64_t now = clock_wall_s();
+	z->requested_at = now - RUNTIME_REQUEST_TIMEOUT + RUNTIME_ASK_AGAIN_S;
+	overdue(rt, z, now);
 	arm(rt, z);
 	arm_event(rt);
 }
@@ -709,9 +732,13 @@ void runtime_own(struct runtime *rt, int32_t partition, bool owned)
 			/* losing it: its requests are the new owner's; taking it: a follower's
 			 * copy requests are moot, the owner's own check comes next */
 			sched_drop(rt->s, z);
+			/* no longer this replica's to refresh: out of xfrd_zones_refresh_overdue
+			 * (the store's mark stays with its copy, which is not refreshed here) */
+			z->overdue = false;
 		}
 		z->owned = owned;
 		z->seed_tried = false;
+		z->orphan = false;
 		z->plan_valid = false;
 		z->requested_at = 0;
 		z->recheck_at = 0;
@@ -743,6 +770,33 @@ size_t runtime_owned_partitions(const struct runtime *rt, int32_t *out, size_t m
 		}
 	}
 	return n;
+}
+
+void runtime_lost(struct runtime *rt, int32_t partition)
+{
+	runtime_own(rt, partition, false);
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		if (z->partition == partition) {
+			z->orphan = true; /* its timers go on: see runtime.h */
+			arm(rt, z);
+		}
+	}
+	arm_event(rt);
+}
+
+void runtime_regrouped(struct runtime *rt)
+{
+	for (struct zone *z = zonetab_next(rt->zones, NULL); z != NULL;
+	     z = zonetab_next(rt->zones, z)) {
+		if (z->orphan) {
+			z->orphan = false; /* placed again: its owner keeps its timers */
+			z->overdue = false; /* and shows it overdue, if it is */
+			z->requested_at = 0;
+			arm(rt, z);
+		}
+	}
+	arm_event(rt);
 }
 
 size_t runtime_running_in(const struct runtime *rt, int32_t partition)
@@ -779,6 +833,17 @@ static double g_running(void *arg)
 static double g_scheduled(void *arg)
 {
 	return (double)sched_scheduled(((struct runtime *)arg)->s);
+}
+
+/* Zones marked overdue (a scrape walks them: O(zones)). */
+static double g_overdue(void *arg)
+{
+	const struct zonetab *t = ((struct runtime *)arg)->zones;
+	size_t n = 0;
+	for (const struct zone *z = zonetab_next(t, NULL); z != NULL; z = zonetab_next(t, z)) {
+		n += z->overdue;
+	}
+	return (double)n;
 }
 
 static double g_zones(void *arg)
@@ -841,9 +906,9 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	                                       "zones marked expired")) != NULL;
 	ok &= (rt->m_asked = metrics_counter(m, "xfrd_refresh_requests_total", NULL,
 	                                     "refreshes asked for by the SOA timers")) != NULL;
-	ok &= (rt->m_ask_failed = metrics_counter(m, "xfrd_refresh_send_failures_total", NULL,
-	                                          "refresh requests that could not be queued"))
-	      != NULL;
+	ok &= metrics_gauge_cb(m, "xfrd_zones_refresh_overdue", NULL,
+	                       "zones whose refresh was due and could not be asked for "
+	                       "(shown overdue by xfrctl)", g_overdue, rt) == 0;
 	ok &= (rt->m_refused_serial = metrics_counter(m, "xfrd_transfers_refused_serial_total",
 	                                              NULL, "transfers refused: their serial was "
 	                                              "not newer than the stored one")) != NULL;

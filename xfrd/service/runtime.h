@@ -16,15 +16,19 @@
  *     --> sched_finished (the requests it finishes) --> source.outcome (event,
  *     offsets) --> downstream NOTIFY (notifier) --> replan --> timer
  *
- * Timers: a zone this process owns (Kafka mode: its partition is assigned here;
- * standalone: every zone) has one timer (xfrd/zone/timers.h): the planner's
+ * Timers: a zone this process owns (Kafka mode: its partition is assigned here, or
+ * was until Kafka became unreachable: runtime_lost(); standalone: every zone) has
+ * one timer (xfrd/zone/timers.h): the planner's
  * refresh due time (xfrd/zone/plan.h) while nothing runs and no request is out,
  * the time a lost refresh request is asked again (RUNTIME_REQUEST_TIMEOUT), a
  * recheck (a NOTIFY announced a serial the primary did not serve yet), and its
  * expiry. The plan is derived from what the store recorded, so a crash or a
  * partition move loses no timer: the next owner computes the same plan. At
  * expiry the store's state machine marks the zone EXPIRED (one commit;
- * common/store/zdb.h) and source.expired announces it, once per expiry.
+ * common/store/zdb.h) and source.expired announces it, once per expiry. A refresh
+ * that could not be asked for (Kafka did not take the request) marks the zone
+ * overdue in the store (zdb_zone_overdue(), once; the next attempt clears it), so
+ * xfrctl and the API show it; xfrd_zones_refresh_overdue counts such zones.
  *
  * Announcements (source.outcome's @c announce): every new serial and every
  * failure; an up-to-date outcome only for the first outcome of a zone since this
@@ -87,8 +91,9 @@ struct runtime_source {
 	/**
 	 * @p z's refresh is due: ask for it (its request comes back through
 	 * runtime_request()). 0 asked (the zone waits RUNTIME_REQUEST_TIMEOUT for its
-	 * outcome), else a ZX_E* code (asked again RUNTIME_ASK_AGAIN_S later, counted
-	 * in xfrd_refresh_send_failures_total). NULL: the runtime requests it itself.
+	 * outcome), else a ZX_E* code (the source counts it; asked again
+	 * RUNTIME_ASK_AGAIN_S later, and the zone marked overdue in the store until its
+	 * next attempt: zdb_zone_overdue()). NULL: the runtime requests it itself.
 	 */
 	int (*refresh_due)(void *ctx, struct zone *z);
 	/**
@@ -172,6 +177,19 @@ size_t runtime_owned_partitions(const struct runtime *rt, int32_t *out, size_t m
 /** True when this process owns the zone @p name (wire): its partition is assigned here. */
 bool runtime_owns_name(const struct runtime *rt, const uint8_t *name);
 
+/**
+ * This process lost @p partition with Kafka (the consumer's session timed out; no
+ * one was handed the partition): as runtime_own(false) (its zones' requests are
+ * dropped), but the zones' timers go on (struct zone's orphan), so a refresh due
+ * during the outage is asked for, fails, is counted, and the zone shown overdue,
+ * instead of nobody noticing. They stop at runtime_own() of the partition or at
+ * runtime_regrouped().
+ */
+void runtime_lost(struct runtime *rt, int32_t partition);
+
+/** The consumer group assigned partitions again: the timers of lost ones not owned stop. */
+void runtime_regrouped(struct runtime *rt);
+
 /** Set the request source (after runtime_new(): the consumer needs the runtime first). */
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src);
 
@@ -203,8 +221,11 @@ bool runtime_follow_caught_up(struct runtime *rt, char *why, size_t whylen);
 void runtime_announce(struct runtime *rt, const char *name, uint32_t serial, bool expired,
                       const char *replica);
 
-/** The REFRESH request of the zone @p name was not stored: it is asked again shortly. */
-void runtime_refresh_lost(struct runtime *rt, const char *name);
+/**
+ * The REFRESH request of the zone @p name was not stored (@p rc why; counted by the
+ * source): it is asked again RUNTIME_ASK_AGAIN_S later, and the zone marked overdue.
+ */
+void runtime_refresh_lost(struct runtime *rt, const char *name, int rc);
 
 /**
  * Add a zone, or give a known one new settings (its next transfer, timers and

@@ -6,6 +6,11 @@
  * command from one snapshot, so xfrctl runs beside xfrd without stopping it and
  * never sees half a transfer. Records are printed through ldns' presentation code.
  *
+ * A zone whose refresh fell due and could not be asked for (xfrd: Kafka did not take
+ * the refresh request; zdb_zone_info.refresh_due) shows its state with "(refresh
+ * overdue D)", D the time since it fell due, until its next attempt is recorded;
+ * --json gives refresh_overdue_since and refresh_overdue_s (null when not).
+ *
  * A zone a reader of xfrd found corrupt shows as state "corrupt"; dump checks
  * the records it prints against the zone's count and checksum and exits 3 with
  * a message when they differ (the output is then not the zone).
@@ -56,7 +61,9 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  zones            one line per zone: name, state, serial, last success, records,\n"
-	"                   primary, last error\n"
+	"                   primary, last error; a state \"(refresh overdue D)\" had its\n"
+	"                   refresh due D ago and xfrd could not ask for it (Kafka\n"
+	"                   away): not refreshed since\n"
 	"  show ZONE        all of a zone's metadata, the journal's range included\n"
 	"  dump ZONE        the zone in zone-file format, SOA first, canonical order;\n"
 	"                   checked against the zone's record count and checksum\n"
@@ -136,6 +143,36 @@ static const char *state_name(enum zdb_state s)
 static const char *zone_state(const struct zdb_zone_info *zi)
 {
 	return zi->corrupt ? "corrupt" : state_name(zi->state);
+}
+
+/* @p s seconds as "45s", "5m", "2h3m", "3d4h". */
+static const char *span_text(int64_t s, char *buf, size_t size)
+{
+	if (s < 0) {
+		s = 0;
+	}
+	if (s < 60) {
+		snprintf(buf, size, "%llds", (long long)s);
+	} else if (s < 3600) {
+		snprintf(buf, size, "%lldm", (long long)(s / 60));
+	} else if (s < 86400) {
+		snprintf(buf, size, "%lldh%lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+	} else {
+		snprintf(buf, size, "%lldd%lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+	}
+	return buf;
+}
+
+/* The state with its refresh overdue, as listed: "fresh (refresh overdue 5m)". */
+static const char *state_text(const struct zdb_zone_info *zi, char *buf, size_t size)
+{
+	char d[32];
+	if (zi->refresh_due <= 0) {
+		return zone_state(zi);
+	}
+	snprintf(buf, size, "%s (refresh overdue %s)", zone_state(zi),
+	         span_text((int64_t)time(NULL) - zi->refresh_due, d, sizeof(d)));
+	return buf;
 }
 
 /* UTC ISO 8601 of @p t, or "-" for never. */
@@ -218,6 +255,16 @@ static json_t *zone_json(const struct zdb_zone_info *zi, bool full)
 	                      "last_success", time_or_null(zi->last_success), "last_attempt",
 	                      time_or_null(zi->last_attempt), "last_error",
 	                      text_or_null(zi->last_error_text), "primary", text_or_null(zi->primary));
+	if (j != NULL) {
+		int64_t od = zi->refresh_due > 0 ? (int64_t)time(NULL) - zi->refresh_due : 0;
+		if (json_object_set_new(j, "refresh_overdue_since", time_or_null(zi->refresh_due)) != 0 ||
+		    json_object_set_new(j, "refresh_overdue_s",
+		                        zi->refresh_due > 0 ? json_integer(od > 0 ? od : 0)
+		                                            : json_null()) != 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
 	if (j == NULL || !full) {
 		return j;
 	}
@@ -262,7 +309,7 @@ struct list_state {
 static int list_one(const struct zdb_zone_info *zi, void *arg)
 {
 	struct list_state *ls = arg;
-	char name[DNAME_TEXTLEN], t[32], serial[16], records[24];
+	char name[DNAME_TEXTLEN], t[32], serial[16], records[24], st[64];
 	if (ls->all != NULL) {
 		ls->n++;
 		return json_array_append_new(ls->all, zone_json(zi, false)) == 0 ? 0 : ZX_ENOMEM;
@@ -272,7 +319,8 @@ static int list_one(const struct zdb_zone_info *zi, void *arg)
 	}
 	snprintf(serial, sizeof(serial), "%u", zi->serial);
 	snprintf(records, sizeof(records), "%llu", (unsigned long long)zi->records);
-	fprintf(ls->o, "%-30s %-10s %10s %-20s %10s %-24s %s\n", name, zone_state(zi),
+	fprintf(ls->o, "%-30s %-10s %10s %-20s %10s %-24s %s\n", name,
+	        state_text(zi, st, sizeof(st)),
 	        zi->loaded ? serial : "-", time_text(zi->last_success, t, sizeof(t)),
 	        zi->loaded ? records : "-", zi->primary[0] ? zi->primary : "-",
 	        zi->last_error_text[0] ? zi->last_error_text : "-");
@@ -326,6 +374,13 @@ static void show_text(const struct zdb_zone_info *zi)
 	}
 	printf("zone:          %s\n", name);
 	printf("state:         %s\n", zone_state(zi));
+	if (zi->refresh_due > 0) {
+		char d[32];
+		printf("refresh:       overdue %s, since %s (xfrd could not ask for it: Kafka "
+		       "did not take the request)\n",
+		       span_text((int64_t)time(NULL) - zi->refresh_due, d, sizeof(d)),
+		       time_text(zi->refresh_due, t, sizeof(t)));
+	}
 	printf("loaded:        %s\n", zi->loaded ? "yes" : "no");
 	if (zi->loaded) {
 		char *soa = soa_text(zi);

@@ -116,6 +116,11 @@ struct zone {
 	/* placement */
 	int32_t partition;          /**< of the requests topic; -1 unknown */
 	bool owned;                 /**< this process talks to the zone's primaries */
+	bool orphan;                /**< not owned, but its partition was lost with Kafka
+	                                 (no one got it yet): its refresh timers go on, so a
+	                                 refresh due meanwhile is asked for (and shown
+	                                 overdue when that fails) until the group places
+	                                 it again (runtime_regrouped()) */
 	/* schedule: xfrd/zone/sched.h */
 	enum zone_run run;
 	unsigned next_flags;        /**< flags of the scheduled run */
@@ -131,6 +136,9 @@ struct zone {
 	int64_t requested_at;       /**< a refresh was asked for then; 0 none out */
 	int64_t recheck_at;         /**< a NOTIFY announced a serial the primary lacked:
 	                                 refresh again then at the latest; 0 none */
+	bool overdue;               /**< a refresh due could not be asked for (Kafka did not
+	                                 take it): marked in the store (zdb_zone_overdue())
+	                                 until the next outcome */
 	bool announced;             /**< an event for the held serial went out since this
 	                                 replica took the zone */
 	bool seed_tried;            /**< a first copy from another replica was tried since

@@ -128,9 +128,31 @@ static void test_cfg_defaults_of_empty_file(void **state)
 	assert_int_equal(cfg->xfrd.limits.bytes, 4ull << 30);
 	assert_int_equal(cfg->xfrd.journal_changes, 100);
 	assert_int_equal(cfg->xfrd.journal_bytes, 64 << 20);
-	assert_int_equal(cfg->xfrd.health_commit_stall_ms, 60000);
+	assert_int_equal(cfg->xfrd.health_commit_stall_ms, 15 * 60000);
 	assert_int_equal(cfg->zone_count, 0);
 	assert_null(find(cfg, "example.com"));
+	/* the defaults agree with each other: no warning (health_stall_short) */
+	char w[512] = "x";
+	assert_int_equal(cfg_warnings(cfg, w, sizeof(w)), 0);
+	assert_string_equal(w, "");
+	assert_true(cfg->xfrd.health_commit_stall_ms >= cfg_xfrd_transfer_bound_ms(&cfg->xfrd));
+	cfg_free(cfg);
+}
+
+/* A commit-stall below one transfer's bound is a warning that names both. */
+static void test_cfg_warns_short_commit_stall(void **state)
+{
+	(void)state;
+	struct cfg *cfg = load_text("xfrd: { health: { commit-stall: 2m } }\n");
+	char w[512] = "";
+	assert_int_equal(cfg_warnings(cfg, w, sizeof(w)), 1);
+	assert_non_null(strstr(w, "xfrd.health.commit-stall (120000 ms)"));
+	assert_non_null(strstr(w, "= 604000 ms"));
+	assert_int_equal(cfg_warnings(cfg, NULL, 0), 1);
+	cfg_free(cfg);
+	cfg = load_text("xfrd: { health: { commit-stall: 40s },\n"
+	                "        timeouts: { connect: 1s, soa: 1s, transfer: 38s } }\n");
+	assert_int_equal(cfg_warnings(cfg, w, sizeof(w)), 0); /* exactly the bound */
 	cfg_free(cfg);
 }
 
@@ -150,6 +172,8 @@ static void test_cfg_example_loads(void **state)
 {
 	(void)state;
 	struct cfg *cfg = load_ok(EXAMPLE);
+	char w[512];
+	assert_int_equal(cfg_warnings(cfg, w, sizeof(w)), 0); /* what it ships works together */
 	assert_string_equal(cfg->notifyd.instance, "notifyd-1");
 	assert_string_equal(cfg->xfrd.replica, "xfrd-0");
 	assert_int_equal(cfg->zone_count, 3);
@@ -1012,6 +1036,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_registry_and_api),
 		cmocka_unit_test(test_cfg_defaults_of_empty_file),
 		cmocka_unit_test(test_cfg_empty_flow_mapping_is_empty_file),
+		cmocka_unit_test(test_cfg_warns_short_commit_stall),
 		cmocka_unit_test(test_cfg_example_loads),
 		cmocka_unit_test(test_cfg_units),
 		cmocka_unit_test(test_cfg_bad_values),

@@ -317,12 +317,62 @@ static void test_state_random_sequences(void **state)
 	rm_store(dir);
 }
 
+/* zdb_zone_overdue(): a mark beside the state machine, kept until the next attempt. */
+static void test_state_overdue_mark(void **state)
+{
+	(void)state;
+	char *dir = mk_store_dir();
+	struct zdb *db = open_store(dir, 100);
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 50), ZX_ENOTFOUND);
+	commit(db, 5, 20);
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 0), ZX_EINVAL);
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), (int64_t)UINT32_MAX + 1), ZX_EINVAL);
+	assert_int_equal(get(db).refresh_due, 0);
+	/* marked: the state and the times stay */
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 100), 0);
+	struct zdb_zone_info zi = get(db);
+	assert_int_equal(zi.refresh_due, 100);
+	assert_int_equal(zi.state, ZDB_STATE_FRESH);
+	assert_int_equal(zi.last_attempt, 20);
+	assert_int_equal(zi.last_success, 20);
+	assert_int_equal(zi.serial, 5);
+	/* marked again: the earliest due time stays */
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 150), 0);
+	assert_int_equal(get(db).refresh_due, 100);
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 90), 0);
+	assert_int_equal(get(db).refresh_due, 90);
+	/* an expiry is no attempt: still overdue */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_EXPIRED, 200, NULL, NULL), 0);
+	zi = get(db);
+	assert_int_equal(zi.refresh_due, 90);
+	assert_int_equal(zi.state, ZDB_STATE_EXPIRED);
+	/* every recorded attempt clears it: UPTODATE, FAILED, a commit */
+	assert_int_equal(zdb_zone_event(db, tname(ZONE), ZDB_EV_UPTODATE, 210, NULL, NULL), 0);
+	assert_int_equal(get(db).refresh_due, 0);
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 300), 0);
+	assert_int_equal(zone_failed(db, tname(ZONE), 310, ZX_ETIMEDOUT, NULL, NULL), 0);
+	assert_int_equal(get(db).refresh_due, 0);
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 400), 0);
+	commit(db, 6, 410);
+	zi = get(db);
+	assert_int_equal(zi.refresh_due, 0);
+	assert_int_equal(zi.serial, 6);
+	/* a mark survives a reopen (it is in the record) */
+	assert_int_equal(zdb_zone_overdue(db, tname(ZONE), 500), 0);
+	zdb_close(db);
+	db = open_store(dir, 100);
+	assert_int_equal(get(db).refresh_due, 500);
+	zdb_close(db);
+	rm_store(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_state_next_every_transition),
 		cmocka_unit_test(test_state_walk_through_the_store),
 		cmocka_unit_test(test_state_random_sequences),
+		cmocka_unit_test(test_state_overdue_mark),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

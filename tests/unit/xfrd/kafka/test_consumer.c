@@ -125,10 +125,11 @@ static void sink_poll(void *ctx, int timeout_ms)
 	(void)timeout_ms;
 }
 
-static void sink_refresh_lost(void *ctx, const char *zone)
+static void sink_refresh_lost(void *ctx, const char *zone, int rc)
 {
 	(void)ctx;
 	(void)zone;
+	(void)rc;
 }
 
 static int setup(void **state)

@@ -28,7 +28,7 @@ struct bed {
 	int udp, tcp;
 	uint16_t port;
 	/* what the source saw */
-	int outcomes, announced, expired;
+	int outcomes, announced, expired, asks_failed;
 	int64_t done[64];
 	int ndone;
 	enum zdb_state last_state;
@@ -119,13 +119,6 @@ static void run_until(struct bed *b, bool (*cond)(struct bed *), int ms)
 		event_base_loopexit(b->base, &tv);
 		event_base_dispatch(b->base);
 	}
-}
-
-static bool nothing_running(struct bed *b)
-{
-	struct runtime_stats rs;
-	runtime_stats(b->rt, &rs);
-	return rs.running == 0;
 }
 
 static bool two_outcomes(struct bed *b)
@@ -282,6 +275,13 @@ static bool three_outcomes(struct bed *b)
 	return b->outcomes >= 3;
 }
 
+static bool none_running(struct bed *b)
+{
+	struct runtime_stats rs;
+	runtime_stats(b->rt, &rs);
+	return rs.running == 0;
+}
+
 /* Zones added, changed and removed while the loop runs: an added zone's timer asks for
  * it at once; new settings take effect at the next transfer; a zone removed while its
  * transfer runs refuses requests at once and goes when the transfer ends. */
@@ -319,12 +319,79 @@ static void test_runtime_zones_come_and_go(void **state)
 	assert_int_equal(b.ndone, before + 2); /* both finished by the one last transfer */
 	assert_int_equal(b.done[before], 77);
 	assert_int_equal(b.done[before + 1], 78);
-	/* c.test's first refresh (refused at once) may still be on its way back */
-	run_until(&b, nothing_running, 5000);
+	/* nothing left running: b.test's retry timer (1 s, whole seconds) may start its own
+	 * transfer around now, so wait for a moment with none rather than assert at once */
+	run_until(&b, none_running, 3000);
 	runtime_stats(b.rt, &rs);
 	assert_int_equal(rs.zones, 2);
 	assert_int_equal(rs.running, 0);
 	bed_down(&b); /* ASan: the removed record was freed */
+}
+
+/* A source whose REFRESH requests Kafka never takes (an outage). */
+static int ask_fails(void *ctx, struct zone *z)
+{
+	(void)z;
+	struct bed *b = ctx;
+	b->asks_failed++;
+	return ZX_EKAFKA;
+}
+
+/* xfrd_zones_refresh_overdue as a scrape shows it. */
+static long overdue_gauge(struct bed *b)
+{
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(metrics_render(b->m, &text, &len), 0);
+	const char *p = strstr(text, "\nxfrd_zones_refresh_overdue ");
+	assert_non_null(p);
+	long v = strtol(p + strlen("\nxfrd_zones_refresh_overdue "), NULL, 10);
+	free(text);
+	return v;
+}
+
+static bool asked_each(struct bed *b)
+{
+	return b->asks_failed >= 2;
+}
+
+/* Refreshes that cannot be asked for: the zones count as overdue while this replica
+ * answers for them (owned, or lost with Kafka: orphans whose timers go on), and no
+ * longer once their partition went elsewhere: a gauge stuck above 0 on a replica that
+ * gave the zones away would keep ZxRefreshOverdue firing for ever. */
+static void test_runtime_overdue_follows_ownership(void **state)
+{
+	(void)state;
+	struct bed b;
+	bed_up(&b, false);
+	struct runtime_source src = {.outcome = on_outcome, .expired = on_expired,
+	                             .refresh_due = ask_fails, .ctx = &b};
+	runtime_set_source(b.rt, &src);
+	runtime_set_partitions(b.rt, 1);
+	runtime_own(b.rt, 0, true);
+	run_until(&b, asked_each, 5000);
+	assert_true(b.asks_failed >= 2);
+	assert_int_equal(overdue_gauge(&b), 2);
+	/* revoked (handed to another replica): not ours to show */
+	runtime_own(b.rt, 0, false);
+	assert_int_equal(overdue_gauge(&b), 0);
+	/* taken again, then lost with Kafka: the timers go on, the zones overdue again */
+	runtime_own(b.rt, 0, true);
+	runtime_lost(b.rt, 0);
+	b.asks_failed = 0;
+	run_until(&b, asked_each, 5000);
+	assert_true(b.asks_failed >= 2);
+	assert_int_equal(overdue_gauge(&b), 2);
+	/* the group placed the partition elsewhere */
+	runtime_regrouped(b.rt);
+	assert_int_equal(overdue_gauge(&b), 0);
+	int n = b.asks_failed;
+	/* an orphan would ask again RUNTIME_ASK_AGAIN_S after its failure: nobody may */
+	struct timeval tv = {RUNTIME_ASK_AGAIN_S + 1, 0};
+	event_base_loopexit(b.base, &tv);
+	event_base_dispatch(b.base);
+	assert_int_equal(b.asks_failed, n);
+	bed_down(&b);
 }
 
 static void test_runtime_new_errors(void **state)
@@ -345,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_timers_ask_by_themselves),
 		cmocka_unit_test(test_runtime_expiry),
 		cmocka_unit_test(test_runtime_zones_come_and_go),
+		cmocka_unit_test(test_runtime_overdue_follows_ownership),
 		cmocka_unit_test(test_runtime_new_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
