@@ -62,7 +62,7 @@
 #include "common/dname.h"
 #include "common/dnsmsg.h"
 #include "common/serial.h"
-#include "common/tsig.h"
+#include "common/tsig/tsig.h"
 #include "common/wire.h"
 
 #include <arpa/inet.h>
