@@ -118,6 +118,14 @@ struct xfr_params {
 	struct connpool *pool;            /**< IXFR/AXFR: idle connections of this base to take
 	                                       and give back (xfrd/xfr/connpool.h); NULL: a new
 	                                       connection each time; borrowed */
+	void (*released)(void *arg);      /**< NULL, or called on this base with xfr_start()'s
+	                                       @p arg, at most once, when an AXFR's last message
+	                                       is in and its commit starts: the connection is
+	                                       given back and nothing after this talks to the
+	                                       primary (an AXFR has no fallback), so the caller
+	                                       may give the primary's slot to the next transfer
+	                                       while the commit waits for its disk sync. The
+	                                       done callback still follows. */
 };
 
 enum xfr_outcome {
