@@ -230,7 +230,8 @@ struct cfg_xfrd {
 	uint64_t serve_snapshot_max_ms;  /**< no transfer reads one snapshot longer than this */
 	struct cfg_serve_tls serve_tls;  /**< xfrd.serve.tls: the XoT listener (RFC 9103) */
 	uint32_t transfers_max;         /**< transfers running at once */
-	uint32_t transfers_per_primary; /**< transfers running at once against one primary */
+	uint32_t transfers_per_primary; /**< transfers talking to one primary at once (an AXFR
+	                                     waiting for its commit counts only in max) */
 	uint64_t timeout_connect_ms;
 	uint64_t timeout_read_ms;     /**< each read of a transfer or SOA answer */
 	uint64_t timeout_transfer_ms; /**< a whole transfer */

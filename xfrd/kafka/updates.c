@@ -19,10 +19,10 @@ struct updates {
 	struct kafka_loop *loop;
 };
 
-/* Latency settings on top of the requests topic's contract (proto/reqtopic.h), which
+/* Settings on top of the requests topic's contract (proto/reqtopic.h), which
  * the updates topic follows as well (key = zone, murmur2_random, idempotent). */
 static const char *const defaults[] = {
-	"linger.ms", "1",
+	"linger.ms", "20",
 	"message.timeout.ms", "30000",
 	NULL,
 };

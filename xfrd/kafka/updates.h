@@ -16,9 +16,13 @@
  * rd_kafka_poll(rk, 0), which runs the done function on the loop thread; a
  * 100 ms timer polls too.
  *
- * Latency defaults (kafka.settings override any): linger.ms=1 (a burst of
- * commits still batches), socket.nagle.disable=true, message.timeout.ms=30000
- * (a failed delivery comes back and the consumer sends again).
+ * Defaults (kafka.settings override any): linger.ms=20, socket.nagle.disable=true,
+ * message.timeout.ms=30000 (a failed delivery comes back and the consumer sends
+ * again). Nothing a client waits for rides on this producer's latency (a zone is
+ * served once committed; the event only finishes offsets and tells followers), and
+ * with a shorter linger librdkafka 2.0.2's broker thread polled in a loop while a
+ * batch waited behind the one in flight: linger.ms=1 cost xfrd 1.5-2x the CPU
+ * with 10,000 zones loading (tests/unit/xfrd/kafka/test_updates.c).
  *
  * Threading: one event loop thread (the consumer's).
  */

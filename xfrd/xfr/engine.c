@@ -56,6 +56,7 @@ struct job {
 	struct worker *w;
 	struct xfr *x;
 	unsigned attempts;
+	bool released; /* this attempt gave its primary's slot back before its end */
 	struct xfr_result last;
 };
 
@@ -167,6 +168,9 @@ static void dispatch(struct engine *e)
 			p->tail = NULL;
 		}
 		p->running++;
+		if (p->running > e->st.max_at_primary) {
+			e->st.max_at_primary = p->running;
+		}
 		e->st.queued--;
 		e->st.running++;
 		if (e->st.running > e->st.max_running) {
@@ -369,7 +373,10 @@ static void attempt_done(struct engine *e, struct job *j)
 {
 	j->attempts++;
 	pthread_mutex_lock(&e->mu);
-	j->prim->running--;
+	if (!j->released) {
+		j->prim->running--;
+	}
+	j->released = false;
 	e->st.running--;
 	bool failed = j->last.outcome == XFR_FAILED && !e->stopping;
 	if (j->proxy != NULL) {
@@ -411,6 +418,21 @@ static void attempt_done(struct engine *e, struct job *j)
 	if (!retry) {
 		finish_job(e, j);
 	}
+}
+
+/* An AXFR's data is in and its commit starts (worker thread): the primary's slot
+ * goes to the next transfer, the overall one stays taken until the end. Commits
+ * queued meanwhile are synced together (the store's group commit), so the disk
+ * sync no longer paces the transfers from one primary. */
+static void on_xfr_released(void *arg)
+{
+	struct job *j = arg;
+	struct engine *e = j->w->e;
+	pthread_mutex_lock(&e->mu);
+	j->prim->running--;
+	j->released = true;
+	dispatch(e);
+	pthread_mutex_unlock(&e->mu);
 }
 
 static void on_xfr_done(void *arg, struct xfr *x, const struct xfr_result *res)
@@ -474,6 +496,7 @@ static void start_job(struct engine *e, struct worker *w, struct job *j)
 		.ops = e->o.ops, .store = e->o.store, .commitq = e->commitq, .pool = w->pool,
 		.source = eg->source.len != 0 ? &eg->source : NULL, .proxy = j->proxy,
 		.tls = tls,
+		.released = on_xfr_released,
 	};
 	rc = xfr_start(w->base, &p, on_xfr_done, j, &j->x);
 	if (rc != 0) {

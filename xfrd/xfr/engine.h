@@ -67,7 +67,9 @@ struct engine_opts {
 	                                for a disk sync and commits overlap into group
 	                                commits; 0: commit on the workers' loops */
 	uint32_t max_transfers;    /**< refreshes running at once; >= 1 */
-	uint32_t per_primary;      /**< running at once against one primary; >= 1 */
+	uint32_t per_primary;      /**< transfers talking to one primary at once; >= 1 (an AXFR
+	                                whose data is in and that waits for its commit no
+	                                longer counts: the max_transfers slot it keeps) */
 	uint64_t connect_ms;       /**< TCP connect timeout */
 	uint64_t read_ms;          /**< each read */
 	uint64_t soa_ms;           /**< the UDP SOA try before TCP */
@@ -150,7 +152,10 @@ struct engine_stats {
 	uint64_t refused_serial;  /**< failed because the serial was not newer (ZX_ESERIAL) */
 	uint64_t proxy_failovers; /**< attempts moved on to a primary's next proxy */
 	uint32_t running, queued; /**< now */
-	uint32_t max_running;     /**< the highest "running" seen */
+	uint32_t max_running;     /**< the highest "running" seen (max_transfers bounds it) */
+	uint32_t max_at_primary;  /**< the most transfers seen talking to one primary at once
+	                               (per_primary bounds it; an AXFR waiting for its commit
+	                               does not count) */
 };
 
 void engine_stats(struct engine *e, struct engine_stats *out);

@@ -477,6 +477,9 @@ static void commit(struct xfr *x)
 	void *txn = x->txn;
 	x->txn = NULL;
 	x->tc_us = clock_mono_us();
+	if (x->st == ST_AXFR && x->p.released != NULL) {
+		x->p.released(x->cb_arg); /* the primary is done with: close_io() ran before */
+	}
 	if (x->p.commitq == NULL || (x->p.ops->movable != NULL && !x->p.ops->movable(txn))) {
 		int rc = x->p.ops->commit(txn, clock_wall_s(), x->res.primary, &x->res.commit);
 		if (rc != 0) {

@@ -154,6 +154,14 @@ struct xfr_params {
 	                                       borrowed */
 	const struct xot_client *tls;     /**< XFR over TLS with this context (xfrd/xfr/xot.h);
 	                                       NULL: plain; borrowed */
+	void (*released)(void *arg);      /**< NULL, or called on this base with xfr_start()'s
+	                                       @p arg, at most once, when an AXFR's last message
+	                                       is in and its commit starts: the connection is
+	                                       given back and nothing after this talks to the
+	                                       primary (an AXFR has no fallback), so the caller
+	                                       may give the primary's slot to the next transfer
+	                                       while the commit waits for its disk sync. The
+	                                       done callback still follows. */
 };
 
 /** Whether a failure was the egress path's (the engine then tries the next proxy). */

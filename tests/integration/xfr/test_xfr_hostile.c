@@ -285,6 +285,71 @@ static void test_connection_reuse(void **state)
 	engine_free(e);
 }
 
+/* A store whose commits wait at a gate: memstore, with commit() held until opened. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int entered;
+	bool open;
+} gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static int gated_commit(void *txn, int64_t now, const char *primary, struct zdb_commit *res)
+{
+	pthread_mutex_lock(&gate.mu);
+	gate.entered++;
+	pthread_cond_broadcast(&gate.cv);
+	while (!gate.open) {
+		pthread_cond_wait(&gate.cv, &gate.mu);
+	}
+	pthread_mutex_unlock(&gate.mu);
+	return memstore_ops.commit(txn, now, primary, res);
+}
+
+/* An AXFR waiting for its commit (a disk sync in the real store) no longer holds
+ * its primary's slot: with per_primary 1 the next transfer from that primary runs
+ * meanwhile, and its commit joins the first (the store groups them: one sync). */
+static void test_primary_slot_freed_while_committing(void **state)
+{
+	(void)state;
+	struct xfr_store_ops ops = memstore_ops;
+	ops.commit = gated_commit;
+	struct engine_opts o = {
+		.workers = 1, .commit_threads = 2, .max_transfers = 4, .per_primary = 1,
+		.connect_ms = 1000, .read_ms = 700, .soa_ms = 300, .transfer_ms = 10000,
+		.ops = &ops, .store = store,
+	};
+	struct engine *e = NULL;
+	assert_int_equal(engine_new(&o, &e), 0);
+	struct primary p = start_primary("slot.test.", 7, NULL, true, NULL);
+	struct tzone t;
+	tzone_init(&t, "slot.test.", p.port, 0, true, 0);
+	struct wait w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	assert_int_equal(request(e, &t.z, ENGINE_FORCE_AXFR, on_done, &w), 0);
+	assert_int_equal(request(e, &t.z, ENGINE_FORCE_AXFR, on_done, &w), 0);
+	/* both transfers reach their commit while the first commit is held */
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&gate.mu);
+	while (gate.entered < 2 &&
+	       pthread_cond_timedwait(&gate.cv, &gate.mu, &until) == 0) {
+	}
+	int entered = gate.entered;
+	gate.open = true; /* before any assert: the engine must be able to end */
+	pthread_cond_broadcast(&gate.cv);
+	pthread_mutex_unlock(&gate.mu);
+	pthread_mutex_lock(&w.mu);
+	while (w.done < 2) {
+		pthread_cond_wait(&w.cv, &w.mu);
+	}
+	pthread_mutex_unlock(&w.mu);
+	engine_free(e);
+	stop_primary(p);
+	assert_int_equal(entered, 2);
+	assert_int_equal(w.res.xfr.outcome, XFR_AXFR);
+	assert_int_equal(zone_state(&t).serial, 7);
+}
+
 /* IXFR answered with an error rcode, or in a way we cannot use: AXFR follows. */
 static void expect_fallback(const char *name, const char *mode, bool axfr_expected_fallback)
 {
@@ -487,7 +552,9 @@ static void test_requests_and_limits(void **state)
 	}
 	engine_wait_idle(eng);
 	engine_stats(eng, &after);
-	assert_true(after.max_running <= 4);
+	assert_true(after.max_at_primary <= 4);
+	assert_true(after.max_at_primary >= 1);
+	assert_true(after.max_running <= 8); /* max_transfers: commits waiting count */
 	stop_primary(p);
 }
 
@@ -507,6 +574,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_axfr_then_ixfr_then_uptodate, kill_children),
 		cmocka_unit_test_teardown(test_connection_reuse, kill_children),
+		cmocka_unit_test_teardown(test_primary_slot_freed_while_committing, kill_children),
 		cmocka_unit_test_teardown(test_ixfr_error_rcodes_fall_back_to_axfr, kill_children),
 		cmocka_unit_test_teardown(test_ixfr_unusable_answers_fall_back, kill_children),
 		cmocka_unit_test_teardown(test_hostile_failures_keep_the_old_zone, kill_children),
