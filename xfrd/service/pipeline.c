@@ -120,8 +120,10 @@ static void ready(void *arg, struct opshttp_answer *a)
 {
 	struct pipe_ctx *p = arg;
 	char why[400] = "";
-	a->ok = zoneset_ready(p->zs, why, sizeof(why)) && peers_ready(p->peers, why, sizeof(why)) &&
-	        consumer_ready(p->cons, why, sizeof(why));
+	/* the consumer's reasons (topic missing, Kafka down, no assignment) come first:
+	 * following waits for them */
+	a->ok = zoneset_ready(p->zs, why, sizeof(why)) &&
+	        consumer_ready(p->cons, why, sizeof(why)) && peers_ready(p->peers, why, sizeof(why));
 	if (a->ok) {
 		snprintf(a->text, sizeof(a->text), why[0] != '\0' ? "ready (%s)" : "ready", why);
 	} else {
