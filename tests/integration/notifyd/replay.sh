@@ -73,7 +73,7 @@ bed_log "6 kdig NOTIFYs, each signed anew: accepted"
 # Capture one signed NOTIFY from ldns-notify, on the wire.
 bed_ports 1 RELAY
 bed_spawn relay python3 "$ND_DIR/dnswire.py" relay "$RELAY" "$ND_PORT" "$BED_T/wire.log"
-# Bound before the first NOTIFY (a fixed 0.5 s was not enough under load: the NOTIFY was lost).
+# Bound before the NOTIFY (a fixed 0.5 s was not enough under load: wire.log never came).
 bed_wait_for 10 bash -c "ss -Huln 'sport = :$RELAY' | grep -q ." || bed_die "relay not listening"
 ldns-notify -z signed.test -s 40 -y "k1:$S1:hmac-sha256" -p "$RELAY" -r 1 127.0.0.1 \
 	>"$BED_T/ldns.out" 2>&1 || true
