@@ -661,7 +661,7 @@ static int http_setup(struct server *s)
 	}
 	struct opshttp_opts o = {.base = s->base, .addr = (const struct sockaddr *)&ep->addr,
 	                         .addr_len = ep->len, .m = s->m, .live = probe_live,
-	                         .ready = probe_ready, .arg = s};
+	                         .ready = probe_ready, .arg = s, .build_info = "notifyd_build_info"};
 	return opshttp_new(&o, &s->http);
 }
 

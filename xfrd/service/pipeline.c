@@ -206,6 +206,26 @@ static int be_request(void *ctx, const char *zone, bool full, bool force, const 
 	return rc;
 }
 
+static int be_act(void *ctx, const uint8_t *name, enum api_action what)
+{
+	static const enum runtime_action acts[] = {RUNTIME_EXPIRE, RUNTIME_PURGE, RUNTIME_NOTIFY};
+	return runtime_act(((struct pipe_ctx *)ctx)->rt, name, acts[what]);
+}
+
+static void be_daemon(void *ctx, struct api_daemon *out)
+{
+	struct pipe_ctx *p = ctx;
+	struct runtime_stats st;
+	runtime_stats(p->rt, &st);
+	out->started = opshttp_process_start();
+	out->partitions = st.partitions;
+	out->owned = st.owned_parts;
+	out->zones = st.zones;
+	out->running = st.running;
+	out->kafka_ready = consumer_ready(p->cons, out->kafka_why, sizeof(out->kafka_why));
+	out->live = consumer_live(p->cons, out->live_why, sizeof(out->live_why)) == 0;
+}
+
 static int start_api(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, char *err,
                      size_t errlen)
 {
@@ -217,7 +237,7 @@ static int start_api(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, 
 		.cfg = cfg, .base = p->base, .http = opshttp_evhttp(p->http), .m = p->m,
 		.be = {.reg = zoneset_registry(p->zs), .db = db, .replica = cfg->xfrd.replica,
 		       .is_file_zone = be_is_file_zone, .zone = be_zone, .request = be_request,
-		       .ctx = p},
+		       .act = be_act, .daemon = be_daemon, .ctx = p},
 	};
 	return api_new(&ao, &p->api, err, errlen);
 }
@@ -283,7 +303,7 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 	if (rc == 0 && cfg->xfrd.http.len > 0) {
 		struct opshttp_opts ho = {.base = p->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
 		                          .addr_len = cfg->xfrd.http.len, .m = p->m, .live = live,
-		                          .ready = ready, .arg = p};
+		                          .ready = ready, .arg = p, .build_info = "xfrd_build_info"};
 		rc = opshttp_new(&ho, &p->http);
 	}
 	if (rc == 0 && cfg->xfrd.api.tokens != NULL) {

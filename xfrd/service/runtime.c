@@ -470,6 +470,60 @@ void runtime_refresh_lost(struct runtime *rt, const char *name)
 	arm_event(rt);
 }
 
+/* An operator's purge: the store forgets the zone, the plan says "never tried". */
+static int purge_now(struct runtime *rt, struct zone *z)
+{
+	if (z->run != ZONE_IDLE) {
+		return ZX_EEXIST;
+	}
+	int rc = zdb_zone_delete(rt->o.db, zone_name(z));
+	if (rc == 0 || rc == ZX_ENOTFOUND) {
+		z->announced = false;
+		z->has_hint = false;
+		z->last = (struct zone_last){0};
+		rc = 0;
+	}
+	return rc;
+}
+
+int runtime_act(struct runtime *rt, const uint8_t *name, enum runtime_action act)
+{
+	static const char *const names[] = {"expire", "purge", "notify"};
+	struct zone *z = zonetab_find(rt->zones, name);
+	if (z == NULL) {
+		return ZX_ENOTFOUND;
+	}
+	if (!z->owned) {
+		return ZX_EAGAIN;
+	}
+	struct zdb_zone_info info;
+	bool have = false;
+	int rc = 0;
+	if (act == RUNTIME_PURGE) {
+		rc = purge_now(rt, z);
+	} else {
+		replan(rt, NULL, z, &info, &have);
+		rc = !have || !info.loaded                                  ? ZX_ENOENT
+		     : act == RUNTIME_NOTIFY && z->set->z.notify.count == 0 ? ZX_EINVAL
+		     : act == RUNTIME_NOTIFY && rt->o.nt == NULL            ? ZX_EINVAL
+		                                                            : 0;
+	}
+	if (rc == 0 && act == RUNTIME_EXPIRE) {
+		z->plan.expired = false; /* expire() marks it and tells the source */
+		expire(rt, z, &info, clock_wall_s());
+	} else if (rc == 0 && act == RUNTIME_NOTIFY) {
+		notifier_zone_changed(rt->o.nt, z->set, info.serial);
+	}
+	if (rc == 0) {
+		log_write(act == RUNTIME_NOTIFY ? LOG_LVL_INFO : LOG_LVL_WARN, "operator_action",
+		          "zone=%s action=%s", zone_name_text(z), names[act]);
+		z->plan_valid = false;
+		arm(rt, z);
+		arm_event(rt);
+	}
+	return rc;
+}
+
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src)
 {
 	rt->o.src = *src;
@@ -541,6 +595,11 @@ void runtime_stats(const struct runtime *rt, struct runtime_stats *out)
 	out->running = sched_running(rt->s);
 	out->scheduled = sched_scheduled(rt->s);
 	out->timers = timers_count(rt->tm);
+	out->partitions = rt->partitions;
+	out->owned_parts = 0;
+	for (int32_t i = 0; rt->owned_parts != NULL && i < rt->partitions; i++) {
+		out->owned_parts += rt->owned_parts[i];
+	}
 }
 
 /* ---- setup -------------------------------------------------------------- */

@@ -146,7 +146,7 @@ static int start(struct solo *s, struct engine *eng)
 	if (rc == 0 && !s->o->once && cfg->xfrd.http.len > 0) {
 		struct opshttp_opts ho = {.base = s->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
 		                          .addr_len = cfg->xfrd.http.len, .m = s->m, .live = live,
-		                          .ready = ready, .arg = s};
+		                          .ready = ready, .arg = s, .build_info = "xfrd_build_info"};
 		rc = opshttp_new(&ho, &s->http);
 	}
 	if (rc != 0) {

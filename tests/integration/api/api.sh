@@ -235,7 +235,7 @@ x 0 -c "$API_CONF" --json zone list --source file
 [ "$(python3 -c 'import json,sys; print([z["name"] for z in json.load(open(sys.argv[1]))])' "$BED_T/out")" = \
 	"['file.test.']" ] || bed_die "list --json --source file: $(cat "$BED_T/out")"
 x 0 -c "$API_CONF" zone status x1.test
-grep -q '^state: *fresh$' "$BED_T/out" && grep -q '^replica: *api-0$' "$BED_T/out" ||
+grep -q '^state: *fresh$' "$BED_T/out" && grep -q '^owner: .*(asked replica api-0)$' "$BED_T/out" ||
 	bed_die "status: $(cat "$BED_T/out")"
 x 0 -c "$API_CONF" --json zone status x1.test
 [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["serial"])' "$BED_T/out")" = 1 ] ||
