@@ -283,8 +283,10 @@ static void list_line(const json_t *it)
 		snprintf(serial, sizeof(serial), "%lld", (long long)json_integer_value(s));
 	}
 	const char *src = str(it, "source"), *prob = str(it, "problem");
-	printf("%-30s %-9s %-8s %10s %s\n", str(it, "name"), src[0] ? src : "-", str(it, "state"),
-	       serial, prob[0] ? prob : "-");
+	const char *next = str(it, "next-refresh"), *exp = str(it, "expire-at");
+	printf("%-30s %-9s %-8s %10s %-20s %-20s %s\n", str(it, "name"), src[0] ? src : "-",
+	       str(it, "state"), serial, next[0] ? next : "-", exp[0] ? exp : "-",
+	       prob[0] ? prob : "-");
 }
 
 static int cmd_list(struct zctl *z)
@@ -293,7 +295,8 @@ static int cmd_list(struct zctl *z)
 	char after[DNAME_TEXTLEN] = "";
 	int ex = all != NULL ? XFRCTL_OK : XFRCTL_API;
 	if (!z->o.json) {
-		printf("%-30s %-9s %-8s %10s %s\n", "ZONE", "SOURCE", "STATE", "SERIAL", "PROBLEM");
+		printf("%-30s %-9s %-8s %10s %-20s %-20s %s\n", "ZONE", "SOURCE", "STATE", "SERIAL",
+		       "NEXT-REFRESH", "EXPIRE-AT", "PROBLEM");
 	}
 	while (ex == XFRCTL_OK) {
 		char *a = apiclient_escape(after);

@@ -99,6 +99,7 @@ x 2 -c "$API_CONF" --wait zones
 
 bed_log "a primary that is down: exit 7 with the error; status shows it and the retry"
 dead=$(bed_port)
+bed_port_keep "$dead"
 cp "$API_CONF" "$BED_T/zx.keep"
 echo "  - { name: dead.test, primaries: [ \"127.0.0.1@$dead\" ] }" >>"$API_CONF"
 kill -HUP "$API_PID"
@@ -141,6 +142,7 @@ grep -q 'operator_action zone=file.test. action=purge' "$BED_T/api-0.out" || bed
 
 bed_log "notify: the downstream target gets another NOTIFY; no targets: 409"
 sink=$(bed_port)
+bed_port_keep "$sink"
 bed_notify_sink "$sink"
 echo '{"primaries": ["127.0.0.1@'"$API_KNOT"'"], "notify": ["127.0.0.1@'"$sink"'"]}' >"$BED_T/n1.json"
 x 0 -c "$API_CONF" zone add n1.test --json "$BED_T/n1.json"
