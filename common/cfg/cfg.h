@@ -162,6 +162,8 @@ struct cfg_xfrd {
 	uint64_t journal_bytes;       /**< IXFR journal: bytes kept per zone */
 	uint64_t health_commit_stall_ms; /**< liveness fails when a lagging partition has not
 	                                    committed for this long */
+	uint32_t metrics_per_zone_limit; /**< per-zone series (xfrd_zone_*) while this replica
+	                                    runs at most this many zones; 0 never */
 	struct cfg_api api;           /**< the REST API on xfrd.http (xfrd/api) */
 };
 

@@ -160,6 +160,12 @@ static const struct cfg_field health_fields[] = {
 	END,
 };
 
+static const struct cfg_field xfrd_metrics_fields[] = {
+	F("per-zone-limit", CFG_FT_U32, offsetof(struct cfg_xfrd, metrics_per_zone_limit), 0,
+	  10000000),
+	END,
+};
+
 static const struct cfg_field api_fields[] = {
 	F("tokens", CFG_FT_STR, offsetof(struct cfg_api, tokens), 0, 0),
 	F("allow", CFG_FT_ACL, offsetof(struct cfg_api, allow), 0, 0),
@@ -182,6 +188,7 @@ static const struct cfg_field xfrd_fields[] = {
 	MAP("limits", offsetof(struct cfg_xfrd, limits), limits_fields),
 	MAP("journal", 0, journal_fields),
 	MAP("health", 0, health_fields),
+	MAP("metrics", 0, xfrd_metrics_fields),
 	MAP("api", offsetof(struct cfg_xfrd, api), api_fields),
 	END,
 };
@@ -684,6 +691,7 @@ static void defaults_xfrd(struct cfg_parse *p, struct cfg_xfrd *x)
 	x->journal_changes = 100;
 	x->journal_bytes = 64 * MIB;
 	x->health_commit_stall_ms = 60 * MS_S;
+	x->metrics_per_zone_limit = 10000;
 	default_acl(p, &x->api.allow, allow, 2);
 }
 

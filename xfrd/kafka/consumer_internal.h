@@ -53,6 +53,7 @@ struct ask {
 
 struct consumer {
 	struct consumer_opts o;
+	struct lagstats *lag; /* xfrd_kafka_consumer_lag from librdkafka's statistics */
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
 	int kpipe[2];

@@ -15,6 +15,7 @@
 #include "xfrd/notify/notifier.h"
 #include "xfrd/service/reload.h"
 #include "xfrd/service/runtime.h"
+#include "xfrd/service/zonemetrics.h"
 #include "xfrd/service/zoneset.h"
 #include "xfrd/serve/serve.h"
 #include "xfrd/xfr/store.h"
@@ -36,6 +37,7 @@ struct pipe_ctx {
 	struct notifier *nt; /* NOTIFY to the zones' downstream secondaries */
 	struct zoneset *zs;  /* the file's zones and the registry's */
 	struct api *api;     /* the REST API on xfrd.http (when xfrd.api.tokens is set) */
+	struct zonemetrics *zm; /* xfrd_zone_* series */
 	struct event *sigint, *sigterm, *sighup;
 };
 
@@ -71,6 +73,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	log_set_level(ncfg->log_level);
 	runtime_set_cfg(p->rt, ncfg);
+	zonemetrics_set_limit(p->zm, ncfg->xfrd.metrics_per_zone_limit);
 	size_t changed = zoneset_reload(p->zs, ncfg);
 	if (p->srv != NULL) {
 		serve_set_cfg(p->srv, ncfg);
@@ -267,6 +270,9 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		rc = runtime_new(&ro, &p->rt);
 	}
 	if (rc == 0) {
+		rc = zonemetrics_new(p->m, p->rt, db, cfg->xfrd.metrics_per_zone_limit, &p->zm);
+	}
+	if (rc == 0) {
 		struct consumer_opts o = {
 			.cfg = cfg, .base = p->base, .up = p->up, .m = p->m, .replica = replica,
 			.sink = {.request = sink_request, .set_partitions = sink_set_partitions,
@@ -369,6 +375,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 		event_free(p.sighup);
 	}
 	metrics_free(p.m);
+	zonemetrics_free(p.zm);
 	if (p.base != NULL) {
 		event_base_free(p.base);
 	}

@@ -13,6 +13,7 @@
 #include "proto/reqtopic.h"
 #include "xfrd/xfr/engine.h"
 #include "xfrd/notify/notifier.h"
+#include "xfrd/service/primstats.h"
 #include "xfrd/zone/plan.h"
 #include "xfrd/zone/sched.h"
 #include "xfrd/zone/timers.h"
@@ -62,6 +63,7 @@ struct runtime {
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
 		*m_asked, *m_ask_failed;
 	struct metrics_hist *m_dur[4];
+	struct primstats *by_primary; /* xfrd_primary_outcomes_total */
 };
 
 /* ---- timers ------------------------------------------------------------- */
@@ -307,6 +309,9 @@ static void count_outcome(struct runtime *rt, const struct xfr_result *r)
 	int d = r->outcome == XFR_AXFR ? 0 : r->outcome == XFR_IXFR ? 1
 	        : r->outcome == XFR_UPTODATE ? 2 : 3;
 	metrics_observe(rt->m_dur[d], (double)r->duration_us / 1e6);
+	if (k > 0 && rt->by_primary != NULL) {
+		primstats_count(rt->by_primary, r->primary, (enum primstats_outcome)(k - XFR_UPTODATE));
+	}
 	rt->st.outcomes++;
 }
 
@@ -636,7 +641,8 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	                                                          "refresh", "operator",
 	                                                          "retransfer"};
 	static const char *const outs[5] = {"unknown", "uptodate", "axfr", "ixfr", "failed"};
-	static const char *const methods[4] = {"axfr", "ixfr", "soa", "failed"};
+	/* the outcome, as in xfrd_transfer_outcomes_total (it was a "method" label once) */
+	static const char *const durs[4] = {"axfr", "ixfr", "uptodate", "failed"};
 	static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
 	                                1, 2, 5, 10, 30, 60};
 	char l[64];
@@ -652,11 +658,12 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 		                                      "refresh outcomes")) != NULL;
 	}
 	for (int i = 0; i < 4; i++) {
-		snprintf(l, sizeof(l), "method=\"%s\"", methods[i]);
+		snprintf(l, sizeof(l), "outcome=\"%s\"", durs[i]);
 		ok &= (rt->m_dur[i] = metrics_histogram(m, "xfrd_transfer_duration_seconds", l,
-		                                        "refresh duration by method", bounds,
+		                                        "refresh duration by outcome", bounds,
 		                                        sizeof(bounds) / sizeof(bounds[0]))) != NULL;
 	}
+	ok &= (rt->by_primary = primstats_new(m)) != NULL;
 	ok &= (rt->m_expired = metrics_counter(m, "xfrd_zones_expired_total", NULL,
 	                                       "zones marked expired")) != NULL;
 	ok &= (rt->m_asked = metrics_counter(m, "xfrd_refresh_requests_total", NULL,
@@ -967,6 +974,7 @@ void runtime_free(struct runtime *rt)
 	zonetab_free(rt->zones);
 	free(rt->owned_parts);
 	free(rt->done);
+	primstats_free(rt->by_primary);
 	pthread_mutex_destroy(&rt->mu);
 	free(rt);
 }

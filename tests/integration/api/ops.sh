@@ -79,6 +79,19 @@ now=$(date +%s)
 	bed_die "process_start_time_seconds=$start now=$now"
 grep -q '^xfrd_build_info{version="0.1.0"} 1$' "$BED_T/metrics" || bed_die "no xfrd_build_info"
 
+bed_log "per-zone series; the group's lag per partition from librdkafka's statistics"
+grep -q '^xfrd_zone_serial{zone="file.test."} 1$' "$BED_T/metrics" &&
+	grep -q '^xfrd_zone_state{zone="file.test.",state="fresh"} 1$' "$BED_T/metrics" &&
+	grep -q '^xfrd_zone_state{zone="file.test.",state="failed"} 0$' "$BED_T/metrics" &&
+	grep -Eq '^xfrd_zone_last_success_seconds\{zone="file.test."\} [0-9]+$' "$BED_T/metrics" &&
+	grep -Eq '^xfrd_zone_expire_seconds\{zone="file.test."\} 60[0-9]{4}$' "$BED_T/metrics" ||
+	bed_die "per-zone series: $(grep '^xfrd_zone_' "$BED_T/metrics")"
+lag4()
+{
+	[ "$(curl -s "$API_URL/metrics" | grep -cE '^xfrd_kafka_consumer_lag\{partition="[0-3]"\} 0$')" = 4 ]
+}
+bed_wait_for 15 lag4 || bed_die "xfrd_kafka_consumer_lag: $(curl -s "$API_URL/metrics" | grep kafka_consumer_lag)"
+
 # ---- refresh / retransfer --wait -------------------------------------------------------
 bed_log "refresh --wait: the new serial by IXFR; again: up to date; retransfer --wait: AXFR"
 pl_bump file.test
@@ -113,6 +126,18 @@ x 0 -c "$API_CONF" status dead.test
 grep -q "^last-error: .* at 20[0-9-]*T[0-9:]*Z from primary 127.0.0.1@$dead$" "$BED_T/out" &&
 	grep -Eq '^next-refresh: .* retry; refresh 3600s, retry 600s$' "$BED_T/out" &&
 	grep -q '^serial: *-$' "$BED_T/out" || bed_die "status dead.test: $(cat "$BED_T/out")"
+
+bed_log "outcomes by primary; xfrd_transfer_duration_seconds by outcome"
+curl -s "$API_URL/metrics" >"$BED_T/metrics"
+grep -Eq "^xfrd_primary_outcomes_total\{primary=\"127.0.0.1@$API_KNOT\",outcome=\"ixfr\"\} [1-9]" "$BED_T/metrics" &&
+	grep -Eq "^xfrd_primary_outcomes_total\{primary=\"127.0.0.1@$API_KNOT\",outcome=\"axfr\"\} [1-9]" "$BED_T/metrics" &&
+	grep -Eq "^xfrd_primary_outcomes_total\{primary=\"127.0.0.1@$dead\",outcome=\"failed\"\} [1-9]" "$BED_T/metrics" &&
+	grep -Eq "^xfrd_primary_outcomes_total\{primary=\"127.0.0.1@$dead\",outcome=\"axfr\"\} 0$" "$BED_T/metrics" ||
+	bed_die "xfrd_primary_outcomes_total: $(grep primary_outcomes "$BED_T/metrics")"
+grep -Eq '^xfrd_transfer_duration_seconds_count\{outcome="ixfr"\} [1-9]' "$BED_T/metrics" &&
+	grep -Eq '^xfrd_transfer_duration_seconds_count\{outcome="uptodate"\} [1-9]' "$BED_T/metrics" &&
+	! grep -q '^xfrd_transfer_duration_seconds.*method=' "$BED_T/metrics" ||
+	bed_die "xfrd_transfer_duration_seconds: $(grep duration_seconds_count "$BED_T/metrics")"
 
 # ---- expire, purge, notify ----------------------------------------------------------------
 bed_log "expire: SERVFAIL at once, EXPIRED event; refresh --wait brings it back"
@@ -157,6 +182,16 @@ x 5 -c "$API_CONF" notify file.test
 grep -q '409 Conflict: file.test. has no downstream notify targets' "$BED_T/err" ||
 	bed_die "notify without targets: $(cat "$BED_T/err")"
 x 1 -c "$API_CONF" expire nowhere.test
+
+bed_log "xfrd.metrics.per-zone-limit: more zones than the limit of 1: no per-zone series"
+curl -s "$API_URL/metrics" | grep -q '^xfrd_zone_serial{zone="n1.test."}' || bed_die "no series of n1.test"
+sed -i 's/^  replica: api-0$/  replica: api-0\n  metrics: { per-zone-limit: 1 }/' "$API_CONF"
+kill -HUP "$API_PID"
+bed_wait_for 10 sh -c "[ \$(grep -c 'reloaded' '$BED_T/api-0.out') -ge 2 ]" || bed_die "no second reload"
+curl -s "$API_URL/metrics" >"$BED_T/metrics"
+zs='^xfrd_zone_(serial|state|last_success_seconds|expire_seconds)\{'
+grep -q '^# TYPE xfrd_zone_serial gauge$' "$BED_T/metrics" && ! grep -Eq "$zs" "$BED_T/metrics" ||
+	bed_die "per-zone series past the limit: $(grep -E "$zs" "$BED_T/metrics" | head -3)"
 
 bed_log "--wait without xfrd: exit 8 in the time given"
 cp "$BED_T/zx.keep" "$API_CONF"
