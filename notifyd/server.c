@@ -235,7 +235,11 @@ static void log_outcome(struct server *s, const struct listener_msg *m,
 	if (o->qname_len == 0 || dname_to_text(o->qname, zone, sizeof(zone)) != 0) {
 		snprintf(zone, sizeof(zone), "-");
 	}
-	char zq[64], serial[16];
+	char zq[64], serial[16], named[DNAME_TEXTLEN] = "-", nq[DNAME_TEXTLEN + 8];
+	if (o->key == NULL && o->key_named_len > 0 &&
+	    dname_to_text(o->key_named, named, sizeof(named)) != 0) {
+		snprintf(named, sizeof(named), "?");
+	}
 	log_write(o->outcome == NOTIFY_ACCEPTED ? LOG_LVL_INFO : LOG_LVL_WARN, "notify",
 	          "zone=%s serial=%s source=%s transport=%s proxy=%s outcome=%s "
 	          "rcode=%u key=%s id=%u%s",
@@ -244,7 +248,8 @@ static void log_outcome(struct server *s, const struct listener_msg *m,
 	          tp_name(m->transport),
 	          m->via_proxy ? acl_addr_str(m->peer, false, peer, sizeof(peer)) : "-",
 	          notify_outcome_name(o->outcome), o->reply ? o->rcode : 0,
-	          o->key != NULL ? o->key->name_text : "-", o->orig_id, extra);
+	          o->key != NULL ? o->key->name_text : log_quote(named, nq, sizeof(nq)), o->orig_id,
+	          extra);
 }
 
 static int make_event(struct server *s, const struct listener_msg *m, const struct notify_out *o,

@@ -27,7 +27,7 @@ nd_start "$BED_T/zx.yaml"
 
 bed_ports 1 RELAY
 bed_spawn relay python3 "$ND_DIR/dnswire.py" relay "$RELAY" "$ND_PORT" "$BED_T/wire.log"
-sleep 0.5
+bed_wait_for 10 bash -c "ss -Huln 'sport = :$RELAY' | grep -q ." || bed_die "the relay did not listen"
 
 # ask LABEL ldns-notify-args...: one NOTIFY through the relay; sets REQ/REP (decoded).
 ask()
@@ -106,4 +106,9 @@ grep -q 'serial=1[24567] ' <<<"$events" && bed_die "a refused NOTIFY reached Kaf
 [ "$(nd_metric 'notifyd_tsig_failures_total{kind="refused_unsigned"}')" -ge 1 ] ||
 	bed_die "unsigned NOTIFY for a keyed zone not counted"
 [ "$(nd_metric 'notifyd_answered_total')" -eq 6 ] || bed_die "answered != 6"
+# A refused signed NOTIFY names the key it was signed with (the one the operator must check).
+grep -q 'event=notify zone=signed.test. serial=15 .*outcome=badsig .*key=k1\. ' "$BED_T/notifyd.out" ||
+	bed_die "badsig log without its key: $(grep 'serial=15 ' "$BED_T/notifyd.out")"
+grep -q 'event=notify zone=signed.test. serial=14 .*outcome=badkey .*key=k9\. ' "$BED_T/notifyd.out" ||
+	bed_die "badkey log without its key: $(grep 'serial=14 ' "$BED_T/notifyd.out")"
 bed_log "PASS"
