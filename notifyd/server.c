@@ -79,6 +79,7 @@ struct server {
 	uint64_t log_sec;
 	unsigned log_lines;
 	uint64_t log_suppressed;
+	uint64_t summary_seen;  /* messages + drops + log_suppressed at the last summary */
 	uint64_t last_kafka_error_ms;
 	uint64_t last_delivery_ms;
 	uint64_t topic_missing_ms;  /**< when a delivery last failed for a missing topic */
@@ -724,9 +725,11 @@ static void on_summary(evutil_socket_t fd, short what, void *arg)
 	for (int d = 0; d < LISTENER_DROP_COUNT; d++) {
 		drops += metrics_get(s->drops[d]);
 	}
-	if (s->log_suppressed == 0 && total == 0 && drops == 0) {
-		return;
+	uint64_t seen = total + drops + s->log_suppressed;
+	if (seen == s->summary_seen) {
+		return; /* no traffic since the last line: say nothing */
 	}
+	s->summary_seen = seen;
 	log_info("notify_summary",
 	         "messages=%" PRIu64 " accepted=%" PRIu64 " answered=%" PRIu64
 	         " unanswered=%" PRIu64 " drops=%" PRIu64 " pending=%zu log_suppressed=%" PRIu64,

@@ -111,4 +111,13 @@ grep -q 'event=notify zone=signed.test. serial=15 .*outcome=badsig .*key=k1\. ' 
 	bed_die "badsig log without its key: $(grep 'serial=15 ' "$BED_T/notifyd.out")"
 grep -q 'event=notify zone=signed.test. serial=14 .*outcome=badkey .*key=k9\. ' "$BED_T/notifyd.out" ||
 	bed_die "badkey log without its key: $(grep 'serial=14 ' "$BED_T/notifyd.out")"
+# notify_summary (every 10 s) only while there is traffic: one line covers the NOTIFYs
+# above, then nothing while nothing comes.
+total=$(curl -sf "http://127.0.0.1:$ND_HTTP/metrics" | awk '/^notifyd_requests_total/ {s += $2} END {print s}')
+bed_wait_for 12 grep -q "event=notify_summary messages=$total " "$BED_T/notifyd.out" ||
+	bed_die "no notify_summary of the $total messages: $(grep 'event=notify_summary' "$BED_T/notifyd.out")"
+n=$(grep -c 'event=notify_summary' "$BED_T/notifyd.out")
+sleep 21
+[ "$(grep -c 'event=notify_summary' "$BED_T/notifyd.out")" = "$n" ] ||
+	bed_die "notify_summary without traffic: $(grep 'event=notify_summary' "$BED_T/notifyd.out")"
 bed_log "PASS"
