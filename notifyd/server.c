@@ -6,6 +6,7 @@
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dname.h"
+#include "common/kafka/kafka.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/ops/opshttp.h"
@@ -79,6 +80,7 @@ struct server {
 	uint64_t log_sec;
 	unsigned log_lines;
 	uint64_t log_suppressed;
+	struct kafka_errlog kerrlog; /* Kafka errors, each logged once */
 	uint64_t summary_seen;  /* messages + drops + log_suppressed at the last summary */
 	uint64_t last_kafka_error_ms;
 	uint64_t last_delivery_ms;
@@ -529,11 +531,9 @@ static void on_kafka_error(int rc, const char *reason, void *arg)
 		s->topic_missing_ms = s->last_kafka_error_ms;
 		snprintf(s->topic_missing, sizeof(s->topic_missing), "%s", reason);
 	}
-	if (log_budget(s)) {
-		char q[512];
-		log_warn(rc == ZX_ENOENT ? "kafka_topic_missing" : "kafka_error", "reason=%s",
-		         log_quote(reason, q, sizeof(q)));
-	}
+	/* each error once (a broker down is one line, not one per reconnect) */
+	(void)kafka_errlog_once(&s->kerrlog, rc == ZX_ENOENT ? "kafka_topic_missing" : "kafka_error",
+	                        "producer", zx_strerror(rc), reason, (int64_t)(clock_mono_us() / 1000u));
 }
 
 /* ---- rate limits, reload ----------------------------------------------- */

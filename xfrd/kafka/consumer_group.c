@@ -353,10 +353,9 @@ static const char *const defaults[] = {
 static void kerror_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	(void)rk;
-	(void)opaque;
-	char q[512];
-	log_warn("kafka_error", "error=%s reason=%s", rd_kafka_err2name((rd_kafka_resp_err_t)err),
-	         log_quote(reason, q, sizeof(q)));
+	struct consumer *c = opaque;
+	(void)kafka_errlog_once(&c->errlog, "kafka_error", "consumer",
+	                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason, clock_mono_ms());
 }
 
 static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
@@ -385,7 +384,7 @@ static int make_client(struct consumer *c, char *err, size_t errlen)
 	}
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb_errors_elsewhere);
 	rd_kafka_conf_set_error_cb(conf, kerror_cb);
 	rd_kafka_conf_set_stats_cb(conf, stats_cb);
 	rd_kafka_conf_set_opaque(conf, c);
