@@ -54,6 +54,14 @@ static int32_t partitions_of(rd_kafka_t *rk, const char *topic, int timeout_ms, 
 	return n;
 }
 
+static void quiet(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	(void)rk;
+	(void)level;
+	(void)fac;
+	(void)buf; /* a broker down shows as the wait's own error, not librdkafka's lines */
+}
+
 static int client_new(const struct cfg *cfg, rd_kafka_t **out, char *err, size_t errlen)
 {
 	static const char *const defaults[] = {
@@ -68,6 +76,7 @@ static int client_new(const struct cfg *cfg, rd_kafka_t **out, char *err, size_t
 		rd_kafka_conf_destroy(conf);
 		return rc;
 	}
+	rd_kafka_conf_set_log_cb(conf, quiet);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
 	if (rk == NULL) {
 		rd_kafka_conf_destroy(conf);
