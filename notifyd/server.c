@@ -533,7 +533,8 @@ static void on_kafka_error(int rc, const char *reason, void *arg)
 	}
 	/* each error once (a broker down is one line, not one per reconnect) */
 	(void)kafka_errlog_once(&s->kerrlog, rc == ZX_ENOENT ? "kafka_topic_missing" : "kafka_error",
-	                        "producer", zx_strerror(rc), reason, (int64_t)(clock_mono_us() / 1000u));
+	                        "producer", rc == ZX_ENOENT ? "" : zx_strerror(rc), reason,
+	                        (int64_t)(clock_mono_us() / 1000u));
 }
 
 /* ---- rate limits, reload ----------------------------------------------- */

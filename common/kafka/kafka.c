@@ -94,8 +94,8 @@ bool kafka_errlog_once(struct kafka_errlog *l, const char *event, const char *cl
 	if (e != NULL && e->repeats > 0) {
 		snprintf(rep, sizeof(rep), " repeats=%llu", (unsigned long long)e->repeats);
 	}
-	log_warn(event, "client=%s error=%s reason=%s%s", client, error, log_quote(r, q, sizeof(q)),
-	         rep);
+	log_warn(event, "client=%s%s%s reason=%s%s", client, error[0] != '\0' ? " error=" : "",
+	         error, log_quote(r, q, sizeof(q)), rep);
 	if (e == NULL) {
 		e = oldest; /* an unused entry (logged_ms 0) or the one logged longest ago */
 		snprintf(e->error, sizeof(e->error), "%s", error);

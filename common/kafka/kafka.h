@@ -79,7 +79,7 @@ struct kafka_errlog {
 #define KAFKA_ERRLOG_REMIND_MS (5 * 60 * 1000)
 
 /**
- * Log @p error (a name: rd_kafka_err2name()) / @p reason from an error callback as
+ * Log @p error (a name: rd_kafka_err2name(); "" none) / @p reason from an error callback as
  * event @p event (warn, "client= error= reason=" and repeats= when identical ones
  * were held back), unless it is one of the errors logged last (same name and reason,
  * librdkafka's timing tail aside; KAFKA_ERRLOG_KEEP of them) and

@@ -73,7 +73,7 @@ bed_log "6 kdig NOTIFYs, each signed anew: accepted"
 # Capture one signed NOTIFY from ldns-notify, on the wire.
 bed_ports 1 RELAY
 bed_spawn relay python3 "$ND_DIR/dnswire.py" relay "$RELAY" "$ND_PORT" "$BED_T/wire.log"
-sleep 0.5
+bed_wait_for 10 bash -c "ss -Huln 'sport = :$RELAY' | grep -q ." || bed_die "the relay did not listen"
 ldns-notify -z signed.test -s 40 -y "k1:$S1:hmac-sha256" -p "$RELAY" -r 1 127.0.0.1 \
 	>"$BED_T/ldns.out" 2>&1 || true
 req=$(awk '$1 == "req" { print $2; exit }' "$BED_T/wire.log")
