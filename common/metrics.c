@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum kind { K_COUNTER, K_GAUGE, K_GAUGE_CB, K_HIST };
+enum kind { K_COUNTER, K_GAUGE, K_GAUGE_CB, K_HIST, K_FAMILY };
 
 struct series {
 	enum kind kind;
@@ -17,6 +17,7 @@ struct series {
 	struct metrics_val val;
 	struct metrics_hist *hist;
 	metrics_gauge_fn fn;
+	metrics_family_fn family;
 	void *arg;
 	struct series *next;
 };
@@ -30,6 +31,11 @@ struct out {
 	char *buf;
 	size_t len, cap;
 	bool oom;
+	const char *family; /* the family a metrics_family_fn writes now */
+};
+
+struct metrics_out {
+	struct out o;
 };
 
 struct metrics *metrics_new(void)
@@ -108,6 +114,40 @@ int metrics_gauge_cb(struct metrics *m, const char *name, const char *labels, co
 	s->fn = fn;
 	s->arg = arg;
 	return 0;
+}
+
+int metrics_family(struct metrics *m, const char *name, const char *help, metrics_family_fn fn,
+                   void *arg)
+{
+	struct series *s = add(m, K_FAMILY, name, NULL, help);
+	if (s == NULL) {
+		return ZX_ENOMEM;
+	}
+	s->family = fn;
+	s->arg = arg;
+	return 0;
+}
+
+size_t metrics_label_value(const char *in, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (; *in != '\0'; in++) {
+		const char *rep = *in == '\\' ? "\\\\" : *in == '"' ? "\\\"" : *in == '\n' ? "\\n" : NULL;
+		size_t k = rep != NULL ? 2 : 1;
+		if (n + k >= size) {
+			break;
+		}
+		if (rep != NULL) {
+			memcpy(buf + n, rep, 2);
+		} else {
+			buf[n] = *in;
+		}
+		n += k;
+	}
+	if (size > 0) {
+		buf[n] = '\0';
+	}
+	return n;
 }
 
 struct metrics_hist *metrics_histogram(struct metrics *m, const char *name, const char *labels,
@@ -206,10 +246,23 @@ static void render_hist(struct out *o, const struct series *s)
 	put(o, " %" PRIu64 "\n", __atomic_load_n(&h->count, __ATOMIC_RELAXED));
 }
 
+void metrics_sample(struct metrics_out *mo, const char *labels, double v)
+{
+	struct out *o = &mo->o;
+	put(o, "%s", o->family);
+	put_labels(o, labels != NULL ? labels : "", NULL);
+	put(o, " %.17g\n", v);
+}
+
 static void render_one(struct out *o, const struct series *s)
 {
 	if (s->kind == K_HIST) {
 		render_hist(o, s);
+		return;
+	}
+	if (s->kind == K_FAMILY) {
+		o->family = s->name;
+		s->family(s->arg, (struct metrics_out *)o);
 		return;
 	}
 	put(o, "%s", s->name);

@@ -78,6 +78,36 @@ struct metrics_val *metrics_gauge(struct metrics *m, const char *name, const cha
 ZX_MUSTCHECK int metrics_gauge_cb(struct metrics *m, const char *name, const char *labels,
                                   const char *help, metrics_gauge_fn fn, void *arg);
 
+/** Where a family's callback writes its samples (metrics_sample()), during a render. */
+struct metrics_out;
+
+/** A family's callback: write every sample of the family now (any number, even none). */
+typedef void (*metrics_family_fn)(void *arg, struct metrics_out *o);
+
+/**
+ * Register a gauge family whose series are made at scrape time: @p fn writes each
+ * sample with metrics_sample(). For series that come and go (one per zone, one per
+ * partition owned), which fixed handles cannot follow.
+ * @param fn, arg  called on the rendering thread; @p arg borrowed (must outlive @p m)
+ * @return 0; ZX_ENOMEM
+ */
+ZX_MUSTCHECK int metrics_family(struct metrics *m, const char *name, const char *help,
+                                metrics_family_fn fn, void *arg);
+
+/**
+ * One sample of the family being rendered.
+ * @param labels  label pairs without braces ("zone=\"example.com.\""), values escaped
+ *                with metrics_label_value(); NULL or "" for none; borrowed for the call
+ */
+void metrics_sample(struct metrics_out *o, const char *labels, double v);
+
+/**
+ * @p in escaped for a label value (backslash, double quote, line feed), cut to fit.
+ * @param[out] buf  NUL-terminated when @p size > 0
+ * @return the length written
+ */
+size_t metrics_label_value(const char *in, char *buf, size_t size);
+
 /**
  * Register a histogram series.
  * @param bounds  @p nb increasing upper bounds (+Inf is implicit); copied

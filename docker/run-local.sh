@@ -288,7 +288,7 @@ Try it:
 
   # 1. change the zone on the primary: knotd raises the serial and NOTIFYs notifyd
   K="knotc -s $sock"; \$K zone-begin example.test && \\
-    \$K zone-set example.test hello 300 TXT "hi from knotc" && \$K zone-commit example.test
+    \$K zone-set example.test hello 300 TXT '"hi from knotc"' && \$K zone-commit example.test
 
   # 2. see the change in xfrd, on its DNS endpoint (SOA, AXFR, IXFR):
   kdig @$xfrd_addr -p $xfrd_dport +short SOA example.test; kdig @$xfrd_addr -p $xfrd_dport AXFR example.test

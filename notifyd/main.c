@@ -39,7 +39,8 @@ int main(int argc, char **argv)
 	struct cfg *cfg = NULL;
 	char err[8192];
 	if (cfg_load(path, &cfg, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s", err);
+		size_t n = strlen(err); /* the loader's text may or may not end its last line */
+		fprintf(stderr, "%s%s", err, n > 0 && err[n - 1] == '\n' ? "" : "\n");
 		return 1;
 	}
 	if (check) {

@@ -147,6 +147,12 @@ static int check_tsig(struct job *j)
 		return 1;
 	}
 	int rc = tsig_verify(j->env->cfg->keys, j->in->msg, j->in->len, j->in->now_s, &j->treq);
+	bool named = rc == 0 || rc == ZX_ETSIG_BADKEY || rc == ZX_ETSIG_BADSIG ||
+	             rc == ZX_ETSIG_BADTIME || rc == ZX_ETSIG_BADTRUNC; /* the record was read */
+	if (named && j->treq.key_name_len <= sizeof(j->out->key_named)) {
+		memcpy(j->out->key_named, j->treq.key_name, j->treq.key_name_len);
+		j->out->key_named_len = j->treq.key_name_len;
+	}
 	switch (rc) {
 	case 0:
 		j->out->is_signed = true;

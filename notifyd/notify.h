@@ -150,6 +150,10 @@ struct notify_out {
 	uint16_t orig_id; /**< the Original ID when signed, else @ref id */
 	const struct cfg_zone *zone; /**< borrowed from the cfg; NULL when not found (yet) */
 	const struct tsig_key *key;  /**< the verified key; NULL when unsigned or not verified */
+	uint8_t key_named[DNAME_MAXLEN]; /**< the key name the TSIG record gave (lowercase wire),
+	                                    verified or not (BADKEY, BADSIG, BADTIME, BADTRUNC:
+	                                    for the log); key_named_len 0 when none */
+	size_t key_named_len;
 	bool has_serial;  /**< the answer section carried the zone's SOA */
 	uint32_t serial;
 	uint8_t qname[DNAME_MAXLEN]; /**< the question's name (case as received); qname_len 0 if none */

@@ -84,7 +84,7 @@ static int build_conf(const struct cfg_kafka *kc, const char *client_id, struct 
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb_errors_elsewhere); /* error_cb logs those */
 	rd_kafka_conf_set_opaque(conf, p);
 	*out = conf;
 	return 0;

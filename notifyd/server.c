@@ -6,6 +6,7 @@
 #include "common/acl.h"
 #include "common/cfg/cfg.h"
 #include "common/dname.h"
+#include "common/kafka/kafka.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/ops/opshttp.h"
@@ -79,6 +80,8 @@ struct server {
 	uint64_t log_sec;
 	unsigned log_lines;
 	uint64_t log_suppressed;
+	struct kafka_errlog kerrlog; /* Kafka errors, each logged once */
+	uint64_t summary_seen;  /* messages + drops + log_suppressed at the last summary */
 	uint64_t last_kafka_error_ms;
 	uint64_t last_delivery_ms;
 	uint64_t topic_missing_ms;  /**< when a delivery last failed for a missing topic */
@@ -235,7 +238,11 @@ static void log_outcome(struct server *s, const struct listener_msg *m,
 	if (o->qname_len == 0 || dname_to_text(o->qname, zone, sizeof(zone)) != 0) {
 		snprintf(zone, sizeof(zone), "-");
 	}
-	char zq[64], serial[16];
+	char zq[64], serial[16], named[DNAME_TEXTLEN] = "-", nq[DNAME_TEXTLEN + 8];
+	if (o->key == NULL && o->key_named_len > 0 &&
+	    dname_to_text(o->key_named, named, sizeof(named)) != 0) {
+		snprintf(named, sizeof(named), "?");
+	}
 	log_write(o->outcome == NOTIFY_ACCEPTED ? LOG_LVL_INFO : LOG_LVL_WARN, "notify",
 	          "zone=%s serial=%s source=%s transport=%s proxy=%s outcome=%s "
 	          "rcode=%u key=%s id=%u%s",
@@ -244,7 +251,8 @@ static void log_outcome(struct server *s, const struct listener_msg *m,
 	          tp_name(m->transport),
 	          m->via_proxy ? acl_addr_str(m->peer, false, peer, sizeof(peer)) : "-",
 	          notify_outcome_name(o->outcome), o->reply ? o->rcode : 0,
-	          o->key != NULL ? o->key->name_text : "-", o->orig_id, extra);
+	          o->key != NULL ? o->key->name_text : log_quote(named, nq, sizeof(nq)), o->orig_id,
+	          extra);
 }
 
 static int make_event(struct server *s, const struct listener_msg *m, const struct notify_out *o,
@@ -523,11 +531,10 @@ static void on_kafka_error(int rc, const char *reason, void *arg)
 		s->topic_missing_ms = s->last_kafka_error_ms;
 		snprintf(s->topic_missing, sizeof(s->topic_missing), "%s", reason);
 	}
-	if (log_budget(s)) {
-		char q[512];
-		log_warn(rc == ZX_ENOENT ? "kafka_topic_missing" : "kafka_error", "reason=%s",
-		         log_quote(reason, q, sizeof(q)));
-	}
+	/* each error once (a broker down is one line, not one per reconnect) */
+	(void)kafka_errlog_once(&s->kerrlog, rc == ZX_ENOENT ? "kafka_topic_missing" : "kafka_error",
+	                        "producer", rc == ZX_ENOENT ? "" : zx_strerror(rc), reason,
+	                        (int64_t)(clock_mono_us() / 1000u));
 }
 
 /* ---- rate limits, reload ----------------------------------------------- */
@@ -666,7 +673,7 @@ static int http_setup(struct server *s)
 	}
 	struct opshttp_opts o = {.base = s->base, .addr = (const struct sockaddr *)&ep->addr,
 	                         .addr_len = ep->len, .m = s->m, .live = probe_live,
-	                         .ready = probe_ready, .arg = s};
+	                         .ready = probe_ready, .arg = s, .build_info = "notifyd_build_info"};
 	return opshttp_new(&o, &s->http);
 }
 
@@ -724,9 +731,11 @@ static void on_summary(evutil_socket_t fd, short what, void *arg)
 	for (int d = 0; d < LISTENER_DROP_COUNT; d++) {
 		drops += metrics_get(s->drops[d]);
 	}
-	if (s->log_suppressed == 0 && total == 0 && drops == 0) {
-		return;
+	uint64_t seen = total + drops + s->log_suppressed;
+	if (seen == s->summary_seen) {
+		return; /* no traffic since the last line: say nothing */
 	}
+	s->summary_seen = seen;
 	log_info("notify_summary",
 	         "messages=%" PRIu64 " accepted=%" PRIu64 " answered=%" PRIu64
 	         " unanswered=%" PRIu64 " drops=%" PRIu64 " pending=%zu log_suppressed=%" PRIu64,

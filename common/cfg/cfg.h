@@ -245,6 +245,8 @@ struct cfg_xfrd {
 	uint64_t journal_bytes;       /**< IXFR journal: bytes kept per zone */
 	uint64_t health_commit_stall_ms; /**< liveness fails when a partition holds requests
 	                                    read and none finished for this long */
+	uint32_t metrics_per_zone_limit; /**< per-zone series (xfrd_zone_*) while this replica
+	                                    runs at most this many zones; 0 never */
 	struct cfg_api api;           /**< the REST API on xfrd.http (xfrd/api) */
 	struct cfg_egress egress;     /**< xfrd.source, xfrd.proxy: default for every zone */
 	struct cfg_endpoint advertise; /**< where the other replicas reach this one's DNS

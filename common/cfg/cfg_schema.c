@@ -164,6 +164,12 @@ static const struct cfg_field health_fields[] = {
 	END,
 };
 
+static const struct cfg_field xfrd_metrics_fields[] = {
+	F("per-zone-limit", CFG_FT_U32, offsetof(struct cfg_xfrd, metrics_per_zone_limit), 0,
+	  10000000),
+	END,
+};
+
 static const struct cfg_field api_fields[] = {
 	F("tokens", CFG_FT_STR, offsetof(struct cfg_api, tokens), 0, 0),
 	F("allow", CFG_FT_ACL, offsetof(struct cfg_api, allow), 0, 0),
@@ -188,6 +194,7 @@ static const struct cfg_field xfrd_fields[] = {
 	MAP("health", 0, health_fields),
 	FN("source", offsetof(struct cfg_xfrd, egress), cfg_source_fn),
 	FN("proxy", offsetof(struct cfg_xfrd, egress), cfg_proxy_fn),
+	MAP("metrics", 0, xfrd_metrics_fields),
 	MAP("api", offsetof(struct cfg_xfrd, api), api_fields),
 	F("advertise", CFG_FT_ENDPOINT, offsetof(struct cfg_xfrd, advertise), 53, 0),
 	F("peer-key", CFG_FT_KEYREF, offsetof(struct cfg_xfrd, peer_key), 0, 0),
@@ -698,6 +705,7 @@ static void defaults_xfrd(struct cfg_parse *p, struct cfg_xfrd *x)
 	/* above cfg_xfrd_transfer_bound_ms() (10 min 4 s): a transfer that runs to its
 	 * timeout never fails liveness (docker/zx.example.yaml says why) */
 	x->health_commit_stall_ms = 15 * MS_M;
+	x->metrics_per_zone_limit = 10000;
 	default_acl(p, &x->api.allow, allow, 2);
 }
 

@@ -6,6 +6,7 @@
 #include "common/log.h"
 
 #include <stdio.h>
+#include <string.h>
 
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
                    size_t errlen)
@@ -56,6 +57,53 @@ void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *
 	log_write(lvl, "rdkafka", "client=%s facility=%s msg=%s",
 	          rd_kafka_type(rk) == RD_KAFKA_PRODUCER ? "producer" : "consumer", fac,
 	          log_quote(buf, q, sizeof(q)));
+}
+
+void kafka_log_cb_errors_elsewhere(const rd_kafka_t *rk, int level, const char *fac,
+                                   const char *buf)
+{
+	if (strcmp(fac, "FAIL") == 0 || strcmp(fac, "ERROR") == 0) {
+		return; /* the error callback logs it (kafka_errlog_once()) */
+	}
+	kafka_log_cb(rk, level, fac, buf);
+}
+
+bool kafka_errlog_once(struct kafka_errlog *l, const char *event, const char *client,
+                       const char *error, const char *reason, int64_t now_ms)
+{
+	char r[sizeof(l->e[0].reason)], q[512];
+	snprintf(r, sizeof(r), "%s", reason != NULL ? reason : "");
+	char *tail = strstr(r, " (after ");
+	if (tail != NULL) {
+		*tail = '\0'; /* "(after 0ms in state CONNECT, 1 identical error(s) suppressed)" */
+	}
+	struct kafka_errlog_entry *e = NULL, *oldest = &l->e[0];
+	for (size_t i = 0; i < KAFKA_ERRLOG_KEEP && e == NULL; i++) {
+		if (l->e[i].error[0] != '\0' && strcmp(l->e[i].error, error) == 0 &&
+		    strcmp(l->e[i].reason, r) == 0) {
+			e = &l->e[i];
+		} else if (l->e[i].logged_ms < oldest->logged_ms) {
+			oldest = &l->e[i];
+		}
+	}
+	if (e != NULL && now_ms - e->logged_ms < KAFKA_ERRLOG_REMIND_MS) {
+		e->repeats++;
+		return false;
+	}
+	char rep[48] = "";
+	if (e != NULL && e->repeats > 0) {
+		snprintf(rep, sizeof(rep), " repeats=%llu", (unsigned long long)e->repeats);
+	}
+	log_warn(event, "client=%s%s%s reason=%s%s", client, error[0] != '\0' ? " error=" : "",
+	         error, log_quote(r, q, sizeof(q)), rep);
+	if (e == NULL) {
+		e = oldest; /* an unused entry (logged_ms 0) or the one logged longest ago */
+		snprintf(e->error, sizeof(e->error), "%s", error);
+		snprintf(e->reason, sizeof(e->reason), "%s", r);
+	}
+	e->repeats = 0;
+	e->logged_ms = now_ms;
+	return true;
 }
 
 int kafka_err(rd_kafka_resp_err_t e)

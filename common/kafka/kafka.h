@@ -16,7 +16,9 @@
 #include "common/err.h"
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct cfg_kafka;
 
@@ -48,6 +50,46 @@ ZX_MUSTCHECK int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const c
  * mapped to ours. Runs on librdkafka's threads; log_write() is thread-safe.
  */
 void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
+/**
+ * For rd_kafka_conf_set_log_cb() of a client that has an error callback: as
+ * kafka_log_cb(), but without librdkafka's FAIL and ERROR lines, which repeat what
+ * the error callback gets (a broker connection failure is a FAIL line and a
+ * _TRANSPORT error; ERROR lines are its errors when no callback is set), so each
+ * error is logged once, by the callback, through kafka_errlog_once().
+ */
+void kafka_log_cb_errors_elsewhere(const rd_kafka_t *rk, int level, const char *fac,
+                                   const char *buf);
+
+/** Errors remembered by a struct kafka_errlog (a broker down alternates two or three). */
+#define KAFKA_ERRLOG_KEEP 8
+
+/** Repeated-error memory of one client's error callback (zero it to start). */
+struct kafka_errlog {
+	struct kafka_errlog_entry {
+		char error[48];    /**< the error's name; "" unused */
+		char reason[256];  /**< its reason without librdkafka's "(after Nms in state S,
+		                        N identical error(s) suppressed)" tail */
+		uint64_t repeats;  /**< seen again since it was logged, not logged */
+		int64_t logged_ms; /**< when it was logged */
+	} e[KAFKA_ERRLOG_KEEP];
+};
+
+/** An identical error is logged again (with repeats=) at most this often. */
+#define KAFKA_ERRLOG_REMIND_MS (5 * 60 * 1000)
+
+/**
+ * Log @p error (a name: rd_kafka_err2name(); "" none) / @p reason from an error callback as
+ * event @p event (warn, "client= error= reason=" and repeats= when identical ones
+ * were held back), unless it is one of the errors logged last (same name and reason,
+ * librdkafka's timing tail aside; KAFKA_ERRLOG_KEEP of them) and
+ * KAFKA_ERRLOG_REMIND_MS has not passed: then it is only counted. A broker that
+ * stays down so gives one line, not one per reconnect.
+ * @param now_ms  a monotonic clock, passed in for tests
+ * @return true when it was logged
+ */
+bool kafka_errlog_once(struct kafka_errlog *l, const char *event, const char *client,
+                       const char *error, const char *reason, int64_t now_ms);
 
 /**
  * Our code for a librdkafka error.

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct opshttp {
 	struct opshttp_opts o;
@@ -68,6 +69,57 @@ static void on_ready(struct evhttp_request *req, void *arg)
 	probe(req, h->o.ready, h->o.arg);
 }
 
+#ifndef ZX_VERSION
+#define ZX_VERSION "unknown"
+#endif
+
+int64_t opshttp_process_start(void)
+{
+	char buf[1024];
+	unsigned long long ticks = 0, btime = 0;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f != NULL) {
+		fclose(f);
+	}
+	buf[n] = '\0';
+	const char *p = strrchr(buf, ')'); /* the command may hold blanks and parentheses */
+	/* after ") ": state (field 3) ... starttime (field 22): skip 19 fields */
+	for (int i = 0; p != NULL && i < 20; i++) {
+		p = strchr(p + 1, ' ');
+	}
+	if (p == NULL || sscanf(p + 1, "%llu", &ticks) != 1) {
+		return 0;
+	}
+	f = fopen("/proc/stat", "r");
+	while (f != NULL && fgets(buf, sizeof(buf), f) != NULL) {
+		if (sscanf(buf, "btime %llu", &btime) == 1) {
+			break;
+		}
+	}
+	if (f != NULL) {
+		fclose(f);
+	}
+	long hz = sysconf(_SC_CLK_TCK);
+	return btime > 0 && hz > 0 ? (int64_t)(btime + ticks / (unsigned long long)hz) : 0;
+}
+
+static int process_metrics(struct metrics *m, const char *name)
+{
+	char labels[64];
+	snprintf(labels, sizeof(labels), "version=\"%s\"", ZX_VERSION);
+	struct metrics_val *info = metrics_gauge(m, name, labels, "1, with the version as a label");
+	struct metrics_val *start = metrics_gauge(m, "process_start_time_seconds", NULL,
+	                                          "Start time of the process since unix epoch in "
+	                                          "seconds.");
+	if (info == NULL || start == NULL) {
+		return ZX_ENOMEM;
+	}
+	metrics_set(info, 1);
+	metrics_set(start, opshttp_process_start());
+	return 0;
+}
+
 int opshttp_new(const struct opshttp_opts *o, struct opshttp **out)
 {
 	if (o->base == NULL || o->addr == NULL || o->m == NULL || o->live == NULL ||
@@ -84,7 +136,11 @@ int opshttp_new(const struct opshttp_opts *o, struct opshttp **out)
 	uint16_t port = ntohs(o->addr->sa_family == AF_INET
 	                              ? ((const struct sockaddr_in *)o->addr)->sin_port
 	                              : ((const struct sockaddr_in6 *)o->addr)->sin6_port);
-	int rc = ZX_ENOMEM;
+	int rc = o->build_info != NULL ? process_metrics(o->m, o->build_info) : 0;
+	if (rc != 0) {
+		goto fail;
+	}
+	rc = ZX_ENOMEM;
 	h->http = evhttp_new(o->base);
 	if (h->http == NULL) {
 		goto fail;

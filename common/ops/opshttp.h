@@ -4,6 +4,9 @@
  *   GET /metrics  the Prometheus registry (text format 0.0.4)
  *   GET /health   liveness: 200, or 503 when the live probe says the process is wedged
  *   GET /ready    readiness: 200, or 503 with the reason
+ * With opts.build_info it also registers the process metrics every exporter has:
+ * process_start_time_seconds and NAME{version="0.1.0"} 1 (xfrd_build_info,
+ * notifyd_build_info).
  * Each probe writes the one line of its answer's body (the daemon's own words:
  * notifyd's Kafka state, xfrd's stalled partition) and, for a 503, the HTTP reason
  * phrase. Further routes (xfrd's REST API) hang on the same server through
@@ -18,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 struct event_base;
@@ -43,6 +47,9 @@ struct opshttp_opts {
 	opshttp_probe_fn live;       /**< /health */
 	opshttp_probe_fn ready;      /**< /ready */
 	void *arg;                   /**< the probes' argument */
+	/** the build-info metric's name ("xfrd_build_info"): registers it ({version}, 1) and
+	 *  process_start_time_seconds in @c m; NULL: neither */
+	const char *build_info;
 };
 
 /**
@@ -53,6 +60,13 @@ struct opshttp_opts {
  *         bind the address (logged as http_failed); ZX_ENOMEM
  */
 ZX_MUSTCHECK int opshttp_new(const struct opshttp_opts *o, struct opshttp **out);
+
+/**
+ * When this process started, seconds since the epoch (/proc/self/stat's start time
+ * and the boot time of /proc/stat, as Prometheus' clients read it).
+ * @return the time; 0 when /proc cannot be read
+ */
+int64_t opshttp_process_start(void);
 
 /** Stop serving and free. NULL ok. */
 void opshttp_free(struct opshttp *h);

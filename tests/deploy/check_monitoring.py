@@ -9,7 +9,7 @@ Usage: check_monitoring.py SRC_DIR [--promtool PROMTOOL] [--live METRICS_FILE...
     variable that every panel and query uses, unique panel ids, panels on the 24-column
     grid without overlaps, each query with a unique refId and an expression;
   - every metric the rules and the dashboard's queries name is registered in the sources
-    (metrics_counter/gauge/gauge_cb/histogram calls under common/, notifyd/, xfrd/) or
+    (metrics_counter/gauge/gauge_cb/histogram/family calls under common/, notifyd/, xfrd/) or
     listed in tests/deploy/metrics_planned.txt; a listed one that the sources now
     register, or that nothing uses, is an error too (the list must stay true);
   - with --promtool: every dashboard query is valid PromQL (Grafana's $variables
@@ -42,7 +42,7 @@ def check(cond, what):
 
 def registered(src):
     """name -> kind of every metric the C sources register."""
-    pat = re.compile(r'metrics_(counter|gauge_cb|gauge|histogram)\s*\(\s*[^,()]+,\s*'
+    pat = re.compile(r'metrics_(counter|gauge_cb|gauge|histogram|family)\s*\(\s*[^,()]+,\s*'
                      r'"([A-Za-z_:][A-Za-z0-9_:]*)"')
     out = {}
     for top in ("common", "notifyd", "xfrd", "proto"):

@@ -217,7 +217,10 @@ inside ctl env ZX_HEALTH_PORT="$xhttp" /usr/local/bin/zx-healthcheck >"$BED_T/hc
 	bed_die "the image's health check fails against the running xfrd: $(cat "$BED_T/hc.out")"
 bed_log "xfrctl zones (container): $(grep "^$zone" <<<"$out" | tr -s ' ')"
 
-# /metrics of both daemons: what the alert rules and the dashboard use today is there.
+# /metrics of both daemons: what the alert rules and the dashboard use today is there
+# (xfrd_kafka_consumer_lag once librdkafka's first statistics came: every 5 s).
+bed_wait_for 15 sh -c "curl -fsS 'http://127.0.0.1:$xhttp/metrics' | grep -c '^xfrd_kafka_consumer_lag{' >/dev/null" ||
+	bed_die "xfrd /metrics: no xfrd_kafka_consumer_lag within 15 s"
 curl -fsS "http://127.0.0.1:$nhttp/metrics" >"$BED_T/notifyd.metrics" || bed_die "notifyd /metrics"
 curl -fsS "http://127.0.0.1:$xhttp/metrics" >"$BED_T/xfrd.metrics" || bed_die "xfrd /metrics"
 "$py" "$here/check_monitoring.py" "$ZX_SRC" --live "$BED_T/notifyd.metrics" "$BED_T/xfrd.metrics" ||

@@ -304,18 +304,23 @@ static bool admit(struct api_call *c)
 
 /* ---- routing ------------------------------------------------------------------ */
 
-enum route { R_NONE, R_LIST, R_ZONE, R_STATUS, R_REFRESH, R_RETRANSFER };
+enum route { R_NONE, R_LIST, R_ZONE, R_STATUS, R_REFRESH, R_RETRANSFER, R_EXPIRE, R_PURGE,
+	     R_NOTIFY, R_DAEMON };
 
 static const char *allow_of(enum route r)
 {
 	switch (r) {
 	case R_LIST:
 	case R_STATUS:
+	case R_DAEMON:
 		return "GET";
 	case R_ZONE:
 		return "GET, PUT, PATCH, DELETE";
 	case R_REFRESH:
 	case R_RETRANSFER:
+	case R_EXPIRE:
+	case R_PURGE:
+	case R_NOTIFY:
 		return "POST";
 	default:
 		return "";
@@ -327,12 +332,16 @@ static bool method_ok(enum route r, enum evhttp_cmd_type m)
 	switch (r) {
 	case R_LIST:
 	case R_STATUS:
+	case R_DAEMON:
 		return m == EVHTTP_REQ_GET;
 	case R_ZONE:
 		return m == EVHTTP_REQ_GET || m == EVHTTP_REQ_PUT || m == EVHTTP_REQ_PATCH ||
 		       m == EVHTTP_REQ_DELETE;
 	case R_REFRESH:
 	case R_RETRANSFER:
+	case R_EXPIRE:
+	case R_PURGE:
+	case R_NOTIFY:
 		return m == EVHTTP_REQ_POST;
 	default:
 		return false;
@@ -343,6 +352,9 @@ static bool method_ok(enum route r, enum evhttp_cmd_type m)
 static enum route route_of(const char *path, char *seg, size_t size)
 {
 	static const char base[] = "/v1/zones";
+	if (strcmp(path, "/v1/status") == 0) {
+		return R_DAEMON;
+	}
 	if (strncmp(path, base, sizeof(base) - 1) != 0) {
 		return R_NONE;
 	}
@@ -372,6 +384,12 @@ static enum route route_of(const char *path, char *seg, size_t size)
 	}
 	if (strcmp(slash, "/retransfer") == 0) {
 		return R_RETRANSFER;
+	}
+	static const char *const acts[] = {"/expire", "/purge", "/notify"};
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(slash, acts[i]) == 0) {
+			return (enum route)(R_EXPIRE + i);
+		}
 	}
 	return R_NONE;
 }
@@ -410,6 +428,14 @@ static void handle(struct api_call *c, enum route r)
 	case R_REFRESH:
 	case R_RETRANSFER:
 		api_zone_request(c, r == R_RETRANSFER);
+		break;
+	case R_EXPIRE:
+	case R_PURGE:
+	case R_NOTIFY:
+		api_zone_action(c, (enum api_action)(r - R_EXPIRE));
+		break;
+	case R_DAEMON:
+		api_daemon_status(c);
 		break;
 	default:
 		break;
@@ -459,7 +485,7 @@ static void dispatch(struct api *a, struct evhttp_request *req)
 		                 problem_new(400, PROBLEM_MALFORMED, "the query string is malformed"));
 		return;
 	}
-	if (r == R_LIST || zone_of(&c, seg)) {
+	if (r == R_LIST || r == R_DAEMON || zone_of(&c, seg)) {
 		handle(&c, r);
 	}
 	evhttp_clear_headers(&query);

@@ -16,6 +16,14 @@
  *   POST   /v1/zones/{name}/refresh   a transfer request (origin operator): 202
  *   POST   /v1/zones/{name}/retransfer   a full retransfer (?force=true: even to an
  *                                     older serial): 202
+ *   POST   /v1/zones/{name}/expire    stop serving the held data now (EXPIRED): 200
+ *   POST   /v1/zones/{name}/purge     ?confirm=true: delete its data and journal; it is
+ *                                     transferred anew at once: 200 (400 without confirm)
+ *   POST   /v1/zones/{name}/notify    send its downstream NOTIFYs again: 200
+ *          (these three act on this replica: 409 when another one owns the zone, or a
+ *          transfer runs (purge), or there is no data or no notify target)
+ *   GET    /v1/status                 the daemon: version, uptime, partitions, zones by
+ *                                     state, Kafka
  * Anything else under / that opshttp does not serve: 404 problem; a known path with
  * another method: 405 with Allow.
  *
@@ -79,6 +87,22 @@ struct zone;
 /** Retry-After of a 503, seconds. */
 #define API_RETRY_AFTER_S 1
 
+/** An operator's action on one zone (POST /v1/zones/{name}/expire|purge|notify). */
+enum api_action { API_EXPIRE = 0, API_PURGE, API_NOTIFY };
+
+/** What GET /v1/status shows of the daemon besides the store's zones. */
+struct api_daemon {
+	int64_t started;      /**< process start, seconds since the epoch */
+	int32_t partitions;   /**< of the requests topic; 0 unknown yet */
+	size_t owned;         /**< partitions owned now */
+	size_t zones;         /**< zones xfrd runs (the file's and the registry's) */
+	size_t running;       /**< transfers running now */
+	bool kafka_ready;     /**< the consumer has its assignment and the topic exists */
+	bool live;            /**< the liveness probe's verdict */
+	char kafka_why[256];  /**< when not ready: why (the readiness probe's words) */
+	char live_why[256];   /**< when not live: why */
+};
+
 /** A transfer request's outcome: 0 stored (the owner will run it), or ZX_E*. */
 typedef void (*api_request_done)(void *arg, int rc);
 
@@ -99,6 +123,15 @@ struct api_backend {
 	 */
 	int (*request)(void *ctx, const char *zone, bool full, bool force, const char *by,
 	               api_request_done done, void *arg);
+	/**
+	 * Run @p what on @p name (wire) now (xfrd/service/runtime.h runtime_act()).
+	 * @return 0; ZX_ENOTFOUND not run here; ZX_EAGAIN another replica owns it;
+	 *         ZX_EEXIST a transfer runs (purge); ZX_ENOENT no data; ZX_EINVAL no
+	 *         notify targets; another ZX_E* of the store
+	 */
+	int (*act)(void *ctx, const uint8_t *name, enum api_action what);
+	/** Fill @p out (it comes zeroed). */
+	void (*daemon)(void *ctx, struct api_daemon *out);
 	void *ctx;
 };
 

@@ -138,5 +138,7 @@ void api_zone_get(struct api_call *c);
 void api_zone_write(struct api_call *c); /**< PUT, PATCH, DELETE */
 void api_zone_status(struct api_call *c);
 void api_zone_request(struct api_call *c, bool full);
+void api_zone_action(struct api_call *c, enum api_action what); /**< api_ops.c */
+void api_daemon_status(struct api_call *c);                      /**< api_ops.c */
 
 #endif

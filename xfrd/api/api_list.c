@@ -7,6 +7,7 @@
 #include "common/store/zdb.h"
 #include "proto/regmirror.h"
 #include "xfrd/api/problem.h"
+#include "xfrd/zone/zone.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +48,17 @@ static bool offer(struct lister *l, const char *name, bool file)
 	                       "state", state);
 	if (it != NULL && found && zi.loaded) {
 		(void)json_object_set_new(it, "serial", json_integer(zi.serial));
+	}
+	if (it != NULL && found && zi.last_success > 0) {
+		(void)json_object_set_new(it, "last-success", api_time_json(zi.last_success));
+	}
+	/* the timers of the zones this replica runs (knotc zone-status without a zone) */
+	const struct zone *z = found || file ? l->c->a->o.be.zone(l->c->a->o.be.ctx, wire) : NULL;
+	if (it != NULL && z != NULL && z->owned && z->plan_valid) {
+		if (z->run == ZONE_IDLE) {
+			(void)json_object_set_new(it, "next-refresh", api_time_json(z->plan.due));
+		}
+		(void)json_object_set_new(it, "expire-at", api_time_json(z->plan.expire_at));
 	}
 	struct regmirror_rec rr;
 	if (it != NULL && !file && regmirror_get(l->c->a->o.be.reg, name, &rr) == 0 &&

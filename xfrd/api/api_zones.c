@@ -12,6 +12,7 @@
 #include "proto/regmirror.h"
 #include "xfrd/api/mergepatch.h"
 #include "xfrd/api/problem.h"
+#include "xfrd/zone/plan.h"
 #include "xfrd/zone/zone.h"
 
 #include <event2/buffer.h>
@@ -493,6 +494,30 @@ static json_t *journal_json(const struct zdb_zone_info *zi)
 	return j;
 }
 
+/* knotc zone-status' timers: the intervals in force (the held SOA's, clamped), whether
+ * the next refresh is a retry (the last attempt failed), and seconds to each. */
+static void timers_json(json_t *j, const struct zdb_zone_info *zi, const struct zone *z,
+                        bool planned)
+{
+	int64_t refresh = 0, retry = 0, now = clock_wall_s();
+	plan_intervals(&z->set->z, zi, &refresh, &retry);
+	const char *kind = zi == NULL || zi->last_attempt == 0 ? "first"
+	                   : zi->state == ZDB_STATE_FRESH       ? "refresh"
+	                                                        : "retry";
+	(void)json_object_set_new(j, "refresh-interval", json_integer(refresh));
+	(void)json_object_set_new(j, "retry-interval", json_integer(retry));
+	(void)json_object_set_new(j, "expire-interval",
+	                          json_integer(plan_expire_s(&z->set->z, zi)));
+	(void)json_object_set_new(j, "next-refresh-kind", json_string(kind));
+	bool idle = planned && z->run == ZONE_IDLE;
+	(void)json_object_set_new(j, "next-refresh-in",
+	                          idle ? json_integer(z->plan.due > now ? z->plan.due - now : 0)
+	                               : json_null());
+	bool expires = planned && z->plan.expire_at != INT64_MAX;
+	(void)json_object_set_new(j, "expire-in", expires ? json_integer(z->plan.expire_at - now)
+	                                                  : json_null());
+}
+
 static json_t *status_json(struct api_call *c, const char *source, const char *problem,
                            bool found, const struct zdb_zone_info *zi, const struct zone *z)
 {
@@ -517,6 +542,9 @@ static json_t *status_json(struct api_call *c, const char *source, const char *p
 		api_time_json(found && zi->state == ZDB_STATE_REMOVED ? zi->removed_at : 0));
 	if (j != NULL && problem != NULL) {
 		(void)json_object_set_new(j, "problem", json_string(problem));
+	}
+	if (j != NULL && z != NULL) {
+		timers_json(j, found ? zi : NULL, z, planned);
 	}
 	return j;
 }

@@ -28,6 +28,7 @@
 #define PROBLEM_NOT_FOUND "not-found"            /**< 404: no such zone or path */
 #define PROBLEM_METHOD "method-not-allowed"      /**< 405 */
 #define PROBLEM_FILE_ZONE "file-zone"            /**< 409: the zone is the config file's */
+#define PROBLEM_CONFLICT "conflict"              /**< 409: not now or not here (an action) */
 #define PROBLEM_PRECONDITION "precondition-failed" /**< 412: If-Match / If-None-Match */
 #define PROBLEM_TOO_LARGE "body-too-large"       /**< 413 */
 #define PROBLEM_MEDIA_TYPE "unsupported-media-type" /**< 415 */

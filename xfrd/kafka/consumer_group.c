@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "xfrd/kafka/health.h"
+#include "xfrd/kafka/lagstats.h"
 #include "xfrd/kafka/offtrack.h"
 
 #include <event2/event.h>
@@ -382,6 +383,7 @@ static const char *const defaults[] = {
 	"socket.nagle.disable", "true",
 	"session.timeout.ms", "10000",
 	"heartbeat.interval.ms", "1000",
+	"statistics.interval.ms", KAFKA_LAGSTATS_INTERVAL_MS, /* xfrd/kafka/lagstats.h */
 	NULL,
 };
 
@@ -389,10 +391,26 @@ static void kerror_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
 	(void)rk;
 	struct consumer *c = opaque;
-	char q[512];
-	/* during a known outage the client's reconnect errors say nothing new */
-	log_write(c->kafka_down ? LOG_LVL_DEBUG : LOG_LVL_WARN, "kafka_error", "error=%s reason=%s",
-	          rd_kafka_err2name((rd_kafka_resp_err_t)err), log_quote(reason, q, sizeof(q)));
+	/* during a known outage the client's reconnect errors say nothing new; else each
+	 * distinct error once (kafka_errlog_once) */
+	if (c->kafka_down) {
+		char q[512];
+		log_debug("kafka_error", "error=%s reason=%s",
+		          rd_kafka_err2name((rd_kafka_resp_err_t)err), log_quote(reason, q, sizeof(q)));
+		return;
+	}
+	(void)kafka_errlog_once(&c->errlog, "kafka_error", "consumer",
+	                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason, clock_mono_ms());
+}
+
+static int stats_cb(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+	(void)rk;
+	struct consumer *c = opaque;
+	if (lagstats_update(c->lag, json, len) != 0) {
+		log_debug("kafka_stats_unreadable", "bytes=%zu", len);
+	}
+	return 0; /* librdkafka frees the document */
 }
 
 static int make_client(struct consumer *c, char *err, size_t errlen)
@@ -411,8 +429,9 @@ static int make_client(struct consumer *c, char *err, size_t errlen)
 	}
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_offset_commit_cb(conf, commit_cb);
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb_errors_elsewhere);
 	rd_kafka_conf_set_error_cb(conf, kerror_cb);
+	rd_kafka_conf_set_stats_cb(conf, stats_cb);
 	rd_kafka_conf_set_opaque(conf, c);
 	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
 	if (c->rk == NULL) {
@@ -463,6 +482,7 @@ static int register_metrics(struct consumer *c, struct metrics *m)
 	                                         "ZoneUpdated deliveries failed")) != NULL;
 	ok &= metrics_gauge_cb(m, "xfrd_consumer_lag", NULL, "requests not yet committed",
 	                       g_lag, c) == 0;
+	ok &= lagstats_new(m, c->o.cfg->kafka.requests_topic, &c->lag) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_partitions_assigned", NULL, "partitions owned",
 	                       g_partitions, c) == 0;
 	ok &= metrics_gauge_cb(m, "xfrd_offsets_in_flight", NULL, "requests read, not finished",
@@ -602,6 +622,7 @@ void consumer_free(struct consumer *c)
 			close(c->kpipe[i]);
 		}
 	}
+	lagstats_free(c->lag); /* the scrape is over: opshttp went first */
 	free(c);
 }
 

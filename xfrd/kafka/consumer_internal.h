@@ -7,6 +7,7 @@
 #define ZX_XFRD_CONSUMER_INTERNAL_H
 
 #include "common/dname.h"
+#include "common/kafka/kafka.h"
 #include "common/store/zdb.h"
 #include "proto/events.h"
 #include "xfrd/kafka/consumer.h"
@@ -71,6 +72,8 @@ struct ask {
 
 struct consumer {
 	struct consumer_opts o;
+	struct lagstats *lag; /* xfrd_kafka_consumer_lag from librdkafka's statistics */
+	struct kafka_errlog errlog; /* its errors, each logged once (common/kafka/kafka.h) */
 	rd_kafka_t *rk;
 	rd_kafka_queue_t *q;
 	int kpipe[2];

@@ -3,6 +3,7 @@
 #include "xfrd/kafka/updates.h"
 
 #include "common/cfg/cfg.h"
+#include "common/clock.h"
 #include "common/kafka/kafka.h"
 #include "common/kafka/kafka_loop.h"
 #include "proto/reqtopic.h"
@@ -14,6 +15,7 @@
 #include <string.h>
 
 struct updates {
+	struct kafka_errlog errlog; /* its errors, each logged once */
 	rd_kafka_t *rk;
 	rd_kafka_topic_t *updates, *requests;
 	struct kafka_loop *loop;
@@ -26,6 +28,14 @@ static const char *const defaults[] = {
 	"message.timeout.ms", "30000",
 	NULL,
 };
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	struct updates *u = opaque;
+	(void)kafka_errlog_once(&u->errlog, "kafka_error", "producer",
+	                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason, clock_mono_ms());
+}
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -51,7 +61,8 @@ static int make_client(struct updates *u, const struct cfg_kafka *kc, const char
 		return rc;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb_errors_elsewhere);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_opaque(conf, u);
 	u->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 	if (u->rk == NULL) {

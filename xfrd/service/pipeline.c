@@ -16,6 +16,7 @@
 #include "xfrd/service/peers.h"
 #include "xfrd/service/reload.h"
 #include "xfrd/service/runtime.h"
+#include "xfrd/service/zonemetrics.h"
 #include "xfrd/service/zoneset.h"
 #include "xfrd/serve/serve.h"
 #include "xfrd/xfr/store.h"
@@ -39,6 +40,7 @@ struct pipe_ctx {
 	struct api *api;     /* the REST API on xfrd.http (when xfrd.api.tokens is set) */
 	struct peers *peers; /* the other replicas: where this one copies the zones it does
 	                      * not own from */
+	struct zonemetrics *zm; /* xfrd_zone_* series */
 	struct event *sigint, *sigterm, *sighup;
 };
 
@@ -71,6 +73,7 @@ static void reload_cfg(struct pipe_ctx *p)
 	}
 	log_set_level(ncfg->log_level);
 	runtime_set_cfg(p->rt, ncfg);
+	zonemetrics_set_limit(p->zm, ncfg->xfrd.metrics_per_zone_limit);
 	size_t changed = zoneset_reload(p->zs, ncfg);
 	if (p->srv != NULL) {
 		serve_set_cfg(p->srv, ncfg);
@@ -264,6 +267,26 @@ static int be_request(void *ctx, const char *zone, bool full, bool force, const 
 	return rc;
 }
 
+static int be_act(void *ctx, const uint8_t *name, enum api_action what)
+{
+	static const enum runtime_action acts[] = {RUNTIME_EXPIRE, RUNTIME_PURGE, RUNTIME_NOTIFY};
+	return runtime_act(((struct pipe_ctx *)ctx)->rt, name, acts[what]);
+}
+
+static void be_daemon(void *ctx, struct api_daemon *out)
+{
+	struct pipe_ctx *p = ctx;
+	struct runtime_stats st;
+	runtime_stats(p->rt, &st);
+	out->started = opshttp_process_start();
+	out->partitions = st.partitions;
+	out->owned = st.owned_parts;
+	out->zones = st.zones;
+	out->running = st.running;
+	out->kafka_ready = consumer_ready(p->cons, out->kafka_why, sizeof(out->kafka_why));
+	out->live = consumer_live(p->cons, out->live_why, sizeof(out->live_why)) == 0;
+}
+
 static int start_api(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, char *err,
                      size_t errlen)
 {
@@ -275,7 +298,7 @@ static int start_api(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, 
 		.cfg = cfg, .base = p->base, .http = opshttp_evhttp(p->http), .m = p->m,
 		.be = {.reg = zoneset_registry(p->zs), .db = db, .replica = cfg->xfrd.replica,
 		       .is_file_zone = be_is_file_zone, .zone = be_zone, .request = be_request,
-		       .ctx = p},
+		       .act = be_act, .daemon = be_daemon, .ctx = p},
 	};
 	return api_new(&ao, &p->api, err, errlen);
 }
@@ -303,6 +326,9 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 		struct runtime_opts ro = {.cfg = cfg, .base = p->base, .eng = eng, .db = db,
 		                          .nt = p->nt, .m = p->m};
 		rc = runtime_new(&ro, &p->rt);
+	}
+	if (rc == 0) {
+		rc = zonemetrics_new(p->m, p->rt, db, cfg->xfrd.metrics_per_zone_limit, &p->zm);
 	}
 	if (rc == 0) {
 		struct consumer_opts o = {
@@ -346,7 +372,7 @@ static int start(struct pipe_ctx *p, const struct cfg *cfg, struct zdb *db, stru
 	if (rc == 0 && cfg->xfrd.http.len > 0) {
 		struct opshttp_opts ho = {.base = p->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
 		                          .addr_len = cfg->xfrd.http.len, .m = p->m, .live = live,
-		                          .ready = ready, .arg = p};
+		                          .ready = ready, .arg = p, .build_info = "xfrd_build_info"};
 		rc = opshttp_new(&ho, &p->http);
 	}
 	if (rc == 0 && cfg->xfrd.api.tokens != NULL) {
@@ -414,6 +440,7 @@ int pipeline_run(const struct cfg *cfg, struct zdb *db, struct engine **engp)
 		event_free(p.sighup);
 	}
 	metrics_free(p.m);
+	zonemetrics_free(p.zm);
 	if (p.base != NULL) {
 		event_base_free(p.base);
 	}

@@ -13,6 +13,7 @@
 #include "proto/reqtopic.h"
 #include "xfrd/xfr/engine.h"
 #include "xfrd/notify/notifier.h"
+#include "xfrd/service/primstats.h"
 #include "xfrd/zone/plan.h"
 #include "xfrd/zone/sched.h"
 #include "xfrd/zone/timers.h"
@@ -66,6 +67,7 @@ struct runtime {
 	struct metrics_val *m_req[RUNTIME_ORIGIN_COUNT], *m_out[5], *m_expired, *m_refused_serial,
 		*m_asked;
 	struct metrics_hist *m_dur[4];
+	struct primstats *by_primary; /* xfrd_primary_outcomes_total */
 };
 
 /* ---- timers ------------------------------------------------------------- */
@@ -418,6 +420,9 @@ static void count_outcome(struct runtime *rt, const struct xfr_result *r)
 	int d = r->outcome == XFR_AXFR ? 0 : r->outcome == XFR_IXFR ? 1
 	        : r->outcome == XFR_UPTODATE ? 2 : 3;
 	metrics_observe(rt->m_dur[d], (double)r->duration_us / 1e6);
+	if (k > 0 && rt->by_primary != NULL) {
+		primstats_count(rt->by_primary, r->primary, (enum primstats_outcome)(k - XFR_UPTODATE));
+	}
 	rt->st.outcomes++;
 }
 
@@ -692,6 +697,60 @@ void runtime_announce(struct runtime *rt, const char *name, uint32_t serial, boo
 	}
 }
 
+/* An operator's purge: the store forgets the zone, the plan says "never tried". */
+static int purge_now(struct runtime *rt, struct zone *z)
+{
+	if (z->run != ZONE_IDLE) {
+		return ZX_EEXIST;
+	}
+	int rc = zdb_zone_delete(rt->o.db, zone_name(z));
+	if (rc == 0 || rc == ZX_ENOTFOUND) {
+		z->announced = false;
+		z->has_hint = false;
+		z->last = (struct zone_last){0};
+		rc = 0;
+	}
+	return rc;
+}
+
+int runtime_act(struct runtime *rt, const uint8_t *name, enum runtime_action act)
+{
+	static const char *const names[] = {"expire", "purge", "notify"};
+	struct zone *z = zonetab_find(rt->zones, name);
+	if (z == NULL) {
+		return ZX_ENOTFOUND;
+	}
+	if (!z->owned) {
+		return ZX_EAGAIN;
+	}
+	struct zdb_zone_info info;
+	bool have = false;
+	int rc = 0;
+	if (act == RUNTIME_PURGE) {
+		rc = purge_now(rt, z);
+	} else {
+		replan(rt, NULL, z, &info, &have);
+		rc = !have || !info.loaded                                  ? ZX_ENOENT
+		     : act == RUNTIME_NOTIFY && z->set->z.notify.count == 0 ? ZX_EINVAL
+		     : act == RUNTIME_NOTIFY && rt->o.nt == NULL            ? ZX_EINVAL
+		                                                            : 0;
+	}
+	if (rc == 0 && act == RUNTIME_EXPIRE) {
+		z->plan.expired = false; /* expire() marks it and tells the source */
+		expire(rt, z, &info, clock_wall_s());
+	} else if (rc == 0 && act == RUNTIME_NOTIFY) {
+		notifier_zone_changed(rt->o.nt, z->set, info.serial);
+	}
+	if (rc == 0) {
+		log_write(act == RUNTIME_NOTIFY ? LOG_LVL_INFO : LOG_LVL_WARN, "operator_action",
+		          "zone=%s action=%s", zone_name_text(z), names[act]);
+		z->plan_valid = false;
+		arm(rt, z);
+		arm_event(rt);
+	}
+	return rc;
+}
+
 void runtime_set_source(struct runtime *rt, const struct runtime_source *src)
 {
 	rt->o.src = *src;
@@ -821,6 +880,11 @@ void runtime_stats(const struct runtime *rt, struct runtime_stats *out)
 	out->running = sched_running(rt->s);
 	out->scheduled = sched_scheduled(rt->s);
 	out->timers = timers_count(rt->tm);
+	out->partitions = rt->partitions;
+	out->owned_parts = 0;
+	for (int32_t i = 0; rt->owned_parts != NULL && i < rt->partitions; i++) {
+		out->owned_parts += rt->owned_parts[i];
+	}
 }
 
 /* ---- setup -------------------------------------------------------------- */
@@ -881,7 +945,8 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 	                                                          "refresh", "operator",
 	                                                          "retransfer", "follow"};
 	static const char *const outs[5] = {"unknown", "uptodate", "axfr", "ixfr", "failed"};
-	static const char *const methods[4] = {"axfr", "ixfr", "soa", "failed"};
+	/* the outcome, as in xfrd_transfer_outcomes_total (it was a "method" label once) */
+	static const char *const durs[4] = {"axfr", "ixfr", "uptodate", "failed"};
 	static const double bounds[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
 	                                1, 2, 5, 10, 30, 60};
 	char l[64];
@@ -897,11 +962,12 @@ static int register_metrics(struct runtime *rt, struct metrics *m)
 		                                      "refresh outcomes")) != NULL;
 	}
 	for (int i = 0; i < 4; i++) {
-		snprintf(l, sizeof(l), "method=\"%s\"", methods[i]);
+		snprintf(l, sizeof(l), "outcome=\"%s\"", durs[i]);
 		ok &= (rt->m_dur[i] = metrics_histogram(m, "xfrd_transfer_duration_seconds", l,
-		                                        "refresh duration by method", bounds,
+		                                        "refresh duration by outcome", bounds,
 		                                        sizeof(bounds) / sizeof(bounds[0]))) != NULL;
 	}
+	ok &= (rt->by_primary = primstats_new(m)) != NULL;
 	ok &= (rt->m_expired = metrics_counter(m, "xfrd_zones_expired_total", NULL,
 	                                       "zones marked expired")) != NULL;
 	ok &= (rt->m_asked = metrics_counter(m, "xfrd_refresh_requests_total", NULL,
@@ -1220,6 +1286,7 @@ void runtime_free(struct runtime *rt)
 	zonetab_free(rt->zones);
 	free(rt->owned_parts);
 	free(rt->done);
+	primstats_free(rt->by_primary);
 	pthread_mutex_destroy(&rt->mu);
 	free(rt);
 }

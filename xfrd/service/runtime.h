@@ -277,11 +277,33 @@ size_t runtime_busy(const struct runtime *rt);
 /** The zone record of @p name (wire, any case); borrowed; NULL when unknown. */
 struct zone *runtime_zone(const struct runtime *rt, const uint8_t *name);
 
+/** An operator's action on one zone (xfrctl expire|purge|notify, through the REST API). */
+enum runtime_action {
+	RUNTIME_EXPIRE, /**< mark the held data EXPIRED now: no longer served (SERVFAIL), an
+	                     EXPIRED event goes out; the zone retries on its retry timer */
+	RUNTIME_PURGE,  /**< delete the zone's data and journal from the store; the zone
+	                     stays configured and is transferred anew (AXFR) at once */
+	RUNTIME_NOTIFY, /**< send the zone's downstream NOTIFYs again for the held serial */
+};
+
+/**
+ * Run @p act on the zone @p name (wire), now, on the loop thread. Logged as
+ * operator_action zone= action= (purge and expire at warn).
+ * @return 0; ZX_ENOTFOUND the zone is unknown here; ZX_EAGAIN this replica does not
+ *         run the zone (another owns its partition); ZX_EEXIST purge while a transfer
+ *         runs (try again when it ended); ZX_ENOENT expire or notify of a zone with
+ *         no data; ZX_EINVAL notify for a zone without notify targets; ZX_E* of the
+ *         store (zdb_zone_event(), zdb_zone_delete())
+ */
+ZX_MUSTCHECK int runtime_act(struct runtime *rt, const uint8_t *name, enum runtime_action act);
+
 /** Counters. */
 struct runtime_stats {
 	uint64_t requests, unknown, outcomes, expired, refresh_asked, refresh_failed, removed,
 		purged, announced, follow_asked;
 	size_t zones, running, scheduled, timers;
+	int32_t partitions;   /**< of the requests topic; 0 unknown yet */
+	size_t owned_parts;   /**< partitions this replica owns now */
 };
 
 void runtime_stats(const struct runtime *rt, struct runtime_stats *out);

@@ -12,6 +12,7 @@
 #include "xfrd/notify/notifier.h"
 #include "xfrd/service/runtime.h"
 #include "xfrd/serve/serve.h"
+#include "xfrd/service/zonemetrics.h"
 #include "xfrd/service/zoneset.h"
 
 #include <event2/event.h>
@@ -27,6 +28,7 @@ struct solo {
 	struct serve *srv;
 	struct opshttp *http;
 	struct zoneset *zs; /* the file's zones (and a registry's when configured) */
+	struct zonemetrics *zm; /* xfrd_zone_* series */
 	struct event *sig[3];
 	unsigned failures;
 	bool once_started;
@@ -150,9 +152,12 @@ static int start(struct solo *s, struct engine *eng)
 		}
 	}
 	if (rc == 0 && !s->o->once && cfg->xfrd.http.len > 0) {
+		rc = zonemetrics_new(s->m, s->rt, s->o->db, cfg->xfrd.metrics_per_zone_limit, &s->zm);
+	}
+	if (rc == 0 && !s->o->once && cfg->xfrd.http.len > 0) {
 		struct opshttp_opts ho = {.base = s->base, .addr = (const struct sockaddr *)&cfg->xfrd.http.addr,
 		                          .addr_len = cfg->xfrd.http.len, .m = s->m, .live = live,
-		                          .ready = ready, .arg = s};
+		                          .ready = ready, .arg = s, .build_info = "xfrd_build_info"};
 		rc = opshttp_new(&ho, &s->http);
 	}
 	if (rc != 0) {
@@ -207,6 +212,7 @@ int standalone_run(const struct standalone_opts *o, struct engine **engp)
 		}
 	}
 	metrics_free(s.m);
+	zonemetrics_free(s.zm);
 	if (s.base != NULL) {
 		event_base_free(s.base);
 	}

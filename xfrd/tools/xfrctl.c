@@ -21,14 +21,19 @@
  * canonical name and partitioned as notifyd does (murmur2_random), with an
  * idempotent producer and acks=all, and wait for Kafka's delivery report. The
  * request so takes the path a NOTIFY takes, to the replica that owns the zone.
+ * With --wait they then wait for the transfer's outcome (xfrd/tools/xfrctl_wait.h).
+ *
+ * status, expire, purge and notify go to xfrd's REST API (xfrctl_zone.c).
  */
 #include "common/cfg/cfg.h"
+#include "common/clock.h"
 #include "common/dname.h"
 #include "common/err.h"
 #include "common/store/zdb.h"
 #include "proto/events.h"
 #include "proto/reqtopic.h"
 
+#include "xfrd/tools/xfrctl_wait.h"
 #include "xfrd/tools/xfrctl_zone.h"
 
 #include <getopt.h>
@@ -48,7 +53,12 @@ enum {
 	EXIT_USAGE = XFRCTL_USAGE,
 	EXIT_STORE = XFRCTL_STORE,
 	EXIT_KAFKA = XFRCTL_KAFKA,
+	EXIT_FAILED = XFRCTL_FAILED,
+	EXIT_WAIT = XFRCTL_WAIT,
 };
+
+/* --wait without a value: at most this long */
+#define WAIT_DEFAULT_S 60
 
 #define DEFAULT_CONFIG "/etc/zx/zx.yaml"
 
@@ -75,6 +85,18 @@ static const char usage_text[] =
 	"                   (the same serial may be stored again: a corrupt zone is\n"
 	"                   fetched anew); with --force the primary's serial is stored\n"
 	"                   even when it is older than the one held (logged by xfrd)\n"
+	"                   refresh and retransfer --wait[=SECONDS] (default 60): wait for\n"
+	"                   the outcome xfrd publishes (exit 0 at a new or the current\n"
+	"                   serial, 7 the transfer failed, 8 no outcome in time)\n"
+	"  status [ZONE]    ZONE: serial, state, owner, last success, last error, next\n"
+	"                   refresh or retry, expiry (xfrd's REST API, as zone status);\n"
+	"                   none: xfrd itself: version, uptime, partitions, zones by state,\n"
+	"                   Kafka\n"
+	"  expire ZONE      stop serving the zone now (EXPIRED; retried on its retry timer)\n"
+	"  purge --confirm ZONE  delete the zone's data and journal (it is transferred anew)\n"
+	"  notify ZONE      send the zone's downstream NOTIFYs again\n"
+	"                   (status, expire, purge and notify go to the REST API of the\n"
+	"                   replica that runs the zone, with a token as zone commands)\n"
 	"  zone add NAME --primary A@P... [--key K] [--json FILE|-]\n"
 	"                   register a zone (PUT /v1/zones/NAME, create only)\n"
 	"  zone set NAME KEY=VALUE... | --json FILE|-  [--if-match ETAG]\n"
@@ -90,6 +112,7 @@ static const char usage_text[] =
 	"  -s, --store DIR    the store directory itself (no configuration read)\n"
 	"  -j, --json         JSON output for zones, show, refresh, retransfer and zone\n"
 	"  -f, --force        retransfer only: allow an older serial\n"
+	"  -w, --wait[=SECS]  refresh, retransfer: wait for the transfer's outcome\n"
 	"      --api URL      zone: xfrd's REST API; default http://ADDR:PORT of xfrd.http\n"
 	"      --token-file F zone: the bearer token (one line); default $ZX_API_TOKEN\n"
 	"  -h, --help         this text\n"
@@ -105,13 +128,16 @@ static const char usage_text[] =
 	"  4  Kafka did not store the request (broker down, timeout, refused)\n"
 	"  5  zone: the API refused the request (bad settings, no or a read-only token,\n"
 	"     a zone of the config file, a changed ETag); its problem is printed\n"
-	"  6  zone: the API could not be reached, or failed (503: try again)\n";
+	"  6  zone: the API could not be reached, or failed (503: try again)\n"
+	"  7  --wait: the transfer failed (the error is printed)\n"
+	"  8  --wait: no outcome within the time given\n";
 
 struct ctl {
 	const char *config;
 	const char *store;
 	bool json;
 	bool force;
+	int wait_s; /* --wait: seconds; 0 do not wait */
 	const char *cmd;
 	bool request; /* refresh or retransfer: Kafka, not the store */
 	const char *zone_text;
@@ -491,6 +517,56 @@ static void request_report(const struct ctl *c, const struct cfg *cfg, const str
 	       (long long)d->offset, c->force ? " force=yes" : "");
 }
 
+/* --wait: print the outcome; its exit status. */
+static int outcome_report(const struct ctl *c, const struct cfg_zone *z,
+                          const struct xfrctl_outcome *o)
+{
+	static const char *const kinds[] = {"uptodate", "committed", "failed"};
+	if (c->json) {
+		json_t *j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "zone", z->name_text,
+		                      "command", c->cmd, "outcome", kinds[o->kind], "serial",
+		                      o->has_serial ? json_integer(o->serial) : json_null(), "method",
+		                      text_or_null(o->method), "primary", text_or_null(o->primary),
+		                      "replica", text_or_null(o->replica), "error",
+		                      text_or_null(o->error));
+		(void)print_json(j);
+	} else if (o->kind == XFRCTL_WAIT_COMMITTED) {
+		printf("%s done: zone=%s serial=%u method=%s primary=%s replica=%s\n", c->cmd,
+		       z->name_text, o->serial, o->method, o->primary, o->replica);
+	} else if (o->kind == XFRCTL_WAIT_UPTODATE) {
+		printf("%s done: zone=%s up to date (the primary has nothing newer)\n", c->cmd,
+		       z->name_text);
+	} else {
+		fprintf(stderr, "xfrctl: %s %s failed: %s (primary %s, replica %s)\n", c->cmd,
+		        z->name_text, o->error[0] ? o->error : "no reason given",
+		        o->primary[0] ? o->primary : "-", o->replica[0] ? o->replica : "-");
+	}
+	if (fflush(stdout) != 0) {
+		return EXIT_KAFKA;
+	}
+	return o->kind == XFRCTL_WAIT_FAILED ? EXIT_FAILED : EXIT_OK;
+}
+
+/* --wait: the outcome of the request stored at @p d. */
+static int wait_outcome(const struct ctl *c, struct xfrctl_wait *w, const struct cfg_zone *z,
+                        const struct reqtopic_stored *d, int64_t deadline)
+{
+	struct xfrctl_outcome o;
+	char err[512] = "";
+	int rc = xfrctl_wait_for(w, d->partition, d->offset, deadline, &o, err, sizeof(err));
+	if (rc == ZX_ETIMEDOUT) {
+		fprintf(stderr, "xfrctl: %s %s: no outcome within %d s: %s\n", c->cmd, z->name_text,
+		        c->wait_s, err);
+		return EXIT_WAIT;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s %s: waiting for the outcome: %s\n", c->cmd, z->name_text,
+		        err);
+		return EXIT_KAFKA;
+	}
+	return outcome_report(c, z, &o);
+}
+
 static int cmd_request(const struct cfg *cfg, const struct ctl *c)
 {
 	const struct cfg_zone *z = cfg_zone_find(cfg, c->zone);
@@ -499,23 +575,39 @@ static int cmd_request(const struct cfg *cfg, const struct ctl *c)
 		        cfg->path);
 		return EXIT_NOZONE;
 	}
+	int64_t deadline = clock_mono_ms() + (int64_t)c->wait_s * 1000;
+	struct xfrctl_wait *w = NULL;
+	char err[512] = "";
+	int rc = c->wait_s > 0 ? xfrctl_wait_new(cfg, z->name_text,
+	                                         (int)cfg->kafka.delivery_timeout_ms, &w, err,
+	                                         sizeof(err))
+	                       : 0;
+	if (rc != 0) {
+		fprintf(stderr, "xfrctl: %s %s --wait: %s\n", c->cmd, z->name_text, err);
+		return rc == ZX_ECONFIG ? EXIT_STORE : EXIT_KAFKA;
+	}
 	Zx__Events__TransferRequest req;
 	char producer[300];
 	request_make(&req, z, strcmp(c->cmd, "retransfer") == 0, c->force, producer,
 	             sizeof(producer));
 	struct reqtopic_stored d;
-	int rc = reqtopic_send_once(&cfg->kafka, &req, (int)cfg->kafka.delivery_timeout_ms, &d);
+	rc = reqtopic_send_once(&cfg->kafka, &req, (int)cfg->kafka.delivery_timeout_ms, &d);
+	int ex = EXIT_OK;
 	if (rc == ZX_ECONFIG) {
 		fprintf(stderr, "xfrctl: %s\n", d.error);
-		return EXIT_STORE;
-	}
-	if (rc != 0) {
+		ex = EXIT_STORE;
+	} else if (rc != 0) {
 		fprintf(stderr, "xfrctl: %s %s: Kafka (%s, topic %s) did not store the request: %s\n",
 		        c->cmd, z->name_text, cfg->kafka.brokers, cfg->kafka.requests_topic, d.error);
-		return EXIT_KAFKA;
+		ex = EXIT_KAFKA;
+	} else if (w != NULL) {
+		ex = wait_outcome(c, w, z, &d, deadline);
+	} else {
+		request_report(c, cfg, z, &d);
+		ex = fflush(stdout) == 0 ? EXIT_OK : EXIT_KAFKA;
 	}
-	request_report(c, cfg, z, &d);
-	return fflush(stdout) == 0 ? EXIT_OK : EXIT_KAFKA;
+	xfrctl_wait_free(w);
+	return ex;
 }
 
 /* ---------------------------------------------------------------- main */
@@ -526,10 +618,10 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 		{"config", required_argument, NULL, 'c'}, {"store", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},      {"force", no_argument, NULL, 'f'},
-		{NULL, 0, NULL, 0},
+		{"wait", optional_argument, NULL, 'w'},   {NULL, 0, NULL, 0},
 	};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:s:jfhV", longs, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:s:jfw::hV", longs, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			c->config = optarg;
@@ -543,11 +635,21 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 		case 'f':
 			c->force = true;
 			break;
+		case 'w': {
+			char *end = NULL;
+			long v = optarg != NULL ? strtol(optarg, &end, 10) : WAIT_DEFAULT_S;
+			if (optarg != NULL && (end == optarg || *end != '\0' || v < 1 || v > 86400)) {
+				fprintf(stderr, "xfrctl: --wait=%s: seconds, 1 to 86400\n", optarg);
+				return EXIT_USAGE;
+			}
+			c->wait_s = (int)v;
+			break;
+		}
 		case 'h':
 			fputs(usage_text, stdout);
 			return -1;
 		case 'V':
-			puts("xfrctl 0.1.0");
+			puts("xfrctl " ZX_VERSION);
 			return -1;
 		default:
 			fputs(usage_text, stderr);
@@ -563,6 +665,10 @@ static int parse_args(int argc, char **argv, struct ctl *c)
 	bool needs_zone = c->request || strcmp(c->cmd, "show") == 0 || strcmp(c->cmd, "dump") == 0;
 	if (!needs_zone && strcmp(c->cmd, "zones") != 0) {
 		fprintf(stderr, "xfrctl: unknown command \"%s\"\n%s", c->cmd, usage_text);
+		return EXIT_USAGE;
+	}
+	if (c->wait_s > 0 && !c->request) {
+		fprintf(stderr, "xfrctl: --wait goes with refresh and retransfer\n");
 		return EXIT_USAGE;
 	}
 	if (c->force && strcmp(c->cmd, "retransfer") != 0) {
@@ -623,7 +729,8 @@ static int open_store(const struct ctl *c, struct zdb **db)
 	return rc == 0 ? EXIT_OK : EXIT_STORE;
 }
 
-/* `xfrctl [options] zone ...`: its options before "zone", then xfrctl_zone_main(). */
+/* `xfrctl [options] zone ...`: its options before "zone", then xfrctl_zone_main();
+ * `xfrctl [options] status|expire|purge|notify ...` are zone's as well. */
 static int zone_main(int argc, char **argv, int at)
 {
 	static const struct option longs[] = {
@@ -652,7 +759,20 @@ static int zone_main(int argc, char **argv, int at)
 			return EXIT_USAGE;
 		}
 	}
-	return xfrctl_zone_main(&o, argc - at - 1, argv + at + 1);
+	bool top = strcmp(argv[at], "zone") != 0; /* status ZONE is zone status ZONE */
+	return xfrctl_zone_main(&o, argc - at - !top, argv + at + !top);
+}
+
+/* Commands of xfrd's REST API (xfrctl_zone.c) besides zone ... */
+static bool api_command(const char *w)
+{
+	static const char *const cmds[] = {"zone", "status", "expire", "purge", "notify", NULL};
+	for (size_t i = 0; cmds[i] != NULL; i++) {
+		if (strcmp(w, cmds[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* The position of a "zone" command (the first word that is not an option), or 0. */
@@ -661,7 +781,7 @@ static int zone_at(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (a[0] != '-') {
-			return strcmp(a, "zone") == 0 ? i : 0;
+			return api_command(a) ? i : 0;
 		}
 		if (strcmp(a, "-c") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--config") == 0 ||
 		    strcmp(a, "--store") == 0 || strcmp(a, "--api") == 0 ||

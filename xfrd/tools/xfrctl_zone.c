@@ -29,6 +29,7 @@ struct zctl {
 	const char *state, *source; /* list */
 	char **pairs;               /* set KEY=VALUE */
 	int npairs;
+	bool confirm;               /* purge --confirm */
 	struct apiclient *api;
 };
 
@@ -46,7 +47,8 @@ static int usage(const char *fmt, ...)
 	      "       xfrctl ... zone set NAME KEY=VALUE... | --json FILE|-  [--if-match ETAG]\n"
 	      "       xfrctl ... zone rm NAME [--if-match ETAG]\n"
 	      "       xfrctl ... zone list [--state S] [--source file|registry]\n"
-	      "       xfrctl ... zone status NAME\n",
+	      "       xfrctl ... zone status NAME\n"
+	      "       xfrctl ... status [NAME] | expire NAME | purge --confirm NAME | notify NAME\n",
 	      stderr);
 	return XFRCTL_USAGE;
 }
@@ -281,8 +283,10 @@ static void list_line(const json_t *it)
 		snprintf(serial, sizeof(serial), "%lld", (long long)json_integer_value(s));
 	}
 	const char *src = str(it, "source"), *prob = str(it, "problem");
-	printf("%-30s %-9s %-8s %10s %s\n", str(it, "name"), src[0] ? src : "-", str(it, "state"),
-	       serial, prob[0] ? prob : "-");
+	const char *next = str(it, "next-refresh"), *exp = str(it, "expire-at");
+	printf("%-30s %-9s %-8s %10s %-20s %-20s %s\n", str(it, "name"), src[0] ? src : "-",
+	       str(it, "state"), serial, next[0] ? next : "-", exp[0] ? exp : "-",
+	       prob[0] ? prob : "-");
 }
 
 static int cmd_list(struct zctl *z)
@@ -291,7 +295,8 @@ static int cmd_list(struct zctl *z)
 	char after[DNAME_TEXTLEN] = "";
 	int ex = all != NULL ? XFRCTL_OK : XFRCTL_API;
 	if (!z->o.json) {
-		printf("%-30s %-9s %-8s %10s %s\n", "ZONE", "SOURCE", "STATE", "SERIAL", "PROBLEM");
+		printf("%-30s %-9s %-8s %10s %-20s %-20s %s\n", "ZONE", "SOURCE", "STATE", "SERIAL",
+		       "NEXT-REFRESH", "EXPIRE-AT", "PROBLEM");
 	}
 	while (ex == XFRCTL_OK) {
 		char *a = apiclient_escape(after);
@@ -354,21 +359,150 @@ static void status_line(const json_t *j, const char *key)
 	}
 }
 
+/* "in 1h2m3s" / "4m ago" of @p s seconds from now (negative: past). */
+static const char *rel(long long s, char *buf, size_t size)
+{
+	long long a = s < 0 ? -s : s;
+	char t[48];
+	if (a >= 86400) {
+		snprintf(t, sizeof(t), "%lldd%lldh", a / 86400, a % 86400 / 3600);
+	} else if (a >= 3600) {
+		snprintf(t, sizeof(t), "%lldh%lldm", a / 3600, a % 3600 / 60);
+	} else if (a >= 60) {
+		snprintf(t, sizeof(t), "%lldm%llds", a / 60, a % 60);
+	} else {
+		snprintf(t, sizeof(t), "%llds", a);
+	}
+	snprintf(buf, size, s < 0 ? "%s ago" : "in %s", t);
+	return buf;
+}
+
+/* A time member and, when @p in_key is given, its distance: "2026-...Z (in 59m)". */
+static void time_line(const json_t *j, const char *label, const char *key, const char *in_key,
+                      const char *more)
+{
+	const char *t = json_string_value(json_object_get(j, key));
+	const json_t *in = in_key != NULL ? json_object_get(j, in_key) : NULL;
+	char r[64];
+	printf("%-14s %s", label, t != NULL ? t : "-");
+	if (t != NULL && json_is_integer(in)) {
+		printf(" (%s)", rel((long long)json_integer_value(in), r, sizeof(r)));
+	}
+	printf("%s\n", more != NULL ? more : "");
+}
+
+static long long num(const json_t *j, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(j, key));
+}
+
+/* The zone's status as knotc zone-status shows it, one item a line. */
+static void status_text(const json_t *j)
+{
+	char buf[256];
+	const json_t *serial = json_object_get(j, "serial");
+	const char *src = str(j, "source"), *err = str(j, "last-error"), *prob = str(j, "problem");
+	printf("%-14s %s%s%s\n", "zone:", str(j, "name"), src[0] ? " source=" : "", src);
+	printf("%-14s %s%s%s\n", "state:", str(j, "state"),
+	       json_is_true(json_object_get(j, "corrupt")) ? " (corrupt)" : "",
+	       json_is_true(json_object_get(j, "running")) ? ", transfer running" : "");
+	if (json_is_integer(serial)) {
+		printf("%-14s %lld (%lld records)\n", "serial:", (long long)json_integer_value(serial),
+		       num(j, "records"));
+	} else {
+		printf("%-14s -\n", "serial:");
+	}
+	const json_t *part = json_object_get(j, "partition");
+	snprintf(buf, sizeof(buf), json_is_integer(part) ? "partition %lld" : "partition -",
+	         (long long)json_integer_value(part));
+	printf("%-14s %s, %s (asked replica %s)\n", "owner:",
+	       json_is_true(json_object_get(j, "owned")) ? "this replica" : "another replica", buf,
+	       str(j, "replica"));
+	time_line(j, "last-success:", "last-success", NULL, NULL);
+	if (err[0] != '\0') {
+		printf("%-14s %s at %s from primary %s\n", "last-error:", err, str(j, "last-attempt"),
+		       str(j, "primary")[0] ? str(j, "primary") : "-");
+	} else {
+		printf("%-14s -\n", "last-error:");
+	}
+	const char *kind = str(j, "next-refresh-kind");
+	if (json_object_get(j, "refresh-interval") != NULL) {
+		snprintf(buf, sizeof(buf), " %s; refresh %llds, retry %llds", kind[0] ? kind : "-",
+		         num(j, "refresh-interval"), num(j, "retry-interval"));
+	} else {
+		buf[0] = '\0';
+	}
+	time_line(j, "next-refresh:", "next-refresh", "next-refresh-in", buf);
+	if (json_object_get(j, "expire-interval") != NULL) {
+		snprintf(buf, sizeof(buf), " expire %llds", num(j, "expire-interval"));
+	} else {
+		buf[0] = '\0';
+	}
+	time_line(j, "expire-at:", "expire-at", "expire-in", buf);
+	status_line(j, "journal");
+	if (json_string_value(json_object_get(j, "removed-at")) != NULL) {
+		time_line(j, "removed-at:", "removed-at", NULL, NULL);
+	}
+	if (prob[0] != '\0') {
+		printf("%-14s %s\n", "problem:", prob);
+	}
+}
+
+/* GET /v1/status: the daemon. */
+static void daemon_text(const json_t *j)
+{
+	char r[64];
+	const json_t *p = json_object_get(j, "partitions"), *z = json_object_get(j, "zones"),
+		     *k = json_object_get(j, "kafka");
+	printf("%-12s %s %s replica=%s\n", "program:", str(j, "program"), str(j, "version"),
+	       str(j, "replica"));
+	printf("%-12s %s (up %s)\n", "started:", str(j, "started"),
+	       rel(num(j, "uptime"), r, sizeof(r)) + 3);
+	printf("%-12s %lld of %lld owned\n", "partitions:", num(p, "owned"), num(p, "count"));
+	printf("%-12s %lld run here, %lld stored: fresh %lld, failed %lld, expired %lld, "
+	       "removed %lld, corrupt %lld; %lld transfers running\n",
+	       "zones:", num(z, "configured"), num(z, "stored"), num(z, "fresh"), num(z, "failed"),
+	       num(z, "expired"), num(z, "removed"), num(z, "corrupt"), num(z, "running"));
+	printf("%-12s %s%s%s\n", "kafka:",
+	       json_is_true(json_object_get(k, "ready")) ? "ready" : "not ready: ",
+	       json_is_true(json_object_get(k, "ready")) ? "" : str(k, "not-ready"),
+	       json_is_true(json_object_get(k, "live")) ? ", live" : ", not live");
+	if (!json_is_true(json_object_get(k, "live"))) {
+		printf("%-12s %s\n", "stalled:", str(k, "not-live"));
+	}
+}
+
 static int cmd_status(struct zctl *z)
 {
 	struct apiclient_reply r;
-	int ex = call(z, "GET", z->path, NULL, NULL, NULL, &r);
+	int ex = call(z, "GET", z->zone != NULL ? z->path : "/v1/status", NULL, NULL, NULL, &r);
+	if (ex == XFRCTL_OK && z->o.json) {
+		print_json(r.body);
+	} else if (ex == XFRCTL_OK && z->zone == NULL) {
+		daemon_text(r.body);
+	} else if (ex == XFRCTL_OK) {
+		status_text(r.body);
+	}
+	apiclient_reply_clear(&r);
+	return ex == XFRCTL_OK && fflush(stdout) != 0 ? XFRCTL_API : ex;
+}
+
+/* expire, purge, notify: POST /v1/zones/NAME/ACTION */
+static int cmd_action(struct zctl *z)
+{
+	if (strcmp(z->cmd, "purge") == 0 && !z->confirm) {
+		return usage("purge deletes %s's data and journal: add --confirm", z->zone);
+	}
+	struct apiclient_reply r;
+	int ex = call(z, "POST", z->path, NULL, NULL, NULL, &r);
 	if (ex == XFRCTL_OK && z->o.json) {
 		print_json(r.body);
 	} else if (ex == XFRCTL_OK) {
-		static const char *const keys[] = {
-			"name", "source", "state", "corrupt", "serial", "records", "last-success",
-			"last-attempt", "last-error", "primary", "next-refresh", "expire-at",
-			"journal", "partition", "owned", "replica", "running", "removed-at", "problem",
-			NULL};
-		for (size_t i = 0; keys[i] != NULL; i++) {
-			status_line(r.body, keys[i]);
-		}
+		printf("zone %s %s on replica %s\n", z->zone,
+		       strcmp(z->cmd, "expire") == 0  ? "expired (no longer served)"
+		       : strcmp(z->cmd, "purge") == 0 ? "purged (transferred anew)"
+		                                      : "notified downstream",
+		       str(r.body, "replica"));
 	}
 	apiclient_reply_clear(&r);
 	return ex == XFRCTL_OK && fflush(stdout) != 0 ? XFRCTL_API : ex;
@@ -463,7 +597,8 @@ static int parse(struct zctl *z, int argc, char **argv)
 		{"json", input ? required_argument : no_argument, NULL, 'j'},
 		{"primary", required_argument, NULL, 'p'}, {"key", required_argument, NULL, 'k'},
 		{"if-match", required_argument, NULL, 'm'}, {"state", required_argument, NULL, 'S'},
-		{"source", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
+		{"source", required_argument, NULL, 'O'}, {"confirm", no_argument, NULL, 'C'},
+		{NULL, 0, NULL, 0},
 	};
 	int opt;
 	optind = 0; /* glibc: start over (main's getopt ran before) */
@@ -500,23 +635,33 @@ static int parse(struct zctl *z, int argc, char **argv)
 		case 'O':
 			z->source = optarg;
 			break;
+		case 'C':
+			if (strcmp(z->cmd, "purge") != 0) {
+				return usage("%s", "--confirm goes with purge");
+			}
+			z->confirm = true;
+			break;
 		default:
 			return usage("%s", "unknown option");
 		}
 	}
 	bool list = strcmp(z->cmd, "list") == 0;
-	if (!list && optind >= argc) {
+	bool daemon = strcmp(z->cmd, "status") == 0 && optind >= argc; /* status: xfrd's own */
+	if (!list && !daemon && optind >= argc) {
 		return usage("%s needs a zone NAME", z->cmd);
 	}
-	if (!list) {
+	if (!list && !daemon) {
 		z->zone = argv[optind++];
 		uint8_t w[DNAME_MAXLEN];
 		if (dname_from_text(z->zone, w) < 0) {
 			return usage("\"%s\" is not a zone name", z->zone);
 		}
 		char *e = apiclient_escape(z->zone);
-		snprintf(z->path, sizeof(z->path), "/v1/zones/%s%s", e != NULL ? e : "",
-		         strcmp(z->cmd, "status") == 0 ? "/status" : "");
+		bool sub = strcmp(z->cmd, "status") == 0 || strcmp(z->cmd, "expire") == 0 ||
+		           strcmp(z->cmd, "purge") == 0 || strcmp(z->cmd, "notify") == 0;
+		snprintf(z->path, sizeof(z->path), "/v1/zones/%s%s%s%s", e != NULL ? e : "",
+		         sub ? "/" : "", sub ? z->cmd : "",
+		         strcmp(z->cmd, "purge") == 0 ? "?confirm=true" : "");
 		free(e);
 	}
 	z->pairs = argv + optind;
@@ -535,7 +680,8 @@ static int parse(struct zctl *z, int argc, char **argv)
 
 int xfrctl_zone_main(const struct xfrctl_zone_opts *o, int argc, char **argv)
 {
-	static const char *const cmds[] = {"add", "set", "rm", "list", "status", NULL};
+	static const char *const cmds[] = {"add",    "set",   "rm",     "list",
+	                                   "status", "expire", "purge", "notify", NULL};
 	if (argc < 1) {
 		return usage("%s", "a subcommand is needed");
 	}
@@ -575,8 +721,11 @@ int xfrctl_zone_main(const struct xfrctl_zone_opts *o, int argc, char **argv)
 		case 3:
 			ex = cmd_list(&z);
 			break;
-		default:
+		case 4:
 			ex = cmd_status(&z);
+			break;
+		default:
+			ex = cmd_action(&z);
 			break;
 		}
 	}

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* xfrd/tools/xfrctl_zone.h -- `xfrctl zone add|set|rm|list|status`: the registry through
+/* xfrd/tools/xfrctl_zone.h -- `xfrctl zone add|set|rm|list|status`, `xfrctl status|expire|
+ * purge|notify`: the registry and the operator's actions through
  * xfrd's REST API (xfrd/api/api.h, docs/openapi.yaml), with libcurl
  * (xfrd/tools/apiclient.h).
  *
@@ -8,6 +9,9 @@
  *   rm NAME [--if-match E]                                    DELETE
  *   list [--state S] [--source file|registry]                 GET /v1/zones, every page
  *   status NAME                                               GET /v1/zones/NAME/status
+ *   status                                                    GET /v1/status (the daemon)
+ *   expire NAME | purge --confirm NAME | notify NAME          POST /v1/zones/NAME/ACTION
+ * (xfrctl status|expire|purge|notify ... come here too, as zone status|expire|...)
  *
  * set's KEY=VALUE: KEY is a key of the zone's JSON form, one level of nesting with a
  * dot (refresh.min=5m, serve.allow=10.0.0.0/8); list keys (primaries, notify-keys,
@@ -19,7 +23,7 @@
  * else $ZX_API_TOKEN.
  *
  * Output: one line of what was done, or a table (list), or key: value lines
- * (status); with --json the API's JSON. Errors: the API's problem (status, detail,
+ * (status: as knotc zone-status, times with their distance from now); with --json the API's JSON. Errors: the API's problem (status, detail,
  * each invalid field) on standard error (and with --json the problem document on
  * standard output).
  *
@@ -39,6 +43,8 @@ enum xfrctl_exit {
 	XFRCTL_KAFKA = 4,   /**< Kafka did not store the request */
 	XFRCTL_REFUSED = 5, /**< the API refused: 400, 401, 403, 409, 412, 413, 415, 422 */
 	XFRCTL_API = 6,     /**< the API could not be reached, or failed (5xx, 503) */
+	XFRCTL_FAILED = 7,  /**< --wait: the transfer failed */
+	XFRCTL_WAIT = 8,    /**< --wait: no outcome in time */
 };
 
 struct xfrctl_zone_opts {

@@ -201,7 +201,14 @@ int xfr_verify(struct xfr *x, const uint8_t *msg, size_t len)
 	if (!x->tsig_on) {
 		return 0;
 	}
-	return tsig_session_verify(&x->tsig, msg, len, (uint64_t)clock_wall_s());
+	int rc = tsig_session_verify(&x->tsig, msg, len, (uint64_t)clock_wall_s());
+	struct dns_hdr h;
+	if (rc != 0 && dnsmsg_hdr_parse(msg, len, &h) == 0) {
+		/* a primary that refuses our key answers NOTAUTH with the TSIG error: the log
+		   shows both, not the rcode of a reply never read (0) */
+		x->res.rcode = (uint8_t)DNS_RCODE(h.flags);
+	}
+	return rc;
 }
 
 /* ---- egress ------------------------------------------------------------- */

@@ -194,7 +194,9 @@ struct xfr_result {
 	                                  (map full, disk full, malformed RDATA of owner and
 	                                  type, serial not newer), or the record the stream
 	                                  failed on; "" when there is nothing more to say */
-	uint8_t rcode;             /**< when the primary answered an error rcode */
+	uint8_t rcode;             /**< when the primary answered an error rcode, or the
+	                                header rcode of a reply whose TSIG failed (NOTAUTH
+	                                with a TSIG error: error says which) */
 	bool had_zone;             /**< we held the zone before */
 	uint32_t old_serial;       /**< when had_zone */
 	uint32_t primary_serial;   /**< the serial the primary announced (0 if unknown) */

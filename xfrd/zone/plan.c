@@ -43,6 +43,14 @@ int64_t plan_expire_s(const struct cfg_zone *z, const struct zdb_zone_info *info
 	return (int64_t)(plan_clamp((uint64_t)held_soa(info).expire * 1000, &z->expire) / 1000);
 }
 
+void plan_intervals(const struct cfg_zone *z, const struct zdb_zone_info *info,
+                    int64_t *refresh_s, int64_t *retry_s)
+{
+	struct dns_soa soa = held_soa(info);
+	*refresh_s = (int64_t)(plan_clamp((uint64_t)soa.refresh * 1000, &z->refresh) / 1000);
+	*retry_s = (int64_t)(plan_clamp((uint64_t)soa.retry * 1000, &z->retry) / 1000);
+}
+
 void plan_compute(const struct cfg_zone *z, const struct zdb_zone_info *info, uint32_t jitter_pct,
                   struct zone_plan *out)
 {

@@ -53,4 +53,12 @@ uint64_t plan_jitter(uint64_t ms, uint32_t pct, uint64_t rnd);
 /** The zone's expire interval in seconds: the held SOA's (or the default), clamped. */
 int64_t plan_expire_s(const struct cfg_zone *z, const struct zdb_zone_info *info);
 
+/**
+ * The zone's refresh and retry intervals in seconds, before jitter: the held SOA's (or
+ * the defaults), clamped by @p z (what an operator compares with the plan's due time).
+ * @param info  NULL: nothing in the store
+ */
+void plan_intervals(const struct cfg_zone *z, const struct zdb_zone_info *info,
+                    int64_t *refresh_s, int64_t *retry_s);
+
 #endif

@@ -229,13 +229,15 @@ x 5 -c "$API_CONF" zone set x1.test --if-match '"0:0"' retry.min=1m
 echo '{"primaries": ["127.0.0.1@'"$API_KNOT"'"], "notify-keys": []}' >"$BED_T/x3.json"
 x 0 --api "$API_URL" zone add x3.test --json - <"$BED_T/x3.json"
 x 0 -c "$API_CONF" zone list
-head -1 "$BED_T/out" | grep -q '^ZONE  *SOURCE  *STATE  *SERIAL  *PROBLEM$' || bed_die "list header"
-grep -q '^x1.test\.  *registry  *fresh  *1 ' "$BED_T/out" || bed_die "list: $(cat "$BED_T/out")"
+head -1 "$BED_T/out" | grep -q '^ZONE  *SOURCE  *STATE  *SERIAL  *NEXT-REFRESH  *EXPIRE-AT  *PROBLEM$' ||
+	bed_die "list header"
+grep -Eq '^x1.test\.  *registry  *fresh  *1  *20[0-9-]+T[0-9:]+Z  *20[0-9-]+T[0-9:]+Z  *-$' "$BED_T/out" ||
+	bed_die "list: $(cat "$BED_T/out")"
 x 0 -c "$API_CONF" --json zone list --source file
 [ "$(python3 -c 'import json,sys; print([z["name"] for z in json.load(open(sys.argv[1]))])' "$BED_T/out")" = \
 	"['file.test.']" ] || bed_die "list --json --source file: $(cat "$BED_T/out")"
 x 0 -c "$API_CONF" zone status x1.test
-grep -q '^state: *fresh$' "$BED_T/out" && grep -q '^replica: *api-0$' "$BED_T/out" ||
+grep -q '^state: *fresh$' "$BED_T/out" && grep -q '^owner: .*(asked replica api-0)$' "$BED_T/out" ||
 	bed_die "status: $(cat "$BED_T/out")"
 x 0 -c "$API_CONF" --json zone status x1.test
 [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["serial"])' "$BED_T/out")" = 1 ] ||

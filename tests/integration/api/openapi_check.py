@@ -226,6 +226,25 @@ call("POST", z + "/retransfer?force=true", 202)
 call("POST", z + "/retransfer?force=maybe", 400)
 call("POST", "/v1/zones/none.test/retransfer", 404)
 call("GET", z + "/retransfer", 405, need=("Allow",))
+# the operator's actions (on the file's zone, once it holds data) and the daemon
+import time
+f = "/v1/zones/file.test"
+for _ in range(100):
+    _, b, _ = call("GET", f + "/status", 200)
+    if b.get("serial") is not None:
+        break
+    time.sleep(0.2)
+call("POST", f + "/notify", 409)
+call("POST", f + "/expire", 200)
+call("POST", f + "/purge", 400)
+call("POST", f + "/purge?confirm=true", 200)
+for a in ("expire", "purge?confirm=true", "notify"):
+    call("POST", "/v1/zones/none.test/" + a, 404)
+    call("GET", f + "/" + a.split("?")[0], 405, need=("Allow",))
+call("POST", f + "/expire", 403, token=viewer)
+call("GET", "/v1/status", 200)
+call("GET", "/v1/status", 200, token=viewer)
+call("POST", "/v1/status", 405, need=("Allow",))
 # delete
 call("DELETE", z, 412, headers={"If-Match": '"0:0"'})
 call("DELETE", "/v1/zones/file.test", 409)

@@ -107,4 +107,18 @@ grep -q 'serial=1[24567] ' <<<"$events" && bed_die "a refused NOTIFY reached Kaf
 [ "$(nd_metric 'notifyd_tsig_failures_total{kind="refused_unsigned"}')" -ge 1 ] ||
 	bed_die "unsigned NOTIFY for a keyed zone not counted"
 [ "$(nd_metric 'notifyd_answered_total')" -eq 6 ] || bed_die "answered != 6"
+# A refused signed NOTIFY names the key it was signed with (the one the operator must check).
+grep -q 'event=notify zone=signed.test. serial=15 .*outcome=badsig .*key=k1\. ' "$BED_T/notifyd.out" ||
+	bed_die "badsig log without its key: $(grep 'serial=15 ' "$BED_T/notifyd.out")"
+grep -q 'event=notify zone=signed.test. serial=14 .*outcome=badkey .*key=k9\. ' "$BED_T/notifyd.out" ||
+	bed_die "badkey log without its key: $(grep 'serial=14 ' "$BED_T/notifyd.out")"
+# notify_summary (every 10 s) only while there is traffic: one line covers the NOTIFYs
+# above, then nothing while nothing comes.
+total=$(curl -sf "http://127.0.0.1:$ND_HTTP/metrics" | awk '/^notifyd_requests_total/ {s += $2} END {print s}')
+bed_wait_for 12 grep -q "event=notify_summary messages=$total " "$BED_T/notifyd.out" ||
+	bed_die "no notify_summary of the $total messages: $(grep 'event=notify_summary' "$BED_T/notifyd.out")"
+n=$(grep -c 'event=notify_summary' "$BED_T/notifyd.out")
+sleep 21
+[ "$(grep -c 'event=notify_summary' "$BED_T/notifyd.out")" = "$n" ] ||
+	bed_die "notify_summary without traffic: $(grep 'event=notify_summary' "$BED_T/notifyd.out")"
 bed_log "PASS"

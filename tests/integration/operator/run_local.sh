@@ -86,6 +86,9 @@ bed_log "knotc change -> xfrd's store at serial 2 in $((($(date +%s%N) - t1) / 1
 dns_has_2() { [ "$(bash -c "$kdig_cmd" | awk '{ print $3 }')" = 2 ]; }
 bed_wait_for 5 dns_has_2 || bed_die "the printed kdig command does not show serial 2: $(bash -c "$kdig_cmd" 2>&1)"
 bed_log "the printed kdig command shows serial 2 on xfrd's endpoint"
+# ... and the TXT it says: one string, as quoted (not "hi" "from" "knotc")
+txt=$(bash -c "${kdig_cmd% SOA example.test} TXT hello.example.test")
+[ "$txt" = '"hi from knotc"' ] || bed_die "the printed knotc command stored TXT $txt"
 
 # The reference zone builder on the real pipeline: zx-follow with the same config
 # follows a chain of 10 changes made on the primary with knotc, each by IXFR on

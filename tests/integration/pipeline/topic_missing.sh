@@ -59,7 +59,7 @@ bed_log "xfrd /ready: $r"
 # ---- notifyd ---------------------------------------------------------------------------
 kdig @127.0.0.1 -p "$nport" +timeout=2 +retry=0 tm.test NOTIFY=5 >"$BED_T/kdig1" 2>&1 || true
 grep -q 'status: NOERROR' "$BED_T/kdig1" && bed_die "a NOTIFY nothing could store was answered"
-grep -q "event=kafka_topic_missing reason=\"requests topic $topic does not exist" "$BED_T/notifyd.out" ||
+grep -q "event=kafka_topic_missing client=producer reason=\"requests topic $topic does not exist" "$BED_T/notifyd.out" ||
 	bed_die "notifyd did not say the topic is missing: $(tail -n 5 "$BED_T/notifyd.out")"
 r=$(curl -s -i "http://127.0.0.1:$nhttp/ready" | tr -d '\r')
 echo "$r" | grep -q '^HTTP/1.1 503 Kafka requests topic missing$' || bed_die "notifyd /ready: $r"

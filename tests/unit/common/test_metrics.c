@@ -7,6 +7,7 @@
 
 #include "common/metrics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,12 +84,48 @@ static void test_metrics_histogram_bad_bucket_count(void **state)
 	metrics_free(NULL);
 }
 
+static void two_zones(void *arg, struct metrics_out *o)
+{
+	int *n = arg;
+	char v[64], l[96];
+	for (int i = 0; i < *n; i++) {
+		metrics_label_value(i == 0 ? "a.test." : "we\"ird\\.test.", v, sizeof(v));
+		snprintf(l, sizeof(l), "zone=\"%s\"", v);
+		metrics_sample(o, l, i + 1.5);
+	}
+}
+
+static void test_metrics_family_samples_at_render(void **state)
+{
+	(void)state;
+	struct metrics *m = metrics_new();
+	assert_non_null(m);
+	int n = 0;
+	assert_int_equal(metrics_family(m, "x_zone_serial", "Serial.", two_zones, &n), 0);
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(metrics_render(m, &text, &len), 0);
+	assert_string_equal(text, "# HELP x_zone_serial Serial.\n# TYPE x_zone_serial gauge\n");
+	free(text);
+	n = 2; /* series come with what is there at the scrape */
+	assert_int_equal(metrics_render(m, &text, &len), 0);
+	assert_string_equal(text, "# HELP x_zone_serial Serial.\n# TYPE x_zone_serial gauge\n"
+	                          "x_zone_serial{zone=\"a.test.\"} 1.5\n"
+	                          "x_zone_serial{zone=\"we\\\"ird\\\\.test.\"} 2.5\n");
+	free(text);
+	char small[4];
+	assert_int_equal(metrics_label_value("a\"b", small, sizeof(small)), 3);
+	assert_string_equal(small, "a\\\"");
+	metrics_free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metrics_render_groups_series_by_name),
 		cmocka_unit_test(test_metrics_histogram_is_cumulative),
 		cmocka_unit_test(test_metrics_histogram_bad_bucket_count),
+		cmocka_unit_test(test_metrics_family_samples_at_render),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

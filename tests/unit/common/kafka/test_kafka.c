@@ -8,6 +8,7 @@
 #include "common/cfg/cfg.h"
 #include "common/kafka/kafka.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void test_kafka_conf_settings_override_defaults(void **state)
@@ -62,12 +63,49 @@ static void test_kafka_err_mapping(void **state)
 	assert_int_equal(kafka_err(RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION), ZX_EKAFKA);
 }
 
+static void test_kafka_errlog_once_per_error(void **state)
+{
+	(void)state;
+	struct kafka_errlog l;
+	memset(&l, 0, sizeof(l));
+	const char *a1 = "b:9092/bootstrap: Connect to ipv4#b:9092 failed: Connection refused "
+	                 "(after 0ms in state CONNECT)";
+	const char *a2 = "b:9092/bootstrap: Connect to ipv4#b:9092 failed: Connection refused "
+	                 "(after 1ms in state CONNECT, 1 identical error(s) suppressed)";
+	assert_true(kafka_errlog_once(&l, "kafka_error", "consumer", "_TRANSPORT", a1, 1000));
+	assert_true(kafka_errlog_once(&l, "kafka_error", "consumer", "_ALL_BROKERS_DOWN",
+	                              "1/1 brokers are down", 1001));
+	/* a broker that stays down: the same two, alternating, timing tails aside */
+	for (int i = 0; i < 50; i++) {
+		assert_false(kafka_errlog_once(&l, "kafka_error", "consumer", "_TRANSPORT", a2,
+		                               2000 + i * 1000));
+		assert_false(kafka_errlog_once(&l, "kafka_error", "consumer", "_ALL_BROKERS_DOWN",
+		                               "1/1 brokers are down", 2000 + i * 1000));
+	}
+	assert_int_equal(l.e[0].repeats, 50);
+	/* another error is news; the first one again after the reminder interval too */
+	assert_true(kafka_errlog_once(&l, "kafka_error", "consumer", "_TRANSPORT",
+	                              "b:9092/bootstrap: Disconnected", 60000));
+	assert_true(kafka_errlog_once(&l, "kafka_error", "consumer", "_TRANSPORT", a1,
+	                              1000 + KAFKA_ERRLOG_REMIND_MS));
+	assert_int_equal(l.e[0].repeats, 0);
+	/* more distinct errors than it keeps: the oldest is forgotten, said again */
+	for (int i = 0; i < KAFKA_ERRLOG_KEEP; i++) {
+		char r[32];
+		snprintf(r, sizeof(r), "error %d", i);
+		assert_true(kafka_errlog_once(&l, "kafka_error", "consumer", "_X", r, 70000 + i));
+	}
+	assert_true(kafka_errlog_once(&l, "kafka_error", "consumer", "_ALL_BROKERS_DOWN",
+	                              "1/1 brokers are down", 80000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kafka_conf_settings_override_defaults),
 		cmocka_unit_test(test_kafka_conf_bad_property_is_econfig),
 		cmocka_unit_test(test_kafka_err_mapping),
+		cmocka_unit_test(test_kafka_errlog_once_per_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
