@@ -50,6 +50,7 @@ struct ctopic_follow {
 	int32_t at_end;
 	struct ctopic_stats st;
 	int64_t last_bad_log_ms;
+	struct kafka_errlog errlog; /* its client's errors, each logged once */
 };
 
 /* Create the missing topic (hooks.create); blocking, on the finder thread.
@@ -171,8 +172,13 @@ static void handle(struct ctopic_follow *f, const rd_kafka_message_t *m)
 		return;
 	}
 	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		log_warn("topic_follow_error", "topic=%s partition=%d error=%s", f->topic, p,
+		char why[300];
+		snprintf(why, sizeof(why), "topic %s partition %d: %s", f->topic, p,
 		         rd_kafka_message_errstr(m));
+		char client[300];
+		snprintf(client, sizeof(client), "follow:%s", f->topic);
+		(void)kafka_errlog_once(&f->errlog, "kafka_error", client, rd_kafka_err2name(m->err),
+		                        why, clock_mono_ms());
 		return;
 	}
 	if (p >= 0 && p < f->nparts) {
@@ -193,6 +199,16 @@ static void handle(struct ctopic_follow *f, const rd_kafka_message_t *m)
 		f->st.records++;
 	}
 	f->hooks.record(f->ctx, key, m->payload, m->len, p, m->offset);
+}
+
+static void follow_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	struct ctopic_follow *f = opaque;
+	char client[300];
+	snprintf(client, sizeof(client), "follow:%s", f->topic); /* a process may follow several */
+	(void)kafka_errlog_once(&f->errlog, "kafka_error", client,
+	                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason, clock_mono_ms());
 }
 
 static void drain(struct ctopic_follow *f)
@@ -305,12 +321,14 @@ int ctopic_follow_new(const struct cfg_kafka *kc, const char *topic, const char 
 		rd_kafka_conf_destroy(conf);
 		return ZX_ECONFIG;
 	}
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb_errors_elsewhere);
+	rd_kafka_conf_set_error_cb(conf, follow_error_cb);
 	struct ctopic_follow *f = calloc(1, sizeof(*f));
 	if (f == NULL) {
 		rd_kafka_conf_destroy(conf);
 		return ZX_ENOMEM;
 	}
+	rd_kafka_conf_set_opaque(conf, f);
 	f->qpipe[0] = f->qpipe[1] = f->found_pipe[0] = f->found_pipe[1] = -1;
 	f->hooks = *hooks;
 	f->ctx = ctx;
@@ -417,7 +435,18 @@ struct ctopic_writer {
 	rd_kafka_t *rk;
 	struct kafka_loop *loop;
 	char *topic;
+	struct kafka_errlog errlog; /* its client's errors, each logged once */
 };
+
+static void writer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	struct ctopic_writer *w = opaque;
+	char client[300];
+	snprintf(client, sizeof(client), "write:%s", w->topic);
+	(void)kafka_errlog_once(&w->errlog, "kafka_error", client,
+	                        rd_kafka_err2name((rd_kafka_resp_err_t)err), reason, clock_mono_ms());
+}
 
 struct pending {
 	ctopic_written_cb cb;
@@ -456,13 +485,15 @@ int ctopic_writer_new(const struct cfg_kafka *kc, const char *topic, const char 
 		return rc;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb_errors_elsewhere);
+	rd_kafka_conf_set_error_cb(conf, writer_error_cb);
 	struct ctopic_writer *w = calloc(1, sizeof(*w));
 	if (w == NULL || (w->topic = strdup(topic)) == NULL) {
 		free(w);
 		rd_kafka_conf_destroy(conf);
 		return ZX_ENOMEM;
 	}
+	rd_kafka_conf_set_opaque(conf, w);
 	w->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 	if (w->rk == NULL) {
 		rd_kafka_conf_destroy(conf);

@@ -98,10 +98,9 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	/* the XoT listener's certificate and key (a renewal), whatever became of the file;
 	 * a failure is logged and counted there, and the ones in use stay */
 	if (p->srv != NULL && serve_tls_reload(p->srv) != 0) {
-		return; /* logged there */
+		log_debug("reload_tls_kept", NULL);
 	}
 }
-
 
 /* Liveness: answered on the loop, so a loop that does not turn does not answer; else
  * the consumer's progress check (xfrd/kafka/health.h). */
@@ -118,7 +117,8 @@ static void live(void *arg, struct opshttp_answer *a)
 	}
 }
 
-/* Readiness: the zone set complete, then the consumer's rules (health_ready()). */
+/* Readiness: the zone set complete, then the consumer's rules (health_ready()), then
+ * the follower's (the replica directory read, the first copies made). */
 static void ready(void *arg, struct opshttp_answer *a)
 {
 	struct pipe_ctx *p = arg;
