@@ -98,7 +98,7 @@ static void on_hup(evutil_socket_t sig, short what, void *arg)
 	/* the XoT listener's certificate and key (a renewal), whatever became of the file;
 	 * a failure is logged and counted there, and the ones in use stay */
 	if (p->srv != NULL && serve_tls_reload(p->srv) != 0) {
-		log_debug("reload_tls_kept", NULL);
+		return; /* logged and counted by serve_tls_reload() */
 	}
 }
 

@@ -331,6 +331,26 @@ static bool wants_seed(struct runtime *rt, struct zone *z, unsigned flags)
 	return !have;
 }
 
+/* Hand @p z to the engine: a follower's copy, a seed from another replica (once, for an
+ * owner that holds nothing), or a transfer from the primaries. */
+static int start_transfer(struct runtime *rt, struct zone *z, unsigned flags, struct outcome *o)
+{
+	if ((flags & ENGINE_FOLLOW) != 0) {
+		return follow_request(rt, z, flags, o);
+	}
+	if (wants_seed(rt, z, flags)) {
+		z->seed_tried = true;
+		if (follow_request(rt, z, flags | ENGINE_FOLLOW, o) == 0) {
+			o->follower = o->seed = true;
+			log_debug("zone_seeding", "zone=%s hint=\"an owner without a copy copies from "
+			          "another replica first, then asks the primary for what is newer\"",
+			          zone_name_text(z));
+			return 0;
+		}
+	}
+	return engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
+}
+
 static void sched_start(void *ctx, struct zone *z, unsigned flags)
 {
 	struct runtime *rt = ctx;
@@ -341,27 +361,12 @@ static void sched_start(void *ctx, struct zone *z, unsigned flags)
 		o->rt = rt;
 		o->z = z;
 		o->follower = (flags & ENGINE_FOLLOW) != 0;
-		rc = ZX_ENOTFOUND; /* no seed yet */
 		o->inext = rt->inflight;
 		if (rt->inflight != NULL) {
 			rt->inflight->iprev = o;
 		}
 		rt->inflight = o;
-		if ((flags & ENGINE_FOLLOW) == 0 && wants_seed(rt, z, flags)) {
-			z->seed_tried = true;
-			rc = follow_request(rt, z, flags | ENGINE_FOLLOW, o);
-			o->follower = o->seed = rc == 0;
-			if (rc == 0) {
-				log_debug("zone_seeding", "zone=%s hint=\"an owner without a copy copies "
-				         "from another replica first, then asks the primary for what "
-				         "is newer\"", zone_name_text(z));
-			}
-		}
-		if (rc != 0 && (flags & ENGINE_FOLLOW) != 0) {
-			rc = follow_request(rt, z, flags, o);
-		} else if (rc != 0) {
-			rc = engine_request(rt->o.eng, z->set, flags, on_engine_done, o);
-		}
+		rc = start_transfer(rt, z, flags, o);
 	}
 	if (rc == 0) {
 		return;
